@@ -1,0 +1,53 @@
+/**
+ * connect(options): the client as a library. list() shows the servers this account may see; open(id)
+ * resolves to an end-to-end encrypted Duplex to that server.
+ */
+import type { Duplex } from 'node:stream';
+import { BurrowError } from '../shared/errors.js';
+import { silentLogger, type Logger } from '../shared/log.js';
+import type { RelayTarget } from '../shared/peer/relay-address.js';
+import type { ServerInfo } from '../shared/protocol/messages.js';
+import type { Redacted } from '../shared/redacted.js';
+import { ClientSession } from './io/client-session.js';
+import { openStream } from './io/open-stream.js';
+
+export type { ServerInfo } from '../shared/protocol/messages.js';
+
+export interface ClientOptions {
+  relay: RelayTarget;
+  user: string;
+  password: Redacted<string>;
+  /** Server secrets by id, for open(id) without an explicit secret. */
+  secrets?: Record<string, Redacted<Buffer>>;
+  log?: Logger;
+}
+
+export interface BurrowClient {
+  list(): Promise<ServerInfo[]>;
+  open(serverId: string, opts?: { secret?: Redacted<Buffer> }): Promise<Duplex>;
+  close(): void;
+}
+
+/** Logs in (rejecting with ERR_AUTH_FAILED, ERR_RELAY_KEY_MISMATCH, ...) and returns the client. */
+export async function connect(options: ClientOptions): Promise<BurrowClient> {
+  const log = options.log ?? silentLogger();
+  const session = new ClientSession(options.relay, { user: options.user, password: options.password }, log);
+  await session.get();
+  return {
+    async list() {
+      const { control } = await session.get();
+      const reply = await control.request((id) => ({ t: 'list', id }));
+      if (reply.t !== 'servers') throw new BurrowError('ERR_PROTOCOL', `expected servers, got ${reply.t}`);
+      return reply.servers;
+    },
+    async open(serverId, opts = {}) {
+      const secret = opts.secret ?? options.secrets?.[serverId];
+      if (!secret) throw new BurrowError('ERR_USAGE', `no secret for server ${serverId}`);
+      const live = await session.get();
+      return openStream(options.relay, live.session, serverId, secret.reveal());
+    },
+    close() {
+      session.close();
+    },
+  };
+}

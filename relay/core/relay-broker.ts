@@ -1,0 +1,113 @@
+/**
+ * The broker: data connections prove their session (S7), client streams are joined to an idle pooled
+ * skeleton connection, or the skeleton is asked to dial a fresh one. "Not allowed" and "does not
+ * exist" are the same answer (S11).
+ */
+import { verifyAttachMac } from '../../shared/crypto/attach-proof.js';
+import type { Attach } from '../../shared/protocol/messages.js';
+import { matchesAny } from '../users/id-pattern.js';
+import type { ConnId } from './relay-events.js';
+import type { RelaySession } from './relay-session.js';
+import type { Conn, RelayState } from './relay-state.js';
+
+export function handleAttach(state: RelayState, conn: Conn, msg: Attach, now: number): void {
+  const session = state.sessions.get(msg.sid);
+  if (!session || session.port !== conn.port || !verifyAttachMac(session.keys.attach, conn.challenge, msg, msg.mac)) {
+    state.deps.log.warn({ conn: conn.id, port: conn.port }, 'attach proof rejected');
+    state.fail(conn.id, 'ERR_AUTH_FAILED');
+    return;
+  }
+  conn.sid = session.sid;
+  if (conn.port === 'client') {
+    if (msg.purpose !== 'stream' || !msg.server) return state.fail(conn.id, 'ERR_PROTOCOL');
+    return openStream(state, conn, session, msg.server, now);
+  }
+  if (msg.purpose === 'dial' && msg.dial) {
+    const pending = state.dials.get(msg.dial);
+    if (pending && pending.skeletonSid === session.sid) {
+      state.dials.delete(msg.dial);
+      return join(state, pending.client, conn.id, pending.server);
+    }
+  } else if (msg.purpose !== 'pool') {
+    return state.fail(conn.id, 'ERR_PROTOCOL');
+  }
+  offerToPool(state, conn, session);
+}
+
+function openStream(state: RelayState, conn: Conn, client: RelaySession, server: string, now: number): void {
+  const { log, limits } = state.deps;
+  const reg = state.registry.get(server);
+  const skeleton = reg ? state.sessions.get(reg.sid) : undefined;
+  if (!reg || !skeleton || !matchesAny(client.record.access, server)) {
+    log.info({ conn: conn.id, user: client.user, server }, 'open refused: unknown or not allowed');
+    return state.fail(conn.id, 'ERR_UNKNOWN_SERVER');
+  }
+  if (client.streams >= limits.maxStreamsPerSession) return state.fail(conn.id, 'ERR_LIMIT');
+  const idle = skeleton.pool.shift();
+  if (idle !== undefined) return join(state, conn.id, idle, server);
+  const dial = state.token(12);
+  state.dials.set(dial, { client: conn.id, skeletonSid: skeleton.sid, server });
+  conn.phase = 'waiting';
+  conn.dial = dial;
+  conn.server = server;
+  conn.deadline = now + limits.dialTimeoutMs;
+  state.out.push({ type: 'hold', conn: conn.id });
+  state.sendSealed(skeleton, { t: 'dial', dial, server });
+  log.debug({ conn: conn.id, server, dial }, 'no idle connection, dial requested');
+}
+
+/** A fresh skeleton connection serves the oldest client waiting on this session, else waits idle. */
+function offerToPool(state: RelayState, conn: Conn, session: RelaySession): void {
+  for (const [dial, pending] of state.dials) {
+    if (pending.skeletonSid === session.sid) {
+      state.dials.delete(dial);
+      return join(state, pending.client, conn.id, pending.server);
+    }
+  }
+  if (session.pool.length >= state.deps.limits.maxPoolPerSession) return state.fail(conn.id, 'ERR_LIMIT');
+  session.pool.push(conn.id);
+  conn.phase = 'pooled';
+  state.out.push({ type: 'hold', conn: conn.id });
+}
+
+export function join(state: RelayState, clientConn: ConnId, skeletonConn: ConnId, server: string): void {
+  const client = state.conns.get(clientConn);
+  const skeleton = state.conns.get(skeletonConn);
+  const clientSession = client?.sid ? state.sessions.get(client.sid) : undefined;
+  const skeletonSession = skeleton?.sid ? state.sessions.get(skeleton.sid) : undefined;
+  if (!client || !skeleton || !clientSession || !skeletonSession) return;
+  const stream = state.nextStream++;
+  for (const c of [client, skeleton]) {
+    c.phase = 'joined';
+    c.stream = stream;
+    c.dial = undefined;
+    c.deadline = undefined;
+  }
+  clientSession.streams++;
+  skeletonSession.streams++;
+  state.streams.set(stream, { clientSid: clientSession.sid, skeletonSid: skeletonSession.sid, counted: true });
+  state.sendPlain(skeletonConn, { t: 'bind', server });
+  state.sendPlain(clientConn, { t: 'joined' });
+  state.out.push({ type: 'splice', stream, client: clientConn, skeleton: skeletonConn, server, user: clientSession.user });
+}
+
+/** Client streams waiting on a skeleton session that is gone, or that waited too long, get an error. */
+export function failWaiting(state: RelayState, match: (skeletonSid: string, client: Conn) => boolean): void {
+  for (const [dial, pending] of state.dials) {
+    const client = state.conns.get(pending.client);
+    if (!client || match(pending.skeletonSid, client)) {
+      state.dials.delete(dial);
+      if (client) state.fail(client.id, 'ERR_SERVER_UNREACHABLE');
+    }
+  }
+}
+
+export function streamEnded(state: RelayState, stream: number): void {
+  const record = state.streams.get(stream);
+  if (!record) return;
+  state.streams.delete(stream);
+  const clientSession = state.sessions.get(record.clientSid);
+  const skeletonSession = state.sessions.get(record.skeletonSid);
+  if (clientSession) clientSession.streams--;
+  if (skeletonSession) skeletonSession.streams--;
+}

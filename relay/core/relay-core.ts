@@ -1,0 +1,142 @@
+/**
+ * The relay as a plain state machine: events and the current time go in, commands come out. It owns
+ * no socket and no timer; relay/io carries the commands out.
+ */
+import { BurrowError, codeOf } from '../../shared/errors.js';
+import { decodeBody } from '../../shared/protocol/codec.js';
+import { parsePeerControl, parsePeerHandshake } from '../../shared/protocol/parse.js';
+import { failWaiting, handleAttach, streamEnded } from './relay-broker.js';
+import { handleControl } from './relay-control.js';
+import type { ConnId, RelayCommand, RelayEvent } from './relay-events.js';
+import { beginLogin, finishLogin, greet } from './relay-login.js';
+import type { RelaySession } from './relay-session.js';
+import { RelayState, type Conn, type RelayDeps } from './relay-state.js';
+
+export class RelayCore {
+  readonly state: RelayState;
+
+  constructor(deps: RelayDeps) {
+    this.state = new RelayState(deps);
+  }
+
+  handle(event: RelayEvent, now: number): RelayCommand[] {
+    const state = this.state;
+    state.out = [];
+    switch (event.type) {
+      case 'opened': {
+        const conn: Conn = {
+          id: event.conn, port: event.port, phase: 'greeted', challenge: state.deps.random(32), eph: state.deps.ephemeral(now), greetedAt: now,
+        };
+        state.conns.set(conn.id, conn);
+        if (state.shuttingDown) state.fail(conn.id, 'ERR_SHUTTING_DOWN');
+        else greet(state, conn);
+        break;
+      }
+      case 'frame':
+        this.#frame(event.conn, event.body, now);
+        break;
+      case 'login-verified': {
+        const conn = state.conns.get(event.conn);
+        if (conn?.phase === 'verifying') finishLogin(state, conn, event.verdict, now);
+        break;
+      }
+      case 'raw-bytes': {
+        // A pooled connection must stay silent until it is bound to a stream.
+        const conn = state.conns.get(event.conn);
+        if (conn?.phase === 'pooled') state.fail(conn.id, 'ERR_PROTOCOL');
+        break;
+      }
+      case 'bad-bytes':
+        state.deps.log.warn({ conn: event.conn, code: event.code }, 'bad bytes, closing connection');
+        if (state.conns.has(event.conn)) state.fail(event.conn, event.code);
+        break;
+      case 'closed':
+        this.#closed(event.conn);
+        break;
+      case 'tick':
+        this.#tick(now);
+        break;
+    }
+    return state.out;
+  }
+
+  /** Stop accepting: every peer hears Goodbye; waiting streams fail; running streams are left to drain. */
+  shutdown(retryAfterSeconds: number): RelayCommand[] {
+    const state = this.state;
+    state.out = [];
+    state.shuttingDown = true;
+    for (const session of state.sessions.values()) state.sendSealed(session, { t: 'goodbye', retryAfter: retryAfterSeconds });
+    failWaiting(state, () => true);
+    for (const conn of state.conns.values()) {
+      if (conn.phase !== 'joined') state.close(conn.id, 'ERR_SHUTTING_DOWN');
+    }
+    return state.out;
+  }
+
+  #frame(connId: ConnId, body: Buffer, now: number): void {
+    const state = this.state;
+    const conn = state.conns.get(connId);
+    if (!conn) return;
+    try {
+      if (conn.phase === 'greeted') {
+        const msg = parsePeerHandshake(decodeBody(body));
+        if (msg.t === 'login') beginLogin(state, conn, msg.jwe, now);
+        else handleAttach(state, conn, msg, now);
+      } else if (conn.phase === 'control') {
+        const session = state.sessions.get(conn.sid ?? '');
+        if (!session) throw new BurrowError('ERR_PROTOCOL', 'no session');
+        const msg = parsePeerControl(decodeBody(session.opener.open(body)));
+        session.lastHeard = now;
+        handleControl(state, session, msg, now);
+      } else {
+        throw new BurrowError('ERR_PROTOCOL', `frame in phase ${conn.phase}`);
+      }
+    } catch (err) {
+      const code = codeOf(err);
+      state.deps.log.warn({ conn: connId, phase: conn.phase, code }, 'bad frame, closing connection');
+      state.fail(connId, code === 'ERR_DECRYPT' ? 'ERR_PROTOCOL' : code);
+    }
+  }
+
+  #closed(connId: ConnId): void {
+    const state = this.state;
+    const conn = state.conns.get(connId);
+    if (!conn) return;
+    state.conns.delete(connId);
+    const session = conn.sid ? state.sessions.get(conn.sid) : undefined;
+    if (conn.phase === 'control' && session?.control === connId) this.#endSession(session);
+    else if (conn.phase === 'pooled' && session) session.pool.splice(session.pool.indexOf(connId) >>> 0, 1);
+    else if (conn.phase === 'waiting' && conn.dial) state.dials.delete(conn.dial);
+    else if (conn.phase === 'joined' && conn.stream !== undefined) streamEnded(state, conn.stream);
+  }
+
+  #endSession(session: RelaySession): void {
+    const state = this.state;
+    state.sessions.delete(session.sid);
+    const freed = state.registry.releaseSession(session.sid);
+    for (const pooled of session.pool.splice(0)) state.close(pooled, 'ok');
+    failWaiting(state, (skeletonSid) => skeletonSid === session.sid);
+    state.deps.log.info({ session: session.sid, user: session.user, freed }, 'session ended');
+  }
+
+  #tick(now: number): void {
+    const state = this.state;
+    const { limits } = state.deps;
+    for (const conn of state.conns.values()) {
+      if (conn.phase === 'greeted' && now - conn.greetedAt > limits.handshakeTimeoutMs) {
+        state.deps.log.warn({ conn: conn.id, port: conn.port }, 'handshake timeout');
+        state.fail(conn.id, 'ERR_HANDSHAKE_TIMEOUT');
+      }
+    }
+    failWaiting(state, (_sid, client) => client.deadline !== undefined && now >= client.deadline);
+    for (const session of state.sessions.values()) {
+      if (now - session.lastHeard > limits.deadMs) {
+        state.deps.log.warn({ session: session.sid, user: session.user }, 'peer silent, closing session');
+        state.close(session.control, 'ERR_TIMEOUT');
+      } else if (now - session.lastPing >= limits.pingMs) {
+        session.lastPing = now;
+        state.sendSealed(session, { t: 'ping', n: ++session.pingSeq });
+      }
+    }
+  }
+}

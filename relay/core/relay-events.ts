@@ -1,0 +1,49 @@
+/** What goes into the relay core and what comes out. The core touches no socket and reads no clock. */
+import type { ErrorCode } from '../../shared/errors.js';
+import type { EphemeralKey } from '../../shared/crypto/ephemeral-key.js';
+import type { LoginClaims } from '../../shared/crypto/login-token.js';
+import type { PortRole } from '../../shared/protocol/messages.js';
+import type { Redacted } from '../../shared/redacted.js';
+import type { UserRecord } from '../users/users-file.js';
+
+export type ConnId = number;
+
+export interface LoginVerdict {
+  /** Claims from an opened login; absent when the login did not open. */
+  claims?: LoginClaims;
+  /** The account named in the claims, if it exists. */
+  record?: UserRecord;
+  /** Whether the password matched the account's argon2id hash. */
+  passwordOk: boolean;
+  /** The Welcome, sealed under the client key, ready to send if the core accepts. */
+  welcomeJwe?: string;
+}
+
+export type RelayEvent =
+  | { type: 'opened'; conn: ConnId; port: PortRole }
+  | { type: 'frame'; conn: ConnId; body: Buffer }
+  | { type: 'login-verified'; conn: ConnId; verdict: LoginVerdict }
+  /** Raw bytes arrived on a connection the core holds (pooled or waiting). */
+  | { type: 'raw-bytes'; conn: ConnId }
+  /** The adapter could not frame what the connection sent (too large, garbage). */
+  | { type: 'bad-bytes'; conn: ConnId; code: ErrorCode }
+  | { type: 'closed'; conn: ConnId }
+  | { type: 'tick' };
+
+export interface SessionGrantDraft {
+  sid: string;
+  sessionKey: Redacted<Buffer>;
+  exp: number;
+  pingMs: number;
+}
+
+export type RelayCommand =
+  | { type: 'send'; conn: ConnId; frame: Buffer }
+  /** Stop decoding frames on this connection; later bytes stay raw until it is spliced. */
+  | { type: 'hold'; conn: ConnId }
+  /** Raise or lower the largest frame accepted on this connection. */
+  | { type: 'frame-limit'; conn: ConnId; bytes: number }
+  /** Send nothing more, flush, then close. */
+  | { type: 'close'; conn: ConnId; reason: ErrorCode | 'ok' }
+  | { type: 'verify-login'; conn: ConnId; jwe: string; eph: EphemeralKey; grant: SessionGrantDraft }
+  | { type: 'splice'; stream: number; client: ConnId; skeleton: ConnId; server: string; user: string };

@@ -1,0 +1,59 @@
+/**
+ * Login decisions. Every way a login can be wrong ends in the same ERR_AUTH_FAILED answer (S5), and a
+ * login is good only for the challenge of the connection it arrived on, within loginMaxAgeMs (S2).
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { FRAME_LIMITS, PROTOCOL_VERSION } from '../../shared/protocol/messages.js';
+import { Redacted } from '../../shared/redacted.js';
+import type { LoginVerdict } from './relay-events.js';
+import { RelaySession } from './relay-session.js';
+import type { Conn, RelayState } from './relay-state.js';
+
+export function greet(state: RelayState, conn: Conn): void {
+  state.sendPlain(conn.id, {
+    t: 'hello', v: PROTOCOL_VERSION, port: conn.port, challenge: conn.challenge, key: state.deps.identityKey, eph: conn.eph.raw, exp: conn.eph.exp, sig: conn.eph.sig,
+  });
+}
+
+export function beginLogin(state: RelayState, conn: Conn, jwe: string, now: number): void {
+  const { limits } = state.deps;
+  conn.phase = 'verifying';
+  conn.grant = { sid: state.token(), sessionKey: new Redacted(state.deps.random(32)), exp: now + 24 * 3600_000, pingMs: limits.pingMs };
+  state.out.push({ type: 'verify-login', conn: conn.id, jwe, eph: conn.eph, grant: conn.grant });
+}
+
+function acceptable(conn: Conn, verdict: LoginVerdict, now: number, maxAgeMs: number): boolean {
+  const { claims, record } = verdict;
+  if (!claims || !record || !verdict.passwordOk || !verdict.welcomeJwe) return false;
+  if (now - conn.greetedAt > maxAgeMs) return false;
+  if (claims.port !== conn.port || !timingSafeEqual(claims.challenge, conn.challenge)) return false;
+  if (record.disabled) return false;
+  return record.roles.includes(conn.port);
+}
+
+export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict, now: number): void {
+  const log = state.deps.log;
+  const { grant } = conn;
+  conn.grant = undefined;
+  if (!grant || !verdict.claims || !verdict.record || !acceptable(conn, verdict, now, state.deps.limits.loginMaxAgeMs)) {
+    log.warn({ conn: conn.id, port: conn.port }, 'login failed');
+    state.fail(conn.id, 'ERR_AUTH_FAILED');
+    return;
+  }
+  const user = verdict.claims.user;
+  const sessionsOfUser = [...state.sessions.values()].filter((s) => s.user === user).length;
+  if (sessionsOfUser >= state.deps.limits.maxSessionsPerUser) {
+    log.warn({ conn: conn.id, user }, 'session limit reached');
+    state.fail(conn.id, 'ERR_LIMIT');
+    return;
+  }
+  const session = new RelaySession({
+    sid: grant.sid, user, record: verdict.record, port: conn.port, control: conn.id, sessionKey: grant.sessionKey.reveal(), now,
+  });
+  state.sessions.set(session.sid, session);
+  conn.phase = 'control';
+  conn.sid = session.sid;
+  state.sendPlain(conn.id, { t: 'welcome', jwe: verdict.welcomeJwe! });
+  state.out.push({ type: 'frame-limit', conn: conn.id, bytes: FRAME_LIMITS.control });
+  log.info({ conn: conn.id, user, port: conn.port, session: session.sid }, 'logged in');
+}

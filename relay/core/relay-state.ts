@@ -1,0 +1,88 @@
+/** The relay core's state, shared by its handlers, and the helpers they use to queue commands. */
+import type { EphemeralKey } from '../../shared/crypto/ephemeral-key.js';
+import type { ErrorCode } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import { encodeBody, encodeFrame, frame } from '../../shared/protocol/codec.js';
+import type { PortRole, RelayControlMessage, RelayHandshakeMessage } from '../../shared/protocol/messages.js';
+import type { ConnId, RelayCommand, SessionGrantDraft } from './relay-events.js';
+import type { RelayLimits } from './relay-limits.js';
+import type { RelaySession } from './relay-session.js';
+import { ServerRegistry } from './server-registry.js';
+
+export type ConnPhase = 'greeted' | 'verifying' | 'control' | 'pooled' | 'waiting' | 'joined';
+
+export interface Conn {
+  id: ConnId;
+  port: PortRole;
+  phase: ConnPhase;
+  challenge: Buffer;
+  eph: EphemeralKey;
+  greetedAt: number;
+  sid?: string;
+  /** For a waiting client stream: the dial it waits for, its server and when it gives up. */
+  dial?: string;
+  server?: string;
+  deadline?: number;
+  stream?: number;
+  /** The session this connection gets if its login is accepted. */
+  grant?: SessionGrantDraft;
+}
+
+export interface PendingDial {
+  client: ConnId;
+  skeletonSid: string;
+  server: string;
+}
+
+export interface StreamRecord {
+  clientSid: string;
+  skeletonSid: string;
+  counted: boolean;
+}
+
+export interface RelayDeps {
+  random: (n: number) => Buffer;
+  ephemeral: (now: number) => EphemeralKey;
+  /** The relay's Ed25519 identity public key, raw, sent in every Hello. */
+  identityKey: Buffer;
+  log: Logger;
+  limits: RelayLimits;
+}
+
+export class RelayState {
+  readonly conns = new Map<ConnId, Conn>();
+  readonly sessions = new Map<string, RelaySession>();
+  readonly registry = new ServerRegistry();
+  readonly dials = new Map<string, PendingDial>();
+  readonly streams = new Map<number, StreamRecord>();
+  nextStream = 1;
+  out: RelayCommand[] = [];
+  shuttingDown = false;
+
+  constructor(readonly deps: RelayDeps) {}
+
+  token(bytes = 16): string {
+    return this.deps.random(bytes).toString('base64url');
+  }
+
+  sendPlain(conn: ConnId, message: RelayHandshakeMessage): void {
+    this.out.push({ type: 'send', conn, frame: encodeFrame(message) });
+  }
+
+  sendSealed(session: RelaySession, message: RelayControlMessage): void {
+    this.out.push({ type: 'send', conn: session.control, frame: frame(session.sealer.seal(encodeBody(message))) });
+  }
+
+  /** Answers with a wire error (plain before login) and closes the connection. */
+  fail(conn: ConnId, code: ErrorCode): void {
+    const c = this.conns.get(conn);
+    const session = c?.sid ? this.sessions.get(c.sid) : undefined;
+    if (c?.phase === 'control' && session && session.control === conn) this.sendSealed(session, { t: 'error', code });
+    else if (c && c.phase !== 'joined') this.sendPlain(conn, { t: 'error', code });
+    this.out.push({ type: 'close', conn, reason: code });
+  }
+
+  close(conn: ConnId, reason: ErrorCode | 'ok'): void {
+    this.out.push({ type: 'close', conn, reason });
+  }
+}

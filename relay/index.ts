@@ -1,0 +1,94 @@
+/**
+ * startRelay(options): the relay as a library. Resolves once both ports listen.
+ */
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { EphemeralKeyRing } from '../shared/crypto/ephemeral-key.js';
+import { loadRelayKeys, type RelayIdentity } from '../shared/crypto/relay-key-files.js';
+import { silentLogger, type Logger } from '../shared/log.js';
+import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './core/relay-limits.js';
+import { RelayRuntime, type StreamAudit } from './io/relay-runtime.js';
+import { UsersStore } from './io/users-store.js';
+import { PasswordHasher } from './users/password-hash.js';
+
+export type { StreamAudit } from './io/relay-runtime.js';
+export { DEFAULT_RELAY_LIMITS, type RelayLimits } from './core/relay-limits.js';
+
+export interface RelayOptions {
+  /** Address to listen on for both ports (default 0.0.0.0). */
+  host?: string;
+  clientPort?: number;
+  skeletonPort?: number;
+  /** Directory with relay.key.jwk and relay.pub.jwk (default `keys`), unless `identity` is given. */
+  keysDir?: string;
+  identity?: RelayIdentity;
+  usersFile: string;
+  limits?: Partial<RelayLimits>;
+  /** Close a stream after this long without traffic either way; 0 disables (default 6 h). */
+  streamIdleMs?: number;
+  /** On close(), how long running streams may take to finish (default 30 s). */
+  drainMs?: number;
+  /** Concurrent argon2 verifications (default 2). */
+  argon2Concurrency?: number;
+  log?: Logger;
+}
+
+export interface RelayHandle {
+  addresses: { client: AddressInfo; skeleton: AddressInfo };
+  fingerprint: string;
+  runtime: RelayRuntime;
+  /** Stop accepting, say Goodbye, let streams drain up to drainMs, then close everything. */
+  close(opts?: { drainMs?: number; retryAfter?: number }): Promise<void>;
+  on(event: 'stream-closed', listener: (audit: StreamAudit) => void): void;
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
+  const log = options.log ?? silentLogger();
+  const identity = options.identity ?? (await loadRelayKeys(options.keysDir ?? 'keys'));
+  for (const warning of identity.warnings ?? []) log.warn(warning);
+  const users = await UsersStore.open(options.usersFile, log);
+  const hasher = new PasswordHasher({ concurrency: options.argon2Concurrency ?? 2 });
+  await hasher.prime();
+  const limits = { ...DEFAULT_RELAY_LIMITS, ...options.limits };
+  const runtime = new RelayRuntime(log, limits, new EphemeralKeyRing(identity.privateKey), Buffer.from(identity.publicJwk.x, 'base64url'), users, hasher, options.streamIdleMs ?? 6 * 3600_000);
+  const host = options.host ?? '0.0.0.0';
+  const clientServer = createServer({ allowHalfOpen: true }, (s) => runtime.accept(s, 'client'));
+  const skeletonServer = createServer({ allowHalfOpen: true }, (s) => runtime.accept(s, 'skeleton'));
+  const servers = [clientServer, skeletonServer];
+  let addresses: RelayHandle['addresses'];
+  try {
+    addresses = { client: await listen(clientServer, options.clientPort ?? 7000, host), skeleton: await listen(skeletonServer, options.skeletonPort ?? 7001, host) };
+  } catch (err) {
+    for (const s of servers) s.close();
+    throw err;
+  }
+  const tick = setInterval(() => runtime.dispatch({ type: 'tick' }), Math.min(1000, limits.pingMs)).unref();
+  log.info({ client: addresses.client, skeleton: addresses.skeleton, fingerprint: identity.fingerprint }, 'relay listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (opts: { drainMs?: number; retryAfter?: number } = {}): Promise<void> => {
+    closing ??= (async () => {
+      for (const s of servers) s.close();
+      runtime.run(runtime.core.shutdown(opts.retryAfter ?? 5));
+      const drainMs = opts.drainMs ?? options.drainMs ?? 30_000;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs); });
+      await Promise.race([runtime.drained(), deadline]);
+      clearTimeout(timer);
+      clearInterval(tick);
+      runtime.destroyAll();
+      log.info({ unfinished: runtime.activeStreams }, 'relay stopped');
+    })();
+    return closing;
+  };
+  return { addresses, fingerprint: identity.fingerprint, runtime, close, on: (event, listener) => runtime.on(event, listener) };
+}

@@ -1,0 +1,80 @@
+/**
+ * One socket at the relay: frames in, commands out. Holds no protocol logic: it decodes frames one at a
+ * time, hands them to the core, and stops decoding the moment the core holds the connection, so the
+ * bytes that follow stay raw for the splice.
+ */
+import type { Socket } from 'node:net';
+import { codeOf } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import { FrameDecoder } from '../../shared/protocol/codec.js';
+import { FRAME_LIMITS, type PortRole } from '../../shared/protocol/messages.js';
+import type { ConnId, RelayEvent } from '../core/relay-events.js';
+
+/** A held connection buffers at most this much raw data before it is paused. */
+const HELD_BUFFER_LIMIT = 256 * 1024;
+/** A closed connection whose peer does not close its side is destroyed after this. */
+const CLOSE_GRACE_MS = 5_000;
+
+export class RelayConnection {
+  readonly decoder = new FrameDecoder(FRAME_LIMITS.handshake);
+  #held = false;
+  #closing = false;
+
+  constructor(
+    readonly id: ConnId,
+    readonly port: PortRole,
+    readonly socket: Socket,
+    readonly log: Logger,
+    private readonly dispatch: (event: RelayEvent) => void,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', this.#onData);
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      log.debug({ code: err.code }, 'socket error');
+      socket.destroy();
+    });
+    socket.once('close', () => dispatch({ type: 'closed', conn: id }));
+  }
+
+  #onData = (chunk: Buffer): void => {
+    if (this.#closing) return;
+    this.decoder.append(chunk);
+    if (this.#held) {
+      if (this.decoder.buffered > HELD_BUFFER_LIMIT) this.socket.pause();
+      this.dispatch({ type: 'raw-bytes', conn: this.id });
+      return;
+    }
+    try {
+      for (let body = this.decoder.next(); body; body = this.#held || this.#closing ? undefined : this.decoder.next()) {
+        this.dispatch({ type: 'frame', conn: this.id, body });
+      }
+    } catch (err) {
+      this.dispatch({ type: 'bad-bytes', conn: this.id, code: codeOf(err) });
+    }
+  };
+
+  hold(): void {
+    this.#held = true;
+  }
+
+  setFrameLimit(bytes: number): void {
+    this.decoder.maxFrame = bytes;
+  }
+
+  send(frame: Buffer): void {
+    if (!this.#closing && !this.socket.destroyed) this.socket.write(frame);
+  }
+
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** Hands the socket over to a splice; returns the raw bytes already read past the last frame. */
+  detach(): Buffer {
+    this.socket.removeListener('data', this.#onData);
+    return this.decoder.takeRest();
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Runs the relay core: gives it socket events and the time, carries out its commands on sockets,
+ * verifies logins off the event loop, splices joined streams and writes one audit line per stream.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import type { EphemeralKeyRing } from '../../shared/crypto/ephemeral-key.js';
+import type { Logger } from '../../shared/log.js';
+import { splice, type SpliceResult } from '../../shared/net/splice.js';
+import type { PortRole } from '../../shared/protocol/messages.js';
+import { RelayCore } from '../core/relay-core.js';
+import type { ConnId, RelayCommand, RelayEvent } from '../core/relay-events.js';
+import type { RelayLimits } from '../core/relay-limits.js';
+import type { PasswordHasher } from '../users/password-hash.js';
+import { verifyLogin } from './login-verifier.js';
+import { RelayConnection } from './relay-connection.js';
+import type { UsersStore } from './users-store.js';
+
+export interface StreamAudit {
+  stream: number;
+  user: string;
+  server: string;
+  start: string;
+  durationMs: number;
+  bytesUp: number;
+  bytesDown: number;
+  error?: string;
+}
+
+export class RelayRuntime extends EventEmitter {
+  readonly core: RelayCore;
+  readonly #conns = new Map<ConnId, RelayConnection>();
+  #nextConn = 1;
+  #activeSplices = new Set<Promise<SpliceResult>>();
+
+  constructor(
+    private readonly log: Logger,
+    limits: RelayLimits,
+    ephemeral: EphemeralKeyRing,
+    identityKey: Buffer,
+    private readonly users: UsersStore,
+    private readonly hasher: PasswordHasher,
+    private readonly streamIdleMs: number,
+  ) {
+    super();
+    this.core = new RelayCore({ random: randomBytes, ephemeral: (now) => ephemeral.current(now), identityKey, log, limits });
+  }
+
+  accept(socket: Socket, port: PortRole): void {
+    const id = this.#nextConn++;
+    const log = this.log.child({ conn: id, port });
+    log.debug('connection accepted');
+    this.#conns.set(id, new RelayConnection(id, port, socket, log, (event) => this.dispatch(event)));
+    socket.once('close', () => this.#conns.delete(id));
+    this.dispatch({ type: 'opened', conn: id, port });
+  }
+
+  dispatch(event: RelayEvent): void {
+    this.run(this.core.handle(event, Date.now()));
+  }
+
+  run(commands: RelayCommand[]): void {
+    for (const cmd of commands) this.#execute(cmd);
+  }
+
+  get activeStreams(): number {
+    return this.#activeSplices.size;
+  }
+
+  /** Resolves when every running splice has ended. */
+  async drained(): Promise<void> {
+    while (this.#activeSplices.size > 0) await Promise.race(this.#activeSplices);
+  }
+
+  destroyAll(): void {
+    for (const conn of this.#conns.values()) conn.socket.destroy();
+  }
+
+  #execute(cmd: RelayCommand): void {
+    const conn = this.#conns.get(cmd.type === 'splice' ? cmd.client : cmd.conn);
+    switch (cmd.type) {
+      case 'send':
+        return conn?.send(cmd.frame);
+      case 'hold':
+        return conn?.hold();
+      case 'frame-limit':
+        return conn?.setFrameLimit(cmd.bytes);
+      case 'close':
+        return conn?.close();
+      case 'verify-login':
+        verifyLogin(cmd, this.users, this.hasher).then(
+          (verdict) => this.dispatch({ type: 'login-verified', conn: cmd.conn, verdict }),
+          (err: unknown) => {
+            this.log.error({ err }, 'login verification failed unexpectedly');
+            this.dispatch({ type: 'login-verified', conn: cmd.conn, verdict: { passwordOk: false } });
+          },
+        );
+        return;
+      case 'splice':
+        return this.#splice(cmd, conn);
+    }
+  }
+
+  #splice(cmd: Extract<RelayCommand, { type: 'splice' }>, client: RelayConnection | undefined): void {
+    const skeleton = this.#conns.get(cmd.skeleton);
+    if (!client || !skeleton) {
+      client?.socket.destroy();
+      skeleton?.socket.destroy();
+      return;
+    }
+    const start = new Date();
+    const done = splice(client.socket, skeleton.socket, { aLeftover: client.detach(), bLeftover: skeleton.detach(), idleMs: this.streamIdleMs });
+    this.#activeSplices.add(done);
+    void done.then((result) => {
+      this.#activeSplices.delete(done);
+      const audit: StreamAudit = {
+        stream: cmd.stream, user: cmd.user, server: cmd.server, start: start.toISOString(), durationMs: result.durationMs,
+        bytesUp: result.aToB, bytesDown: result.bToA, ...(result.error ? { error: result.error } : {}),
+      };
+      this.log.info({ audit }, 'stream closed');
+      this.emit('stream-closed', audit);
+    });
+  }
+}

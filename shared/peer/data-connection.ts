@@ -1,0 +1,20 @@
+/**
+ * Extra data connections (S7): greet, then prove the session with an HMAC over the relay's fresh
+ * challenge and the purpose. No password and no asymmetric work per stream.
+ */
+import { attachMac, type AttachClaim } from '../crypto/attach-proof.js';
+import { encodeFrame } from '../protocol/codec.js';
+import type { PortRole } from '../protocol/messages.js';
+import type { RelayTarget } from './relay-address.js';
+import { greet, type Greeting } from './relay-greeting.js';
+import type { PeerSession } from './peer-login.js';
+
+export async function attachData(
+  target: RelayTarget, port: PortRole, session: Pick<PeerSession, 'sid' | 'keys'>, claim: Omit<AttachClaim, 'sid'>, timeoutMs = 10_000,
+): Promise<Greeting> {
+  const greeting = await greet(target, port, timeoutMs);
+  const full: AttachClaim = { sid: session.sid, ...claim };
+  const mac = attachMac(session.keys.attach, greeting.hello.challenge, full);
+  greeting.channel.send(encodeFrame({ t: 'attach', ...full, mac }));
+  return greeting;
+}

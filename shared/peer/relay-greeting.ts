@@ -1,0 +1,68 @@
+/**
+ * Every connection to the relay starts with its Hello. The peer checks the relay's identity key against
+ * the pinned fingerprint and the signature over the ephemeral key (S3) before it sends anything.
+ */
+import { createPublicKey } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { fingerprintMatches, fingerprintOf } from '../crypto/fingerprint.js';
+import { verifyHelloKey } from '../crypto/hello-signature.js';
+import { BurrowError } from '../errors.js';
+import { decodeBody } from '../protocol/codec.js';
+import { FRAME_LIMITS, PROTOCOL_VERSION, type Hello, type PortRole } from '../protocol/messages.js';
+import { parseRelayHandshake } from '../protocol/parse.js';
+import { FrameChannel } from '../net/frame-channel.js';
+import type { RelayTarget } from './relay-address.js';
+
+/** How far a relay's clock may be behind ours before its ephemeral key counts as expired. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+export interface Greeting {
+  socket: Socket;
+  channel: FrameChannel;
+  hello: Hello;
+}
+
+export function connectSocket(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, allowHalfOpen: true, noDelay: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new BurrowError('ERR_RELAY_UNREACHABLE', `${host}:${port}: connect timed out`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new BurrowError('ERR_RELAY_UNREACHABLE', `${host}:${port}: ${err.code ?? 'error'}`));
+    });
+  });
+}
+
+export function checkHello(hello: Hello, target: RelayTarget, port: PortRole, now: number): void {
+  if (hello.v !== PROTOCOL_VERSION) throw new BurrowError('ERR_VERSION_MISMATCH', `relay speaks version ${hello.v}, we speak ${PROTOCOL_VERSION}`);
+  if (hello.port !== port) throw new BurrowError('ERR_USAGE', `that is the relay's ${hello.port} port, not its ${port} port`);
+  const jwk = { kty: 'OKP', crv: 'Ed25519', x: hello.key.toString('base64url') } as const;
+  if (!fingerprintMatches(target.fingerprint, fingerprintOf(jwk))) throw new BurrowError('ERR_RELAY_KEY_MISMATCH', 'fingerprint differs from the pinned one');
+  const identity = createPublicKey({ key: jwk, format: 'jwk' });
+  if (!verifyHelloKey(identity, hello.v, hello.eph, hello.exp, hello.sig)) throw new BurrowError('ERR_RELAY_KEY_MISMATCH', 'bad signature on the ephemeral key');
+  if (hello.exp < now - CLOCK_SKEW_MS) throw new BurrowError('ERR_RELAY_KEY_MISMATCH', 'ephemeral key expired (check clocks)');
+}
+
+/** Connects to one of the relay's ports and verifies its Hello. */
+export async function greet(target: RelayTarget, port: PortRole, timeoutMs: number): Promise<Greeting> {
+  const socket = await connectSocket(target.host, target.port, timeoutMs);
+  const channel = new FrameChannel(socket, FRAME_LIMITS.handshake);
+  try {
+    const msg = parseRelayHandshake(decodeBody(await channel.next(timeoutMs)));
+    if (msg.t === 'error') throw new BurrowError(msg.code, 'relay refused the connection');
+    if (msg.t !== 'hello') throw new BurrowError('ERR_PROTOCOL', `expected hello, got ${msg.t}`);
+    checkHello(msg, target, port, Date.now());
+    return { socket, channel, hello: msg };
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Every message burrow sends between peers and the relay, one discriminated union per phase and
+ * direction. The `t` field names the message. Handshake messages travel in plain frames; control
+ * messages travel sealed (see shared/crypto/control-cipher.ts) after login.
+ */
+import type { ErrorCode } from '../errors.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export const FRAME_LIMITS = {
+  /** Largest frame accepted before login or attach completes. */
+  handshake: 8 * 1024,
+  /** Largest sealed control frame. */
+  control: 64 * 1024,
+} as const;
+
+export type PortRole = 'client' | 'skeleton';
+export type AttachPurpose = 'stream' | 'pool' | 'dial';
+
+/** What a listing shows of a server: never an address. */
+export interface ServerInfo {
+  id: string;
+  description: string;
+  protocol: string;
+}
+
+// ---- handshake, relay -> peer ----
+export interface Hello {
+  t: 'hello';
+  v: number;
+  port: PortRole;
+  challenge: Buffer;
+  /** The relay's Ed25519 identity public key, raw 32 bytes; peers check it against their pinned fingerprint. */
+  key: Buffer;
+  /** The relay's current ephemeral X25519 public key, raw 32 bytes. */
+  eph: Buffer;
+  /** Expiry of the ephemeral key, ms since the epoch. */
+  exp: number;
+  /** Ed25519 signature by the relay identity over (version, eph, exp). */
+  sig: Buffer;
+}
+export interface Welcome {
+  t: 'welcome';
+  jwe: string;
+}
+/** A client stream connection has been joined; what follows is the skeleton's bytes. */
+export interface Joined {
+  t: 'joined';
+}
+/** A skeleton data connection is being joined to a client stream for this server. */
+export interface Bind {
+  t: 'bind';
+  server: string;
+}
+export interface ErrorMessage {
+  t: 'error';
+  /** Request id on the control channel, when the error answers a request. */
+  id?: number;
+  code: ErrorCode;
+}
+
+// ---- handshake, peer -> relay ----
+export interface Login {
+  t: 'login';
+  jwe: string;
+}
+export interface Attach {
+  t: 'attach';
+  sid: string;
+  purpose: AttachPurpose;
+  /** For purpose 'stream': the server to join. */
+  server?: string;
+  /** For purpose 'dial': the dial id the relay asked for. */
+  dial?: string;
+  mac: Buffer;
+}
+
+// ---- control, peer -> relay ----
+export interface Advertise {
+  t: 'advertise';
+  id: number;
+  servers: ServerInfo[];
+}
+export interface ListServers {
+  t: 'list';
+  id: number;
+}
+export interface Ping {
+  t: 'ping';
+  n: number;
+}
+export interface Pong {
+  t: 'pong';
+  n: number;
+}
+
+// ---- control, relay -> peer ----
+export interface Advertised {
+  t: 'advertised';
+  id: number;
+  accepted: string[];
+  rejected: { id: string; code: ErrorCode }[];
+}
+export interface Servers {
+  t: 'servers';
+  id: number;
+  servers: ServerInfo[];
+}
+export interface Dial {
+  t: 'dial';
+  dial: string;
+  server: string;
+}
+export interface Goodbye {
+  t: 'goodbye';
+  /** Seconds after which the peer should reconnect. */
+  retryAfter: number;
+}
+
+export type RelayHandshakeMessage = Hello | Welcome | Joined | Bind | ErrorMessage;
+export type PeerHandshakeMessage = Login | Attach;
+export type PeerControlMessage = Advertise | ListServers | Ping | Pong;
+export type RelayControlMessage = Advertised | Servers | Dial | ErrorMessage | Ping | Pong | Goodbye;

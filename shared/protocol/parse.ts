@@ -1,0 +1,157 @@
+/**
+ * unknown -> typed message, every field checked. Anything that does not fit is ERR_MALFORMED_FRAME,
+ * which closes the connection that sent it.
+ */
+import type {
+  Advertise, Advertised, Attach, Bind, Dial, ErrorMessage, Goodbye, Hello, Joined, ListServers, Login,
+  PeerControlMessage, PeerHandshakeMessage, Ping, Pong, RelayControlMessage, RelayHandshakeMessage, ServerInfo, Servers, Welcome,
+} from './messages.js';
+import { asFields, bytes, errorCode, list, malformed, oneOf, onlyKeys, optStr, optUint, str, uint, type Fields } from './fields.js';
+
+/** Server ids: what `--server ID=...` and the users file patterns speak of. */
+export const SERVER_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+const JWE = /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+export const MAX_SERVERS_PER_MESSAGE = 256;
+
+function typeOf(fields: Fields): string {
+  return typeof fields.t === 'string' ? fields.t : '';
+}
+
+function serverInfo(value: unknown): ServerInfo {
+  const f = asFields(value);
+  onlyKeys(f, ['id', 'description', 'protocol']);
+  return { id: str(f, 'id', 63, SERVER_ID_PATTERN), description: str(f, 'description', 200), protocol: str(f, 'protocol', 32) };
+}
+
+function errorMessage(f: Fields): ErrorMessage {
+  onlyKeys(f, ['t', 'id', 'code']);
+  const id = optUint(f, 'id');
+  return id === undefined ? { t: 'error', code: errorCode(f, 'code') } : { t: 'error', id, code: errorCode(f, 'code') };
+}
+
+function ping(f: Fields): Ping | Pong {
+  onlyKeys(f, ['t', 'n']);
+  return { t: f.t === 'ping' ? 'ping' : 'pong', n: uint(f, 'n') };
+}
+
+export function parseRelayHandshake(value: unknown): RelayHandshakeMessage {
+  const f = asFields(value);
+  switch (typeOf(f)) {
+    case 'hello': {
+      onlyKeys(f, ['t', 'v', 'port', 'challenge', 'key', 'eph', 'exp', 'sig']);
+      const hello: Hello = {
+        t: 'hello', v: uint(f, 'v', 0xffff), port: oneOf(f, 'port', ['client', 'skeleton'] as const),
+        challenge: bytes(f, 'challenge', 32), key: bytes(f, 'key', 32), eph: bytes(f, 'eph', 32), exp: uint(f, 'exp'), sig: bytes(f, 'sig', 64),
+      };
+      return hello;
+    }
+    case 'welcome': {
+      onlyKeys(f, ['t', 'jwe']);
+      const welcome: Welcome = { t: 'welcome', jwe: str(f, 'jwe', 4096, JWE) };
+      return welcome;
+    }
+    case 'joined': {
+      onlyKeys(f, ['t']);
+      const joined: Joined = { t: 'joined' };
+      return joined;
+    }
+    case 'bind': {
+      onlyKeys(f, ['t', 'server']);
+      const bind: Bind = { t: 'bind', server: str(f, 'server', 63, SERVER_ID_PATTERN) };
+      return bind;
+    }
+    case 'error':
+      return errorMessage(f);
+    default:
+      throw malformed('unknown relay handshake message');
+  }
+}
+
+export function parsePeerHandshake(value: unknown): PeerHandshakeMessage {
+  const f = asFields(value);
+  switch (typeOf(f)) {
+    case 'login': {
+      onlyKeys(f, ['t', 'jwe']);
+      const login: Login = { t: 'login', jwe: str(f, 'jwe', 4096, JWE) };
+      return login;
+    }
+    case 'attach': {
+      onlyKeys(f, ['t', 'sid', 'purpose', 'server', 'dial', 'mac']);
+      const purpose = oneOf(f, 'purpose', ['stream', 'pool', 'dial'] as const);
+      const attach: Attach = { t: 'attach', sid: str(f, 'sid', 64, TOKEN), purpose, mac: bytes(f, 'mac', 32) };
+      const server = optStr(f, 'server', 63, SERVER_ID_PATTERN);
+      const dial = optStr(f, 'dial', 64, TOKEN);
+      if ((purpose === 'stream') !== (server !== undefined)) throw malformed('attach: server goes with purpose stream only');
+      if ((purpose === 'dial') !== (dial !== undefined)) throw malformed('attach: dial goes with purpose dial only');
+      if (server !== undefined) attach.server = server;
+      if (dial !== undefined) attach.dial = dial;
+      return attach;
+    }
+    default:
+      throw malformed('unknown peer handshake message');
+  }
+}
+
+export function parsePeerControl(value: unknown): PeerControlMessage {
+  const f = asFields(value);
+  switch (typeOf(f)) {
+    case 'advertise': {
+      onlyKeys(f, ['t', 'id', 'servers']);
+      const advertise: Advertise = { t: 'advertise', id: uint(f, 'id'), servers: list(f, 'servers', MAX_SERVERS_PER_MESSAGE, serverInfo) };
+      return advertise;
+    }
+    case 'list': {
+      onlyKeys(f, ['t', 'id']);
+      const listServers: ListServers = { t: 'list', id: uint(f, 'id') };
+      return listServers;
+    }
+    case 'ping':
+    case 'pong':
+      return ping(f);
+    default:
+      throw malformed('unknown peer control message');
+  }
+}
+
+export function parseRelayControl(value: unknown): RelayControlMessage {
+  const f = asFields(value);
+  switch (typeOf(f)) {
+    case 'advertised': {
+      onlyKeys(f, ['t', 'id', 'accepted', 'rejected']);
+      const rejected = (v: unknown) => {
+        const r = asFields(v);
+        onlyKeys(r, ['id', 'code']);
+        return { id: str(r, 'id', 63, SERVER_ID_PATTERN), code: errorCode(r, 'code') };
+      };
+      const accepted = (v: unknown) => str({ v }, 'v', 63, SERVER_ID_PATTERN);
+      const advertised: Advertised = {
+        t: 'advertised', id: uint(f, 'id'),
+        accepted: list(f, 'accepted', MAX_SERVERS_PER_MESSAGE, accepted), rejected: list(f, 'rejected', MAX_SERVERS_PER_MESSAGE, rejected),
+      };
+      return advertised;
+    }
+    case 'servers': {
+      onlyKeys(f, ['t', 'id', 'servers']);
+      const servers: Servers = { t: 'servers', id: uint(f, 'id'), servers: list(f, 'servers', 10_000, serverInfo) };
+      return servers;
+    }
+    case 'dial': {
+      onlyKeys(f, ['t', 'dial', 'server']);
+      const dial: Dial = { t: 'dial', dial: str(f, 'dial', 64, TOKEN), server: str(f, 'server', 63, SERVER_ID_PATTERN) };
+      return dial;
+    }
+    case 'goodbye': {
+      onlyKeys(f, ['t', 'retryAfter']);
+      const goodbye: Goodbye = { t: 'goodbye', retryAfter: uint(f, 'retryAfter', 3600) };
+      return goodbye;
+    }
+    case 'error':
+      return errorMessage(f);
+    case 'ping':
+    case 'pong':
+      return ping(f);
+    default:
+      throw malformed('unknown relay control message');
+  }
+}

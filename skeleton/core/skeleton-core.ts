@@ -1,0 +1,99 @@
+/**
+ * The skeleton as a state machine: it decides when to advertise, how many idle data connections to keep
+ * at the relay (growing the pool when the relay has to ask for dials), when to dial, and when to
+ * reconnect. skeleton/io carries out its commands.
+ */
+import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../../shared/backoff.js';
+import type { ErrorCode } from '../../shared/errors.js';
+import type { RelayControlMessage } from '../../shared/protocol/messages.js';
+
+export type SkeletonEvent =
+  | { type: 'connected' }
+  | { type: 'disconnected'; code: ErrorCode }
+  | { type: 'control'; msg: RelayControlMessage }
+  /** A pool connection was bound to a stream, or closed before it was. */
+  | { type: 'pool-used' }
+  | { type: 'pool-lost' }
+  | { type: 'tick' };
+
+export type SkeletonCommand =
+  | { type: 'advertise' }
+  | { type: 'open-data'; purpose: 'pool' }
+  | { type: 'open-data'; purpose: 'dial'; dial: string; server: string }
+  | { type: 'reconnect'; afterMs: number; code: ErrorCode };
+
+export interface SkeletonCoreOptions {
+  /** Idle data connections to keep at the relay. */
+  pool: number;
+  /** The most the pool may grow to under demand. */
+  poolMax: number;
+  backoff?: BackoffOptions;
+  random?: () => number;
+}
+
+export class SkeletonCore {
+  #connected = false;
+  /** Pool connections opened and not yet used or lost. */
+  #pooled = 0;
+  #target: number;
+  readonly #backoff: Backoff;
+
+  constructor(private readonly opts: SkeletonCoreOptions) {
+    this.#target = opts.pool;
+    this.#backoff = new Backoff(opts.backoff ?? DEFAULT_BACKOFF, opts.random);
+  }
+
+  get poolTarget(): number {
+    return this.#target;
+  }
+
+  get pooled(): number {
+    return this.#pooled;
+  }
+
+  handle(event: SkeletonEvent, now: number): SkeletonCommand[] {
+    const out: SkeletonCommand[] = [];
+    switch (event.type) {
+      case 'connected':
+        this.#connected = true;
+        this.#backoff.connected(now);
+        out.push({ type: 'advertise' });
+        this.#refill(out);
+        break;
+      case 'disconnected':
+        this.#connected = false;
+        // The relay drops a dead session's pool connections; io reports nothing more about them.
+        this.#pooled = 0;
+        out.push({ type: 'reconnect', afterMs: this.#backoff.next(now), code: event.code });
+        break;
+      case 'control':
+        if (event.msg.t === 'dial') {
+          // The pool ran dry: serve this stream, and keep one more idle connection from now on.
+          this.#target = Math.min(this.opts.poolMax, this.#target + 1);
+          out.push({ type: 'open-data', purpose: 'dial', dial: event.msg.dial, server: event.msg.server });
+          this.#refill(out);
+        }
+        break;
+      case 'pool-used':
+        this.#pooled = Math.max(0, this.#pooled - 1);
+        this.#refill(out);
+        break;
+      case 'pool-lost':
+        // Refilled on the next tick, so a relay that refuses pool connections is not hammered.
+        this.#pooled = Math.max(0, this.#pooled - 1);
+        break;
+      case 'tick':
+        this.#refill(out);
+        break;
+    }
+    return out;
+  }
+
+  #refill(out: SkeletonCommand[]): void {
+    if (!this.#connected) return;
+    while (this.#pooled < this.#target) {
+      this.#pooled++;
+      out.push({ type: 'open-data', purpose: 'pool' });
+    }
+  }
+}
