@@ -1,0 +1,88 @@
+/** `burrow client list|connect|stdio`: argv, environment and config file in. */
+import type { Command } from 'commander';
+import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
+import { LOG_LEVEL_OPTION, loggerFor, untilSignal } from '../shared/cli/log-options.js';
+import { peerOptions, peerPassword, relayTargetOf, required } from '../shared/cli/peer-options.js';
+import { readSecretFile } from '../shared/cli/secret-file.js';
+import { addOptions, CONFIG_OPTION, resolveConfig } from '../shared/config/command-options.js';
+import type { Config } from '../shared/config/load-config.js';
+import { option } from '../shared/config/option-spec.js';
+import { BurrowError } from '../shared/errors.js';
+import { formatHostPort, parseHostPort } from '../shared/peer/relay-address.js';
+import { connect, type BurrowClient } from './index.js';
+import { startForwarder } from './io/forwarder.js';
+import { pumpStdio } from './io/stdio-stream.js';
+import { startStatusLine } from './status-line.js';
+
+const COMMON = [CONFIG_OPTION, ...peerOptions(7000), LOG_LEVEL_OPTION];
+const SECRET_FILE = option('--secret-file <file>', 'string', "the server's pre-shared secret (burrow secret generate)");
+export const LIST_OPTIONS = [...COMMON, option('--json', 'bool', 'print JSON for scripts')];
+export const CONNECT_OPTIONS = [...COMMON, SECRET_FILE, option('--listen <host:port>', 'hostport', 'local address to forward from', { default: '127.0.0.1:8080' })];
+export const STDIO_OPTIONS = [...COMMON, SECRET_FILE];
+
+async function login(config: Config, ctx: CliContext, logName: string): Promise<BurrowClient> {
+  const relay = relayTargetOf(config);
+  const user = required(config, 'user', '--user');
+  const log = loggerFor(logName, config.logLevel);
+  return connect({ relay, user, password: await peerPassword(config, ctx.env, user), log });
+}
+
+/** The server must be listed for this account; otherwise exit 4 at once rather than on the first stream. */
+async function ensureListed(client: BurrowClient, id: string): Promise<void> {
+  const servers = await client.list();
+  if (!servers.some((s) => s.id === id)) throw new BurrowError('ERR_UNKNOWN_SERVER', id);
+}
+
+export function registerClientCommands(program: Command, overrides: Partial<CliContext> = {}): Command {
+  const ctx = cliContext(overrides);
+  const client = program.command('client').description('reach servers through the relay');
+
+  const list = client.command('list').description('list the servers this account may open');
+  addOptions(list, LIST_OPTIONS);
+  list.action(async () => {
+    const config = await resolveConfig(list, LIST_OPTIONS, ctx.env);
+    const c = await login(config, ctx, 'burrow-client');
+    try {
+      const servers = await c.list();
+      if (config.json === true) ctx.stdout(JSON.stringify(servers));
+      else if (servers.length === 0) ctx.stderr('no servers visible to this account');
+      else for (const s of servers) ctx.stdout(`${s.id}\t${s.protocol}\t${s.description}`);
+    } finally {
+      c.close();
+    }
+  });
+
+  const conn = client.command('connect').argument('<id>', 'server id').description('forward a local port to a server');
+  conn.addHelpText('after', '\nExample:\n  burrow client connect home-http --listen 127.0.0.1:8080 --secret-file home-http.secret \\\n    --relay relay.example.net:7000 --fingerprint SHA256:... --user alice --password-file alice.pass');
+  addOptions(conn, CONNECT_OPTIONS);
+  conn.action(async (id: string) => {
+    const config = await resolveConfig(conn, CONNECT_OPTIONS, ctx.env);
+    const secret = await readSecretFile(required(config, 'secretFile', '--secret-file'));
+    const { host, port } = parseHostPort(config.listen as string, '--listen');
+    const c = await login(config, ctx, 'burrow-client');
+    await ensureListed(c, id);
+    const forwarder = await startForwarder({ client: c, serverId: id, secret, host, port, log: loggerFor('burrow-client', config.logLevel) });
+    ctx.stdout(`forwarding ${formatHostPort(forwarder.address.address, forwarder.address.port)} -> ${id} (end-to-end encrypted through the relay)`);
+    const status = startStatusLine(forwarder);
+    await untilSignal();
+    status.stop();
+    await forwarder.close();
+    c.close();
+  });
+
+  const stdio = client.command('stdio').argument('<id>', 'server id').description('one stream on stdin/stdout (ssh ProxyCommand)');
+  stdio.addHelpText('after', '\nExample (~/.ssh/config):\n  ProxyCommand burrow client stdio home-ssh --secret-file ~/.burrow/home-ssh.secret --relay relay.example.net:7000 --fingerprint SHA256:... --user alice --password-file ~/.burrow/alice.pass');
+  addOptions(stdio, STDIO_OPTIONS);
+  stdio.action(async (id: string) => {
+    const config = await resolveConfig(stdio, STDIO_OPTIONS, ctx.env);
+    const secret = await readSecretFile(required(config, 'secretFile', '--secret-file'));
+    const c = await login(config, ctx, 'burrow-client');
+    try {
+      const stream = await c.open(id, { secret });
+      await pumpStdio(stream, process.stdin, process.stdout);
+    } finally {
+      c.close();
+    }
+  });
+  return client;
+}

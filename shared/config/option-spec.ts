@@ -1,0 +1,30 @@
+/**
+ * One table per command of the options it takes. Each option is a flag, a BURROW_* environment twin
+ * and a key in the TOML config file, with one type and one default: defaults < file < env < flags.
+ */
+export type OptionKind = 'string' | 'int' | 'port' | 'bool' | 'list' | 'hostport';
+
+export interface OptionSpec {
+  /** Attribute name (camelCase) as commander stores it, e.g. clientPort. */
+  key: string;
+  /** Flag as commander takes it, e.g. '--client-port <port>'. */
+  flag: string;
+  /** TOML key (kebab-case, as the flag) in the config file. */
+  toml: string;
+  /** Environment twin, e.g. BURROW_CLIENT_PORT. */
+  env: string;
+  kind: OptionKind;
+  description: string;
+  default?: string | number | boolean | string[];
+  /** For int: inclusive bounds. */
+  min?: number;
+  max?: number;
+}
+
+/** Builds a spec from a flag: '--client-port <port>' -> key clientPort, toml client-port, env BURROW_CLIENT_PORT. */
+export function option(flag: string, kind: OptionKind, description: string, extra: Partial<OptionSpec> = {}): OptionSpec {
+  const name = /--([a-z0-9-]+)/.exec(flag)?.[1];
+  if (!name) throw new Error(`bad flag ${flag}`);
+  const key = name.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+  return { key, flag, toml: name, env: `BURROW_${name.replace(/-/g, '_').toUpperCase()}`, kind, description, ...extra };
+}

@@ -1,0 +1,49 @@
+/** `burrow skeleton`: argv, environment and config file in; a skeleton serving until SIGTERM or SIGINT. */
+import type { Command } from 'commander';
+import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
+import { LOG_LEVEL_OPTION, loggerFor, untilSignal } from '../shared/cli/log-options.js';
+import { peerOptions, peerPassword, relayTargetOf, required } from '../shared/cli/peer-options.js';
+import { addOptions, CONFIG_OPTION, resolveConfig } from '../shared/config/command-options.js';
+import { option } from '../shared/config/option-spec.js';
+import { BurrowError } from '../shared/errors.js';
+import { startSkeleton } from './index.js';
+import { parseServerSpec } from './server-spec.js';
+
+export const SKELETON_OPTIONS = [
+  CONFIG_OPTION,
+  ...peerOptions(7001),
+  option('--server <spec>', 'list', 'ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P]; repeat for more servers'),
+  option('--pool <n>', 'int', 'idle data connections kept at the relay', { default: 2, min: 0, max: 64 }),
+  LOG_LEVEL_OPTION,
+];
+
+export function registerSkeletonCommand(program: Command, overrides: Partial<CliContext> = {}): Command {
+  const ctx = cliContext(overrides);
+  const cmd = program
+    .command('skeleton')
+    .description('run next to your servers: dial out to the relay and serve streams to them')
+    .addHelpText('after', `
+Example:
+  burrow skeleton --relay relay.example.net:7001 --fingerprint SHA256:... --user home \\
+    --password-file home.pass --server home-http=127.0.0.1:80,secret-file=home-http.secret,protocol=http`);
+  addOptions(cmd, SKELETON_OPTIONS);
+  cmd.action(async () => {
+    const config = await resolveConfig(cmd, SKELETON_OPTIONS, ctx.env);
+    const specs = (config.server as string[] | undefined) ?? [];
+    if (specs.length === 0) throw new BurrowError('ERR_USAGE', '--server is required (at least one)');
+    const servers = await Promise.all(specs.map(parseServerSpec));
+    const relay = relayTargetOf(config);
+    const user = required(config, 'user', '--user');
+    const log = loggerFor('burrow-skeleton', config.logLevel);
+    const skeleton = await startSkeleton({ relay, user, password: await peerPassword(config, ctx.env, user), servers, pool: config.pool as number, log });
+    for (const r of skeleton.advertised.rejected) ctx.stderr(`relay refused ${r.id}: ${r.code}`);
+    if (skeleton.advertised.accepted.length === 0) {
+      await skeleton.close();
+      throw new BurrowError('ERR_SERVER_ID_NOT_ALLOWED', 'the relay accepted none of the servers (check the account\'s --serve patterns)');
+    }
+    ctx.stdout(`skeleton serving ${skeleton.advertised.accepted.join(', ')} through ${relay.host}:${relay.port}`);
+    await untilSignal();
+    await skeleton.close();
+  });
+  return cmd;
+}
