@@ -33,6 +33,7 @@ export class RelayConnection {
       log.debug({ code: err.code }, 'socket error');
       socket.destroy();
     });
+    socket.on('end', this.#onEnd);
     socket.once('close', () => dispatch({ type: 'closed', conn: id }));
   }
 
@@ -51,6 +52,12 @@ export class RelayConnection {
     } catch (err) {
       this.dispatch({ type: 'bad-bytes', conn: this.id, code: codeOf(err) });
     }
+  };
+
+  /** Before a splice, a peer that stops sending can never finish its handshake: close, and say if it cut a frame. */
+  #onEnd = (): void => {
+    if (this.decoder.buffered > 0 && !this.#held) this.log.warn({ bytes: this.decoder.buffered }, 'peer ended inside a frame');
+    this.close();
   };
 
   hold(): void {
@@ -75,6 +82,7 @@ export class RelayConnection {
   /** Hands the socket over to a splice; returns the raw bytes already read past the last frame. */
   detach(): Buffer {
     this.socket.removeListener('data', this.#onData);
+    this.socket.removeListener('end', this.#onEnd);
     return this.decoder.takeRest();
   }
 }
