@@ -1,7 +1,7 @@
 /** `burrow client list|connect|stdio`: argv, environment and config file in. */
 import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
-import { LOG_LEVEL_OPTION, loggerFor, untilSignal } from '../shared/cli/log-options.js';
+import { logLevelOption, loggerFor, untilSignal } from '../shared/cli/log-options.js';
 import { peerOptions, peerPassword, relayTargetOf, required } from '../shared/cli/peer-options.js';
 import { readSecretFile } from '../shared/cli/secret-file.js';
 import { addOptions, CONFIG_OPTION, resolveConfig } from '../shared/config/command-options.js';
@@ -14,7 +14,7 @@ import { startForwarder } from './io/forwarder.js';
 import { pumpStdio } from './io/stdio-stream.js';
 import { startStatusLine } from './status-line.js';
 
-const COMMON = [CONFIG_OPTION, ...peerOptions(7000), LOG_LEVEL_OPTION];
+const COMMON = [CONFIG_OPTION, ...peerOptions(7000), logLevelOption('warn')];
 const SECRET_FILE = option('--secret-file <file>', 'string', "the server's pre-shared secret (burrow secret generate)");
 export const LIST_OPTIONS = [...COMMON, option('--json', 'bool', 'print JSON for scripts')];
 export const CONNECT_OPTIONS = [...COMMON, SECRET_FILE, option('--listen <host:port>', 'hostport', 'local address to forward from', { default: '127.0.0.1:8080' })];

@@ -3,7 +3,12 @@ import { BurrowError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { option } from '../config/option-spec.js';
 
-export const LOG_LEVEL_OPTION = option('--log-level <level>', 'string', 'trace, debug, info, warn, error or fatal (logs are JSON on stderr)', { default: 'info' });
+export function logLevelOption(defaultLevel: string) {
+  return option('--log-level <level>', 'string', 'trace, debug, info, warn, error or fatal (logs are JSON on stderr)', { default: defaultLevel });
+}
+
+/** Daemons (relay, skeleton) log their lifecycle; interactive client commands only what goes wrong. */
+export const LOG_LEVEL_OPTION = logLevelOption('info');
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
