@@ -1,0 +1,74 @@
+/**
+ * Password hashing with argon2id at OWASP's parameters (19 MiB, t=2, p=1; ~40 ms per verify here).
+ * argon2 runs on libuv's 4-thread pool, shared with fs and WebCrypto, so at most `concurrency` hashes
+ * run at once and the rest queue. An unknown user is verified against a dummy hash so it costs the same
+ * time as a wrong password (S5).
+ */
+import { randomBytes } from 'node:crypto';
+import * as argon2 from 'argon2';
+import { BurrowError } from '../../shared/errors.js';
+import type { Redacted } from '../../shared/redacted.js';
+import { Semaphore } from './semaphore.js';
+
+export const ARGON2_PARAMS = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+export const DEFAULT_ARGON2_CONCURRENCY = 2;
+
+let dummyHash: Promise<string> | undefined;
+
+/** Made once, lazily, from a random password nobody knows, with the same parameters as real hashes. */
+function getDummyHash(): Promise<string> {
+  dummyHash ??= argon2.hash(randomBytes(32).toString('base64url'), ARGON2_PARAMS).catch((err: unknown) => {
+    dummyHash = undefined; // try again next time rather than fail every unknown user forever
+    throw err;
+  });
+  return dummyHash;
+}
+
+export class PasswordHasher {
+  readonly #slots: Semaphore;
+
+  constructor(opts: { concurrency?: number } = {}) {
+    this.#slots = new Semaphore(opts.concurrency ?? DEFAULT_ARGON2_CONCURRENCY);
+  }
+
+  /** Operations running plus waiting: a cheap load signal for metrics. */
+  get pending(): number {
+    return this.#slots.active + this.#slots.waiting;
+  }
+
+  hash(password: Redacted<string>): Promise<string> {
+    return this.#slots.run(() => argon2.hash(password.reveal(), ARGON2_PARAMS));
+  }
+
+  /** False for a wrong password and, after the same work, for an unknown user (`hash` undefined). */
+  async verify(hash: string | undefined, password: Redacted<string>): Promise<boolean> {
+    const known = hash !== undefined;
+    const ok = await this.#slots.run(async () => {
+      const digest = hash ?? (await getDummyHash());
+      try {
+        return await argon2.verify(digest, password.reveal());
+      } catch (err) {
+        // A malformed stored hash; the users file loader should have refused it.
+        throw new BurrowError('ERR_INTERNAL', 'stored password hash could not be verified', { cause: err });
+      }
+    });
+    return known && ok;
+  }
+
+  /** Computes the dummy hash now (e.g. at relay start) so the first unknown user costs no extra hash. */
+  async prime(): Promise<void> {
+    await this.#slots.run(getDummyHash);
+  }
+}
+
+const shared = new PasswordHasher();
+
+/** Hashes with the process-wide hasher (concurrency 2). */
+export function hashPassword(password: Redacted<string>): Promise<string> {
+  return shared.hash(password);
+}
+
+/** Verifies with the process-wide hasher (concurrency 2); `hash` undefined means an unknown user. */
+export function verifyPassword(hash: string | undefined, password: Redacted<string>): Promise<boolean> {
+  return shared.verify(hash, password);
+}

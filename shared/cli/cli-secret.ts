@@ -1,0 +1,40 @@
+/**
+ * `burrow secret generate [--out FILE]`: a new 32-byte server secret, base64url. Printed on stdout, or with
+ * --out written to a new file of mode 0600 (never overwritten) and not printed at all.
+ */
+import { Command, Option } from 'commander';
+import { BurrowError } from '../errors.js';
+import { writeFileAtomic } from '../write-file-atomic.js';
+import { cliContext, useEnvTwins, type CliContext } from './cli-context.js';
+import { generateSecret } from './secret-file.js';
+
+export function registerSecretCommand(program: Command, overrides: Partial<CliContext> = {}): Command {
+  const ctx = cliContext(overrides);
+  const secret = program.command('secret').description('server secrets shared by a skeleton and its clients');
+
+  const generate = secret
+    .command('generate')
+    .description('print a new 32-byte secret (base64url), or write it to a new file with --out')
+    .addOption(new Option('--out <file>', 'write the secret to this new file (mode 0600) instead of printing it').env('BURROW_SECRET_OUT'))
+    .action(async (opts: { out?: string }) => {
+      const value = generateSecret();
+      if (opts.out === undefined) {
+        ctx.stdout(value.reveal());
+        return;
+      }
+      await writeSecret(opts.out, value.reveal());
+      ctx.stderr(`wrote a new secret to ${opts.out} (mode 0600); give the same file to the skeleton and its clients`);
+    });
+  useEnvTwins(generate, ctx.env);
+  return secret;
+}
+
+async function writeSecret(path: string, text: string): Promise<void> {
+  try {
+    await writeFileAtomic(path, text + '\n', { mode: 0o600, overwrite: false });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new BurrowError('ERR_USAGE', `${path} already exists; refusing to overwrite a secret`);
+    throw new BurrowError('ERR_CONFIG', `cannot write ${path} (${code ?? 'error'})`);
+  }
+}
