@@ -1,0 +1,122 @@
+/**
+ * Noise CipherState (spec rev 34, §5.1) for AESGCM and ChaChaPoly: a key and a message counter. The
+ * 96-bit nonce is 4 zero bytes then the counter, big-endian for AES-GCM and little-endian for
+ * ChaCha20-Poly1305 (§12.3, §12.4). One node:crypto cipher object per message.
+ */
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { BurrowError } from '../../errors.js';
+
+export type NoiseCipher = 'AESGCM' | 'ChaChaPoly';
+
+export const KEY_LENGTH = 32;
+export const TAG_LENGTH = 16;
+
+const EMPTY = Buffer.alloc(0);
+const TWO_32 = 2 ** 32;
+
+export class CipherState {
+  readonly cipher: NoiseCipher;
+  #key: Buffer | undefined;
+  #n = 0;
+
+  constructor(cipher: NoiseCipher, key?: Buffer) {
+    this.cipher = cipher;
+    this.initializeKey(key);
+  }
+
+  /** InitializeKey(k): sets the key (or empties it) and resets the counter. */
+  initializeKey(key: Buffer | undefined): void {
+    if (key !== undefined && key.length !== KEY_LENGTH) throw new BurrowError('ERR_INTERNAL', 'cipher key must be 32 bytes');
+    this.#key = key === undefined ? undefined : Buffer.from(key);
+    this.#n = 0;
+  }
+
+  hasKey(): boolean {
+    return this.#key !== undefined;
+  }
+
+  /** The next nonce counter value (for tests and diagnostics). */
+  get nonce(): number {
+    return this.#n;
+  }
+
+  /** EncryptWithAd: ciphertext || tag, or the plaintext itself while no key is set. */
+  encryptWithAd(ad: Buffer, plaintext: Buffer): Buffer {
+    if (this.#key === undefined) return plaintext;
+    const [ciphertext, tag] = this.encryptToParts(ad, plaintext);
+    return Buffer.concat([ciphertext, tag]);
+  }
+
+  /**
+   * EncryptWithAd without joining ciphertext and tag, so a caller that writes both to a socket copies
+   * nothing. Requires a key.
+   */
+  encryptToParts(ad: Buffer, plaintext: Buffer): [ciphertext: Buffer, tag: Buffer] {
+    const key = this.#requireKey();
+    const nonce = this.#nextNonce();
+    const options = { authTagLength: TAG_LENGTH };
+    const cipher =
+      this.cipher === 'AESGCM'
+        ? createCipheriv('aes-256-gcm', key, nonce, options)
+        : createCipheriv('chacha20-poly1305', key, nonce, options);
+    if (ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
+    const body = cipher.update(plaintext);
+    const rest = cipher.final();
+    const ciphertext = rest.length === 0 ? body : Buffer.concat([body, rest]);
+    this.#n += 1;
+    return [ciphertext, cipher.getAuthTag()];
+  }
+
+  /**
+   * DecryptWithAd: the plaintext, or null when authentication fails (the counter then stays put, as
+   * the spec requires). Callers map null to the error code of their layer. Without a key the
+   * ciphertext is returned as is.
+   */
+  decryptWithAd(ad: Buffer, ciphertext: Buffer): Buffer | null {
+    if (this.#key === undefined) return ciphertext;
+    if (ciphertext.length < TAG_LENGTH) return null;
+    const split = ciphertext.length - TAG_LENGTH;
+    const nonce = this.#nextNonce();
+    const options = { authTagLength: TAG_LENGTH };
+    const decipher =
+      this.cipher === 'AESGCM'
+        ? createDecipheriv('aes-256-gcm', this.#key, nonce, options)
+        : createDecipheriv('chacha20-poly1305', this.#key, nonce, options);
+    decipher.setAuthTag(ciphertext.subarray(split));
+    if (ad.length > 0) decipher.setAAD(ad, { plaintextLength: split });
+    const body = split === 0 ? EMPTY : decipher.update(ciphertext.subarray(0, split));
+    let rest: Buffer;
+    try {
+      rest = decipher.final();
+    } catch {
+      return null; // the tag did not verify
+    }
+    this.#n += 1;
+    return rest.length === 0 ? body : Buffer.concat([body, rest]);
+  }
+
+  #requireKey(): Buffer {
+    if (this.#key === undefined) throw new BurrowError('ERR_INTERNAL', 'cipher state has no key');
+    return this.#key;
+  }
+
+  #nextNonce(): Buffer {
+    // 2^64-1 is reserved by the spec; a JS number counter stops far below it.
+    if (this.#n >= Number.MAX_SAFE_INTEGER) throw new BurrowError('ERR_INTERNAL', 'nonce exhausted');
+    return this.#nonceBytes(this.#n);
+  }
+
+  #nonceBytes(n: number): Buffer {
+    const nonce = Buffer.alloc(12);
+    const high = Math.floor(n / TWO_32);
+    const low = n % TWO_32;
+    if (this.cipher === 'AESGCM') {
+      nonce.writeUInt32BE(high, 4);
+      nonce.writeUInt32BE(low, 8);
+    } else {
+      nonce.writeUInt32LE(low, 4);
+      nonce.writeUInt32LE(high, 8);
+    }
+    return nonce;
+  }
+}

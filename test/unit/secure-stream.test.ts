@@ -1,0 +1,250 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import net, { type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Duplex, Readable } from 'node:stream';
+import test, { type ExecutionContext } from 'ava';
+import { BurrowError } from '../../shared/errors.js';
+import { secureInitiator, secureResponder } from '../../shared/crypto/secure-stream.js';
+
+const SERVER_ID = 'db-primary';
+
+async function listen(t: ExecutionContext, onSocket: (socket: Socket) => void): Promise<number> {
+  const sockets = new Set<Socket>();
+  const server: Server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    onSocket(socket);
+  });
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+}
+
+async function connect(t: ExecutionContext, port: number): Promise<Socket> {
+  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  t.teardown(() => socket.destroy());
+  await once(socket, 'connect');
+  return socket;
+}
+
+/** A connected socket pair: `client` dialled, `server` accepted (optionally through a capturing forwarder). */
+async function sockets(t: ExecutionContext, capture?: Buffer[]): Promise<{ client: Socket; server: Socket }> {
+  let accepted!: (socket: Socket) => void;
+  const serverSocket = new Promise<Socket>((resolve) => (accepted = resolve));
+  let port = await listen(t, (socket) => accepted(socket));
+  if (capture) {
+    const target = port;
+    port = await listen(t, (down) => {
+      const up = net.connect({ port: target, host: '127.0.0.1', allowHalfOpen: true });
+      t.teardown(() => up.destroy());
+      for (const side of [down, up]) {
+        side.on('data', (chunk: Buffer) => capture.push(chunk));
+        side.on('error', () => (side === up ? down : up).destroy());
+      }
+      down.pipe(up);
+      up.pipe(down);
+    });
+  }
+  const client = await connect(t, port);
+  return { client, server: await serverSocket };
+}
+
+/** Reads a stream to its end without destroying it (for-await would, and kill the write side). */
+function collect(stream: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.once('end', () => resolve(Buffer.concat(chunks)));
+    stream.once('error', reject);
+  });
+}
+
+/** Writes `data` in uneven chunks (some above one frame) without waiting, then ends. */
+function writeUneven(stream: Duplex, data: Buffer): void {
+  let offset = 0;
+  let step = 1;
+  while (offset < data.length) {
+    const size = (step * 7919) % 200_000 + 1;
+    stream.write(data.subarray(offset, offset + size));
+    offset += size;
+    step += 1;
+  }
+  stream.end();
+}
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+async function securePair(t: ExecutionContext, capture?: Buffer[]) {
+  const { client, server } = await sockets(t, capture);
+  const psk = randomBytes(32);
+  const [initiator, responder] = await Promise.all([
+    secureInitiator(client, { psk, serverId: SERVER_ID }),
+    secureResponder(server, { psk, serverId: SERVER_ID, accept: async () => {} }),
+  ]);
+  t.teardown(() => {
+    initiator.destroy();
+    responder.destroy();
+  });
+  return { client, server, initiator, responder };
+}
+
+test('5 MiB each way arrive intact', async (t) => {
+  const { initiator, responder } = await securePair(t);
+  const up = randomBytes(5 * 1024 * 1024);
+  const down = randomBytes(5 * 1024 * 1024);
+  const received = Promise.all([collect(responder), collect(initiator)]);
+  writeUneven(initiator, up);
+  writeUneven(responder, down);
+  const [atResponder, atInitiator] = await received;
+  t.is(sha256(atResponder), sha256(up));
+  t.is(sha256(atInitiator), sha256(down));
+});
+
+test('half-close: the responder reads to the end, then replies and ends', async (t) => {
+  const { initiator, responder } = await securePair(t);
+  const request = Buffer.from('GET /all-of-it');
+  const reply = randomBytes(300_000);
+  const replyRead = collect(initiator);
+  initiator.end(request);
+  t.deepEqual(await collect(responder), request);
+  t.false(responder.destroyed);
+  responder.end(reply);
+  t.is(sha256(await replyRead), sha256(reply));
+});
+
+test('a wrong psk fails both sides and never reaches accept', async (t) => {
+  const { client, server } = await sockets(t);
+  let accepted = false;
+  const [initiator, responder] = await Promise.allSettled([
+    secureInitiator(client, { psk: randomBytes(32), serverId: SERVER_ID }),
+    secureResponder(server, { psk: randomBytes(32), serverId: SERVER_ID, accept: async () => void (accepted = true) }),
+  ]);
+  t.is(codeOfSettled(responder), 'ERR_E2E_HANDSHAKE_FAILED');
+  t.is(codeOfSettled(initiator), 'ERR_E2E_HANDSHAKE_FAILED');
+  t.false(accepted);
+  t.true(server.destroyed);
+});
+
+test('a different server id fails the handshake like a wrong psk', async (t) => {
+  const { client, server } = await sockets(t);
+  const psk = randomBytes(32);
+  let accepted = false;
+  const [initiator, responder] = await Promise.allSettled([
+    secureInitiator(client, { psk, serverId: 'other' }),
+    secureResponder(server, { psk, serverId: SERVER_ID, accept: async () => void (accepted = true) }),
+  ]);
+  t.is(codeOfSettled(responder), 'ERR_E2E_HANDSHAKE_FAILED');
+  t.is(codeOfSettled(initiator), 'ERR_E2E_HANDSHAKE_FAILED');
+  t.false(accepted);
+});
+
+test('a refusal in accept reaches the initiator as its code', async (t) => {
+  const { client, server } = await sockets(t);
+  const psk = randomBytes(32);
+  const [initiator, responder] = await Promise.allSettled([
+    secureInitiator(client, { psk, serverId: SERVER_ID }),
+    secureResponder(server, {
+      psk,
+      serverId: SERVER_ID,
+      accept: async () => {
+        throw new BurrowError('ERR_SERVER_UNREACHABLE');
+      },
+    }),
+  ]);
+  t.is(codeOfSettled(initiator), 'ERR_SERVER_UNREACHABLE');
+  t.is(codeOfSettled(responder), 'ERR_SERVER_UNREACHABLE');
+});
+
+test('a raw TCP end without the end-of-stream frame is ERR_STREAM_TRUNCATED', async (t) => {
+  const { client, responder, initiator } = await securePair(t);
+  const data: Buffer[] = [];
+  responder.on('data', (chunk: Buffer) => data.push(chunk));
+  initiator.write('partial answer');
+  await once(responder, 'data');
+  client.end();
+  const [err] = (await once(responder, 'error')) as [BurrowError];
+  t.is(err.code, 'ERR_STREAM_TRUNCATED');
+  t.is(Buffer.concat(data).toString(), 'partial answer');
+});
+
+test('a writer blocked on backpressure fails with ERR_CONNECTION_CLOSED when the peer goes away', async (t) => {
+  const { initiator, responder } = await securePair(t);
+  const writeDone = new Promise<Error | null | undefined>((resolve) => initiator.write(randomBytes(16 * 1024 * 1024), resolve));
+  const failed = once(initiator, 'error') as Promise<[BurrowError]>;
+  await once(responder, 'data'); // the transfer is under way; the responder reads no further
+  responder.pause();
+  responder.destroy();
+  const [err] = await failed;
+  t.is(err.code, 'ERR_CONNECTION_CLOSED');
+  t.is((await writeDone as BurrowError | undefined)?.code, 'ERR_CONNECTION_CLOSED');
+});
+
+test('a forged transport frame is ERR_DECRYPT', async (t) => {
+  const { client, responder } = await securePair(t);
+  responder.resume();
+  client.write(Buffer.concat([Buffer.from([0, 24]), randomBytes(24)]));
+  const [err] = (await once(responder, 'error')) as [BurrowError];
+  t.is(err.code, 'ERR_DECRYPT');
+});
+
+test('no answer to message 1 is ERR_TIMEOUT', async (t) => {
+  const { client, server } = await sockets(t);
+  const err = await t.throwsAsync(secureInitiator(client, { psk: randomBytes(32), serverId: SERVER_ID, timeoutMs: 20 }));
+  t.is((err as BurrowError).code, 'ERR_TIMEOUT');
+  t.true(client.destroyed);
+});
+
+for (const split of [1, 2, 30, 50]) {
+  test(`leftover: the first ${split} bytes of message 1 come as leftover, the rest from the socket`, async (t) => {
+    const { client, server } = await sockets(t);
+    const psk = randomBytes(32);
+    const initiator = secureInitiator(client, { psk, serverId: SERVER_ID });
+    const leftover = await takeBytes(server, split);
+    const responder = secureResponder(server, { psk, serverId: SERVER_ID, leftover, accept: async () => {} });
+    const [a, b] = await Promise.all([initiator, responder]);
+    const echoed = collect(a);
+    b.pipe(b);
+    a.end('ping');
+    t.is((await echoed).toString(), 'ping');
+  });
+}
+
+test('a relay in the middle sees no plaintext', async (t) => {
+  const capture: Buffer[] = [];
+  const { initiator, responder } = await securePair(t, capture);
+  const marker = Buffer.from('burrow-plaintext-marker-7f3a9c');
+  const echoed = collect(initiator);
+  responder.pipe(responder);
+  initiator.end(Buffer.concat([marker, marker, marker]));
+  t.is((await echoed).toString(), `${marker}${marker}${marker}`);
+  const seen = Buffer.concat(capture);
+  t.true(seen.length > 3 * marker.length);
+  t.is(seen.indexOf(marker), -1);
+  t.is(seen.indexOf(marker.subarray(0, 12)), -1);
+});
+
+function codeOfSettled(result: PromiseSettledResult<unknown>): string | undefined {
+  return result.status === 'rejected' && result.reason instanceof BurrowError ? result.reason.code : undefined;
+}
+
+/** Reads exactly `n` bytes off a socket and puts anything beyond them back. */
+function takeBytes(socket: Socket, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      const all = Buffer.concat(chunks);
+      if (all.length < n) return;
+      socket.off('data', onData);
+      socket.off('error', reject);
+      socket.pause();
+      if (all.length > n) socket.unshift(all.subarray(n));
+      resolve(all.subarray(0, n));
+    };
+    socket.on('data', onData);
+    socket.on('error', reject);
+  });
+}
