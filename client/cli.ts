@@ -8,6 +8,7 @@ import { addOptions, CONFIG_OPTION, resolveConfig } from '../shared/config/comma
 import type { Config } from '../shared/config/load-config.js';
 import { option } from '../shared/config/option-spec.js';
 import { BurrowError } from '../shared/errors.js';
+import type { Redacted } from '../shared/redacted.js';
 import { formatHostPort, parseHostPort } from '../shared/peer/relay-address.js';
 import { connect, type BurrowClient } from './index.js';
 import { startForwarder } from './io/forwarder.js';
@@ -27,10 +28,14 @@ async function login(config: Config, ctx: CliContext, logName: string): Promise<
   return connect({ relay, user, password: await peerPassword(config, ctx.env, user), log });
 }
 
-/** The server must be listed for this account; otherwise exit 4 at once rather than on the first stream. */
-async function ensureListed(client: BurrowClient, id: string): Promise<void> {
+/**
+ * The server must be listed and the secret right; otherwise exit 4 at once rather than on the first
+ * stream. The probe proves the secret to the skeleton without it opening its target.
+ */
+async function checkServer(client: BurrowClient, id: string, secret: Redacted<Buffer>): Promise<void> {
   const servers = await client.list();
   if (!servers.some((s) => s.id === id)) throw new BurrowError('ERR_UNKNOWN_SERVER', id);
+  await client.probe(id, { secret });
 }
 
 export function registerClientCommands(program: Command, overrides: Partial<CliContext> = {}): Command {
@@ -60,7 +65,7 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     const secret = await readSecretFile(required(config, 'secretFile', '--secret-file'));
     const { host, port } = parseHostPort(config.listen as string, '--listen');
     const c = await login(config, ctx, 'burrow-client');
-    await ensureListed(c, id);
+    await checkServer(c, id, secret);
     const forwarder = await startForwarder({ client: c, serverId: id, secret, host, port, log: loggerFor('burrow-client', config.logLevel) });
     ctx.stdout(`forwarding ${formatHostPort(forwarder.address.address, forwarder.address.port)} -> ${id} (end-to-end encrypted through the relay)`);
     const status = startStatusLine(forwarder);

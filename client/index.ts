@@ -25,6 +25,8 @@ export interface ClientOptions {
 export interface BurrowClient {
   list(): Promise<ServerInfo[]>;
   open(serverId: string, opts?: { secret?: Redacted<Buffer> }): Promise<Duplex>;
+  /** Checks that the server is reachable and the secret right, without the skeleton opening its target. */
+  probe(serverId: string, opts?: { secret?: Redacted<Buffer> }): Promise<void>;
   close(): void;
 }
 
@@ -33,6 +35,11 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
   const log = options.log ?? silentLogger();
   const session = new ClientSession(options.relay, { user: options.user, password: options.password }, log);
   await session.get();
+  const secretFor = (serverId: string, given: Redacted<Buffer> | undefined): Buffer => {
+    const secret = given ?? options.secrets?.[serverId];
+    if (!secret) throw new BurrowError('ERR_USAGE', `no secret for server ${serverId}`);
+    return secret.reveal();
+  };
   return {
     async list() {
       const { control } = await session.get();
@@ -41,10 +48,12 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
       return reply.servers;
     },
     async open(serverId, opts = {}) {
-      const secret = opts.secret ?? options.secrets?.[serverId];
-      if (!secret) throw new BurrowError('ERR_USAGE', `no secret for server ${serverId}`);
       const live = await session.get();
-      return openStream(options.relay, live.session, serverId, secret.reveal());
+      return openStream(options.relay, live.session, serverId, secretFor(serverId, opts.secret));
+    },
+    async probe(serverId, opts = {}) {
+      const live = await session.get();
+      return openStream(options.relay, live.session, serverId, secretFor(serverId, opts.secret), true);
     },
     close() {
       session.close();

@@ -49,21 +49,20 @@ function handshakeFor(initiator: boolean, opts: SecureStreamOptions): HandshakeS
   });
 }
 
-/**
- * Writes message 1 synchronously (so it may be pipelined behind the caller's own request), then waits
- * for message 2. Resolves the secure Duplex, or rejects with the responder's refusal code,
- * ERR_E2E_HANDSHAKE_FAILED or ERR_TIMEOUT after destroying the socket.
- */
-export async function secureInitiator(socket: Duplex, opts: SecureStreamOptions): Promise<Duplex> {
+/** Message 1's payload: empty for a stream; this one byte for a probe that only checks the secret. */
+const PROBE = Buffer.of(1);
+
+/** Writes message 1 with `payload` and resolves once an ok message 2 arrived; on failure cleans up and throws. */
+async function initiate(socket: Duplex, opts: SecureStreamOptions, payload: Buffer): Promise<{ reader: E2eHandshakeReader; handshake: HandshakeState }> {
   const reader = new E2eHandshakeReader(socket, opts.leftover);
   try {
     const handshake = handshakeFor(true, opts);
-    socket.write(e2eFrame(handshake.writeMessage(EMPTY)));
+    socket.write(e2eFrame(handshake.writeMessage(payload)));
     const message = await reader.next(opts.timeoutMs ?? E2E_TIMEOUT_MS);
     const verdict = decodeVerdict(handshake.readMessage(message));
     if (verdict === undefined) throw new BurrowError('ERR_E2E_HANDSHAKE_FAILED', 'malformed verdict');
     if (!verdict.ok) throw new BurrowError(verdict.code, 'refused by the server');
-    return reader.handOver(handshake.split());
+    return { reader, handshake };
   } catch (err) {
     reader.release();
     socket.destroy();
@@ -72,20 +71,48 @@ export async function secureInitiator(socket: Duplex, opts: SecureStreamOptions)
 }
 
 /**
+ * Writes message 1 synchronously (so it may be pipelined behind the caller's own request), then waits
+ * for message 2. Resolves the secure Duplex, or rejects with the responder's refusal code,
+ * ERR_E2E_HANDSHAKE_FAILED or ERR_TIMEOUT after destroying the socket.
+ */
+export async function secureInitiator(socket: Duplex, opts: SecureStreamOptions): Promise<Duplex> {
+  const { reader, handshake } = await initiate(socket, opts, EMPTY);
+  return reader.handOver(handshake.split());
+}
+
+/**
+ * Proves the secret and gets the responder's ok without it opening its target; then closes. Lets a
+ * forwarder check its secret at start instead of on its first stream.
+ */
+export async function secureProbe(socket: Duplex, opts: SecureStreamOptions): Promise<void> {
+  const { reader } = await initiate(socket, opts, PROBE);
+  reader.release();
+  socket.destroy();
+}
+
+/**
  * Reads message 1; a wrong psk destroys the socket and rejects with ERR_E2E_HANDSHAKE_FAILED without
  * calling `accept`. Otherwise awaits `accept` and answers with message 2: ok (resolves the secure
- * Duplex) or the refusal (ends the socket and rejects with accept's error).
+ * Duplex) or the refusal (ends the socket and rejects with accept's error). A probe is answered ok
+ * without calling `accept`, and resolves null.
  */
-export async function secureResponder(socket: Duplex, opts: SecureResponderOptions): Promise<Duplex> {
+export async function secureResponder(socket: Duplex, opts: SecureResponderOptions): Promise<Duplex | null> {
   const reader = new E2eHandshakeReader(socket, opts.leftover);
   let handshake: HandshakeState;
+  let payload: Buffer;
   try {
     handshake = handshakeFor(false, opts);
-    handshake.readMessage(await reader.next(opts.timeoutMs ?? E2E_TIMEOUT_MS));
+    payload = handshake.readMessage(await reader.next(opts.timeoutMs ?? E2E_TIMEOUT_MS));
   } catch (err) {
     reader.release();
     socket.destroy();
     throw err;
+  }
+  if (payload.equals(PROBE)) {
+    const answer = e2eFrame(handshake.writeMessage(encodeVerdict()));
+    socket.once('close', () => reader.release());
+    socket.end(answer, () => socket.destroy());
+    return null;
   }
 
   let refusal: unknown;

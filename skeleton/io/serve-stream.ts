@@ -22,6 +22,10 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
         target = await connectTarget(server.host, server.port, targetTimeoutMs);
       },
     });
+    if (!secure) {
+      log.debug({ server: server.id }, 'secret probe answered');
+      return;
+    }
     if (!target) throw new Error('target missing after accept');
     const result = await pipeBoth(secure, target);
     log.debug({ server: server.id, durationMs: Date.now() - started, ...(result.error ? { code: result.error } : {}) }, 'stream closed');

@@ -55,6 +55,15 @@ test('the wrong server secret fails the stream and the target never sees a conne
   t.is(echo.connections(), 0);
 });
 
+test('a probe checks the secret without the target seeing a connection', async (t) => {
+  const { world, echo, secret } = await echoWorld(t);
+  const client = await connectTestClient(t, world);
+  await t.notThrowsAsync(client.probe('echo', { secret }));
+  const err = await t.throwsAsync(client.probe('echo', { secret: newSecret() }));
+  t.is((err as { code?: string }).code, 'ERR_E2E_HANDSHAKE_FAILED');
+  t.is(echo.connections(), 0);
+});
+
 test('an unknown server and a server outside the access list get the same answer', async (t) => {
   const { world, secret } = await echoWorld(t);
   const client = await connectTestClient(t, world);

@@ -4,9 +4,16 @@ import net, { type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import test, { type ExecutionContext } from 'ava';
 import { BurrowError } from '../../shared/errors.js';
-import { secureInitiator, secureResponder } from '../../shared/crypto/secure-stream.js';
+import { secureInitiator, secureProbe, secureResponder as secureResponderOrProbe, type SecureResponderOptions } from '../../shared/crypto/secure-stream.js';
 
 const SERVER_ID = 'db-primary';
+
+/** The responder for a real stream (a probe resolves null instead). */
+async function secureResponder(socket: Duplex, opts: SecureResponderOptions): Promise<Duplex> {
+  const duplex = await secureResponderOrProbe(socket, opts);
+  if (!duplex) throw new Error('expected a stream, got a probe');
+  return duplex;
+}
 
 async function listen(t: ExecutionContext, onSocket: (socket: Socket) => void): Promise<number> {
   const sockets = new Set<Socket>();
@@ -248,3 +255,23 @@ function takeBytes(socket: Socket, n: number): Promise<Buffer> {
     socket.on('error', reject);
   });
 }
+
+test('a probe proves the secret without the responder opening its target', async (t) => {
+  const psk = randomBytes(32);
+  let accepted = false;
+  const right = await sockets(t);
+  const [answer] = await Promise.all([
+    secureResponderOrProbe(right.server, { psk, serverId: SERVER_ID, accept: async () => void (accepted = true) }),
+    secureProbe(right.client, { psk, serverId: SERVER_ID }),
+  ]);
+  t.is(answer, null);
+  t.false(accepted);
+  const wrong = await sockets(t);
+  const [responder, prober] = await Promise.allSettled([
+    secureResponderOrProbe(wrong.server, { psk, serverId: SERVER_ID, accept: async () => void (accepted = true) }),
+    secureProbe(wrong.client, { psk: randomBytes(32), serverId: SERVER_ID }),
+  ]);
+  t.is(responder.status === 'rejected' && (responder.reason as BurrowError).code, 'ERR_E2E_HANDSHAKE_FAILED');
+  t.is(prober.status === 'rejected' && (prober.reason as BurrowError).code, 'ERR_E2E_HANDSHAKE_FAILED');
+  t.false(accepted);
+});
