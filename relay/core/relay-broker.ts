@@ -8,7 +8,7 @@ import type { Attach } from '../../shared/protocol/messages.js';
 import { matchesAny } from '../users/id-pattern.js';
 import type { ConnId } from './relay-events.js';
 import type { RelaySession } from './relay-session.js';
-import type { Conn, RelayState } from './relay-state.js';
+import type { Conn, PendingDial, RelayState } from './relay-state.js';
 
 export function handleAttach(state: RelayState, conn: Conn, msg: Attach, now: number): void {
   const session = state.sessions.get(msg.sid);
@@ -26,7 +26,7 @@ export function handleAttach(state: RelayState, conn: Conn, msg: Attach, now: nu
     const pending = state.dials.get(msg.dial);
     if (pending && pending.skeletonSid === session.sid) {
       state.dials.delete(msg.dial);
-      return join(state, pending.client, conn.id, pending.server);
+      return join(state, pending, conn.id);
     }
   } else if (msg.purpose !== 'pool') {
     return state.fail(conn.id, 'ERR_PROTOCOL');
@@ -44,9 +44,14 @@ function openStream(state: RelayState, conn: Conn, client: RelaySession, server:
   }
   if (client.streams >= limits.maxStreamsPerSession) return state.fail(conn.id, 'ERR_LIMIT');
   const idle = skeleton.pool.shift();
-  if (idle !== undefined) return join(state, conn.id, idle, server);
+  if (idle !== undefined) {
+    client.streams++;
+    return join(state, { client: conn.id, clientSid: client.sid, skeletonSid: skeleton.sid, server }, idle);
+  }
   const dial = state.token(12);
-  state.dials.set(dial, { client: conn.id, skeletonSid: skeleton.sid, server });
+  // A stream waiting on a dial counts toward the client's limit, like a joined one.
+  client.streams++;
+  state.dials.set(dial, { client: conn.id, clientSid: client.sid, skeletonSid: skeleton.sid, server });
   conn.phase = 'waiting';
   conn.dial = dial;
   conn.server = server;
@@ -61,7 +66,7 @@ function offerToPool(state: RelayState, conn: Conn, session: RelaySession): void
   for (const [dial, pending] of state.dials) {
     if (pending.skeletonSid === session.sid) {
       state.dials.delete(dial);
-      return join(state, pending.client, conn.id, pending.server);
+      return join(state, pending, conn.id);
     }
   }
   if (session.pool.length >= state.deps.limits.maxPoolPerSession) return state.fail(conn.id, 'ERR_LIMIT');
@@ -70,12 +75,17 @@ function offerToPool(state: RelayState, conn: Conn, session: RelaySession): void
   state.out.push({ type: 'hold', conn: conn.id });
 }
 
-export function join(state: RelayState, clientConn: ConnId, skeletonConn: ConnId, server: string): void {
+/** Joins a client stream, already counted in its session's streams, to a skeleton data connection. */
+export function join(state: RelayState, pending: PendingDial, skeletonConn: ConnId): void {
+  const { client: clientConn, server } = pending;
   const client = state.conns.get(clientConn);
   const skeleton = state.conns.get(skeletonConn);
   const clientSession = client?.sid ? state.sessions.get(client.sid) : undefined;
   const skeletonSession = skeleton?.sid ? state.sessions.get(skeleton.sid) : undefined;
-  if (!client || !skeleton || !clientSession || !skeletonSession) return;
+  if (!client || !skeleton || !clientSession || !skeletonSession) {
+    if (clientSession) clientSession.streams--;
+    return;
+  }
   const stream = state.nextStream++;
   for (const c of [client, skeleton]) {
     c.phase = 'joined';
@@ -83,7 +93,6 @@ export function join(state: RelayState, clientConn: ConnId, skeletonConn: ConnId
     c.dial = undefined;
     c.deadline = undefined;
   }
-  clientSession.streams++;
   skeletonSession.streams++;
   state.streams.set(stream, { clientSid: clientSession.sid, skeletonSid: skeletonSession.sid, counted: true });
   state.sendPlain(skeletonConn, { t: 'bind', server });
@@ -96,10 +105,21 @@ export function failWaiting(state: RelayState, match: (skeletonSid: string, clie
   for (const [dial, pending] of state.dials) {
     const client = state.conns.get(pending.client);
     if (!client || match(pending.skeletonSid, client)) {
-      state.dials.delete(dial);
+      dialEnded(state, dial);
       if (client) state.fail(client.id, 'ERR_SERVER_UNREACHABLE');
     }
   }
+}
+
+/** A dial that will not be joined: the waiting client's stream no longer counts. */
+export function dialEnded(state: RelayState, dial: string): void {
+  const pending = state.dials.get(dial);
+  if (!pending) return;
+  state.dials.delete(dial);
+  const client = state.conns.get(pending.client);
+  if (client) client.dial = undefined;
+  const session = state.sessions.get(pending.clientSid);
+  if (session) session.streams--;
 }
 
 export function streamEnded(state: RelayState, stream: number): void {

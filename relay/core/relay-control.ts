@@ -42,8 +42,11 @@ function advertise(state: RelayState, session: RelaySession, msg: Advertise, now
       log.info({ session: session.sid, server: id }, 'server withdrawn');
     }
   }
+  const seen = new Set<string>();
   for (const info of msg.servers) {
-    const code = claim(state, session, info, accepted.length >= limits.maxServersPerSkeleton, now);
+    const duplicate = seen.has(info.id);
+    seen.add(info.id);
+    const code = duplicate ? 'ERR_INVALID_REQUEST' : claim(state, session, info, accepted.length >= limits.maxServersPerSkeleton, now);
     if (code) {
       rejected.push({ id: info.id, code });
       log.warn({ session: session.sid, user: session.user, server: info.id, code }, 'advertise refused');

@@ -5,7 +5,7 @@
 import { BurrowError, codeOf } from '../../shared/errors.js';
 import { decodeBody } from '../../shared/protocol/codec.js';
 import { parsePeerControl, parsePeerHandshake } from '../../shared/protocol/parse.js';
-import { failWaiting, handleAttach, streamEnded } from './relay-broker.js';
+import { dialEnded, failWaiting, handleAttach, streamEnded } from './relay-broker.js';
 import { handleControl } from './relay-control.js';
 import type { ConnId, RelayCommand, RelayEvent } from './relay-events.js';
 import { beginLogin, finishLogin, greet } from './relay-login.js';
@@ -106,7 +106,7 @@ export class RelayCore {
     const session = conn.sid ? state.sessions.get(conn.sid) : undefined;
     if (conn.phase === 'control' && session?.control === connId) this.#endSession(session);
     else if (conn.phase === 'pooled' && session) session.pool.splice(session.pool.indexOf(connId) >>> 0, 1);
-    else if (conn.phase === 'waiting' && conn.dial) state.dials.delete(conn.dial);
+    else if (conn.phase === 'waiting' && conn.dial) dialEnded(state, conn.dial);
     else if (conn.phase === 'joined' && conn.stream !== undefined) streamEnded(state, conn.stream);
   }
 
@@ -133,6 +133,7 @@ export class RelayCore {
       if (now - session.lastHeard > limits.deadMs) {
         state.deps.log.warn({ session: session.sid, user: session.user }, 'peer silent, closing session');
         state.close(session.control, 'ERR_TIMEOUT');
+        this.#endSession(session);
       } else if (now - session.lastPing >= limits.pingMs) {
         session.lastPing = now;
         state.sendSealed(session, { t: 'ping', n: ++session.pingSeq });

@@ -20,7 +20,7 @@ export class RelaySession {
   /** Servers this session has advertised and still holds. */
   readonly servers = new Set<string>();
   lastHeard: number;
-  lastPing = 0;
+  lastPing: number;
   pingSeq = 0;
   streams = 0;
 
@@ -35,5 +35,6 @@ export class RelaySession {
     this.opener = new ControlOpener(this.keys.peerToRelay);
     this.started = init.now;
     this.lastHeard = init.now;
+    this.lastPing = init.now;
   }
 }

@@ -30,6 +30,7 @@ export interface Conn {
 
 export interface PendingDial {
   client: ConnId;
+  clientSid: string;
   skeletonSid: string;
   server: string;
 }

@@ -27,16 +27,16 @@ export function loadConfig(specs: readonly OptionSpec[], sources: ConfigSources)
         const allowed = specs.map((s) => s.toml).filter((k) => k !== 'config').join(', ');
         throw new BurrowError('ERR_CONFIG', `${path}: unknown key ${JSON.stringify(tomlKey)} (allowed: ${allowed})`);
       }
-      config[spec.key] = coerce(spec, value, `${path}: ${tomlKey}`);
+      config[spec.key] = coerce(spec, value, `${path}: ${tomlKey}`, 'ERR_CONFIG');
     }
   }
   for (const spec of specs) {
     const raw = sources.env[spec.env];
-    if (raw !== undefined && raw !== '') config[spec.key] = coerce(spec, spec.kind === 'list' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw, spec.env);
+    if (raw !== undefined && raw !== '') config[spec.key] = coerce(spec, spec.kind === 'list' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw, spec.env, 'ERR_USAGE');
   }
   for (const spec of specs) {
     const value = sources.flags[spec.key];
-    if (value !== undefined) config[spec.key] = coerce(spec, value, flagName(spec));
+    if (value !== undefined) config[spec.key] = coerce(spec, value, flagName(spec), 'ERR_USAGE');
   }
   return config;
 }
@@ -45,9 +45,10 @@ function flagName(spec: OptionSpec): string {
   return spec.flag.split(' ')[0] ?? spec.flag;
 }
 
-function coerce(spec: OptionSpec, value: unknown, where: string): ConfigValue {
+/** A bad value is ERR_CONFIG in a file and ERR_USAGE on the command line or in the environment. */
+function coerce(spec: OptionSpec, value: unknown, where: string, code: 'ERR_CONFIG' | 'ERR_USAGE'): ConfigValue {
   const fail = (expected: string): never => {
-    throw new BurrowError(where.startsWith('--') || where.startsWith('BURROW_') ? 'ERR_USAGE' : 'ERR_CONFIG', `${where}: expected ${expected}`);
+    throw new BurrowError(code, `${where}: expected ${expected}`);
   };
   switch (spec.kind) {
     case 'string':

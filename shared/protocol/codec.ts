@@ -98,7 +98,10 @@ export class FrameDecoder {
   #peek(n: number): Buffer {
     const first = this.#chunks[0]!;
     if (first.length >= n) return first.subarray(0, n);
-    return Buffer.concat(this.#chunks).subarray(0, n);
+    // Merge once, so a frame trickling in byte by byte is copied a linear number of times.
+    const joined = Buffer.concat(this.#chunks);
+    this.#chunks = [joined];
+    return joined.subarray(0, n);
   }
 
   #take(n: number): Buffer {

@@ -62,7 +62,7 @@ export function oneOf<T extends string>(fields: Fields, key: string, allowed: re
 }
 
 export function errorCode(fields: Fields, key: string): ErrorCode {
-  const value = fields[key];
+  const value = str(fields, key, 64);
   // An unknown code from a newer peer is still an error: map it rather than reject the frame.
   return isErrorCode(value) ? value : 'ERR_INTERNAL';
 }
