@@ -4,6 +4,7 @@
  */
 export const ERROR_CODES = {
   ERR_AUTH_FAILED: { exit: 3, wire: true, text: 'authentication failed' },
+  ERR_THROTTLED: { exit: 3, wire: true, text: 'too many failed attempts from this address or for this user; try again later' },
   ERR_RELAY_KEY_MISMATCH: { exit: 3, wire: false, text: 'the relay did not prove the pinned key (fingerprint mismatch or bad signature)' },
   ERR_VERSION_MISMATCH: { exit: 1, wire: true, text: 'protocol version not supported' },
   ERR_FRAME_TOO_LARGE: { exit: 1, wire: true, text: 'frame larger than allowed' },

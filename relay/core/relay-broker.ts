@@ -13,10 +13,12 @@ import type { Conn, PendingDial, RelayState } from './relay-state.js';
 export function handleAttach(state: RelayState, conn: Conn, msg: Attach, now: number): void {
   const session = state.sessions.get(msg.sid);
   if (!session || session.port !== conn.port || !verifyAttachMac(session.keys.attach, conn.challenge, msg, msg.mac)) {
-    state.deps.log.warn({ conn: conn.id, port: conn.port }, 'attach proof rejected');
+    state.deps.log.warn({ conn: conn.id, port: conn.port, source: conn.source }, 'attach proof rejected');
+    state.guard.penalize(conn.source, 'auth-fail', now);
     state.fail(conn.id, 'ERR_AUTH_FAILED');
     return;
   }
+  state.authenticated(conn);
   conn.sid = session.sid;
   if (conn.port === 'client') {
     if (msg.purpose !== 'stream' || !msg.server) return state.fail(conn.id, 'ERR_PROTOCOL');

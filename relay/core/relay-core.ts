@@ -7,10 +7,12 @@ import { decodeBody } from '../../shared/protocol/codec.js';
 import { parsePeerControl, parsePeerHandshake } from '../../shared/protocol/parse.js';
 import { dialEnded, failWaiting, handleAttach, streamEnded } from './relay-broker.js';
 import { handleControl } from './relay-control.js';
+import type { PortRole } from '../../shared/protocol/messages.js';
 import type { ConnId, RelayCommand, RelayEvent } from './relay-events.js';
 import { beginLogin, finishLogin, greet } from './relay-login.js';
 import type { RelaySession } from './relay-session.js';
 import { RelayState, type Conn, type RelayDeps } from './relay-state.js';
+import { sourceKey } from './source-guard.js';
 
 export class RelayCore {
   readonly state: RelayState;
@@ -23,15 +25,9 @@ export class RelayCore {
     const state = this.state;
     state.out = [];
     switch (event.type) {
-      case 'opened': {
-        const conn: Conn = {
-          id: event.conn, port: event.port, phase: 'greeted', challenge: state.deps.random(32), eph: state.deps.ephemeral(now), greetedAt: now,
-        };
-        state.conns.set(conn.id, conn);
-        if (state.shuttingDown) state.fail(conn.id, 'ERR_SHUTTING_DOWN');
-        else greet(state, conn);
+      case 'opened':
+        this.#opened(event.conn, event.port, sourceKey(event.source), now);
         break;
-      }
       case 'frame':
         this.#frame(event.conn, event.body, now);
         break;
@@ -46,10 +42,13 @@ export class RelayCore {
         if (conn?.phase === 'pooled') state.fail(conn.id, 'ERR_PROTOCOL');
         break;
       }
-      case 'bad-bytes':
+      case 'bad-bytes': {
+        const conn = state.conns.get(event.conn);
         state.deps.log.warn({ conn: event.conn, code: event.code }, 'bad bytes, closing connection');
-        if (state.conns.has(event.conn)) state.fail(event.conn, event.code);
+        if (conn?.unauth) state.guard.penalize(conn.source, 'no-auth', now);
+        if (conn) state.fail(conn.id, event.code);
         break;
+      }
       case 'closed':
         this.#closed(event.conn);
         break;
@@ -73,6 +72,21 @@ export class RelayCore {
     return state.out;
   }
 
+  #opened(id: ConnId, port: PortRole, source: string, now: number): void {
+    const state = this.state;
+    const admission = state.shuttingDown ? 'ok' : state.guard.admit(source, now);
+    const conn: Conn = {
+      id, port, phase: 'greeted', source, unauth: admission === 'ok', challenge: state.deps.random(32), eph: state.deps.ephemeral(now), greetedAt: now,
+    };
+    state.conns.set(id, conn);
+    if (state.shuttingDown) return state.fail(id, 'ERR_SHUTTING_DOWN');
+    if (admission !== 'ok') {
+      state.deps.log.warn({ conn: id, source, admission }, 'connection refused');
+      return state.fail(id, admission === 'throttled' ? 'ERR_THROTTLED' : 'ERR_LIMIT');
+    }
+    greet(state, conn);
+  }
+
   #frame(connId: ConnId, body: Buffer, now: number): void {
     const state = this.state;
     const conn = state.conns.get(connId);
@@ -94,6 +108,7 @@ export class RelayCore {
     } catch (err) {
       const code = codeOf(err);
       state.deps.log.warn({ conn: connId, phase: conn.phase, code }, 'bad frame, closing connection');
+      if (conn.unauth) state.guard.penalize(conn.source, 'no-auth', now);
       state.fail(connId, code === 'ERR_DECRYPT' ? 'ERR_PROTOCOL' : code);
     }
   }
@@ -103,6 +118,7 @@ export class RelayCore {
     const conn = state.conns.get(connId);
     if (!conn) return;
     state.conns.delete(connId);
+    state.authenticated(conn);
     const session = conn.sid ? state.sessions.get(conn.sid) : undefined;
     if (conn.phase === 'control' && session?.control === connId) this.#endSession(session);
     else if (conn.phase === 'pooled' && session) session.pool.splice(session.pool.indexOf(connId) >>> 0, 1);
@@ -125,6 +141,7 @@ export class RelayCore {
     for (const conn of state.conns.values()) {
       if (conn.phase === 'greeted' && now - conn.greetedAt > limits.handshakeTimeoutMs) {
         state.deps.log.warn({ conn: conn.id, port: conn.port }, 'handshake timeout');
+        state.guard.penalize(conn.source, 'no-auth', now);
         state.fail(conn.id, 'ERR_HANDSHAKE_TIMEOUT');
       }
     }

@@ -20,7 +20,8 @@ export interface LoginVerdict {
 }
 
 export type RelayEvent =
-  | { type: 'opened'; conn: ConnId; port: PortRole }
+  /** A connection was accepted from `source` (the peer's IP address). */
+  | { type: 'opened'; conn: ConnId; port: PortRole; source: string }
   | { type: 'frame'; conn: ConnId; body: Buffer }
   | { type: 'login-verified'; conn: ConnId; verdict: LoginVerdict }
   /** Raw bytes arrived on a connection the core holds (pooled or waiting). */

@@ -35,12 +35,26 @@ export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict
   const log = state.deps.log;
   const { grant } = conn;
   conn.grant = undefined;
-  if (!grant || !verdict.claims || !verdict.record || !acceptable(conn, verdict, now, state.deps.limits.loginMaxAgeMs)) {
-    log.warn({ conn: conn.id, port: conn.port }, 'login failed');
+  const name = verdict.claims?.user;
+  const good = !!grant && !!verdict.record && acceptable(conn, verdict, now, state.deps.limits.loginMaxAgeMs);
+  if (!good) {
+    state.guard.penalize(conn.source, 'auth-fail', now);
+    if (name !== undefined) state.guard.userFailed(name, now);
+  }
+  // A throttled name gets the same answer whether or not the password was right, so guessing is useless.
+  if (name !== undefined && state.guard.userThrottled(name, conn.source, now)) {
+    log.warn({ conn: conn.id, port: conn.port, source: conn.source }, 'login throttled for this user name');
+    state.fail(conn.id, 'ERR_THROTTLED');
+    return;
+  }
+  if (!good || !grant || !verdict.claims || !verdict.record) {
+    log.warn({ conn: conn.id, port: conn.port, source: conn.source }, 'login failed');
     state.fail(conn.id, 'ERR_AUTH_FAILED');
     return;
   }
   const user = verdict.claims.user;
+  state.guard.userSucceeded(user, conn.source);
+  state.authenticated(conn);
   const sessionsOfUser = [...state.sessions.values()].filter((s) => s.user === user).length;
   if (sessionsOfUser >= state.deps.limits.maxSessionsPerUser) {
     log.warn({ conn: conn.id, user }, 'session limit reached');

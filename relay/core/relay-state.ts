@@ -8,6 +8,7 @@ import type { ConnId, RelayCommand, SessionGrantDraft } from './relay-events.js'
 import type { RelayLimits } from './relay-limits.js';
 import type { RelaySession } from './relay-session.js';
 import { ServerRegistry } from './server-registry.js';
+import { DEFAULT_GUARD_LIMITS, SourceGuard, type GuardLimits } from './source-guard.js';
 
 export type ConnPhase = 'greeted' | 'verifying' | 'control' | 'pooled' | 'waiting' | 'joined';
 
@@ -15,6 +16,10 @@ export interface Conn {
   id: ConnId;
   port: PortRole;
   phase: ConnPhase;
+  /** The penalty unit of the peer's address (see source-guard.ts). */
+  source: string;
+  /** Counted against the unauthenticated-connection caps until it logs in, attaches or closes. */
+  unauth: boolean;
   challenge: Buffer;
   eph: EphemeralKey;
   greetedAt: number;
@@ -48,6 +53,7 @@ export interface RelayDeps {
   identityKey: Buffer;
   log: Logger;
   limits: RelayLimits;
+  guard?: GuardLimits;
 }
 
 export class RelayState {
@@ -56,11 +62,21 @@ export class RelayState {
   readonly registry = new ServerRegistry();
   readonly dials = new Map<string, PendingDial>();
   readonly streams = new Map<number, StreamRecord>();
+  readonly guard: SourceGuard;
   nextStream = 1;
   out: RelayCommand[] = [];
   shuttingDown = false;
 
-  constructor(readonly deps: RelayDeps) {}
+  constructor(readonly deps: RelayDeps) {
+    this.guard = new SourceGuard(deps.guard ?? DEFAULT_GUARD_LIMITS);
+  }
+
+  /** The connection proved itself (login or attach): it no longer counts as unauthenticated. */
+  authenticated(conn: Conn): void {
+    if (!conn.unauth) return;
+    conn.unauth = false;
+    this.guard.release(conn.source);
+  }
 
   token(bytes = 16): string {
     return this.deps.random(bytes).toString('base64url');

@@ -53,7 +53,7 @@ export class RelayRuntime extends EventEmitter {
     log.debug('connection accepted');
     this.#conns.set(id, new RelayConnection(id, port, socket, log, (event) => this.dispatch(event)));
     socket.once('close', () => this.#conns.delete(id));
-    this.dispatch({ type: 'opened', conn: id, port });
+    this.dispatch({ type: 'opened', conn: id, port, source: socket.remoteAddress ?? 'unknown' });
   }
 
   dispatch(event: RelayEvent): void {

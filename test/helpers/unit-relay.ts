@@ -59,6 +59,8 @@ export class RelayHarness {
   readonly core: RelayCore;
   readonly limits: RelayLimits;
   now = T0;
+  /** The address new connections come from; tests change it to act from elsewhere. */
+  source = '192.0.2.1';
   readonly #peers = new Map<ConnId, Peer>();
   #nextConn = 1;
   #counter = 0;
@@ -97,7 +99,7 @@ export class RelayHarness {
   /** Opens a connection and returns its id and the Hello it was greeted with. */
   greet(port: PortRole): { conn: ConnId; hello: Hello } {
     const conn = this.#nextConn++;
-    const [hello] = plainTo(conn, this.handle({ type: 'opened', conn, port }));
+    const [hello] = plainTo(conn, this.handle({ type: 'opened', conn, port, source: this.source }));
     if (hello?.t !== 'hello') throw new Error('no hello');
     return { conn, hello };
   }

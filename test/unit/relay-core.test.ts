@@ -39,8 +39,11 @@ test('S2/S5: every refused login gets the same ERR_AUTH_FAILED frame, then a clo
     ['unknown user', (hello) => h.verdict(hello, 'nobody', undefined), 0],
     ['login that did not open', () => ({ passwordOk: false }), 0],
   ];
+  let n = 0;
   for (const [what, verdict, delay] of variants) {
     h.now = T0;
+    // Each from its own address, so the per-source penalties (tested on their own) stay out of the way.
+    h.source = `192.0.2.${++n}`;
     const { conn, hello } = h.greet('skeleton');
     h.beginLogin(conn);
     h.now += delay;
@@ -50,6 +53,7 @@ test('S2/S5: every refused login gets the same ERR_AUTH_FAILED frame, then a clo
   }
   t.is(h.core.state.sessions.size, 0);
   // The same relay accepts a good verdict at the edge of loginMaxAgeMs, so the refusals above are the checks.
+  h.source = '198.51.100.1';
   const { conn, hello } = h.greet('skeleton');
   h.beginLogin(conn);
   h.now += h.limits.loginMaxAgeMs;

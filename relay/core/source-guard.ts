@@ -1,0 +1,134 @@
+/**
+ * Brute-force defence (S6), after OpenSSH's PerSourcePenalties and PerSourceMaxStartups:
+ * - each source address (IPv4, or an IPv6 /64) earns penalty time for failed logins, bad attach proofs,
+ *   garbage and handshake timeouts; once its penalty reaches a minimum it is refused until the penalty
+ *   has run out, and a source that keeps failing earns longer and longer refusals, up to a maximum;
+ * - concurrent unauthenticated connections are capped per source and overall;
+ * - failed logins are also counted per user name (any name, existing or not, so this is no oracle):
+ *   past a limit in a window, that name is throttled, but never from a source that has logged in as
+ *   that user before, so an attacker elsewhere cannot lock the real user out of their usual places.
+ */
+import { isIPv6 } from 'node:net';
+
+export interface GuardLimits {
+  maxUnauthPerSource: number;
+  maxUnauth: number;
+  /** Penalty for a failed login or attach proof. */
+  penaltyAuthFailMs: number;
+  /** Penalty for garbage or a handshake that never completed. */
+  penaltyNoAuthMs: number;
+  /** A source is refused once its penalty reaches this. */
+  penaltyMinMs: number;
+  penaltyMaxMs: number;
+  /** Failed logins per user name within userWindowMs before the name is throttled. */
+  userMaxFailures: number;
+  userWindowMs: number;
+  /** Bound on the memory the guard uses: the oldest records are forgotten first. */
+  maxTracked: number;
+}
+
+export const DEFAULT_GUARD_LIMITS: GuardLimits = {
+  maxUnauthPerSource: 16,
+  maxUnauth: 512,
+  penaltyAuthFailMs: 5_000,
+  penaltyNoAuthMs: 2_000,
+  penaltyMinMs: 15_000,
+  penaltyMaxMs: 600_000,
+  userMaxFailures: 20,
+  userWindowMs: 300_000,
+  maxTracked: 65_536,
+};
+
+export type Offence = 'auth-fail' | 'no-auth';
+export type Admission = 'ok' | 'throttled' | 'busy';
+
+interface Penalty {
+  penaltyMs: number;
+  /** Refused until then, if penaltyMs has reached the minimum. */
+  until: number;
+}
+
+/** The unit penalties are kept per: an IPv4 address, or the /64 of an IPv6 address. */
+export function sourceKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(address)) return address;
+  const [head = '', tail = ''] = address.toLowerCase().split('::');
+  const h = head ? head.split(':') : [];
+  const t = address.includes('::') ? (tail ? tail.split(':') : []) : [];
+  const groups = [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+/** A Map that forgets its oldest entries past a size. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > max) map.delete(map.keys().next().value as K);
+}
+
+export class SourceGuard {
+  readonly #penalties = new Map<string, Penalty>();
+  readonly #unauth = new Map<string, number>();
+  #unauthTotal = 0;
+  readonly #userFailures = new Map<string, number[]>();
+  readonly #knownGood = new Map<string, Set<string>>();
+
+  constructor(readonly limits: GuardLimits = DEFAULT_GUARD_LIMITS) {}
+
+  /** Whether a new connection from `source` may start a handshake; if so it counts as unauthenticated. */
+  admit(source: string, now: number): Admission {
+    const penalty = this.#penalties.get(source);
+    if (penalty && penalty.penaltyMs >= this.limits.penaltyMinMs && now < penalty.until) return 'throttled';
+    const open = this.#unauth.get(source) ?? 0;
+    if (open >= this.limits.maxUnauthPerSource || this.#unauthTotal >= this.limits.maxUnauth) return 'busy';
+    this.#unauth.set(source, open + 1);
+    this.#unauthTotal++;
+    return 'ok';
+  }
+
+  /** An admitted connection authenticated or closed. */
+  release(source: string): void {
+    const open = this.#unauth.get(source) ?? 0;
+    if (open <= 0) return;
+    if (open === 1) this.#unauth.delete(source);
+    else this.#unauth.set(source, open - 1);
+    this.#unauthTotal--;
+  }
+
+  penalize(source: string, offence: Offence, now: number): void {
+    const previous = this.#penalties.get(source);
+    // A penalty long run out is forgiven; a recent one keeps growing.
+    const carried = previous && now < previous.until + this.limits.penaltyMaxMs ? previous.penaltyMs : 0;
+    const add = offence === 'auth-fail' ? this.limits.penaltyAuthFailMs : this.limits.penaltyNoAuthMs;
+    const penaltyMs = Math.min(this.limits.penaltyMaxMs, carried + add);
+    remember(this.#penalties, source, { penaltyMs, until: now + penaltyMs }, this.limits.maxTracked);
+  }
+
+  /** Whether logins as `user` are throttled for this source. */
+  userThrottled(user: string, source: string, now: number): boolean {
+    if (this.#knownGood.get(user)?.has(source)) return false;
+    return this.#recentFailures(user, now).length >= this.limits.userMaxFailures;
+  }
+
+  userFailed(user: string, now: number): void {
+    const recent = this.#recentFailures(user, now);
+    recent.push(now);
+    remember(this.#userFailures, user, recent.slice(-this.limits.userMaxFailures), this.limits.maxTracked);
+  }
+
+  userSucceeded(user: string, source: string): void {
+    const sources = this.#knownGood.get(user) ?? new Set<string>();
+    sources.add(source);
+    if (sources.size > 32) sources.delete(sources.values().next().value as string);
+    remember(this.#knownGood, user, sources, this.limits.maxTracked);
+  }
+
+  get unauthenticated(): number {
+    return this.#unauthTotal;
+  }
+
+  #recentFailures(user: string, now: number): number[] {
+    return (this.#userFailures.get(user) ?? []).filter((t) => now - t < this.limits.userWindowMs);
+  }
+}
