@@ -58,6 +58,7 @@ export async function runDemo(ctx: CliContext): Promise<void> {
   });
   const client = await connect({ relay: clientRelay, user: 'demo-client', password, log });
   const forwarder = await forwardOn((port) => startForwarder({ client, serverId: 'demo-http', secret, host: '127.0.0.1', port, log }));
+  const stopped = untilSignal();
   const url = `http://127.0.0.1:${forwarder.address.port}/`;
   ctx.stdout(`burrow demo is running (throwaway keys and users in ${dir})
 
@@ -75,7 +76,7 @@ The same setup as separate processes (on real hosts, use the relay's public addr
       --relay RELAY:7000 --fingerprint ${fp} --user demo-client --password-file ${passwordFile}
 
 Press Ctrl-C to stop.`);
-  await untilSignal();
+  await stopped;
   ctx.stderr('stopping');
   await forwarder.close();
   client.close();

@@ -67,9 +67,10 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     const c = await login(config, ctx, 'burrow-client');
     await checkServer(c, id, secret);
     const forwarder = await startForwarder({ client: c, serverId: id, secret, host, port, log: loggerFor('burrow-client', config.logLevel) });
+    const stopped = untilSignal();
     ctx.stdout(`forwarding ${formatHostPort(forwarder.address.address, forwarder.address.port)} -> ${id} (end-to-end encrypted through the relay)`);
     const status = startStatusLine(forwarder);
-    await untilSignal();
+    await stopped;
     status.stop();
     await forwarder.close();
     c.close();

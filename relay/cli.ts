@@ -37,9 +37,11 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
       drainMs: (config.drain as number) * 1000,
       log,
     });
+    // Listen for signals before saying we are ready, so a supervisor's early SIGTERM is a clean stop.
+    const stopped = untilSignal();
     const { client, skeleton } = relay.addresses;
     ctx.stdout(`relay ${relay.fingerprint} clients on ${formatHostPort(client.address, client.port)}, skeletons on ${formatHostPort(skeleton.address, skeleton.port)}`);
-    const signal = await untilSignal();
+    const signal = await stopped;
     log.info({ signal }, 'shutting down');
     await relay.close();
   });

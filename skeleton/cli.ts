@@ -41,8 +41,9 @@ Example:
       await skeleton.close();
       throw new BurrowError('ERR_SERVER_ID_NOT_ALLOWED', 'the relay accepted none of the servers (check the account\'s --serve patterns)');
     }
+    const stopped = untilSignal();
     ctx.stdout(`skeleton serving ${skeleton.advertised.accepted.join(', ')} through ${relay.host}:${relay.port}`);
-    await untilSignal();
+    await stopped;
     await skeleton.close();
   });
   return cmd;
