@@ -5,7 +5,8 @@ import { LOG_LEVEL_OPTION, loggerFor, untilSignal } from '../shared/cli/log-opti
 import { addOptions, CONFIG_OPTION, resolveConfig } from '../shared/config/command-options.js';
 import { option } from '../shared/config/option-spec.js';
 import { formatHostPort } from '../shared/peer/relay-address.js';
-import { startRelay } from './index.js';
+import type { Config } from '../shared/config/load-config.js';
+import { startRelay, type GuardLimits, type RelayLimits } from './index.js';
 
 export const RELAY_OPTIONS = [
   CONFIG_OPTION,
@@ -15,8 +16,29 @@ export const RELAY_OPTIONS = [
   option('--keys <dir>', 'string', 'directory with relay.key.jwk and relay.pub.jwk', { default: 'keys' }),
   option('--users <file>', 'string', 'users file written by burrow users', { default: 'users.json' }),
   option('--drain <seconds>', 'int', 'on SIGTERM, how long running streams may take to finish', { default: 30, max: 3600 }),
+  option('--allow-proxy-protocol', 'bool', 'let skeletons ask for PROXY protocol headers with the real client address', { default: false }),
+  option('--handshake-timeout <seconds>', 'int', 'time a new connection has to log in or attach', { default: 10, min: 1, max: 300 }),
+  option('--dial-timeout <seconds>', 'int', 'time a skeleton has to dial in for a stream', { default: 10, min: 1, max: 300 }),
+  option('--stream-idle-timeout <seconds>', 'int', 'close streams idle this long; 0 never', { default: 6 * 3600 }),
+  option('--max-servers-per-skeleton <n>', 'int', 'servers one skeleton session may advertise', { default: 64, min: 1 }),
+  option('--max-sessions-per-user <n>', 'int', 'concurrent sessions per account', { default: 32, min: 1 }),
+  option('--max-streams-per-session <n>', 'int', 'concurrent streams per client session', { default: 1024, min: 1 }),
+  option('--max-unauth-per-source <n>', 'int', 'connections not yet logged in, per source address', { default: 16, min: 1 }),
+  option('--max-unauth <n>', 'int', 'connections not yet logged in, in all', { default: 512, min: 1 }),
   LOG_LEVEL_OPTION,
 ];
+
+/** Limits from the merged config, in the units the relay takes. */
+function limitsOf(config: Config): { limits: Partial<RelayLimits>; guard: Partial<GuardLimits> } {
+  const n = (key: string): number => config[key] as number;
+  return {
+    limits: {
+      handshakeTimeoutMs: n('handshakeTimeout') * 1000, dialTimeoutMs: n('dialTimeout') * 1000, maxServersPerSkeleton: n('maxServersPerSkeleton'),
+      maxSessionsPerUser: n('maxSessionsPerUser'), maxStreamsPerSession: n('maxStreamsPerSession'),
+    },
+    guard: { maxUnauthPerSource: n('maxUnauthPerSource'), maxUnauth: n('maxUnauth') },
+  };
+}
 
 export function registerRelayCommand(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
@@ -35,6 +57,9 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
       keysDir: config.keys as string,
       usersFile: config.users as string,
       drainMs: (config.drain as number) * 1000,
+      streamIdleMs: (config.streamIdleTimeout as number) * 1000,
+      allowProxyProtocol: config.allowProxyProtocol === true,
+      ...limitsOf(config),
       log,
     });
     // Listen for signals before saying we are ready, so a supervisor's early SIGTERM is a clean stop.

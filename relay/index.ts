@@ -6,12 +6,14 @@ import { EphemeralKeyRing } from '../shared/crypto/ephemeral-key.js';
 import { loadRelayKeys, type RelayIdentity } from '../shared/crypto/relay-key-files.js';
 import { silentLogger, type Logger } from '../shared/log.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './core/relay-limits.js';
+import { DEFAULT_GUARD_LIMITS, type GuardLimits } from './core/source-guard.js';
 import { RelayRuntime, type StreamAudit } from './io/relay-runtime.js';
 import { UsersStore } from './io/users-store.js';
 import { PasswordHasher } from './users/password-hash.js';
 
 export type { StreamAudit } from './io/relay-runtime.js';
 export { DEFAULT_RELAY_LIMITS, type RelayLimits } from './core/relay-limits.js';
+export { DEFAULT_GUARD_LIMITS, type GuardLimits } from './core/source-guard.js';
 
 export interface RelayOptions {
   /** Address to listen on for both ports (default 0.0.0.0). */
@@ -23,6 +25,10 @@ export interface RelayOptions {
   identity?: RelayIdentity;
   usersFile: string;
   limits?: Partial<RelayLimits>;
+  /** Brute-force defence: penalties and unauthenticated-connection caps (S6). */
+  guard?: Partial<GuardLimits>;
+  /** Let skeletons ask for PROXY protocol headers carrying the real client address (default false). */
+  allowProxyProtocol?: boolean;
   /** Close a stream after this long without traffic either way; 0 disables (default 6 h). */
   streamIdleMs?: number;
   /** On close(), how long running streams may take to finish (default 30 s). */
@@ -59,7 +65,11 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   const hasher = new PasswordHasher({ concurrency: options.argon2Concurrency ?? 2 });
   await hasher.prime();
   const limits = { ...DEFAULT_RELAY_LIMITS, ...options.limits };
-  const runtime = new RelayRuntime(log, limits, new EphemeralKeyRing(identity.privateKey), Buffer.from(identity.publicJwk.x, 'base64url'), users, hasher, options.streamIdleMs ?? 6 * 3600_000);
+  const runtime = new RelayRuntime({
+    log, limits, guard: { ...DEFAULT_GUARD_LIMITS, ...options.guard }, allowProxyProtocol: options.allowProxyProtocol ?? false,
+    ephemeral: new EphemeralKeyRing(identity.privateKey), identityKey: Buffer.from(identity.publicJwk.x, 'base64url'),
+    users, hasher, streamIdleMs: options.streamIdleMs ?? 6 * 3600_000,
+  });
   const host = options.host ?? '0.0.0.0';
   const clientServer = createServer({ allowHalfOpen: true }, (s) => runtime.accept(s, 'client'));
   const skeletonServer = createServer({ allowHalfOpen: true }, (s) => runtime.accept(s, 'skeleton'));

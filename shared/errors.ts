@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   ERR_STREAM_TRUNCATED: { exit: 1, wire: false, text: 'stream ended without an authenticated close' },
   ERR_SERVER_ID_NOT_ALLOWED: { exit: 1, wire: true, text: 'this account may not serve that id' },
   ERR_SERVER_ID_TAKEN: { exit: 1, wire: true, text: 'that id is served by another account' },
+  ERR_PROXY_NOT_ALLOWED: { exit: 1, wire: true, text: 'this relay does not allow PROXY protocol headers' },
   ERR_INVALID_REQUEST: { exit: 1, wire: true, text: 'request is well-formed but invalid' },
   ERR_LIMIT: { exit: 1, wire: true, text: 'a configured limit was reached' },
   ERR_SHUTTING_DOWN: { exit: 1, wire: true, text: 'relay is shutting down' },

@@ -1,5 +1,6 @@
 /**
- * `--server ID=HOST:PORT[,secret-file=F][,description=TEXT][,protocol=P]`: one server a skeleton fronts.
+ * `--server ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]`: one server
+ * a skeleton fronts.
  */
 import { readSecretFile } from '../shared/cli/secret-file.js';
 import { BurrowError } from '../shared/errors.js';
@@ -7,7 +8,7 @@ import { parseHostPort } from '../shared/peer/relay-address.js';
 import { SERVER_ID_PATTERN } from '../shared/protocol/parse.js';
 import type { SkeletonServer } from './io/skeleton-server.js';
 
-const KEYS = ['secret-file', 'description', 'protocol'];
+const KEYS = ['secret-file', 'description', 'protocol', 'proxy-protocol'];
 
 export async function parseServerSpec(text: string): Promise<SkeletonServer> {
   const fail = (why: string): never => {
@@ -29,5 +30,9 @@ export async function parseServerSpec(text: string): Promise<SkeletonServer> {
   const secretFile = fields.get('secret-file') ?? fail('secret-file=F is required: every server has a pre-shared secret (burrow secret generate --out F)');
   const protocol = fields.get('protocol') ?? 'tcp';
   if (!/^[a-z0-9+.-]{1,32}$/i.test(protocol)) fail('protocol must be a short name such as http, ssh, smtp or tcp');
-  return { id, host, port, secret: await readSecretFile(secretFile), description: (fields.get('description') ?? '').slice(0, 200), protocol };
+  const proxy = fields.get('proxy-protocol');
+  if (proxy !== undefined && proxy !== 'v1' && proxy !== 'v2') fail('proxy-protocol must be v1 or v2');
+  const server: SkeletonServer = { id, host, port, secret: await readSecretFile(secretFile), description: (fields.get('description') ?? '').slice(0, 200), protocol };
+  if (proxy === 'v1' || proxy === 'v2') server.proxy = proxy;
+  return server;
 }

@@ -97,7 +97,9 @@ export function join(state: RelayState, pending: PendingDial, skeletonConn: Conn
   }
   skeletonSession.streams++;
   state.streams.set(stream, { clientSid: clientSession.sid, skeletonSid: skeletonSession.sid, counted: true });
-  state.sendPlain(skeletonConn, { t: 'bind', server });
+  // S10: the skeleton learns the client's address only for a server that opted in, on a relay that allows it.
+  const proxy = state.registry.get(server)?.proxy && state.deps.allowProxyProtocol ? client.endpoints : undefined;
+  state.sendPlain(skeletonConn, proxy ? { t: 'bind', server, proxy } : { t: 'bind', server });
   state.sendPlain(clientConn, { t: 'joined' });
   state.out.push({ type: 'splice', stream, client: clientConn, skeleton: skeletonConn, server, user: clientSession.user });
 }

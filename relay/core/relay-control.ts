@@ -4,7 +4,7 @@
  * reply and the channel lives on.
  */
 import type { ErrorCode } from '../../shared/errors.js';
-import type { Advertise, PeerControlMessage, ServerInfo } from '../../shared/protocol/messages.js';
+import type { Advertise, AdvertisedServer, PeerControlMessage, ServerInfo } from '../../shared/protocol/messages.js';
 import { matchesAny } from '../users/id-pattern.js';
 import type { RelaySession } from './relay-session.js';
 import type { RelayState } from './relay-state.js';
@@ -58,8 +58,9 @@ function advertise(state: RelayState, session: RelaySession, msg: Advertise, now
   state.sendSealed(session, { t: 'advertised', id: msg.id, accepted, rejected });
 }
 
-function claim(state: RelayState, session: RelaySession, info: ServerInfo, full: boolean, now: number): ErrorCode | undefined {
+function claim(state: RelayState, session: RelaySession, info: AdvertisedServer, full: boolean, now: number): ErrorCode | undefined {
   if (!matchesAny(session.record.serve, info.id)) return 'ERR_SERVER_ID_NOT_ALLOWED';
+  if (info.proxy && !state.deps.allowProxyProtocol) return 'ERR_PROXY_NOT_ALLOWED';
   if (full) return 'ERR_LIMIT';
   const result = state.registry.claim(info, session.sid, session.user, now);
   if (!result.ok) return result.code;

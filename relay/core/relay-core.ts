@@ -7,7 +7,7 @@ import { decodeBody } from '../../shared/protocol/codec.js';
 import { parsePeerControl, parsePeerHandshake } from '../../shared/protocol/parse.js';
 import { dialEnded, failWaiting, handleAttach, streamEnded } from './relay-broker.js';
 import { handleControl } from './relay-control.js';
-import type { PortRole } from '../../shared/protocol/messages.js';
+import type { ClientEndpoints, PortRole } from '../../shared/protocol/messages.js';
 import type { ConnId, RelayCommand, RelayEvent } from './relay-events.js';
 import { beginLogin, finishLogin, greet } from './relay-login.js';
 import type { RelaySession } from './relay-session.js';
@@ -26,7 +26,7 @@ export class RelayCore {
     state.out = [];
     switch (event.type) {
       case 'opened':
-        this.#opened(event.conn, event.port, sourceKey(event.source), now);
+        this.#opened(event.conn, event.port, sourceKey(event.source), now, event.endpoints);
         break;
       case 'frame':
         this.#frame(event.conn, event.body, now);
@@ -72,12 +72,13 @@ export class RelayCore {
     return state.out;
   }
 
-  #opened(id: ConnId, port: PortRole, source: string, now: number): void {
+  #opened(id: ConnId, port: PortRole, source: string, now: number, endpoints: ClientEndpoints | undefined): void {
     const state = this.state;
     const admission = state.shuttingDown ? 'ok' : state.guard.admit(source, now);
     const conn: Conn = {
       id, port, phase: 'greeted', source, unauth: admission === 'ok', challenge: state.deps.random(32), eph: state.deps.ephemeral(now), greetedAt: now,
     };
+    if (endpoints) conn.endpoints = endpoints;
     state.conns.set(id, conn);
     if (state.shuttingDown) return state.fail(id, 'ERR_SHUTTING_DOWN');
     if (admission !== 'ok') {

@@ -2,7 +2,7 @@
 import type { ErrorCode } from '../../shared/errors.js';
 import type { EphemeralKey } from '../../shared/crypto/ephemeral-key.js';
 import type { LoginClaims } from '../../shared/crypto/login-token.js';
-import type { PortRole } from '../../shared/protocol/messages.js';
+import type { ClientEndpoints, PortRole } from '../../shared/protocol/messages.js';
 import type { Redacted } from '../../shared/redacted.js';
 import type { UserRecord } from '../users/users-file.js';
 
@@ -21,7 +21,7 @@ export interface LoginVerdict {
 
 export type RelayEvent =
   /** A connection was accepted from `source` (the peer's IP address). */
-  | { type: 'opened'; conn: ConnId; port: PortRole; source: string }
+  | { type: 'opened'; conn: ConnId; port: PortRole; source: string; endpoints?: ClientEndpoints }
   | { type: 'frame'; conn: ConnId; body: Buffer }
   | { type: 'login-verified'; conn: ConnId; verdict: LoginVerdict }
   /** Raw bytes arrived on a connection the core holds (pooled or waiting). */

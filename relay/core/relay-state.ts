@@ -3,7 +3,7 @@ import type { EphemeralKey } from '../../shared/crypto/ephemeral-key.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { encodeBody, encodeFrame, frame } from '../../shared/protocol/codec.js';
-import type { PortRole, RelayControlMessage, RelayHandshakeMessage } from '../../shared/protocol/messages.js';
+import type { ClientEndpoints, PortRole, RelayControlMessage, RelayHandshakeMessage } from '../../shared/protocol/messages.js';
 import type { ConnId, RelayCommand, SessionGrantDraft } from './relay-events.js';
 import type { RelayLimits } from './relay-limits.js';
 import type { RelaySession } from './relay-session.js';
@@ -18,6 +18,8 @@ export interface Conn {
   phase: ConnPhase;
   /** The penalty unit of the peer's address (see source-guard.ts). */
   source: string;
+  /** The connection's own addresses, for PROXY protocol headers (S10: sent only when allowed). */
+  endpoints?: ClientEndpoints;
   /** Counted against the unauthenticated-connection caps until it logs in, attaches or closes. */
   unauth: boolean;
   challenge: Buffer;
@@ -54,6 +56,8 @@ export interface RelayDeps {
   log: Logger;
   limits: RelayLimits;
   guard?: GuardLimits;
+  /** Whether skeletons may ask for the real client address in PROXY protocol headers. */
+  allowProxyProtocol?: boolean;
 }
 
 export class RelayState {

@@ -4,10 +4,13 @@
  * account is refused.
  */
 import type { ErrorCode } from '../../shared/errors.js';
-import type { ServerInfo } from '../../shared/protocol/messages.js';
+import type { AdvertisedServer, ServerInfo } from '../../shared/protocol/messages.js';
 
 export interface Registration {
+  /** What listings show: id, description, protocol. */
   info: ServerInfo;
+  /** PROXY protocol version the server wants, if it opted in (and the relay allows it). */
+  proxy?: 'v1' | 'v2';
   sid: string;
   user: string;
   since: number;
@@ -23,10 +26,11 @@ export class ServerRegistry {
   }
 
   /** Claims an id for a session; `replaced` is the sid of a same-account session that lost it. */
-  claim(info: ServerInfo, sid: string, user: string, now: number): ClaimResult {
+  claim(advertised: AdvertisedServer, sid: string, user: string, now: number): ClaimResult {
+    const { proxy, ...info } = advertised;
     const current = this.#servers.get(info.id);
     if (current && current.user !== user) return { ok: false, code: 'ERR_SERVER_ID_TAKEN' };
-    this.#servers.set(info.id, { info, sid, user, since: now });
+    this.#servers.set(info.id, { info, sid, user, since: now, ...(proxy ? { proxy } : {}) });
     return current && current.sid !== sid ? { ok: true, replaced: current.sid } : { ok: true };
   }
 

@@ -12,6 +12,7 @@ import type { PortRole } from '../../shared/protocol/messages.js';
 import { RelayCore } from '../core/relay-core.js';
 import type { ConnId, RelayCommand, RelayEvent } from '../core/relay-events.js';
 import type { RelayLimits } from '../core/relay-limits.js';
+import type { GuardLimits } from '../core/source-guard.js';
 import type { PasswordHasher } from '../users/password-hash.js';
 import { verifyLogin } from './login-verifier.js';
 import { RelayConnection } from './relay-connection.js';
@@ -34,17 +35,19 @@ export class RelayRuntime extends EventEmitter {
   #nextConn = 1;
   #activeSplices = new Set<Promise<SpliceResult>>();
 
-  constructor(
-    private readonly log: Logger,
-    limits: RelayLimits,
-    ephemeral: EphemeralKeyRing,
-    identityKey: Buffer,
-    private readonly users: UsersStore,
-    private readonly hasher: PasswordHasher,
-    private readonly streamIdleMs: number,
-  ) {
+  private readonly log: Logger;
+  private readonly users: UsersStore;
+  private readonly hasher: PasswordHasher;
+  private readonly streamIdleMs: number;
+
+  constructor(opts: {
+    log: Logger; limits: RelayLimits; guard: GuardLimits; allowProxyProtocol: boolean; ephemeral: EphemeralKeyRing; identityKey: Buffer;
+    users: UsersStore; hasher: PasswordHasher; streamIdleMs: number;
+  }) {
     super();
-    this.core = new RelayCore({ random: randomBytes, ephemeral: (now) => ephemeral.current(now), identityKey, log, limits });
+    ({ log: this.log, users: this.users, hasher: this.hasher, streamIdleMs: this.streamIdleMs } = opts);
+    const { ephemeral, identityKey, limits, guard, allowProxyProtocol } = opts;
+    this.core = new RelayCore({ random: randomBytes, ephemeral: (now) => ephemeral.current(now), identityKey, log: this.log, limits, guard, allowProxyProtocol });
   }
 
   accept(socket: Socket, port: PortRole): void {
@@ -53,7 +56,10 @@ export class RelayRuntime extends EventEmitter {
     log.debug('connection accepted');
     this.#conns.set(id, new RelayConnection(id, port, socket, log, (event) => this.dispatch(event)));
     socket.once('close', () => this.#conns.delete(id));
-    this.dispatch({ type: 'opened', conn: id, port, source: socket.remoteAddress ?? 'unknown' });
+    const endpoints = socket.remoteAddress && socket.localAddress
+      ? { src: socket.remoteAddress, srcPort: socket.remotePort ?? 0, dst: socket.localAddress, dstPort: socket.localPort ?? 0 }
+      : undefined;
+    this.dispatch({ type: 'opened', conn: id, port, source: socket.remoteAddress ?? 'unknown', ...(endpoints ? { endpoints } : {}) });
   }
 
   dispatch(event: RelayEvent): void {

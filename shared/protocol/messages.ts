@@ -24,6 +24,19 @@ export interface ServerInfo {
   protocol: string;
 }
 
+/** What a skeleton advertises of a server: the listing, plus whether it wants PROXY protocol headers. */
+export interface AdvertisedServer extends ServerInfo {
+  proxy?: 'v1' | 'v2';
+}
+
+/** The real client's endpoints, sent with a Bind only for a server that opted in to PROXY protocol. */
+export interface ClientEndpoints {
+  src: string;
+  srcPort: number;
+  dst: string;
+  dstPort: number;
+}
+
 // ---- handshake, relay -> peer ----
 export interface Hello {
   t: 'hello';
@@ -51,6 +64,7 @@ export interface Joined {
 export interface Bind {
   t: 'bind';
   server: string;
+  proxy?: ClientEndpoints;
 }
 export interface ErrorMessage {
   t: 'error';
@@ -79,7 +93,7 @@ export interface Attach {
 export interface Advertise {
   t: 'advertise';
   id: number;
-  servers: ServerInfo[];
+  servers: AdvertisedServer[];
 }
 export interface ListServers {
   t: 'list';

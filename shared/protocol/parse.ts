@@ -3,6 +3,7 @@
  * which closes the connection that sent it.
  */
 import type {
+  AdvertisedServer, ClientEndpoints,
   Advertise, Advertised, Attach, Bind, Dial, ErrorMessage, Goodbye, Hello, Joined, ListServers, Login,
   PeerControlMessage, PeerHandshakeMessage, Ping, Pong, RelayControlMessage, RelayHandshakeMessage, ServerInfo, Servers, Welcome,
 } from './messages.js';
@@ -10,6 +11,7 @@ import { asFields, bytes, errorCode, list, malformed, oneOf, onlyKeys, optStr, o
 
 /** Server ids: what `--server ID=...` and the users file patterns speak of. */
 export const SERVER_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+const IP_ADDRESS = /^[0-9a-fA-F:.]{2,45}$/;
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 const JWE = /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 export const MAX_SERVERS_PER_MESSAGE = 256;
@@ -22,6 +24,20 @@ function serverInfo(value: unknown): ServerInfo {
   const f = asFields(value);
   onlyKeys(f, ['id', 'description', 'protocol']);
   return { id: str(f, 'id', 63, SERVER_ID_PATTERN), description: str(f, 'description', 200), protocol: str(f, 'protocol', 32) };
+}
+
+function advertisedServer(value: unknown): AdvertisedServer {
+  const f = asFields(value);
+  onlyKeys(f, ['id', 'description', 'protocol', 'proxy']);
+  const info: AdvertisedServer = { id: str(f, 'id', 63, SERVER_ID_PATTERN), description: str(f, 'description', 200), protocol: str(f, 'protocol', 32) };
+  if (f.proxy !== undefined) info.proxy = oneOf(f, 'proxy', ['v1', 'v2'] as const);
+  return info;
+}
+
+function endpoints(value: unknown): ClientEndpoints {
+  const f = asFields(value);
+  onlyKeys(f, ['src', 'srcPort', 'dst', 'dstPort']);
+  return { src: str(f, 'src', 64, IP_ADDRESS), srcPort: uint(f, 'srcPort', 65535), dst: str(f, 'dst', 64, IP_ADDRESS), dstPort: uint(f, 'dstPort', 65535) };
 }
 
 function errorMessage(f: Fields): ErrorMessage {
@@ -57,8 +73,9 @@ export function parseRelayHandshake(value: unknown): RelayHandshakeMessage {
       return joined;
     }
     case 'bind': {
-      onlyKeys(f, ['t', 'server']);
+      onlyKeys(f, ['t', 'server', 'proxy']);
       const bind: Bind = { t: 'bind', server: str(f, 'server', 63, SERVER_ID_PATTERN) };
+      if (f.proxy !== undefined) bind.proxy = endpoints(f.proxy);
       return bind;
     }
     case 'error':
@@ -98,7 +115,7 @@ export function parsePeerControl(value: unknown): PeerControlMessage {
   switch (typeOf(f)) {
     case 'advertise': {
       onlyKeys(f, ['t', 'id', 'servers']);
-      const advertise: Advertise = { t: 'advertise', id: uint(f, 'id'), servers: list(f, 'servers', MAX_SERVERS_PER_MESSAGE, serverInfo) };
+      const advertise: Advertise = { t: 'advertise', id: uint(f, 'id'), servers: list(f, 'servers', MAX_SERVERS_PER_MESSAGE, advertisedServer) };
       return advertise;
     }
     case 'list': {

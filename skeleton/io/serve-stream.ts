@@ -4,13 +4,17 @@
  */
 import type { Socket } from 'node:net';
 import { secureResponder } from '../../shared/crypto/secure-stream.js';
-import { codeOf } from '../../shared/errors.js';
+import { BurrowError, codeOf } from '../../shared/errors.js';
+import { proxyHeader } from '../../shared/net/proxy-header.js';
+import type { ClientEndpoints } from '../../shared/protocol/messages.js';
 import type { Logger } from '../../shared/log.js';
 import { connectTarget } from '../../shared/net/connect-target.js';
 import { pipeBoth } from '../../shared/net/pipe-both.js';
 import type { SkeletonServer } from './skeleton-server.js';
 
-export async function serveStream(socket: Socket, leftover: Buffer, server: SkeletonServer, log: Logger, targetTimeoutMs: number): Promise<void> {
+export async function serveStream(
+  socket: Socket, leftover: Buffer, server: SkeletonServer, log: Logger, targetTimeoutMs: number, client?: ClientEndpoints,
+): Promise<void> {
   let target: Socket | undefined;
   const started = Date.now();
   try {
@@ -19,7 +23,10 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
       serverId: server.id,
       leftover,
       accept: async () => {
+        // A server that expects a PROXY header must never get a stream without one.
+        if (server.proxy && !client) throw new BurrowError('ERR_PROXY_NOT_ALLOWED', 'the relay sent no client address');
         target = await connectTarget(server.host, server.port, targetTimeoutMs);
+        if (server.proxy && client) target.write(proxyHeader(server.proxy, client));
       },
     });
     if (!secure) {

@@ -148,7 +148,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       if (isPool && generation === this.#generation) this.#dispatch({ type: 'pool-used' });
       const server = this.#servers.get(msg.server);
       if (!server) throw new BurrowError('ERR_UNKNOWN_SERVER', 'relay bound a server we do not serve');
-      await serveStream(socket, greeting.channel.detach(), server, this.log, this.targetTimeoutMs);
+      await serveStream(socket, greeting.channel.detach(), server, this.log, this.targetTimeoutMs, msg.proxy);
     } catch (err) {
       socket?.destroy();
       if (isPool && !used && generation === this.#generation) this.#dispatch({ type: 'pool-lost' });

@@ -1,5 +1,5 @@
 /** A server the skeleton fronts: where it is, its secret, and what the listing says of it. */
-import type { ServerInfo } from '../../shared/protocol/messages.js';
+import type { AdvertisedServer } from '../../shared/protocol/messages.js';
 import type { Redacted } from '../../shared/redacted.js';
 
 export interface SkeletonServer {
@@ -10,8 +10,12 @@ export interface SkeletonServer {
   description: string;
   /** A hint for clients (http, ssh, smtp, tcp...). */
   protocol: string;
+  /** Send the real client address to the target in a PROXY protocol header (the relay must allow it). */
+  proxy?: 'v1' | 'v2';
 }
 
-export function serverInfo(server: SkeletonServer): ServerInfo {
-  return { id: server.id, description: server.description, protocol: server.protocol };
+export function serverInfo(server: SkeletonServer): AdvertisedServer {
+  const info: AdvertisedServer = { id: server.id, description: server.description, protocol: server.protocol };
+  if (server.proxy) info.proxy = server.proxy;
+  return info;
 }
