@@ -21,11 +21,11 @@ export const LIST_OPTIONS = [...COMMON, option('--json', 'bool', 'print JSON for
 export const CONNECT_OPTIONS = [...COMMON, SECRET_FILE, option('--listen <host:port>', 'hostport', 'local address to forward from', { default: '127.0.0.1:8080' })];
 export const STDIO_OPTIONS = [...COMMON, SECRET_FILE];
 
-async function login(config: Config, ctx: CliContext, logName: string): Promise<BurrowClient> {
+async function login(config: Config, ctx: CliContext, logName: string, keepAlive = false): Promise<BurrowClient> {
   const relay = relayTargetOf(config);
   const user = required(config, 'user', '--user');
   const log = loggerFor(logName, config.logLevel);
-  return connect({ relay, user, password: await peerPassword(config, ctx.env, user), log });
+  return connect({ relay, user, password: await peerPassword(config, ctx.env, user), log, keepAlive });
 }
 
 /**
@@ -64,7 +64,7 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     const config = await resolveConfig(conn, CONNECT_OPTIONS, ctx.env);
     const secret = await readSecretFile(required(config, 'secretFile', '--secret-file'));
     const { host, port } = parseHostPort(config.listen as string, '--listen');
-    const c = await login(config, ctx, 'burrow-client');
+    const c = await login(config, ctx, 'burrow-client', true);
     await checkServer(c, id, secret);
     const forwarder = await startForwarder({ client: c, serverId: id, secret, host, port, log: loggerFor('burrow-client', config.logLevel) });
     const stopped = untilSignal();

@@ -19,6 +19,8 @@ export interface ClientOptions {
   password: Redacted<string>;
   /** Server secrets by id, for open(id) without an explicit secret. */
   secrets?: Record<string, Redacted<Buffer>>;
+  /** Log in again in the background, with backoff, whenever the session is lost (long-running forwarders). */
+  keepAlive?: boolean;
   log?: Logger;
 }
 
@@ -33,7 +35,7 @@ export interface BurrowClient {
 /** Logs in (rejecting with ERR_AUTH_FAILED, ERR_RELAY_KEY_MISMATCH, ...) and returns the client. */
 export async function connect(options: ClientOptions): Promise<BurrowClient> {
   const log = options.log ?? silentLogger();
-  const session = new ClientSession(options.relay, { user: options.user, password: options.password }, log);
+  const session = new ClientSession(options.relay, { user: options.user, password: options.password }, log, { keepAlive: options.keepAlive ?? false });
   await session.get();
   const secretFor = (serverId: string, given: Redacted<Buffer> | undefined): Buffer => {
     const secret = given ?? options.secrets?.[serverId];

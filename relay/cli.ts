@@ -19,6 +19,8 @@ export const RELAY_OPTIONS = [
   option('--allow-proxy-protocol', 'bool', 'let skeletons ask for PROXY protocol headers with the real client address', { default: false }),
   option('--handshake-timeout <seconds>', 'int', 'time a new connection has to log in or attach', { default: 10, min: 1, max: 300 }),
   option('--dial-timeout <seconds>', 'int', 'time a skeleton has to dial in for a stream', { default: 10, min: 1, max: 300 }),
+  option('--ping-interval <seconds>', 'int', 'heartbeat on every control channel', { default: 10, min: 1, max: 3600 }),
+  option('--dead-after <seconds>', 'int', 'a control channel silent this long is dead: its servers are freed', { default: 30, min: 2, max: 86400 }),
   option('--stream-idle-timeout <seconds>', 'int', 'close streams idle this long; 0 never', { default: 6 * 3600 }),
   option('--max-servers-per-skeleton <n>', 'int', 'servers one skeleton session may advertise', { default: 64, min: 1 }),
   option('--max-sessions-per-user <n>', 'int', 'concurrent sessions per account', { default: 32, min: 1 }),
@@ -33,7 +35,7 @@ function limitsOf(config: Config): { limits: Partial<RelayLimits>; guard: Partia
   const n = (key: string): number => config[key] as number;
   return {
     limits: {
-      handshakeTimeoutMs: n('handshakeTimeout') * 1000, dialTimeoutMs: n('dialTimeout') * 1000, maxServersPerSkeleton: n('maxServersPerSkeleton'),
+      handshakeTimeoutMs: n('handshakeTimeout') * 1000, pingMs: n('pingInterval') * 1000, deadMs: n('deadAfter') * 1000, dialTimeoutMs: n('dialTimeout') * 1000, maxServersPerSkeleton: n('maxServersPerSkeleton'),
       maxSessionsPerUser: n('maxSessionsPerUser'), maxStreamsPerSession: n('maxStreamsPerSession'),
     },
     guard: { maxUnauthPerSource: n('maxUnauthPerSource'), maxUnauth: n('maxUnauth') },
@@ -66,7 +68,13 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
     const stopped = untilSignal();
     const { client, skeleton } = relay.addresses;
     ctx.stdout(`relay ${relay.fingerprint} clients on ${formatHostPort(client.address, client.port)}, skeletons on ${formatHostPort(skeleton.address, skeleton.port)}`);
+    const onHup = (): void => {
+      log.info('SIGHUP: reloading the users file');
+      void relay.reloadUsers();
+    };
+    process.on('SIGHUP', onHup);
     const signal = await stopped;
+    process.off('SIGHUP', onHup);
     log.info({ signal }, 'shutting down');
     await relay.close();
   });

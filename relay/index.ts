@@ -42,6 +42,8 @@ export interface RelayHandle {
   addresses: { client: AddressInfo; skeleton: AddressInfo };
   fingerprint: string;
   runtime: RelayRuntime;
+  /** Reload the users file now (SIGHUP); sessions of removed or disabled accounts end. */
+  reloadUsers(): Promise<void>;
   /** Stop accepting, say Goodbye, let streams drain up to drainMs, then close everything. */
   close(opts?: { drainMs?: number; retryAfter?: number }): Promise<void>;
   on(event: 'stream-closed', listener: (audit: StreamAudit) => void): void;
@@ -81,6 +83,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     for (const s of servers) s.close();
     throw err;
   }
+  users.watch((db) => runtime.dispatch({ type: 'users-changed', lookup: (name) => db.get(name) }));
   const tick = setInterval(() => runtime.dispatch({ type: 'tick' }), Math.min(1000, limits.pingMs)).unref();
   log.info({ client: addresses.client, skeleton: addresses.skeleton, fingerprint: identity.fingerprint }, 'relay listening');
 
@@ -95,10 +98,12 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       await Promise.race([runtime.drained(), deadline]);
       clearTimeout(timer);
       clearInterval(tick);
+      users.close();
       runtime.destroyAll();
       log.info({ unfinished: runtime.activeStreams }, 'relay stopped');
     })();
     return closing;
   };
-  return { addresses, fingerprint: identity.fingerprint, runtime, close, on: (event, listener) => runtime.on(event, listener) };
+  const reloadUsers = async (): Promise<void> => void (await users.reload());
+  return { addresses, fingerprint: identity.fingerprint, runtime, close, reloadUsers, on: (event, listener) => runtime.on(event, listener) };
 }

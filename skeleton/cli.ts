@@ -5,7 +5,10 @@ import { LOG_LEVEL_OPTION, loggerFor, untilSignal } from '../shared/cli/log-opti
 import { peerOptions, peerPassword, relayTargetOf, required } from '../shared/cli/peer-options.js';
 import { addOptions, CONFIG_OPTION, resolveConfig } from '../shared/config/command-options.js';
 import { option } from '../shared/config/option-spec.js';
-import { BurrowError } from '../shared/errors.js';
+import { BurrowError, codeOf } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+import { watchFile } from '../shared/watch-file.js';
+import type { SkeletonServer } from './io/skeleton-server.js';
 import { startSkeleton } from './index.js';
 import { parseServerSpec } from './server-spec.js';
 
@@ -16,6 +19,37 @@ export const SKELETON_OPTIONS = [
   option('--pool <n>', 'int', 'idle data connections kept at the relay', { default: 2, min: 0, max: 64 }),
   LOG_LEVEL_OPTION,
 ];
+
+async function serversOf(cmd: Command, env: NodeJS.ProcessEnv): Promise<SkeletonServer[]> {
+  const config = await resolveConfig(cmd, SKELETON_OPTIONS, env);
+  const specs = (config.server as string[] | undefined) ?? [];
+  if (specs.length === 0) throw new BurrowError('ERR_USAGE', '--server is required (at least one)');
+  return Promise.all(specs.map(parseServerSpec));
+}
+
+/**
+ * Hot reload of the server list: on SIGHUP, and when the --config file changes, the servers are read
+ * again and re-advertised; running streams are not touched. A bad new list is logged and ignored.
+ */
+function watchServers(cmd: Command, env: NodeJS.ProcessEnv, log: Logger, apply: (servers: SkeletonServer[]) => void): () => void {
+  const reload = (why: string): void => {
+    serversOf(cmd, env).then(
+      (servers) => {
+        log.info({ why, servers: servers.map((s) => s.id) }, 'server list reloaded');
+        apply(servers);
+      },
+      (err: unknown) => log.error({ why, code: codeOf(err), detail: (err as Error).message }, 'server list not reloaded'),
+    );
+  };
+  const onHup = (): void => reload('SIGHUP');
+  process.on('SIGHUP', onHup);
+  const file = (cmd.getOptionValue('config') as string | undefined) ?? env.BURROW_CONFIG;
+  const watcher = file ? watchFile(file, () => reload('config file changed')) : undefined;
+  return () => {
+    process.off('SIGHUP', onHup);
+    watcher?.close();
+  };
+}
 
 export function registerSkeletonCommand(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
@@ -29,9 +63,7 @@ Example:
   addOptions(cmd, SKELETON_OPTIONS);
   cmd.action(async () => {
     const config = await resolveConfig(cmd, SKELETON_OPTIONS, ctx.env);
-    const specs = (config.server as string[] | undefined) ?? [];
-    if (specs.length === 0) throw new BurrowError('ERR_USAGE', '--server is required (at least one)');
-    const servers = await Promise.all(specs.map(parseServerSpec));
+    const servers = await serversOf(cmd, ctx.env);
     const relay = relayTargetOf(config);
     const user = required(config, 'user', '--user');
     const log = loggerFor('burrow-skeleton', config.logLevel);
@@ -42,8 +74,10 @@ Example:
       throw new BurrowError('ERR_SERVER_ID_NOT_ALLOWED', 'the relay accepted none of the servers (check the account\'s --serve patterns)');
     }
     const stopped = untilSignal();
+    const stopReload = watchServers(cmd, ctx.env, log, (next) => skeleton.runtime.setServers(next));
     ctx.stdout(`skeleton serving ${skeleton.advertised.accepted.join(', ')} through ${relay.host}:${relay.port}`);
     await stopped;
+    stopReload();
     await skeleton.close();
   });
   return cmd;

@@ -1,7 +1,10 @@
 /**
- * The client's login, kept for as long as it lives and made again on demand after it closes (the relay
- * restarted, the network blinked): a long-running forwarder heals on its next stream.
+ * The client's login, kept for as long as it lives. With keepAlive (a long-running forwarder), a lost
+ * session is made again in the background with backoff and full jitter, or after the relay's Goodbye
+ * says; either way any later stream logs in on demand if there is no session yet.
  */
+import { Backoff } from '../../shared/backoff.js';
+import { codeOf, type ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { ControlChannel } from '../../shared/peer/control-channel.js';
 import { login, type Credentials, type PeerSession } from '../../shared/peer/peer-login.js';
@@ -15,8 +18,15 @@ export interface LiveSession {
 export class ClientSession {
   #live: Promise<LiveSession> | undefined;
   #closed = false;
+  #retry: NodeJS.Timeout | undefined;
+  readonly #backoff = new Backoff();
 
-  constructor(private readonly relay: RelayTarget, private readonly creds: Credentials, private readonly log: Logger) {}
+  constructor(
+    private readonly relay: RelayTarget,
+    private readonly creds: Credentials,
+    private readonly log: Logger,
+    private readonly opts: { keepAlive?: boolean } = {},
+  ) {}
 
   /** The current session, logging in first if there is none or it has closed. */
   get(): Promise<LiveSession> {
@@ -27,6 +37,7 @@ export class ClientSession {
 
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#retry);
     void this.#live?.then(({ control }) => control.close(), () => undefined);
   }
 
@@ -34,18 +45,37 @@ export class ClientSession {
     try {
       const session = await login(this.relay, 'client', this.creds);
       const control = new ControlChannel(session);
+      let retryAfterMs: number | undefined;
       control.on('message', (msg) => {
-        if (msg.t === 'goodbye') control.close();
+        if (msg.t !== 'goodbye') return;
+        retryAfterMs = msg.retryAfter * 1000 + Math.floor(Math.random() * 1000);
+        control.close();
       });
       control.once('close', (reason) => {
         this.#live = undefined;
-        if (!this.#closed) this.log.info({ code: reason.code }, 'relay session closed; will log in again on demand');
+        if (this.#closed) return;
+        this.log.info({ code: reason.code }, 'relay session closed');
+        if (this.opts.keepAlive) this.#schedule(retryAfterMs ?? this.#backoff.next(Date.now()), retryAfterMs ? 'ERR_SHUTTING_DOWN' : reason.code);
       });
+      this.#backoff.connected(Date.now());
+      clearTimeout(this.#retry);
       this.log.debug({ session: session.sid }, 'logged in to relay');
       return { session, control };
     } catch (err) {
       this.#live = undefined;
       throw err;
     }
+  }
+
+  #schedule(afterMs: number, code: ErrorCode): void {
+    clearTimeout(this.#retry);
+    this.log.info({ code, retryInMs: afterMs }, 'reconnecting to relay');
+    this.#retry = setTimeout(() => {
+      if (this.#closed || this.#live) return;
+      this.get().then(
+        () => this.log.info('logged in to relay again'),
+        (err: unknown) => this.#schedule(this.#backoff.next(Date.now()), codeOf(err)),
+      );
+    }, afterMs);
   }
 }

@@ -13,6 +13,8 @@ import { beginLogin, finishLogin, greet } from './relay-login.js';
 import type { RelaySession } from './relay-session.js';
 import { RelayState, type Conn, type RelayDeps } from './relay-state.js';
 import { sourceKey } from './source-guard.js';
+import { matchesAny } from '../users/id-pattern.js';
+import type { UserRecord } from '../users/users-file.js';
 
 export class RelayCore {
   readonly state: RelayState;
@@ -54,6 +56,9 @@ export class RelayCore {
         break;
       case 'tick':
         this.#tick(now);
+        break;
+      case 'users-changed':
+        this.#usersChanged(event.lookup);
         break;
     }
     return state.out;
@@ -134,6 +139,28 @@ export class RelayCore {
     for (const pooled of session.pool.splice(0)) state.close(pooled, 'ok');
     failWaiting(state, (skeletonSid) => skeletonSid === session.sid);
     state.deps.log.info({ session: session.sid, user: session.user, freed }, 'session ended');
+  }
+
+  #usersChanged(lookup: (user: string) => UserRecord | undefined): void {
+    const state = this.state;
+    for (const session of state.sessions.values()) {
+      const record = lookup(session.user);
+      if (!record || record.disabled || !record.roles.includes(session.port)) {
+        state.deps.log.info({ session: session.sid, user: session.user }, 'account removed or disabled, ending its session');
+        state.fail(session.control, 'ERR_AUTH_FAILED');
+        this.#endSession(session);
+        continue;
+      }
+      session.record = record;
+      // Ids the account may no longer serve are withdrawn at once.
+      for (const id of [...session.servers]) {
+        if (!matchesAny(record.serve, id)) {
+          state.registry.release(id, session.sid);
+          session.servers.delete(id);
+          state.deps.log.info({ session: session.sid, server: id }, 'server withdrawn: no longer allowed');
+        }
+      }
+    }
   }
 
   #tick(now: number): void {

@@ -29,6 +29,8 @@ export type RelayEvent =
   /** The adapter could not frame what the connection sent (too large, garbage). */
   | { type: 'bad-bytes'; conn: ConnId; code: ErrorCode }
   | { type: 'closed'; conn: ConnId }
+  /** The users file changed: sessions of removed, disabled or re-roled accounts end; others get new rights. */
+  | { type: 'users-changed'; lookup: (user: string) => UserRecord | undefined }
   | { type: 'tick' };
 
 export interface SessionGrantDraft {

@@ -8,7 +8,8 @@ import type { ConnId } from './relay-events.js';
 export class RelaySession {
   readonly sid: string;
   readonly user: string;
-  readonly record: UserRecord;
+  /** The account as last loaded; replaced when the users file changes. */
+  record: UserRecord;
   readonly port: PortRole;
   readonly control: ConnId;
   readonly keys: SessionKeys;

@@ -10,6 +10,10 @@ import type { RelayControlMessage } from '../../shared/protocol/messages.js';
 export type SkeletonEvent =
   | { type: 'connected' }
   | { type: 'disconnected'; code: ErrorCode }
+  /** The relay is going away on purpose: come back after it says, without growing the backoff. */
+  | { type: 'goodbye'; retryAfterMs: number }
+  /** The list of servers changed: advertise it again. */
+  | { type: 'servers-changed' }
   | { type: 'control'; msg: RelayControlMessage }
   /** A pool connection was bound to a stream, or closed before it was. */
   | { type: 'pool-used' }
@@ -37,10 +41,12 @@ export class SkeletonCore {
   #pooled = 0;
   #target: number;
   readonly #backoff: Backoff;
+  readonly #random: () => number;
 
   constructor(private readonly opts: SkeletonCoreOptions) {
     this.#target = opts.pool;
-    this.#backoff = new Backoff(opts.backoff ?? DEFAULT_BACKOFF, opts.random);
+    this.#random = opts.random ?? Math.random;
+    this.#backoff = new Backoff(opts.backoff ?? DEFAULT_BACKOFF, this.#random);
   }
 
   get poolTarget(): number {
@@ -65,6 +71,15 @@ export class SkeletonCore {
         // The relay drops a dead session's pool connections; io reports nothing more about them.
         this.#pooled = 0;
         out.push({ type: 'reconnect', afterMs: this.#backoff.next(now), code: event.code });
+        break;
+      case 'goodbye':
+        this.#connected = false;
+        this.#pooled = 0;
+        // A little jitter so every skeleton of a restarting relay does not return in the same millisecond.
+        out.push({ type: 'reconnect', afterMs: event.retryAfterMs + Math.floor(this.#random() * 1000), code: 'ERR_SHUTTING_DOWN' });
+        break;
+      case 'servers-changed':
+        if (this.#connected) out.push({ type: 'advertise' });
         break;
       case 'control':
         if (event.msg.t === 'dial') {

@@ -66,8 +66,11 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     this.#control = control;
     control.on('message', (msg) => {
       if (msg.t === 'goodbye') {
-        this.log.info({ retryAfter: msg.retryAfter }, 'relay said goodbye');
+        this.log.info({ retryAfter: msg.retryAfter }, 'relay said goodbye; will reconnect');
+        // A planned restart, not a failure: this generation's close is not reported as a disconnect.
+        this.#generation++;
         control.close(new BurrowError('ERR_SHUTTING_DOWN'));
+        this.#dispatch({ type: 'goodbye', retryAfterMs: msg.retryAfter * 1000 });
       } else {
         this.#dispatch({ type: 'control', msg });
       }
@@ -80,6 +83,13 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     });
     this.log.info({ relay: `${this.relay.host}:${this.relay.port}`, session: session.sid }, 'logged in to relay');
     this.#dispatch({ type: 'connected' });
+  }
+
+  /** Replaces the servers this skeleton fronts and advertises the new list (hot reload). */
+  setServers(servers: SkeletonServer[]): void {
+    this.#servers.clear();
+    for (const s of servers) this.#servers.set(s.id, s);
+    this.#dispatch({ type: 'servers-changed' });
   }
 
   stop(): void {
