@@ -1,17 +1,7 @@
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Duplex } from 'node:stream';
+import { sendAndCollect } from '../helpers/streams.js';
 import { connectTestClient, echoServer, newSecret, server, startTestSkeleton, startWorld } from '../helpers/world.js';
-
-function roundTrip(stream: Duplex, payload: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-    stream.end(payload);
-  });
-}
 
 test('a client lists the advertised server and echoes through an end-to-end stream', async (t) => {
   const world = await startWorld(t);
@@ -23,6 +13,6 @@ test('a client lists the advertised server and echoes through an end-to-end stre
   t.deepEqual(await client.list(), [{ id: 'echo', description: 'an echo', protocol: 'echo' }]);
   const payload = randomBytes(200_000);
   const stream = await client.open('echo', { secret });
-  const back = await roundTrip(stream, payload);
+  const back = await sendAndCollect(stream, payload);
   t.is(createHash('sha256').update(back).digest('hex'), createHash('sha256').update(payload).digest('hex'));
 });
