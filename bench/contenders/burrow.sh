@@ -1,0 +1,56 @@
+# Contender "burrow": relay, skeleton and `client connect` as three processes, as in README.md:
+#   app -> client connect :CP => relay (:RCP clients, :RSP skeletons) <= skeleton -> real server
+# Streams are end-to-end encrypted (Noise NNpsk0, AES-GCM) between client and skeleton, always.
+# Generous relay limits so that 10,000 concurrent streams from one client on 127.0.0.1 are allowed.
+
+BURROW=(node "$ROOT/dist/bin/burrow.js")
+
+burrow_init() {
+  local dir=$WORK/burrow
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$dir/password"
+  local init_log=$LOGS/burrow-init.txt
+  {
+    "${BURROW[@]}" keys generate --dir "$dir/keys" &&
+      "${BURROW[@]}" users add bench-home --users "$dir/users.json" --role skeleton --serve 'bench-*' --password-file "$dir/password" &&
+      "${BURROW[@]}" users add bench-client --users "$dir/users.json" --role client --access 'bench-*' --password-file "$dir/password" &&
+      "${BURROW[@]}" secret generate --out "$dir/bench.secret"
+  } >"$init_log" 2>&1 || { log "burrow init failed: $(cat "$init_log")"; return 1; }
+  BURROW_FP=$("${BURROW[@]}" keys fingerprint --dir "$dir/keys") || return 1
+}
+
+burrow_setup() {
+  local target=$1 dir=$WORK/burrow rcp rsp cp relay skeleton client i
+  pick_port rcp && pick_port rsp && pick_port cp || return 1
+  start_bg "$CASE-burrow-relay" "${BURROW[@]}" relay --host 127.0.0.1 --client-port "$rcp" --skeleton-port "$rsp" \
+    --keys "$dir/keys" --users "$dir/users.json" --log-level warn --drain 1 \
+    --max-streams-per-session 20000 --max-unauth 20000 --max-unauth-per-source 20000
+  relay=$BG_PID
+  C_PIDS=$relay
+  wait_listen "$rsp" 15 "$relay" && wait_listen "$rcp" 15 "$relay" || return 1
+  start_bg "$CASE-burrow-skeleton" "${BURROW[@]}" skeleton --relay "127.0.0.1:$rsp" --fingerprint "$BURROW_FP" \
+    --user bench-home --password-file "$dir/password" --log-level warn \
+    --server "bench-target=127.0.0.1:$target,secret-file=$dir/bench.secret"
+  skeleton=$BG_PID
+  C_PIDS="$relay $skeleton"
+  # Ready once the relay lists the server to the client account.
+  for i in $(seq 1 40); do
+    "${BURROW[@]}" client list --relay "127.0.0.1:$rcp" --fingerprint "$BURROW_FP" --user bench-client \
+      --password-file "$dir/password" 2>>"$LOGS/$CASE-burrow-list.err" | grep -q '^bench-target' && break
+    alive "$skeleton" || { log "burrow skeleton exited"; return 1; }
+    sleep 0.25
+  done
+  start_bg "$CASE-burrow-client" "${BURROW[@]}" client connect bench-target --listen "127.0.0.1:$cp" \
+    --secret-file "$dir/bench.secret" --relay "127.0.0.1:$rcp" --fingerprint "$BURROW_FP" \
+    --user bench-client --password-file "$dir/password" --log-level warn
+  client=$BG_PID
+  C_PIDS="$client $relay $skeleton"
+  wait_listen "$cp" 20 "$client" || return 1
+  C_PORT=$cp
+}
+
+burrow_teardown() {
+  # shellcheck disable=SC2086
+  stop_pids $C_PIDS
+}
