@@ -46,9 +46,10 @@ export class RelayCore {
       }
       case 'bad-bytes': {
         const conn = state.conns.get(event.conn);
+        if (!conn || conn.closing) break;
         state.deps.log.warn({ conn: event.conn, code: event.code }, 'bad bytes, closing connection');
-        if (conn?.unauth) state.guard.penalize(conn.source, 'no-auth', now);
-        if (conn) state.fail(conn.id, event.code);
+        if (conn.unauth) state.guard.penalize(conn.source, 'no-auth', now);
+        state.fail(conn.id, event.code);
         break;
       }
       case 'closed':
@@ -96,7 +97,7 @@ export class RelayCore {
   #frame(connId: ConnId, body: Buffer, now: number): void {
     const state = this.state;
     const conn = state.conns.get(connId);
-    if (!conn) return;
+    if (!conn || conn.closing) return;
     try {
       if (conn.phase === 'greeted') {
         const msg = parsePeerHandshake(decodeBody(body));
@@ -167,7 +168,7 @@ export class RelayCore {
     const state = this.state;
     const { limits } = state.deps;
     for (const conn of state.conns.values()) {
-      if (conn.phase === 'greeted' && now - conn.greetedAt > limits.handshakeTimeoutMs) {
+      if (conn.phase === 'greeted' && !conn.closing && now - conn.greetedAt > limits.handshakeTimeoutMs) {
         state.deps.log.warn({ conn: conn.id, port: conn.port }, 'handshake timeout');
         state.guard.penalize(conn.source, 'no-auth', now);
         state.fail(conn.id, 'ERR_HANDSHAKE_TIMEOUT');

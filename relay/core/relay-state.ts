@@ -31,6 +31,8 @@ export interface Conn {
   server?: string;
   deadline?: number;
   stream?: number;
+  /** Told to close: nothing more is processed or penalised for it while its socket winds down. */
+  closing?: boolean;
   /** The session this connection gets if its login is accepted. */
   grant?: SessionGrantDraft;
 }
@@ -97,13 +99,22 @@ export class RelayState {
   /** Answers with a wire error (plain before login) and closes the connection. */
   fail(conn: ConnId, code: ErrorCode): void {
     const c = this.conns.get(conn);
+    if (c?.closing) return;
     const session = c?.sid ? this.sessions.get(c.sid) : undefined;
     if (c?.phase === 'control' && session && session.control === conn) this.sendSealed(session, { t: 'error', code });
     else if (c && c.phase !== 'joined') this.sendPlain(conn, { t: 'error', code });
+    this.markClosing(conn);
     this.out.push({ type: 'close', conn, reason: code });
   }
 
   close(conn: ConnId, reason: ErrorCode | 'ok'): void {
+    if (this.conns.get(conn)?.closing) return;
+    this.markClosing(conn);
     this.out.push({ type: 'close', conn, reason });
+  }
+
+  markClosing(conn: ConnId): void {
+    const c = this.conns.get(conn);
+    if (c) c.closing = true;
   }
 }

@@ -49,6 +49,8 @@ export class RelayConnection {
       for (let body = this.decoder.next(); body; body = this.#held || this.#closing ? undefined : this.decoder.next()) {
         this.dispatch({ type: 'frame', conn: this.id, body });
       }
+      // Bytes that came in the same read as the frame that made the core hold us are raw bytes too.
+      if (this.#held && !this.#closing && this.decoder.buffered > 0) this.dispatch({ type: 'raw-bytes', conn: this.id });
     } catch (err) {
       this.dispatch({ type: 'bad-bytes', conn: this.id, code: codeOf(err) });
     }

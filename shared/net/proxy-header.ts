@@ -34,6 +34,12 @@ function family(a: ProxyAddresses): 4 | 6 {
 function ipv6Bytes(address: string): Buffer {
   const a = plain(address);
   if (isIPv4(a)) return Buffer.concat([Buffer.alloc(10), Buffer.from([0xff, 0xff]), Buffer.from(a.split('.').map(Number))]);
+  // A dotted IPv4 tail (::1.2.3.4, 64:ff9b::1.2.3.4) is the last two groups.
+  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  if (dotted) {
+    const [p, q, r, s] = dotted[2]!.split('.').map(Number) as [number, number, number, number];
+    return ipv6Bytes(`${dotted[1]}${((p << 8) | q).toString(16)}:${((r << 8) | s).toString(16)}`);
+  }
   const [head = '', tail = ''] = a.split('::');
   const h = head ? head.split(':') : [];
   const t = a.includes('::') ? (tail ? tail.split(':') : []) : [];
