@@ -5,7 +5,7 @@
  */
 import { isErrorCode, type ErrorCode } from '../errors.js';
 import { TAG_LENGTH } from './noise/cipher-state.js';
-import { DH_LENGTH, MAX_NOISE_MESSAGE } from './noise/handshake-state.js';
+import { MAX_NOISE_MESSAGE } from './noise/handshake-state.js';
 
 export const E2E_HEADER_LENGTH = 2;
 export const E2E_MAX_MESSAGE = MAX_NOISE_MESSAGE;
@@ -18,8 +18,11 @@ export interface FrameLimits {
   max: number;
 }
 
-/** Handshake messages: an ephemeral key, a tag and a short payload. */
-export const HANDSHAKE_LIMITS: FrameLimits = { min: DH_LENGTH + TAG_LENGTH, max: 256 };
+/**
+ * Handshake-phase messages: Noise messages 1 and 2 (an ephemeral key, a tag and a short payload), then
+ * the confirm and verdict transport messages (a tag and a byte or a short code).
+ */
+export const HANDSHAKE_LIMITS: FrameLimits = { min: TAG_LENGTH, max: 256 };
 /** Transport messages: a tag and up to 65519 bytes. */
 export const TRANSPORT_LIMITS: FrameLimits = { min: TAG_LENGTH, max: E2E_MAX_MESSAGE };
 

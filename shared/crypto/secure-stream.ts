@@ -3,16 +3,21 @@
  * connected byte stream, the prologue binding the server id. The psk is the server secret, so only a
  * client that knows it gets past message 1, and the relay in the middle sees ciphertext only.
  *
- *   initiator -> responder   message 1: psk, e          (payload empty)
- *   responder -> initiator   message 2: e, ee           (payload: verdict, see e2e-frames.ts)
+ *   initiator -> responder   message 1: psk, e          (payload empty; one byte for a probe)
+ *   responder -> initiator   message 2: e, ee           (payload empty; a verdict for a probe)
+ *   initiator -> responder   transport 0: confirm       (proves the initiator holds the e of message 1)
+ *   responder -> initiator   transport 0: verdict       (ok, or the refusal code; see e2e-frames.ts)
  *
- * The responder touches its target (`accept`) only after message 1 authenticated. The socket must be
- * allowHalfOpen, and its previous owner must have detached its own 'data' listeners.
+ * The responder touches its target (`accept`) only after the confirm decrypted: message 1 alone proves
+ * the psk but carries nothing fresh from the responder, so a replayed message 1 must not reach the
+ * target. The socket must be allowHalfOpen, and its previous owner must have detached its 'data'
+ * listeners.
  */
 import type { Duplex } from 'node:stream';
 import { BurrowError, codeOf, wireCode } from '../errors.js';
 import { decodeVerdict, e2eFrame, e2ePrologue, encodeVerdict } from './e2e-frames.js';
 import { E2eHandshakeReader } from './e2e-handshake-reader.js';
+import type { CipherState } from './noise/cipher-state.js';
 import { HandshakeState } from './noise/handshake-state.js';
 
 export interface SecureStreamOptions {
@@ -51,18 +56,15 @@ function handshakeFor(initiator: boolean, opts: SecureStreamOptions): HandshakeS
 
 /** Message 1's payload: empty for a stream; this one byte for a probe that only checks the secret. */
 const PROBE = Buffer.of(1);
+/** The initiator's first transport message: it holds the ephemeral key of this handshake. */
+const CONFIRM = Buffer.of(2);
 
-/** Writes message 1 with `payload` and resolves once an ok message 2 arrived; on failure cleans up and throws. */
-async function initiate(socket: Duplex, opts: SecureStreamOptions, payload: Buffer): Promise<{ reader: E2eHandshakeReader; handshake: HandshakeState }> {
-  const reader = new E2eHandshakeReader(socket, opts.leftover);
+type Ciphers = { send: CipherState; recv: CipherState };
+
+/** Runs `step`; on failure detaches the reader, destroys the socket and rethrows. */
+async function orDestroy<T>(socket: Duplex, reader: E2eHandshakeReader, step: () => Promise<T>): Promise<T> {
   try {
-    const handshake = handshakeFor(true, opts);
-    socket.write(e2eFrame(handshake.writeMessage(payload)));
-    const message = await reader.next(opts.timeoutMs ?? E2E_TIMEOUT_MS);
-    const verdict = decodeVerdict(handshake.readMessage(message));
-    if (verdict === undefined) throw new BurrowError('ERR_E2E_HANDSHAKE_FAILED', 'malformed verdict');
-    if (!verdict.ok) throw new BurrowError(verdict.code, 'refused by the server');
-    return { reader, handshake };
+    return await step();
   } catch (err) {
     reader.release();
     socket.destroy();
@@ -70,14 +72,29 @@ async function initiate(socket: Duplex, opts: SecureStreamOptions, payload: Buff
   }
 }
 
+function checkVerdict(plaintext: Buffer | null): void {
+  const verdict = plaintext === null ? undefined : decodeVerdict(plaintext);
+  if (verdict === undefined) throw new BurrowError('ERR_E2E_HANDSHAKE_FAILED', 'malformed verdict');
+  if (!verdict.ok) throw new BurrowError(verdict.code, 'refused by the server');
+}
+
 /**
- * Writes message 1 synchronously (so it may be pipelined behind the caller's own request), then waits
- * for message 2. Resolves the secure Duplex, or rejects with the responder's refusal code,
- * ERR_E2E_HANDSHAKE_FAILED or ERR_TIMEOUT after destroying the socket.
+ * Writes message 1 synchronously (so it may be pipelined behind the caller's own request), answers
+ * message 2 with the confirm, and resolves the secure Duplex once the responder's verdict is ok; else
+ * rejects with its refusal code, ERR_E2E_HANDSHAKE_FAILED or ERR_TIMEOUT after destroying the socket.
  */
 export async function secureInitiator(socket: Duplex, opts: SecureStreamOptions): Promise<Duplex> {
-  const { reader, handshake } = await initiate(socket, opts, EMPTY);
-  return reader.handOver(handshake.split());
+  const reader = new E2eHandshakeReader(socket, opts.leftover);
+  const timeoutMs = opts.timeoutMs ?? E2E_TIMEOUT_MS;
+  const handshake = handshakeFor(true, opts);
+  return orDestroy(socket, reader, async () => {
+    socket.write(e2eFrame(handshake.writeMessage(EMPTY)));
+    handshake.readMessage(await reader.next(timeoutMs));
+    const ciphers: Ciphers = handshake.split();
+    socket.write(e2eFrame(ciphers.send.encryptWithAd(EMPTY, CONFIRM)));
+    checkVerdict(ciphers.recv.decryptWithAd(EMPTY, await reader.next(timeoutMs)));
+    return reader.handOver(ciphers);
+  });
 }
 
 /**
@@ -85,35 +102,40 @@ export async function secureInitiator(socket: Duplex, opts: SecureStreamOptions)
  * forwarder check its secret at start instead of on its first stream.
  */
 export async function secureProbe(socket: Duplex, opts: SecureStreamOptions): Promise<void> {
-  const { reader } = await initiate(socket, opts, PROBE);
+  const reader = new E2eHandshakeReader(socket, opts.leftover);
+  const handshake = handshakeFor(true, opts);
+  await orDestroy(socket, reader, async () => {
+    socket.write(e2eFrame(handshake.writeMessage(PROBE)));
+    checkVerdict(handshake.readMessage(await reader.next(opts.timeoutMs ?? E2E_TIMEOUT_MS)));
+  });
   reader.release();
   socket.destroy();
 }
 
 /**
- * Reads message 1; a wrong psk destroys the socket and rejects with ERR_E2E_HANDSHAKE_FAILED without
- * calling `accept`. Otherwise awaits `accept` and answers with message 2: ok (resolves the secure
- * Duplex) or the refusal (ends the socket and rejects with accept's error). A probe is answered ok
- * without calling `accept`, and resolves null.
+ * Reads message 1 (a wrong psk destroys the socket and rejects with ERR_E2E_HANDSHAKE_FAILED), answers
+ * with message 2, and waits for the confirm; only then awaits `accept` and sends the verdict: ok
+ * (resolves the secure Duplex) or the refusal (ends the socket and rejects with accept's error). A
+ * probe is answered in message 2 without calling `accept`, and resolves null.
  */
 export async function secureResponder(socket: Duplex, opts: SecureResponderOptions): Promise<Duplex | null> {
   const reader = new E2eHandshakeReader(socket, opts.leftover);
-  let handshake: HandshakeState;
-  let payload: Buffer;
-  try {
-    handshake = handshakeFor(false, opts);
-    payload = handshake.readMessage(await reader.next(opts.timeoutMs ?? E2E_TIMEOUT_MS));
-  } catch (err) {
-    reader.release();
-    socket.destroy();
-    throw err;
-  }
+  const timeoutMs = opts.timeoutMs ?? E2E_TIMEOUT_MS;
+  const handshake = handshakeFor(false, opts);
+  const payload = await orDestroy(socket, reader, async () => handshake.readMessage(await reader.next(timeoutMs)));
   if (payload.equals(PROBE)) {
     const answer = e2eFrame(handshake.writeMessage(encodeVerdict()));
     socket.once('close', () => reader.release());
     socket.end(answer, () => socket.destroy());
     return null;
   }
+  const ciphers = await orDestroy(socket, reader, async () => {
+    socket.write(e2eFrame(handshake.writeMessage(EMPTY)));
+    const split: Ciphers = handshake.split();
+    const confirm = split.recv.decryptWithAd(EMPTY, await reader.next(timeoutMs));
+    if (confirm === null || !confirm.equals(CONFIRM)) throw new BurrowError('ERR_E2E_HANDSHAKE_FAILED', 'no valid confirm');
+    return split;
+  });
 
   let refusal: unknown;
   try {
@@ -122,25 +144,20 @@ export async function secureResponder(socket: Duplex, opts: SecureResponderOptio
     refusal = err;
   }
   if (refusal !== undefined) {
-    refuse(socket, reader, handshake, refusal);
+    refuse(socket, reader, ciphers, refusal);
     throw refusal;
   }
-
-  try {
+  return orDestroy(socket, reader, async () => {
     reader.assertAlive();
-    socket.write(e2eFrame(handshake.writeMessage(encodeVerdict())));
-    return reader.handOver(handshake.split());
-  } catch (err) {
-    reader.release();
-    socket.destroy();
-    throw err;
-  }
+    socket.write(e2eFrame(ciphers.send.encryptWithAd(EMPTY, encodeVerdict())));
+    return reader.handOver(ciphers);
+  });
 }
 
-/** Sends the refusal in message 2 and ends the socket; it is destroyed once the end is flushed. */
-function refuse(socket: Duplex, reader: E2eHandshakeReader, handshake: HandshakeState, err: unknown): void {
+/** Sends the refusal as the verdict and ends the socket; it is destroyed once the end is flushed. */
+function refuse(socket: Duplex, reader: E2eHandshakeReader, ciphers: Ciphers, err: unknown): void {
   const alive = !socket.destroyed && socket.writable;
-  const message = alive ? e2eFrame(handshake.writeMessage(encodeVerdict(wireCode(codeOf(err))))) : undefined;
+  const message = alive ? e2eFrame(ciphers.send.encryptWithAd(EMPTY, encodeVerdict(wireCode(codeOf(err))))) : undefined;
   // The reader's listeners stay until the socket closes: a late 'error' still has a listener.
   socket.once('close', () => reader.release());
   if (message) socket.end(message, () => socket.destroy());

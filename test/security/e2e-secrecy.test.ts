@@ -121,7 +121,7 @@ test('S8: bytes that are not a handshake with the secret, sent after the join, c
   t.is(echo.connections(), 0);
 });
 
-// BUG: shared/crypto/secure-stream.ts:105,120 (secureResponder) calls accept(), which dials the target,
+// Regression (was a bug): shared/crypto/secure-stream.ts:105,120 (secureResponder) calls accept(), which dials the target,
 // as soon as Noise message 1 decrypts, but message 1 of NNpsk0 carries no freshness from the responder,
 // so a recorded message 1 replayed on a new joined stream decrypts again: anyone who can inject bytes
 // into a joined stream (the relay, or any client allowed to open the id who recorded another client's
@@ -131,7 +131,7 @@ test('S8: bytes that are not a handshake with the secret, sent after the join, c
 // initiator's first transport message (or an explicit message 3) has decrypted, which proves both the
 // psk and the fresh ephemeral key; send the target's refusal as a transport message instead of in
 // message 2's verdict.
-test.failing('S8: a recorded handshake message 1 replayed on a new stream does not make the skeleton open its target', async (t) => {
+test('S8: a recorded handshake message 1 replayed on a new stream does not make the skeleton open its target', async (t) => {
   const world = await startWorld(t);
   const echo = await recordingEcho(t);
   const secret = newSecret();
