@@ -21,11 +21,11 @@ export const LIST_OPTIONS = [...COMMON, option('--json', 'bool', 'print JSON for
 export const CONNECT_OPTIONS = [...COMMON, SECRET_FILE, option('--listen <host:port>', 'hostport', 'local address to forward from', { default: '127.0.0.1:8080' })];
 export const STDIO_OPTIONS = [...COMMON, SECRET_FILE];
 
-async function login(config: Config, ctx: CliContext, logName: string, keepAlive = false): Promise<BurrowClient> {
+async function login(config: Config, ctx: CliContext, logName: string, onFatal?: (err: BurrowError) => void): Promise<BurrowClient> {
   const relay = relayTargetOf(config);
   const user = required(config, 'user', '--user');
   const log = loggerFor(logName, config.logLevel);
-  return connect({ relay, user, password: await peerPassword(config, ctx.env, user), log, keepAlive });
+  return connect({ relay, user, password: await peerPassword(config, ctx.env, user), log, ...(onFatal ? { keepAlive: true, onFatal } : {}) });
 }
 
 /**
@@ -64,16 +64,21 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     const config = await resolveConfig(conn, CONNECT_OPTIONS, ctx.env);
     const secret = await readSecretFile(required(config, 'secretFile', '--secret-file'));
     const { host, port } = parseHostPort(config.listen as string, '--listen');
-    const c = await login(config, ctx, 'burrow-client', true);
+    let refused: (err: BurrowError) => void = () => undefined;
+    const fatal = new Promise<never>((_, reject) => { refused = reject; });
+    const c = await login(config, ctx, 'burrow-client', (err) => refused(err));
     await checkServer(c, id, secret);
     const forwarder = await startForwarder({ client: c, serverId: id, secret, host, port, log: loggerFor('burrow-client', config.logLevel) });
-    const stopped = untilSignal();
+    const stopped = Promise.race([untilSignal(), fatal]);
     ctx.stdout(`forwarding ${formatHostPort(forwarder.address.address, forwarder.address.port)} -> ${id} (end-to-end encrypted through the relay)`);
     const status = startStatusLine(forwarder);
-    await stopped;
-    status.stop();
-    await forwarder.close();
-    c.close();
+    try {
+      await stopped;
+    } finally {
+      status.stop();
+      await forwarder.close();
+      c.close();
+    }
   });
 
   const stdio = client.command('stdio').argument('<id>', 'server id').description('one stream on stdin/stdout (ssh ProxyCommand)');

@@ -10,6 +10,10 @@ import type { ServerInfo } from '../shared/protocol/messages.js';
 import type { Redacted } from '../shared/redacted.js';
 import { ClientSession } from './io/client-session.js';
 import { openStream } from './io/open-stream.js';
+import { Semaphore } from '../shared/semaphore.js';
+
+/** Streams of one client that may be between connect and the relay's Joined at once. */
+const MAX_HANDSHAKES_IN_FLIGHT = 8;
 
 export type { ServerInfo } from '../shared/protocol/messages.js';
 
@@ -21,6 +25,8 @@ export interface ClientOptions {
   secrets?: Record<string, Redacted<Buffer>>;
   /** Log in again in the background, with backoff, whenever the session is lost (long-running forwarders). */
   keepAlive?: boolean;
+  /** With keepAlive: called when the relay refuses the account on a background login (then closed). */
+  onFatal?: (err: BurrowError) => void;
   log?: Logger;
 }
 
@@ -35,8 +41,11 @@ export interface BurrowClient {
 /** Logs in (rejecting with ERR_AUTH_FAILED, ERR_RELAY_KEY_MISMATCH, ...) and returns the client. */
 export async function connect(options: ClientOptions): Promise<BurrowClient> {
   const log = options.log ?? silentLogger();
-  const session = new ClientSession(options.relay, { user: options.user, password: options.password }, log, { keepAlive: options.keepAlive ?? false });
+  const session = new ClientSession(options.relay, { user: options.user, password: options.password }, log, { keepAlive: options.keepAlive ?? false, ...(options.onFatal ? { onFatal: options.onFatal } : {}) });
   await session.get();
+  // Data connections count against the relay's cap on not-yet-authenticated connections per address
+  // until their Attach is checked: a burst of opens is let through a few at a time instead.
+  const handshakes = new Semaphore(MAX_HANDSHAKES_IN_FLIGHT);
   const secretFor = (serverId: string, given: Redacted<Buffer> | undefined): Buffer => {
     const secret = given ?? options.secrets?.[serverId];
     if (!secret) throw new BurrowError('ERR_USAGE', `no secret for server ${serverId}`);
@@ -51,11 +60,11 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
     },
     async open(serverId, opts = {}) {
       const live = await session.get();
-      return openStream(options.relay, live.session, serverId, secretFor(serverId, opts.secret));
+      return openStream(options.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes);
     },
     async probe(serverId, opts = {}) {
       const live = await session.get();
-      return openStream(options.relay, live.session, serverId, secretFor(serverId, opts.secret), true);
+      return openStream(options.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, true);
     },
     close() {
       session.close();

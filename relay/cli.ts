@@ -25,7 +25,7 @@ export const RELAY_OPTIONS = [
   option('--max-servers-per-skeleton <n>', 'int', 'servers one skeleton session may advertise', { default: 64, min: 1 }),
   option('--max-sessions-per-user <n>', 'int', 'concurrent sessions per account', { default: 32, min: 1 }),
   option('--max-streams-per-session <n>', 'int', 'concurrent streams per client session', { default: 1024, min: 1 }),
-  option('--max-unauth-per-source <n>', 'int', 'connections not yet logged in, per source address', { default: 16, min: 1 }),
+  option('--max-unauth-per-source <n>', 'int', 'connections not yet logged in, per source address', { default: 32, min: 1 }),
   option('--max-unauth <n>', 'int', 'connections not yet logged in, in all', { default: 512, min: 1 }),
   LOG_LEVEL_OPTION,
 ];

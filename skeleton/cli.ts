@@ -73,12 +73,20 @@ Example:
       await skeleton.close();
       throw new BurrowError('ERR_SERVER_ID_NOT_ALLOWED', 'the relay accepted none of the servers (check the account\'s --serve patterns)');
     }
-    const stopped = untilSignal();
+    // Runs until a signal, or until the relay refuses us for good; a timer keeps the process up while
+    // the runtime waits between reconnects with nothing else pending.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    const fatal = new Promise<never>((_, reject) => skeleton.runtime.once('fatal', reject));
+    const stopped = Promise.race([untilSignal(), fatal]);
     const stopReload = watchServers(cmd, ctx.env, log, (next) => skeleton.runtime.setServers(next));
     ctx.stdout(`skeleton serving ${skeleton.advertised.accepted.join(', ')} through ${relay.host}:${relay.port}`);
-    await stopped;
-    stopReload();
-    await skeleton.close();
+    try {
+      await stopped;
+    } finally {
+      clearInterval(keepAlive);
+      stopReload();
+      await skeleton.close();
+    }
   });
   return cmd;
 }

@@ -4,11 +4,13 @@
  * says; either way any later stream logs in on demand if there is no session yet.
  */
 import { Backoff } from '../../shared/backoff.js';
-import { codeOf, type ErrorCode } from '../../shared/errors.js';
+import { BurrowError, codeOf, type ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { ControlChannel } from '../../shared/peer/control-channel.js';
 import { login, type Credentials, type PeerSession } from '../../shared/peer/peer-login.js';
 import type { RelayTarget } from '../../shared/peer/relay-address.js';
+
+const FATAL_ON_RELOGIN: ReadonlySet<ErrorCode> = new Set(['ERR_AUTH_FAILED', 'ERR_RELAY_KEY_MISMATCH', 'ERR_VERSION_MISMATCH']);
 
 export interface LiveSession {
   session: PeerSession;
@@ -25,7 +27,7 @@ export class ClientSession {
     private readonly relay: RelayTarget,
     private readonly creds: Credentials,
     private readonly log: Logger,
-    private readonly opts: { keepAlive?: boolean } = {},
+    private readonly opts: { keepAlive?: boolean; onFatal?: (err: BurrowError) => void } = {},
   ) {}
 
   /** The current session, logging in first if there is none or it has closed. */
@@ -74,7 +76,14 @@ export class ClientSession {
       if (this.#closed || this.#live) return;
       this.get().then(
         () => this.log.info('logged in to relay again'),
-        (err: unknown) => this.#schedule(this.#backoff.next(Date.now()), codeOf(err)),
+        (err: unknown) => {
+          const code = codeOf(err);
+          if (!FATAL_ON_RELOGIN.has(code)) return this.#schedule(this.#backoff.next(Date.now()), code);
+          // Retrying a refused account would only earn this address penalties at the relay.
+          this.log.error({ code }, 'relay refused this account; not logging in again');
+          this.close();
+          this.opts.onFatal?.(err instanceof BurrowError ? err : new BurrowError(code));
+        },
       );
     }, afterMs);
   }

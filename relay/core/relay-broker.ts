@@ -96,7 +96,7 @@ export function join(state: RelayState, pending: PendingDial, skeletonConn: Conn
     c.deadline = undefined;
   }
   skeletonSession.streams++;
-  state.streams.set(stream, { clientSid: clientSession.sid, skeletonSid: skeletonSession.sid, counted: true });
+  state.streams.set(stream, { clientSid: clientSession.sid, skeletonSid: skeletonSession.sid, clientConn, skeletonConn, counted: true });
   // S10: the skeleton learns the client's address only for a server that opted in, on a relay that allows it.
   const proxy = state.registry.get(server)?.proxy && state.deps.allowProxyProtocol ? client.endpoints : undefined;
   state.sendPlain(skeletonConn, proxy ? { t: 'bind', server, proxy } : { t: 'bind', server });

@@ -179,6 +179,14 @@ export class RelayCore {
       if (now - session.lastHeard > limits.deadMs) {
         state.deps.log.warn({ session: session.sid, user: session.user }, 'peer silent, closing session');
         state.close(session.control, 'ERR_TIMEOUT');
+        // Its data connections are as silent as its control channel: a client joined to one would
+        // otherwise wait out its own handshake timeout.
+        for (const record of state.streams.values()) {
+          if (record.skeletonSid === session.sid) {
+            state.close(record.clientConn, 'ERR_SERVER_UNREACHABLE');
+            state.close(record.skeletonConn, 'ERR_SERVER_UNREACHABLE');
+          }
+        }
         this.#endSession(session);
       } else if (now - session.lastPing >= limits.pingMs) {
         session.lastPing = now;

@@ -47,6 +47,8 @@ export interface PendingDial {
 export interface StreamRecord {
   clientSid: string;
   skeletonSid: string;
+  clientConn: ConnId;
+  skeletonConn: ConnId;
   counted: boolean;
 }
 

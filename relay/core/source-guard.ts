@@ -28,7 +28,7 @@ export interface GuardLimits {
 }
 
 export const DEFAULT_GUARD_LIMITS: GuardLimits = {
-  maxUnauthPerSource: 16,
+  maxUnauthPerSource: 32,
   maxUnauth: 512,
   penaltyAuthFailMs: 5_000,
   penaltyNoAuthMs: 2_000,

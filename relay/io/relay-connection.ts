@@ -19,6 +19,7 @@ export class RelayConnection {
   readonly decoder = new FrameDecoder(FRAME_LIMITS.handshake);
   #held = false;
   #closing = false;
+  #detached = false;
 
   constructor(
     readonly id: ConnId,
@@ -75,6 +76,11 @@ export class RelayConnection {
   }
 
   close(): void {
+    if (this.#detached) {
+      // A spliced stream the core gives up on (its skeleton is dead): both sides go at once.
+      this.socket.destroy();
+      return;
+    }
     if (this.#closing) return;
     this.#closing = true;
     this.socket.end();
@@ -83,6 +89,7 @@ export class RelayConnection {
 
   /** Hands the socket over to a splice; returns the raw bytes already read past the last frame. */
   detach(): Buffer {
+    this.#detached = true;
     this.socket.removeListener('data', this.#onData);
     this.socket.removeListener('end', this.#onEnd);
     return this.decoder.takeRest();

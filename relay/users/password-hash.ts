@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as argon2 from 'argon2';
 import { BurrowError } from '../../shared/errors.js';
 import type { Redacted } from '../../shared/redacted.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../../shared/semaphore.js';
 
 export const ARGON2_PARAMS = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 export const DEFAULT_ARGON2_CONCURRENCY = 2;

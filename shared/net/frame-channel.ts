@@ -16,7 +16,11 @@ export class FrameChannel {
     this.decoder = new FrameDecoder(maxFrame);
     socket.on('data', this.#onData);
     socket.on('error', (err: NodeJS.ErrnoException) => this.#end('ERR_CONNECTION_CLOSED', err.code));
-    socket.on('end', () => this.#end('ERR_CONNECTION_CLOSED', 'relay closed the connection'));
+    // Framed connections are never half-closed on purpose: the relay's FIN means it is gone.
+    socket.on('end', () => {
+      this.#end('ERR_CONNECTION_CLOSED', 'relay closed the connection');
+      socket.destroy();
+    });
     socket.on('close', () => this.#end('ERR_CONNECTION_CLOSED', 'connection closed'));
   }
 

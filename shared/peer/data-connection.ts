@@ -4,6 +4,7 @@
  */
 import { attachMac, type AttachClaim } from '../crypto/attach-proof.js';
 import { encodeFrame } from '../protocol/codec.js';
+import type { Socket } from 'node:net';
 import type { PortRole } from '../protocol/messages.js';
 import type { RelayTarget } from './relay-address.js';
 import { greet, type Greeting } from './relay-greeting.js';
@@ -11,8 +12,9 @@ import type { PeerSession } from './peer-login.js';
 
 export async function attachData(
   target: RelayTarget, port: PortRole, session: Pick<PeerSession, 'sid' | 'keys'>, claim: Omit<AttachClaim, 'sid'>, timeoutMs = 10_000,
+  onSocket?: (socket: Socket) => void,
 ): Promise<Greeting> {
-  const greeting = await greet(target, port, timeoutMs);
+  const greeting = await greet(target, port, timeoutMs, onSocket);
   const full: AttachClaim = { sid: session.sid, ...claim };
   const mac = attachMac(session.keys.attach, greeting.hello.challenge, full);
   greeting.channel.send(encodeFrame({ t: 'attach', ...full, mac }));

@@ -51,9 +51,10 @@ export function checkHello(hello: Hello, target: RelayTarget, port: PortRole, no
   if (hello.exp < now - CLOCK_SKEW_MS) throw new BurrowError('ERR_RELAY_KEY_MISMATCH', 'ephemeral key expired (check clocks)');
 }
 
-/** Connects to one of the relay's ports and verifies its Hello. */
-export async function greet(target: RelayTarget, port: PortRole, timeoutMs: number): Promise<Greeting> {
+/** Connects to one of the relay's ports and verifies its Hello; `onSocket` sees the socket as soon as it exists. */
+export async function greet(target: RelayTarget, port: PortRole, timeoutMs: number, onSocket?: (socket: Socket) => void): Promise<Greeting> {
   const socket = await connectSocket(target.host, target.port, timeoutMs);
+  onSocket?.(socket);
   const channel = new FrameChannel(socket, FRAME_LIMITS.handshake);
   try {
     const msg = parseRelayHandshake(decodeBody(await channel.next(timeoutMs)));

@@ -24,12 +24,19 @@ export interface AdvertiseResult {
 export interface SkeletonRuntimeEvents {
   advertised: [AdvertiseResult];
   disconnected: [ErrorCode];
+  /** Reconnecting cannot help (the account or the relay key was refused): the runtime has stopped. */
+  fatal: [BurrowError];
 }
+
+/** Refusals that retrying cannot fix and that would only earn this address penalties at the relay. */
+const FATAL_ON_RECONNECT: ReadonlySet<ErrorCode> = new Set(['ERR_AUTH_FAILED', 'ERR_RELAY_KEY_MISMATCH', 'ERR_VERSION_MISMATCH']);
 
 export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
   readonly core: SkeletonCore;
   readonly #servers = new Map<string, SkeletonServer>();
   readonly #sockets = new Set<Socket>();
+  /** Data connections waiting for a Bind, with the session generation they belong to. */
+  readonly #idle = new Map<Socket, number>();
   #session: PeerSession | undefined;
   #control: ControlChannel | undefined;
   #generation = 0;
@@ -76,6 +83,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       }
     });
     control.on('close', (reason) => {
+      this.#dropIdle(generation);
       if (generation !== this.#generation || this.#stopped) return;
       this.log.warn({ code: reason.code }, 'control channel closed');
       this.emit('disconnected', reason.code);
@@ -100,6 +108,11 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     for (const s of this.#sockets) s.destroy();
   }
 
+  /** A session's control channel is gone: its idle data connections will never be bound. */
+  #dropIdle(generation: number): void {
+    for (const [socket, gen] of this.#idle) if (gen === generation) socket.destroy();
+  }
+
   #dispatch(event: SkeletonEvent): void {
     if (this.#stopped) return;
     for (const cmd of this.core.handle(event, Date.now())) this.#execute(cmd);
@@ -115,8 +128,15 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
         this.log.info({ code: cmd.code, retryInMs: cmd.afterMs }, 'reconnecting to relay');
         this.#reconnectTimer = setTimeout(() => {
           this.connect().catch((err: unknown) => {
-            this.log.warn({ code: codeOf(err) }, 'relay connection failed');
-            this.#dispatch({ type: 'disconnected', code: codeOf(err) });
+            const code = codeOf(err);
+            if (FATAL_ON_RECONNECT.has(code)) {
+              this.log.error({ code }, 'relay refused this skeleton; not retrying');
+              this.stop();
+              this.emit('fatal', err instanceof BurrowError ? err : new BurrowError(code));
+              return;
+            }
+            this.log.warn({ code }, 'relay connection failed');
+            this.#dispatch({ type: 'disconnected', code });
           });
         }, cmd.afterMs);
         return;
@@ -147,11 +167,19 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     let used = false;
     try {
       const claim = cmd.purpose === 'pool' ? { purpose: 'pool' as const } : { purpose: 'dial' as const, dial: cmd.dial };
-      const greeting = await attachData(this.relay, 'skeleton', session, claim);
+      // Tracked from the moment the socket exists, so a session that dies mid-attach takes it along.
+      const greeting = await attachData(this.relay, 'skeleton', session, claim, undefined, (s) => {
+        this.#sockets.add(s);
+        this.#idle.set(s, generation);
+        s.once('close', () => {
+          this.#sockets.delete(s);
+          this.#idle.delete(s);
+        });
+        if (generation !== this.#generation || this.#control?.closed) s.destroy();
+      });
       socket = greeting.socket;
-      this.#sockets.add(socket);
-      socket.once('close', () => this.#sockets.delete(greeting.socket));
       const msg = parseRelayHandshake(decodeBody(await greeting.channel.next(0)));
+      this.#idle.delete(socket);
       if (msg.t === 'error') throw new BurrowError(msg.code);
       if (msg.t !== 'bind') throw new BurrowError('ERR_PROTOCOL', `expected bind, got ${msg.t}`);
       used = true;

@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { BurrowError } from '../../shared/errors.js';
-import { Semaphore } from '../../relay/users/semaphore.js';
+import { Semaphore } from '../../shared/semaphore.js';
 
 test('at most limit holders; waiters get permits in FIFO order', async (t) => {
   const sem = new Semaphore(2);

@@ -2,7 +2,7 @@
  * A counting semaphore: at most `limit` holders at once, the rest wait in FIFO order.
  * A released permit passes straight to the next waiter, so a late arrival cannot jump the queue.
  */
-import { BurrowError } from '../../shared/errors.js';
+import { BurrowError } from './errors.js';
 
 export class Semaphore {
   readonly limit: number;
