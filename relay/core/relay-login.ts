@@ -39,7 +39,7 @@ export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict
   const good = !!grant && !!verdict.record && acceptable(conn, verdict, now, state.deps.limits.loginMaxAgeMs);
   if (!good) {
     state.guard.penalize(conn.source, 'auth-fail', now);
-    if (name !== undefined) state.guard.userFailed(name, now);
+    if (name !== undefined) state.guard.userFailed(name, conn.source, now);
   }
   // A throttled name gets the same answer whether or not the password was right, so guessing is useless.
   if (name !== undefined && state.guard.userThrottled(name, conn.source, now)) {

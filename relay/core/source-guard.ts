@@ -4,9 +4,11 @@
  *   garbage and handshake timeouts; once its penalty reaches a minimum it is refused until the penalty
  *   has run out, and a source that keeps failing earns longer and longer refusals, up to a maximum;
  * - concurrent unauthenticated connections are capped per source and overall;
- * - failed logins are also counted per user name (any name, existing or not, so this is no oracle):
- *   past a limit in a window, that name is throttled, but never from a source that has logged in as
- *   that user before, so an attacker elsewhere cannot lock the real user out of their usual places.
+ * - failed logins are also counted per user name (any name, existing or not, so this is no oracle),
+ *   at most a few per source, so this catches guessing spread over many addresses (one address is the
+ *   per-source penalties' job): past a limit in a window, that name is throttled, but never from a
+ *   source that has logged in as that user before, so an attacker elsewhere cannot lock the real user
+ *   out of their usual places.
  */
 import { isIPv6 } from 'node:net';
 
@@ -22,6 +24,8 @@ export interface GuardLimits {
   penaltyMaxMs: number;
   /** Failed logins per user name within userWindowMs before the name is throttled. */
   userMaxFailures: number;
+  /** How many of those one source can contribute. */
+  userFailuresPerSource: number;
   userWindowMs: number;
   /** Bound on the memory the guard uses: the oldest records are forgotten first. */
   maxTracked: number;
@@ -35,6 +39,7 @@ export const DEFAULT_GUARD_LIMITS: GuardLimits = {
   penaltyMinMs: 15_000,
   penaltyMaxMs: 600_000,
   userMaxFailures: 20,
+  userFailuresPerSource: 3,
   userWindowMs: 300_000,
   maxTracked: 65_536,
 };
@@ -71,7 +76,7 @@ export class SourceGuard {
   readonly #penalties = new Map<string, Penalty>();
   readonly #unauth = new Map<string, number>();
   #unauthTotal = 0;
-  readonly #userFailures = new Map<string, number[]>();
+  readonly #userFailures = new Map<string, { at: number; source: string }[]>();
   readonly #knownGood = new Map<string, Set<string>>();
 
   constructor(readonly limits: GuardLimits = DEFAULT_GUARD_LIMITS) {}
@@ -111,9 +116,11 @@ export class SourceGuard {
     return this.#recentFailures(user, now).length >= this.limits.userMaxFailures;
   }
 
-  userFailed(user: string, now: number): void {
+  userFailed(user: string, source: string, now: number): void {
     const recent = this.#recentFailures(user, now);
-    recent.push(now);
+    // A source beyond its share adds nothing: its own penalties already hold it back.
+    if (recent.filter((f) => f.source === source).length >= this.limits.userFailuresPerSource) return;
+    recent.push({ at: now, source });
     remember(this.#userFailures, user, recent.slice(-this.limits.userMaxFailures), this.limits.maxTracked);
   }
 
@@ -128,7 +135,7 @@ export class SourceGuard {
     return this.#unauthTotal;
   }
 
-  #recentFailures(user: string, now: number): number[] {
-    return (this.#userFailures.get(user) ?? []).filter((t) => now - t < this.limits.userWindowMs);
+  #recentFailures(user: string, now: number): { at: number; source: string }[] {
+    return (this.#userFailures.get(user) ?? []).filter((f) => now - f.at < this.limits.userWindowMs);
   }
 }

@@ -41,14 +41,26 @@ export function connectSocket(host: string, port: number, timeoutMs: number): Pr
   });
 }
 
+/**
+ * Hellos already verified: the relay signs a new ephemeral key about once a minute, so every data
+ * connection in that minute carries the same (key, eph, exp, sig); checking it once saves an Ed25519
+ * verification and a key import per stream. Only successes are remembered, a handful at most.
+ */
+const verified = new Set<string>();
+const MAX_VERIFIED = 8;
+
 export function checkHello(hello: Hello, target: RelayTarget, port: PortRole, now: number): void {
   if (hello.v !== PROTOCOL_VERSION) throw new BurrowError('ERR_VERSION_MISMATCH', `relay speaks version ${hello.v}, we speak ${PROTOCOL_VERSION}`);
   if (hello.port !== port) throw new BurrowError('ERR_USAGE', `that is the relay's ${hello.port} port, not its ${port} port`);
+  if (hello.exp < now - CLOCK_SKEW_MS) throw new BurrowError('ERR_RELAY_KEY_MISMATCH', 'ephemeral key expired (check clocks)');
+  const memo = `${target.fingerprint}|${Buffer.concat([hello.key, hello.eph, hello.sig]).toString('base64')}|${hello.exp}`;
+  if (verified.has(memo)) return;
   const jwk = { kty: 'OKP', crv: 'Ed25519', x: hello.key.toString('base64url') } as const;
   if (!fingerprintMatches(target.fingerprint, fingerprintOf(jwk))) throw new BurrowError('ERR_RELAY_KEY_MISMATCH', 'fingerprint differs from the pinned one');
   const identity = createPublicKey({ key: jwk, format: 'jwk' });
   if (!verifyHelloKey(identity, hello.v, hello.eph, hello.exp, hello.sig)) throw new BurrowError('ERR_RELAY_KEY_MISMATCH', 'bad signature on the ephemeral key');
-  if (hello.exp < now - CLOCK_SKEW_MS) throw new BurrowError('ERR_RELAY_KEY_MISMATCH', 'ephemeral key expired (check clocks)');
+  if (verified.size >= MAX_VERIFIED) verified.delete(verified.values().next().value as string);
+  verified.add(memo);
 }
 
 /** Connects to one of the relay's ports and verifies its Hello; `onSocket` sees the socket as soon as it exists. */

@@ -56,10 +56,9 @@ test('S6: a parallel burst of 50 wrong passwords from one address starts at most
   t.is(counts.ok, undefined);
   // Connections beyond the cap are refused at once (ERR_LIMIT), later ones once the penalty has built up (ERR_THROTTLED).
   t.true(verifications() <= DEFAULT_GUARD_LIMITS.maxUnauthPerSource + 3, `${verifications()} verifications: ${JSON.stringify(counts)}`);
-  // Every verification was answered: ERR_AUTH_FAILED, or ERR_THROTTLED once the name had 20 failures
-  // (the per-user throttle answers the same whether or not the password was right).
-  t.is(verifications(), (counts.ERR_AUTH_FAILED ?? 0) + (counts.ERR_THROTTLED ?? 0));
-  t.true((counts.ERR_AUTH_FAILED ?? 0) <= DEFAULT_GUARD_LIMITS.userMaxFailures);
+  // Each ERR_AUTH_FAILED cost one verification; the rest were refused at connect, by the cap or by the
+  // source's penalty. One address counts only a few failures toward the name, so the name is not throttled.
+  t.is(verifications(), counts.ERR_AUTH_FAILED ?? 0);
   t.is(await attempt(t, world, PASSWORD, '127.0.0.4'), 'ok');
 });
 

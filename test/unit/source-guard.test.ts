@@ -119,10 +119,10 @@ test('S6: penalties grow for a repeat offender, are capped at penaltyMaxMs, and 
 test('S6: user throttle: too many failures in the window throttle a name, except from its known-good sources, and lift as failures age out', (t) => {
   const g = guard({ userMaxFailures: 3, userWindowMs: 1000 });
   g.userSucceeded('alice', 'home');
-  g.userFailed('alice', T0);
-  g.userFailed('alice', T0 + 500);
+  g.userFailed('alice', 'x1', T0);
+  g.userFailed('alice', 'x2', T0 + 500);
   t.false(g.userThrottled('alice', 'elsewhere', T0 + 500));
-  g.userFailed('alice', T0 + 900);
+  g.userFailed('alice', 'x3', T0 + 900);
   t.true(g.userThrottled('alice', 'elsewhere', T0 + 900));
   t.false(g.userThrottled('alice', 'home', T0 + 900), 'never from a source that logged in before');
   t.false(g.userThrottled('bob', 'elsewhere', T0 + 900), 'names are counted separately');
@@ -131,10 +131,19 @@ test('S6: user throttle: too many failures in the window throttle a name, except
   t.false(g.userThrottled('alice', 'elsewhere', T0 + 1900 + 1));
 });
 
+test('S6: user throttle: one source counts at most userFailuresPerSource toward a name', (t) => {
+  const g = guard({ userMaxFailures: 4, userFailuresPerSource: 2, userWindowMs: 1000 });
+  for (let i = 0; i < 10; i++) g.userFailed('alice', 'attacker', T0 + i);
+  t.false(g.userThrottled('alice', 'elsewhere', T0 + 10), 'ten failures from one place are two');
+  g.userFailed('alice', 'other', T0 + 11);
+  g.userFailed('alice', 'other', T0 + 12);
+  t.true(g.userThrottled('alice', 'elsewhere', T0 + 12), 'two places, two each');
+});
+
 test('S6: user throttle: known-good sources are bounded at 32 per name, oldest forgotten first', (t) => {
   const g = guard({ userMaxFailures: 1, userWindowMs: 1000 });
   for (let i = 0; i < 33; i++) g.userSucceeded('alice', `s${i}`);
-  g.userFailed('alice', T0);
+  g.userFailed('alice', 'x', T0);
   t.true(g.userThrottled('alice', 's0', T0), 'the oldest was forgotten');
   t.false(g.userThrottled('alice', 's1', T0));
   t.false(g.userThrottled('alice', 's32', T0));
@@ -150,7 +159,7 @@ test('S6: maxTracked bounds what the guard remembers: the oldest penalty and use
   t.is(g.admit('a', T0), 'throttled');
   t.is(g.admit('c', T0), 'throttled');
   t.is(g.admit('d', T0), 'throttled');
-  for (const u of ['u1', 'u2', 'u3', 'u4']) g.userFailed(u, T0);
+  for (const u of ['u1', 'u2', 'u3', 'u4']) g.userFailed(u, 's', T0);
   t.false(g.userThrottled('u1', 'x', T0), 'u1 forgotten');
   t.true(g.userThrottled('u4', 'x', T0));
 });
