@@ -91,7 +91,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   const close = (opts: { drainMs?: number; retryAfter?: number } = {}): Promise<void> => {
     closing ??= (async () => {
       for (const s of servers) s.close();
-      runtime.run(runtime.core.shutdown(opts.retryAfter ?? 5));
+      runtime.run(runtime.core.shutdown(opts.retryAfter ?? 1));
       const drainMs = opts.drainMs ?? options.drainMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs); });

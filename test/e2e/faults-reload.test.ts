@@ -5,6 +5,9 @@
  */
 import test from 'ava';
 import { writeFile } from 'node:fs/promises';
+import { connect } from '../../client/index.js';
+import { readSecretFile } from '../../shared/cli/secret-file.js';
+import { Redacted } from '../../shared/redacted.js';
 import { join } from 'node:path';
 import { errorCode } from '../helpers/cli-process.js';
 import { logMsg } from '../helpers/fault-lines.js';
@@ -22,34 +25,40 @@ const USERS = {
   home: { roles: ['skeleton' as const], serve: ['*'] },
 };
 
-test('users disable: the account\'s session ends at once and a later open through its forwarder fails; a stream already running is not cut and finishes intact', async (t) => {
+test('users disable: the account\'s sessions end at once; the relay does not cut a stream already spliced, but the forwarder exits 3 and takes its own connections with it; new opens fail', async (t) => {
   const w = await faultWorld(t, USERS);
   const echo = await echoServer(t);
   const relay = await startRelay(w, { args: FAST_HEARTBEAT });
   await startSkeleton(w, relay.skeletonPort, [{ id: 'echo', port: echo.port }]);
   const fwd = await startForwarder(w, relay.clientPort, 'echo');
-  const before = new EchoTransfer({ port: fwd.port, total: 4 * MiB, seed: 'spliced before disable', holdAt: 512 * KiB });
-  await within(before.reached(), 10_000, 'the stream opened before the disable');
+  const viaForwarder = new EchoTransfer({ port: fwd.port, total: 4 * MiB, seed: 'through the forwarder', holdAt: 512 * KiB });
+  await within(viaForwarder.reached(), 10_000, 'the forwarder stream opened before the disable');
+  // The same account in a library client (no keep-alive): its open stream is a Duplex in this process.
+  const lib = await connect({ relay: { host: '127.0.0.1', port: relay.clientPort, fingerprint: w.fingerprint }, user: 'alice', password: new Redacted(PASSWORD) });
+  t.teardown(() => lib.close());
+  const secret = await readSecretFile(await w.secretFile('echo'));
+  const viaLibrary = new EchoTransfer({ port: await lib.open('echo', { secret }), total: 4 * MiB, seed: 'through the library', holdAt: 512 * KiB });
+  await within(viaLibrary.reached(), 10_000, 'the library stream opened before the disable');
 
-  const [relayMark, fwdMark] = [relay.log.mark(), fwd.log.mark()];
+  const relayMark = relay.log.mark();
   const disable = await usersCli(w, ['disable', 'alice']);
   t.is(disable.code, 0, disable.stderr);
-  await relay.log.waitFor(logMsg('account removed or disabled, ending its session', { user: 'alice' }), { after: relayMark });
-  await fwd.log.waitFor(logMsg('relay session closed'), { after: fwdMark });
+  const ended = await relay.log.waitForCount(logMsg('account removed or disabled, ending its session', { user: 'alice' }), 2, { after: relayMark });
+  t.is(ended.length, 2, 'both of alice\'s sessions end');
 
-  // Documented behaviour: a stream already spliced is not cut; it runs to its end, intact.
-  before.release();
-  const kept = await within(before.done, 15_000, 'the stream spliced before the disable');
+  // The relay leaves spliced streams alone: the library's stream runs to its end, intact.
+  viaLibrary.release();
+  const kept = await within(viaLibrary.done, 15_000, 'the library stream spliced before the disable');
   t.true(kept.intact, JSON.stringify(kept));
+  // A new open by the disabled account is refused.
+  const refused = await t.throwsAsync(within(lib.open('echo', { secret }), 15_000, 'an open after the disable'));
+  t.is((refused as { code?: string }).code, 'ERR_AUTH_FAILED');
 
-  // A new open through the same forwarder is refused; the home server never sees it.
-  const after = new EchoTransfer({ port: fwd.port, total: 64 * KiB, seed: 'after disable' });
-  const refused = await within(after.done, 15_000, 'an open after the disable');
-  t.true(refused.cutShort && refused.echoed === 0, JSON.stringify(refused));
-  const line = await fwd.log.waitFor(logMsg('could not open stream'), { after: fwdMark });
-  t.true(['ERR_AUTH_FAILED', 'ERR_THROTTLED'].includes(JSON.parse(line).code as string), line);
-  t.is(echo.connections(), 1, 'only the stream from before the disable reached the home server');
-  t.true(running(fwd), 'the forwarder keeps running (and keeps trying to log in)');
+  // The forwarder's background login is refused: it exits 3, which ends its local connections too.
+  t.deepEqual(await within(fwd.exited, 15_000, 'the forwarder exit'), { code: 3, signal: null });
+  const cut = await within(viaForwarder.done, 5_000, 'the forwarder stream after the forwarder exited');
+  t.true(cut.cutShort && cut.echoed < 4 * MiB, JSON.stringify(cut));
+  t.is(echo.connections(), 2, 'only the two streams from before the disable reached the home server');
 });
 
 test('users passwd takes effect for the next login: running sessions stay, the old password is refused, the new one works; SIGHUP reloads too', async (t) => {

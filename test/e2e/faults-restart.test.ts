@@ -77,26 +77,6 @@ test.serial('kill -9 the relay mid-transfer: restarted on the same ports, the sk
   t.true(running(skeleton) && running(fwd), 'skeleton and forwarder kept running through the crash');
 });
 
-test.serial('kill -9 the relay mid-transfer: the stream fails cleanly; restarted on the same ports, the forwarder that kept running logs in again and serves a new stream', async (t) => {
-  const { w, echo, relay, fwd } = await echoSetup(t, FAST_HEARTBEAT);
-  const fwdMark = fwd.log.mark();
-  await killRelayMidTransfer(t, relay, fwd);
-  // With a 1 s heartbeat the forwarder finds the dead session by itself (see the BUG above for the FIN).
-  await fwd.log.waitFor(logMsg('relay session closed'), { after: fwdMark });
-
-  const again = await startRelay(w, { args: FAST_HEARTBEAT, clientPort: relay.clientPort, skeletonPort: relay.skeletonPort, name: 'relay (restarted)' });
-  t.is(again.clientPort, relay.clientPort);
-  t.is(again.skeletonPort, relay.skeletonPort);
-  // The original skeleton process is gone (BUG above): a replacement of the same account serves the id.
-  await startSkeleton(w, again.skeletonPort, [{ id: 'echo', port: echo.port }], { name: 'skeleton (replacement)' });
-  const fresh = new EchoTransfer({ port: fwd.port, total: 2 * MiB, seed: 'after restart' });
-  const result = await within(fresh.done, 10_000, 'a new stream after the restart');
-  t.true(result.intact, JSON.stringify(result));
-  t.deepEqual(await listedIds(w, again.clientPort), ['echo']);
-  t.true(running(fwd), 'the forwarder kept running through the crash');
-  t.is(echo.connections(), 2, 'the cut stream and the new one reached the home server');
-});
-
 test.serial('SIGTERM during 20 active streams: all finish intact within --drain, the relay exits 0, and peers take Goodbye as a cue to reconnect', async (t) => {
   const DRAIN_S = 10;
   const w = await faultWorld(t);
@@ -110,7 +90,7 @@ test.serial('SIGTERM during 20 active streams: all finish intact within --drain,
   for (const [i, total] of sizes.entries()) {
     const x = new EchoTransfer({ port: fwd.port, total, seed: `drain ${i}`, holdAt: 256 * KiB });
     transfers.push(x);
-    // One open at a time: a burst of 20 trips --max-unauth-per-source (see the failing test below).
+    // One open at a time, so each stream is known to carry data before the next one starts.
     await within(x.reached(), 10_000, `stream ${i} carrying its first 256 KiB`);
   }
   // Every stream has carried its first 256 KiB both ways and is held open: 20 streams are provably active.
@@ -135,10 +115,10 @@ test.serial('SIGTERM during 20 active streams: all finish intact within --drain,
   await relay.log.waitFor(logMsg('relay stopped', { unfinished: 0 }), { after: relayMark });
 
   // Goodbye is a cue to come back later, not an error: both peers keep running and schedule a reconnect.
-  await skeleton.log.waitFor(logMsg('relay said goodbye; will reconnect', { retryAfter: 5 }), { after: skeletonMark });
+  await skeleton.log.waitFor(logMsg('relay said goodbye; will reconnect', { retryAfter: 1 }), { after: skeletonMark });
   const skeletonRetry = await skeleton.log.waitFor(logMsg('reconnecting to relay', { code: 'ERR_SHUTTING_DOWN' }), { after: skeletonMark });
   const retryInMs = JSON.parse(skeletonRetry).retryInMs as number;
-  t.true(retryInMs >= 5_000 && retryInMs < 6_000, `the skeleton comes back after retryAfter plus jitter (${retryInMs} ms)`);
+  t.true(retryInMs >= 1_000 && retryInMs < 2_000, `the skeleton comes back after retryAfter plus jitter (${retryInMs} ms)`);
   await fwd.log.waitFor(logMsg('reconnecting to relay', { code: 'ERR_SHUTTING_DOWN' }), { after: fwdMark });
   t.deepEqual(errorsSince(skeleton, skeletonMark), []);
   t.deepEqual(errorsSince(fwd, fwdMark), []);

@@ -50,8 +50,6 @@ export class FaultProxy {
   readonly #held: Socket[] = [];
   readonly #downstream = new Set<Socket>();
   readonly #all = new Set<Socket>();
-  /** Connections accepted from the downstream side (the skeleton) so far. */
-  accepted = 0;
 
   private constructor(private readonly upstreamPort: number) {
     this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (down) => this.#accept(down));
@@ -70,11 +68,6 @@ export class FaultProxy {
 
   get isCut(): boolean {
     return this.#cut;
-  }
-
-  /** Downstream connections still open at the proxy (the skeleton has not closed them). */
-  get openDownstream(): Socket[] {
-    return [...this.#downstream].filter((s) => !s.destroyed);
   }
 
   cut(): void {
@@ -101,7 +94,6 @@ export class FaultProxy {
   }
 
   #accept(down: Socket): void {
-    this.accepted++;
     this.#downstream.add(down);
     this.#all.add(down);
     down.once('close', () => this.#downstream.delete(down));

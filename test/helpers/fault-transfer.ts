@@ -1,14 +1,17 @@
 /**
- * A paced, checksummed transfer through a forwarder to an echo server: the sender writes chunks of a
+ * A paced, checksummed transfer to an echo server, through a forwarder's local port or over a Duplex
+ * (a library client's stream): the sender writes chunks of a
  * seeded pseudo-random stream and never has more than `window` bytes unanswered, so the pace is set by
  * the echoes coming back (backpressure, no timers). It can hold at a byte offset until released, which
  * lets a test prove that a stream is open and carrying data at the moment it injects a fault.
  */
 import { createCipheriv, createHash, type Cipher, type Hash } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export interface TransferOptions {
-  port: number;
+  /** A local port to connect to (a forwarder), or an open stream to use. */
+  port: number | Duplex;
   host?: string;
   total: number;
   seed: string;
@@ -36,7 +39,7 @@ function keystream(seed: string): Cipher {
 }
 
 export class EchoTransfer {
-  readonly socket: Socket;
+  readonly socket: Duplex;
   readonly done: Promise<TransferResult>;
   #sent = 0;
   #echoed = 0;
@@ -55,8 +58,8 @@ export class EchoTransfer {
     this.#opts = { host: '127.0.0.1', window: 256 * 1024, chunk: 64 * 1024, holdAt: opts.total, ...opts };
     this.#limit = opts.holdAt ?? opts.total;
     this.#source = keystream(opts.seed);
-    this.socket = connect({ port: this.#opts.port, host: this.#opts.host, allowHalfOpen: true });
-    this.socket.setNoDelay(true);
+    const { port } = opts;
+    this.socket = typeof port === 'number' ? connect({ port, host: this.#opts.host, allowHalfOpen: true, noDelay: true }) : port;
     this.done = new Promise((resolve) => {
       let ended = false;
       this.socket.on('data', (chunk: Buffer) => {
@@ -87,7 +90,8 @@ export class EchoTransfer {
         });
       });
     });
-    this.socket.once('connect', () => this.#pump());
+    if (this.socket instanceof Socket && this.socket.connecting) this.socket.once('connect', () => this.#pump());
+    else queueMicrotask(() => this.#pump());
     this.socket.on('drain', () => {
       this.#waitingDrain = false;
       this.#pump();
@@ -127,7 +131,7 @@ export class EchoTransfer {
   #pump(): void {
     const { total, window, chunk } = this.#opts;
     const s = this.socket;
-    if (s.destroyed || s.writableEnded || s.connecting) return;
+    if (s.destroyed || s.writableEnded || (s instanceof Socket && s.connecting)) return;
     while (!this.#waitingDrain && this.#sent < total && this.#sent - this.#echoed < window) {
       const n = Math.min(chunk, this.#limit - this.#sent, total - this.#sent);
       if (n <= 0) return;

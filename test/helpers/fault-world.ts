@@ -82,11 +82,6 @@ export function freeze(proc: Proc): void {
   proc.child.kill('SIGSTOP');
 }
 
-export function thaw(proc: Proc): void {
-  proc.child.kill('SIGCONT');
-  frozen.delete(proc.child.pid ?? -1);
-}
-
 export async function startRelay(
   w: FaultWorld, opts: { args?: string[]; clientPort?: number; skeletonPort?: number; name?: string } = {},
 ): Promise<RelayProc> {
