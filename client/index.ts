@@ -32,7 +32,12 @@ export interface ClientOptions {
 
 export interface BurrowClient {
   list(): Promise<ServerInfo[]>;
-  open(serverId: string, opts?: { secret?: Redacted<Buffer> }): Promise<Duplex>;
+  /**
+   * `earlyData`: resolve once the handshake is done instead of once the server's target accepted, so the
+   * first bytes written go out with the handshake's last message (one round trip less); a refusal then
+   * fails the stream with its code instead of failing open().
+   */
+  open(serverId: string, opts?: { secret?: Redacted<Buffer>; earlyData?: boolean }): Promise<Duplex>;
   /** Checks that the server is reachable and the secret right, without the skeleton opening its target. */
   probe(serverId: string, opts?: { secret?: Redacted<Buffer> }): Promise<void>;
   close(): void;
@@ -60,11 +65,11 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
     },
     async open(serverId, opts = {}) {
       const live = await session.get();
-      return openStream(options.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes);
+      return openStream(options.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, opts.earlyData ? 'early' : 'stream');
     },
     async probe(serverId, opts = {}) {
       const live = await session.get();
-      return openStream(options.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, true);
+      return openStream(options.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, 'probe');
     },
     close() {
       session.close();

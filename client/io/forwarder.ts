@@ -38,10 +38,16 @@ export async function startForwarder(opts: {
       done.bytesUp += local.bytesRead;
       done.bytesDown += local.bytesWritten;
     });
-    opts.client.open(opts.serverId, { secret: opts.secret }).then(
+    opts.client.open(opts.serverId, { secret: opts.secret, earlyData: true }).then(
       async (stream) => {
         const result = await pipeBoth(local, stream);
-        opts.log.debug({ server: opts.serverId, ...result }, 'stream closed');
+        // With early data a refusal (the target is down) arrives as the stream's first error.
+        if (result.error && local.bytesWritten === 0) {
+          done.failed++;
+          opts.log.warn({ server: opts.serverId, code: result.error }, 'could not open stream');
+        } else {
+          opts.log.debug({ server: opts.serverId, ...result }, 'stream closed');
+        }
       },
       (err: unknown) => {
         done.failed++;

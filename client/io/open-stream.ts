@@ -1,9 +1,10 @@
 /**
  * Opens one end-to-end stream: a fresh data connection proves the session (S7) and names the server;
- * once the relay has joined it, the Noise handshake proves the server secret to the skeleton (S8).
+ * Noise message 1 follows the Attach in the same segment, held by the relay until it has joined the
+ * stream, and the handshake then proves the server secret to the skeleton (S8).
  */
 import type { Duplex } from 'node:stream';
-import { secureInitiator, secureProbe } from '../../shared/crypto/secure-stream.js';
+import { beginInitiator, secureInitiator, secureProbe, type InitiatorStart } from '../../shared/crypto/secure-stream.js';
 import { BurrowError } from '../../shared/errors.js';
 import { decodeBody } from '../../shared/protocol/codec.js';
 import { parseRelayHandshake } from '../../shared/protocol/parse.js';
@@ -16,16 +17,23 @@ import type { Semaphore } from '../../shared/semaphore.js';
 /** The relay may wait up to its dial timeout (10 s by default) for the skeleton. */
 const JOIN_TIMEOUT_MS = 20_000;
 
-export async function openStream(relay: RelayTarget, session: PeerSession, serverId: string, secret: Buffer, slots: Semaphore): Promise<Duplex>;
-export async function openStream(relay: RelayTarget, session: PeerSession, serverId: string, secret: Buffer, slots: Semaphore, probe: true): Promise<void>;
+/**
+ * `stream`: resolves once the skeleton's target accepted. `early`: resolves once the handshake is done,
+ * so the first data goes with the confirm; a refusal then fails the stream. `probe`: checks the secret only.
+ */
+export type OpenMode = 'stream' | 'early' | 'probe';
+
+export async function openStream(relay: RelayTarget, session: PeerSession, serverId: string, secret: Buffer, slots: Semaphore, mode?: 'stream' | 'early'): Promise<Duplex>;
+export async function openStream(relay: RelayTarget, session: PeerSession, serverId: string, secret: Buffer, slots: Semaphore, mode: 'probe'): Promise<void>;
 export async function openStream(
-  relay: RelayTarget, session: PeerSession, serverId: string, secret: Buffer, slots: Semaphore, probe = false,
+  relay: RelayTarget, session: PeerSession, serverId: string, secret: Buffer, slots: Semaphore, mode: OpenMode = 'stream',
 ): Promise<Duplex | void> {
-  const joined = await slots.run(() => attachAndJoin(relay, session, serverId));
-  const { socket, channel } = joined;
+  const start = beginInitiator({ psk: secret, serverId }, mode === 'probe');
+  const { socket, channel } = await slots.run(() => attachAndJoin(relay, session, serverId, start));
   try {
-    const opts = { psk: secret, serverId, leftover: channel.detach() };
-    return await (probe ? secureProbe(socket, opts) : secureInitiator(socket, opts));
+    const opts = { psk: secret, serverId, leftover: channel.detach(), start };
+    if (mode === 'probe') return await secureProbe(socket, opts);
+    return await secureInitiator(socket, { ...opts, earlyData: mode === 'early' });
   } catch (err) {
     socket.destroy();
     throw err;
@@ -33,8 +41,8 @@ export async function openStream(
 }
 
 /** A data connection for the stream, accepted by the relay (its Attach checked) and joined. */
-async function attachAndJoin(relay: RelayTarget, session: PeerSession, serverId: string): Promise<Greeting> {
-  const greeting = await attachData(relay, 'client', session, { purpose: 'stream', server: serverId });
+async function attachAndJoin(relay: RelayTarget, session: PeerSession, serverId: string, start: InitiatorStart): Promise<Greeting> {
+  const greeting = await attachData(relay, 'client', session, { purpose: 'stream', server: serverId }, undefined, undefined, start.message1);
   const { socket, channel } = greeting;
   try {
     const reply = parseRelayHandshake(decodeBody(await channel.next(JOIN_TIMEOUT_MS, 'ERR_SERVER_UNREACHABLE')));

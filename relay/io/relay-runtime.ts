@@ -66,8 +66,22 @@ export class RelayRuntime extends EventEmitter {
     this.run(this.core.handle(event, Date.now()));
   }
 
+  /** Carries out one batch; what it writes to one socket (a Bind and the bytes held for it) leaves in one segment. */
   run(commands: RelayCommand[]): void {
+    if (commands.length < 2) {
+      for (const cmd of commands) this.#execute(cmd);
+      return;
+    }
+    const corked = new Set<Socket>();
+    for (const cmd of commands) {
+      const socket = cmd.type === 'send' ? this.#conns.get(cmd.conn)?.socket : undefined;
+      if (socket && !corked.has(socket)) {
+        socket.cork();
+        corked.add(socket);
+      }
+    }
     for (const cmd of commands) this.#execute(cmd);
+    for (const socket of corked) socket.uncork();
   }
 
   get activeStreams(): number {

@@ -53,9 +53,9 @@ export class E2eHandshakeReader {
   }
 
   /** Ends the handshake phase: the socket and everything buffered go to a SecureDuplex. */
-  handOver(ciphers: { send: CipherState; recv: CipherState }): SecureDuplex {
+  handOver(ciphers: { send: CipherState; recv: CipherState }, opts: { verdictPending?: boolean } = {}): SecureDuplex {
     this.assertAlive();
-    const duplex = new SecureDuplex(this.#socket, this.#decoder, ciphers);
+    const duplex = new SecureDuplex(this.#socket, this.#decoder, ciphers, opts);
     this.release();
     return duplex;
   }

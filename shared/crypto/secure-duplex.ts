@@ -9,7 +9,7 @@
 import { Duplex } from 'node:stream';
 import { BurrowError } from '../errors.js';
 import { E2eFrameDecoder } from './e2e-frame-decoder.js';
-import { e2eHeader, slicePlaintexts, TRANSPORT_LIMITS } from './e2e-frames.js';
+import { decodeVerdict, e2eHeader, slicePlaintexts, TRANSPORT_LIMITS } from './e2e-frames.js';
 import { TAG_LENGTH, type CipherState } from './noise/cipher-state.js';
 
 type WriteCallback = (error?: Error | null) => void;
@@ -27,10 +27,15 @@ export class SecureDuplex extends Duplex {
   #socketEnded = false;
   #finalDone = false; // our end-of-stream frame is written and the socket's write side is ended
   #waitingDrain: { plaintexts: Buffer[]; next: number; cb: WriteCallback } | undefined;
+  #verdictPending: boolean; // early data: the responder's verdict is the first frame still to come
 
-  /** Takes over `socket`, whose data is read through `decoder` (it may already hold frames). */
-  constructor(socket: Duplex, decoder: E2eFrameDecoder, ciphers: { send: CipherState; recv: CipherState }) {
+  /**
+   * Takes over `socket`, whose data is read through `decoder` (it may already hold frames). With
+   * `verdictPending` the first frame is the responder's verdict: a refusal destroys the stream with its code.
+   */
+  constructor(socket: Duplex, decoder: E2eFrameDecoder, ciphers: { send: CipherState; recv: CipherState }, opts: { verdictPending?: boolean } = {}) {
     super({ allowHalfOpen: true, readableHighWaterMark: HIGH_WATER_MARK, writableHighWaterMark: HIGH_WATER_MARK });
+    this.#verdictPending = opts.verdictPending ?? false;
     this.#socket = socket;
     this.#decoder = decoder;
     this.#send = ciphers.send;
@@ -117,7 +122,14 @@ export class SecureDuplex extends Duplex {
         this.destroy(new BurrowError('ERR_DECRYPT', 'e2e transport frame'));
         return;
       }
-      if (plaintext.length === 0) {
+      if (this.#verdictPending) {
+        this.#verdictPending = false;
+        const verdict = decodeVerdict(plaintext);
+        if (!verdict?.ok) {
+          this.destroy(new BurrowError(verdict?.code ?? 'ERR_E2E_HANDSHAKE_FAILED', verdict ? 'refused by the server' : 'malformed verdict'));
+          return;
+        }
+      } else if (plaintext.length === 0) {
         this.#peerEnded = true;
         this.push(null);
       } else if (!this.push(plaintext)) {
@@ -127,7 +139,7 @@ export class SecureDuplex extends Duplex {
       }
     }
     if (this.#socketEnded && !this.#peerEnded && !this.destroyed && this.#wantData) {
-      this.destroy(new BurrowError('ERR_STREAM_TRUNCATED'));
+      this.destroy(this.#verdictPending ? new BurrowError('ERR_E2E_HANDSHAKE_FAILED', 'ended before the verdict') : new BurrowError('ERR_STREAM_TRUNCATED'));
     }
   }
 

@@ -8,6 +8,11 @@
  *   initiator -> responder   transport 0: confirm       (proves the initiator holds the e of message 1)
  *   responder -> initiator   transport 0: verdict       (ok, or the refusal code; see e2e-frames.ts)
  *
+ * Message 1 may be written before the relay has joined the stream (`beginInitiator`), behind the
+ * caller's own request, and with `earlyData` the initiator's first transport data may follow the
+ * confirm at once instead of after the verdict (as TLS False Start does): the responder buffers it
+ * and reads it only after its target accepted, and a refusal verdict then fails the stream.
+ *
  * The responder touches its target (`accept`) only after the confirm decrypted: message 1 alone proves
  * the psk but carries nothing fresh from the responder, so a replayed message 1 must not reach the
  * target. The socket must be allowHalfOpen, and its previous owner must have detached its 'data'
@@ -38,6 +43,19 @@ export interface SecureResponderOptions extends SecureStreamOptions {
    * time; if the socket went away meanwhile, secureResponder rejects after it and the caller cleans up.
    */
   accept: () => Promise<void>;
+}
+
+export interface SecureInitiatorOptions extends SecureStreamOptions {
+  /** Message 1 made by `beginInitiator` and already written by the caller. */
+  start?: InitiatorStart;
+  /** Resolve as soon as the confirm is written; the verdict is checked by the stream's first read. */
+  earlyData?: boolean;
+}
+
+/** A handshake whose message 1 is made and ready to write. */
+export interface InitiatorStart {
+  readonly handshake: HandshakeState;
+  readonly message1: Buffer;
 }
 
 export const E2E_TIMEOUT_MS = 10_000;
@@ -78,20 +96,35 @@ function checkVerdict(plaintext: Buffer | null): void {
   if (!verdict.ok) throw new BurrowError(verdict.code, 'refused by the server');
 }
 
+/** Makes message 1 (of a stream, or of a probe) for the caller to write when it likes. */
+export function beginInitiator(opts: Pick<SecureStreamOptions, 'psk' | 'serverId'>, probe = false): InitiatorStart {
+  const handshake = handshakeFor(true, opts);
+  return { handshake, message1: e2eFrame(handshake.writeMessage(probe ? PROBE : EMPTY)) };
+}
+
 /**
- * Writes message 1 synchronously (so it may be pipelined behind the caller's own request), answers
- * message 2 with the confirm, and resolves the secure Duplex once the responder's verdict is ok; else
- * rejects with its refusal code, ERR_E2E_HANDSHAKE_FAILED or ERR_TIMEOUT after destroying the socket.
+ * Writes message 1 unless the caller did, answers message 2 with the confirm, and resolves the secure
+ * Duplex once the responder's verdict is ok (or at once with `earlyData`); else rejects with the refusal
+ * code, ERR_E2E_HANDSHAKE_FAILED or ERR_TIMEOUT after destroying the socket.
  */
-export async function secureInitiator(socket: Duplex, opts: SecureStreamOptions): Promise<Duplex> {
+export async function secureInitiator(socket: Duplex, opts: SecureInitiatorOptions): Promise<Duplex> {
   const reader = new E2eHandshakeReader(socket, opts.leftover);
   const timeoutMs = opts.timeoutMs ?? E2E_TIMEOUT_MS;
-  const handshake = handshakeFor(true, opts);
+  const start = opts.start ?? beginInitiator(opts);
+  const { handshake } = start;
   return orDestroy(socket, reader, async () => {
-    socket.write(e2eFrame(handshake.writeMessage(EMPTY)));
+    if (!opts.start) socket.write(start.message1);
     handshake.readMessage(await reader.next(timeoutMs));
     const ciphers: Ciphers = handshake.split();
-    socket.write(e2eFrame(ciphers.send.encryptWithAd(EMPTY, CONFIRM)));
+    const confirm = e2eFrame(ciphers.send.encryptWithAd(EMPTY, CONFIRM));
+    if (opts.earlyData) {
+      // The caller's first data joins the confirm in one segment if it is written in this same turn.
+      socket.cork();
+      socket.write(confirm);
+      setImmediate(() => socket.uncork());
+      return reader.handOver(ciphers, { verdictPending: true });
+    }
+    socket.write(confirm);
     checkVerdict(ciphers.recv.decryptWithAd(EMPTY, await reader.next(timeoutMs)));
     return reader.handOver(ciphers);
   });
@@ -101,11 +134,12 @@ export async function secureInitiator(socket: Duplex, opts: SecureStreamOptions)
  * Proves the secret and gets the responder's ok without it opening its target; then closes. Lets a
  * forwarder check its secret at start instead of on its first stream.
  */
-export async function secureProbe(socket: Duplex, opts: SecureStreamOptions): Promise<void> {
+export async function secureProbe(socket: Duplex, opts: SecureStreamOptions & { start?: InitiatorStart }): Promise<void> {
   const reader = new E2eHandshakeReader(socket, opts.leftover);
-  const handshake = handshakeFor(true, opts);
+  const start = opts.start ?? beginInitiator(opts, true);
+  const { handshake } = start;
   await orDestroy(socket, reader, async () => {
-    socket.write(e2eFrame(handshake.writeMessage(PROBE)));
+    if (!opts.start) socket.write(start.message1);
     checkVerdict(handshake.readMessage(await reader.next(opts.timeoutMs ?? E2E_TIMEOUT_MS)));
   });
   reader.release();

@@ -1,6 +1,7 @@
 /**
  * Extra data connections (S7): greet, then prove the session with an HMAC over the relay's fresh
- * challenge and the purpose. No password and no asymmetric work per stream.
+ * challenge and the purpose. No password and no asymmetric work per stream. `then`: bytes that follow
+ * the Attach in the same write (the relay keeps them for the stream it joins).
  */
 import { attachMac, type AttachClaim } from '../crypto/attach-proof.js';
 import { encodeFrame } from '../protocol/codec.js';
@@ -12,11 +13,12 @@ import type { PeerSession } from './peer-login.js';
 
 export async function attachData(
   target: RelayTarget, port: PortRole, session: Pick<PeerSession, 'sid' | 'keys'>, claim: Omit<AttachClaim, 'sid'>, timeoutMs = 10_000,
-  onSocket?: (socket: Socket) => void,
+  onSocket?: (socket: Socket) => void, then?: Buffer,
 ): Promise<Greeting> {
   const greeting = await greet(target, port, timeoutMs, onSocket);
   const full: AttachClaim = { sid: session.sid, ...claim };
   const mac = attachMac(session.keys.attach, greeting.hello.challenge, full);
-  greeting.channel.send(encodeFrame({ t: 'attach', ...full, mac }));
+  const attach = encodeFrame({ t: 'attach', ...full, mac });
+  greeting.channel.send(then ? Buffer.concat([attach, then]) : attach);
   return greeting;
 }

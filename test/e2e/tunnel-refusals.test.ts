@@ -1,13 +1,16 @@
 /** Everything that must be refused is refused with the right code, and nothing else is disturbed. */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect } from '../../client/index.js';
+import { startForwarder } from '../../client/io/forwarder.js';
+import { silentLogger } from '../../shared/log.js';
 import { generateRelayKeys } from '../../shared/crypto/relay-key-files.js';
 import { encodeFrame } from '../../shared/protocol/codec.js';
 import { Redacted } from '../../shared/redacted.js';
 import { sendAndCollect } from '../helpers/streams.js';
-import { connectTestClient, echoServer, newSecret, PASSWORD, server, startTestSkeleton, startWorld, tempDir, type World } from '../helpers/world.js';
+import { connectTestClient, echoServer, listenLocal, newSecret, PASSWORD, server, startTestSkeleton, startWorld, tempDir, type World } from '../helpers/world.js';
 
 const USERS = {
   alice: { roles: ['client' as const], access: ['echo', 'open-*'] },
@@ -122,4 +125,27 @@ test('with no idle pooled connection the relay asks the skeleton to dial', async
   t.is(back.toString(), 'dialled');
   // The dial made the pool grow by one for the next stream.
   t.is(skeleton.runtime.core.poolTarget, 1);
+});
+
+test('a target that refuses: open() rejects with ERR_SERVER_UNREACHABLE, a forwarder (early data) closes the local connection and counts it failed', async (t) => {
+  const world = await startWorld(t, { users: USERS });
+  const secret = newSecret();
+  const down = await listenLocal(t, () => undefined);
+  const deadPort = down.port;
+  await new Promise<void>((resolve) => down.server.close(() => resolve()));
+  await startTestSkeleton(t, world, [server('open-down', deadPort, secret)]);
+  const client = await connectTestClient(t, world);
+  const err = await t.throwsAsync(client.open('open-down', { secret }));
+  t.is((err as { code?: string }).code, 'ERR_SERVER_UNREACHABLE');
+
+  const forwarder = await startForwarder({ client, serverId: 'open-down', secret, host: '127.0.0.1', port: 0, log: silentLogger() });
+  t.teardown(() => forwarder.close());
+  const local = tcpConnect({ host: '127.0.0.1', port: forwarder.address.port });
+  local.write('GET / HTTP/1.0\r\n\r\n');
+  const received: Buffer[] = [];
+  local.on('data', (chunk: Buffer) => received.push(chunk));
+  local.on('error', () => undefined);
+  await once(local, 'close');
+  t.is(Buffer.concat(received).length, 0);
+  t.is(forwarder.stats().failed, 1);
 });

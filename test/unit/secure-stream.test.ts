@@ -4,7 +4,7 @@ import net, { type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import test, { type ExecutionContext } from 'ava';
 import { BurrowError } from '../../shared/errors.js';
-import { secureInitiator, secureProbe, secureResponder as secureResponderOrProbe, type SecureResponderOptions } from '../../shared/crypto/secure-stream.js';
+import { beginInitiator, secureInitiator, secureProbe, secureResponder as secureResponderOrProbe, type SecureResponderOptions } from '../../shared/crypto/secure-stream.js';
 
 const SERVER_ID = 'db-primary';
 
@@ -274,4 +274,72 @@ test('a probe proves the secret without the responder opening its target', async
   t.is(responder.status === 'rejected' && (responder.reason as BurrowError).code, 'ERR_E2E_HANDSHAKE_FAILED');
   t.is(prober.status === 'rejected' && (prober.reason as BurrowError).code, 'ERR_E2E_HANDSHAKE_FAILED');
   t.false(accepted);
+});
+
+/** An accept() the test releases by hand, and whether it was called. */
+function gate(): { accept: () => Promise<void>; called: Promise<void>; open: () => void; refuse: (err: Error) => void } {
+  let open!: () => void;
+  let refuse!: (err: Error) => void;
+  let onCall!: () => void;
+  const called = new Promise<void>((resolve) => (onCall = resolve));
+  const released = new Promise<void>((resolve, reject) => {
+    open = resolve;
+    refuse = reject;
+  });
+  return { accept: () => (onCall(), released), called, open, refuse };
+}
+
+test('early data: the initiator resolves before the target accepted, its first bytes reach the target after it', async (t) => {
+  const { client, server } = await sockets(t);
+  const psk = randomBytes(32);
+  const target = gate();
+  const responding = secureResponder(server, { psk, serverId: SERVER_ID, accept: target.accept });
+  const initiator = await secureInitiator(client, { psk, serverId: SERVER_ID, earlyData: true });
+  t.teardown(() => initiator.destroy());
+  initiator.write('GET / before the verdict\n');
+  // The initiator is ready while the responder still waits on its target: no verdict was awaited.
+  let responderReady = false;
+  void responding.then(() => (responderReady = true), () => undefined);
+  await target.called;
+  t.false(responderReady);
+  target.open();
+  const responder = await responding;
+  t.teardown(() => responder.destroy());
+  const [line] = (await once(responder, 'data')) as [Buffer];
+  t.is(line.toString(), 'GET / before the verdict\n');
+  responder.write('HTTP/1.1 200 OK\r\n');
+  const [reply] = (await once(initiator, 'data')) as [Buffer];
+  t.is(reply.toString(), 'HTTP/1.1 200 OK\r\n');
+});
+
+test('early data: a refusal verdict fails the stream with its code, and the early bytes never reach anyone', async (t) => {
+  const { client, server } = await sockets(t);
+  const psk = randomBytes(32);
+  const target = gate();
+  const responding = secureResponder(server, { psk, serverId: SERVER_ID, accept: target.accept });
+  const initiator = await secureInitiator(client, { psk, serverId: SERVER_ID, earlyData: true });
+  initiator.write('early bytes');
+  initiator.resume();
+  target.refuse(new BurrowError('ERR_SERVER_UNREACHABLE'));
+  const [settled] = await Promise.allSettled([responding]);
+  t.is(codeOfSettled(settled), 'ERR_SERVER_UNREACHABLE');
+  const [err] = (await once(initiator, 'error')) as [BurrowError];
+  t.is(err.code, 'ERR_SERVER_UNREACHABLE');
+});
+
+test('message 1 written by the caller ahead of time (pipelined behind its own request) completes the handshake', async (t) => {
+  const { client, server } = await sockets(t);
+  const psk = randomBytes(32);
+  const start = beginInitiator({ psk, serverId: SERVER_ID });
+  client.write(start.message1);
+  const [initiator, responder] = await Promise.all([
+    secureInitiator(client, { psk, serverId: SERVER_ID, start }),
+    secureResponder(server, { psk, serverId: SERVER_ID, accept: async () => {} }),
+  ]);
+  t.teardown(() => {
+    initiator.destroy();
+    responder.destroy();
+  });
+  initiator.end('ping');
+  t.is((await collect(responder)).toString(), 'ping');
 });
