@@ -43,6 +43,19 @@ else
   REPS=${REPS:-3} DUR=10 CONNECT_COUNT=500 CONNECT_WARMUP=20 REDIS_N=100000 PAUSE=1
 fi
 case $REPS in '' | *[!0-9]* | 0) echo "run.sh: --reps must be a positive integer" >&2; exit 2 ;; esac
+# Names are checked before anything is installed or built.
+IFS=, read -r -a _names <<<"$CONTENDERS"
+for CT in "${_names[@]}"; do
+  case $CT in direct | haproxy | ssh-default | ssh-gcm | burrow) ;;
+    *) echo "run.sh: unknown contender '$CT' (direct, haproxy, ssh-default, ssh-gcm, burrow)" >&2; exit 2 ;;
+  esac
+done
+IFS=, read -r -a _names <<<"$WORKLOADS"
+for WL in "${_names[@]}"; do
+  case $WL in iperf1 | iperf4 | wrk_close | wrk_ka | connect | redis | idle-[1-9]*) ;;
+    *) echo "run.sh: unknown workload '$WL' (iperf1, iperf4, wrk_close, wrk_ka, connect, redis, idle-N)" >&2; exit 2 ;;
+  esac
+done
 T_START=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 

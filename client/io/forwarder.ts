@@ -17,6 +17,9 @@ export interface ForwarderStats {
   bytesDown: number;
 }
 
+/** How one forwarded connection ended: served, failed (counted in `failed`), or cancelled by the app. */
+export type StreamOutcome = 'ok' | 'failed' | 'cancelled';
+
 export interface Forwarder {
   address: AddressInfo;
   stats(): ForwarderStats;
@@ -25,14 +28,31 @@ export interface Forwarder {
 
 export async function startForwarder(opts: {
   client: BurrowClient; serverId: string; secret: Redacted<Buffer>; host: string; port: number; log: Logger;
+  onStreamEnd?: (outcome: StreamOutcome, code?: string) => void;
 }): Promise<Forwarder> {
+  const ended = (outcome: StreamOutcome, code?: string): void => {
+    if (outcome === 'failed') {
+      done.failed++;
+      opts.log.warn({ server: opts.serverId, code }, 'could not open stream');
+    } else if (outcome === 'cancelled') {
+      opts.log.debug({ server: opts.serverId, code }, 'stream cancelled by the local app');
+    }
+    opts.onStreamEnd?.(outcome, code);
+  };
   const live = new Set<Socket>();
   const done = { total: 0, failed: 0, bytesUp: 0, bytesDown: 0 };
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (local) => {
     live.add(local);
     done.total++;
     local.setNoDelay(true);
-    local.on('error', () => local.destroy());
+    // An app that resets its connection before the server's first byte (wrk at the end of a run, a
+    // port scanner) cancelled its stream: that is not the tunnel failing. A half-close is not a reset:
+    // the app still waits for the answer.
+    let cancelled = false;
+    local.on('error', () => {
+      if (local.bytesWritten === 0) cancelled = true;
+      local.destroy();
+    });
     local.once('close', () => {
       live.delete(local);
       done.bytesUp += local.bytesRead;
@@ -42,16 +62,14 @@ export async function startForwarder(opts: {
       async (stream) => {
         const result = await pipeBoth(local, stream);
         // With early data a refusal (the target is down) arrives as the stream's first error.
-        if (result.error && local.bytesWritten === 0) {
-          done.failed++;
-          opts.log.warn({ server: opts.serverId, code: result.error }, 'could not open stream');
-        } else {
+        if (result.error && local.bytesWritten === 0) ended(cancelled ? 'cancelled' : 'failed', result.error);
+        else {
           opts.log.debug({ server: opts.serverId, ...result }, 'stream closed');
+          ended('ok', result.error);
         }
       },
       (err: unknown) => {
-        done.failed++;
-        opts.log.warn({ server: opts.serverId, code: codeOf(err) }, 'could not open stream');
+        ended(cancelled || local.destroyed ? 'cancelled' : 'failed', codeOf(err));
         local.destroy();
       },
     );

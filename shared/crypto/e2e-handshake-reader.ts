@@ -22,6 +22,7 @@ export class E2eHandshakeReader {
   readonly #decoder = new E2eFrameDecoder(HANDSHAKE_LIMITS);
   #waiter: Waiter | undefined;
   #failure: Error | undefined;
+  #ended = false; // the peer half-closed; frames it sent before that are still read
 
   /** `leftover`: bytes read off the socket before the handshake began; they come first. */
   constructor(socket: Duplex, leftover?: Buffer) {
@@ -55,7 +56,7 @@ export class E2eHandshakeReader {
   /** Ends the handshake phase: the socket and everything buffered go to a SecureDuplex. */
   handOver(ciphers: { send: CipherState; recv: CipherState }, opts: { verdictPending?: boolean } = {}): SecureDuplex {
     this.assertAlive();
-    const duplex = new SecureDuplex(this.#socket, this.#decoder, ciphers, opts);
+    const duplex = new SecureDuplex(this.#socket, this.#decoder, ciphers, { ...opts, socketEnded: this.#ended });
     this.release();
     return duplex;
   }
@@ -82,7 +83,10 @@ export class E2eHandshakeReader {
       this.#fail(err as Error);
       return;
     }
-    if (message === null) return;
+    if (message === null) {
+      if (this.#ended) this.#fail(new BurrowError('ERR_E2E_HANDSHAKE_FAILED', 'connection ended during the handshake'));
+      return;
+    }
     this.#socket.pause();
     this.#settle()?.resolve(message);
   }
@@ -104,8 +108,14 @@ export class E2eHandshakeReader {
     this.#poll();
   };
 
+  /**
+   * A paused socket with nothing buffered still emits 'end', so a peer that sent its handshake, its
+   * early data and a half-close all at once ends here before we read them: only a read that finds no
+   * complete message after the end fails.
+   */
   readonly #onEnd = (): void => {
-    this.#fail(new BurrowError('ERR_E2E_HANDSHAKE_FAILED', 'connection ended during the handshake'));
+    this.#ended = true;
+    this.#poll();
   };
 
   readonly #onClose = (): void => {

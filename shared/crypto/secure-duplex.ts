@@ -32,10 +32,12 @@ export class SecureDuplex extends Duplex {
   /**
    * Takes over `socket`, whose data is read through `decoder` (it may already hold frames). With
    * `verdictPending` the first frame is the responder's verdict: a refusal destroys the stream with its code.
+   * `socketEnded`: the socket already emitted 'end' (the peer half-closed during the handshake).
    */
-  constructor(socket: Duplex, decoder: E2eFrameDecoder, ciphers: { send: CipherState; recv: CipherState }, opts: { verdictPending?: boolean } = {}) {
+  constructor(socket: Duplex, decoder: E2eFrameDecoder, ciphers: { send: CipherState; recv: CipherState }, opts: { verdictPending?: boolean; socketEnded?: boolean } = {}) {
     super({ allowHalfOpen: true, readableHighWaterMark: HIGH_WATER_MARK, writableHighWaterMark: HIGH_WATER_MARK });
     this.#verdictPending = opts.verdictPending ?? false;
+    this.#socketEnded = opts.socketEnded ?? false;
     this.#socket = socket;
     this.#decoder = decoder;
     this.#send = ciphers.send;

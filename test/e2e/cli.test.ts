@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FINGERPRINT_RE } from '../../shared/crypto/fingerprint.js';
@@ -125,6 +125,17 @@ function authRelay(): Promise<{ clientPort: number; skeletonPort: number }> {
   return sharedAuth;
 }
 
+/** Connects, writes `request` and half-closes at once, and reads the answer to the end. */
+function oneShot(port: number, request: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.end(request));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
+  });
+}
+
 function curl(url: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile('curl', ['-sS', '--max-time', '20', url], (err, stdout, stderr) => {
@@ -174,6 +185,12 @@ test('a user following the README reaches a home web server with curl through re
   t.is(got.code, 0, got.stderr);
   t.is(got.stdout, w.web.body);
   t.true(w.web.connections() >= 1);
+  // Apps that send their request and half-close in one go (printf ... | nc -N): request, FIN, the
+  // tunnel's early data and end-of-stream reach the skeleton together, and every one is answered.
+  for (let i = 0; i < 20; i++) {
+    const reply = await oneShot(Number(forwarding[1]), 'GET / HTTP/1.0\r\n\r\n');
+    t.true(reply.startsWith('HTTP/1.1 200') && reply.endsWith(w.web.body), `one-shot request ${i}: ${JSON.stringify(reply.slice(0, 40))}`);
+  }
 
   const exit = await connect.stop();
   t.deepEqual(exit, { code: 0, signal: null }, 'SIGTERM stops client connect cleanly');

@@ -149,3 +149,32 @@ test('a target that refuses: open() rejects with ERR_SERVER_UNREACHABLE, a forwa
   t.is(Buffer.concat(received).length, 0);
   t.is(forwarder.stats().failed, 1);
 });
+
+test('an app that resets its connection before any answer cancelled its stream: the forwarder does not count it failed', async (t) => {
+  const world = await startWorld(t, { users: USERS });
+  const echo = await echoServer(t);
+  const secret = newSecret();
+  await startTestSkeleton(t, world, [server('echo', echo.port, secret)]);
+  const client = await connectTestClient(t, world);
+  const outcomes: string[] = [];
+  let streamEnded!: () => void;
+  const ended = new Promise<void>((resolve) => (streamEnded = resolve));
+  const forwarder = await startForwarder({
+    client, serverId: 'echo', secret, host: '127.0.0.1', port: 0, log: silentLogger(),
+    onStreamEnd: (outcome) => { outcomes.push(outcome); streamEnded(); },
+  });
+  t.teardown(() => forwarder.close());
+  const local = tcpConnect({ host: '127.0.0.1', port: forwarder.address.port });
+  await once(local, 'connect');
+  local.resetAndDestroy();
+  await ended;
+  t.deepEqual(outcomes, ['cancelled']);
+  t.is(forwarder.stats().failed, 0);
+  // The same forwarder still serves the next app.
+  const next = tcpConnect({ host: '127.0.0.1', port: forwarder.address.port });
+  next.end('still here');
+  const back: Buffer[] = [];
+  next.on('data', (c: Buffer) => back.push(c));
+  await once(next, 'close');
+  t.is(Buffer.concat(back).toString(), 'still here');
+});

@@ -343,3 +343,23 @@ test('message 1 written by the caller ahead of time (pipelined behind its own re
   initiator.end('ping');
   t.is((await collect(responder)).toString(), 'ping');
 });
+
+test('early data and a half-close that arrive while the responder waits on its target still make a stream', async (t) => {
+  const { client, server } = await sockets(t);
+  const psk = randomBytes(32);
+  const target = gate();
+  const responding = secureResponder(server, { psk, serverId: SERVER_ID, accept: target.accept });
+  // The request, the end-of-stream and the FIN arrive while the responder still waits on its target,
+  // so its socket has ended before it hands over.
+  const initiator = await secureInitiator(client, { psk, serverId: SERVER_ID, earlyData: true });
+  t.teardown(() => initiator.destroy());
+  initiator.end('request and FIN');
+  await target.called;
+  await once(server, 'end');
+  target.open();
+  const responder = await responding;
+  t.teardown(() => responder.destroy());
+  t.is((await collect(responder)).toString(), 'request and FIN');
+  responder.end('answer');
+  t.is((await collect(initiator)).toString(), 'answer');
+});
