@@ -9,7 +9,7 @@ import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './core/relay-limits.js';
 import { DEFAULT_GUARD_LIMITS, type GuardLimits } from './core/source-guard.js';
 import { RelayRuntime, type StreamAudit } from './io/relay-runtime.js';
 import { UsersStore } from './io/users-store.js';
-import { PasswordHasher } from './users/password-hash.js';
+import { DEFAULT_ARGON2_CONCURRENCY, PasswordHasher } from './users/password-hash.js';
 
 export type { StreamAudit } from './io/relay-runtime.js';
 export { DEFAULT_RELAY_LIMITS, type RelayLimits } from './core/relay-limits.js';
@@ -33,7 +33,7 @@ export interface RelayOptions {
   streamIdleMs?: number;
   /** On close(), how long running streams may take to finish (default 30 s). */
   drainMs?: number;
-  /** Concurrent argon2 verifications (default 2). */
+  /** Concurrent argon2 verifications (default: one less than the cores, 1 to 4). */
   argon2Concurrency?: number;
   log?: Logger;
 }
@@ -64,7 +64,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   const identity = options.identity ?? (await loadRelayKeys(options.keysDir ?? 'keys'));
   for (const warning of identity.warnings ?? []) log.warn(warning);
   const users = await UsersStore.open(options.usersFile, log);
-  const hasher = new PasswordHasher({ concurrency: options.argon2Concurrency ?? 2 });
+  const hasher = new PasswordHasher({ concurrency: options.argon2Concurrency ?? DEFAULT_ARGON2_CONCURRENCY });
   await hasher.prime();
   const limits = { ...DEFAULT_RELAY_LIMITS, ...options.limits };
   const runtime = new RelayRuntime({

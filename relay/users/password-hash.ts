@@ -5,13 +5,19 @@
  * time as a wrong password (S5).
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import * as argon2 from 'argon2';
 import { BurrowError } from '../../shared/errors.js';
 import type { Redacted } from '../../shared/redacted.js';
 import { Semaphore } from '../../shared/semaphore.js';
 
 export const ARGON2_PARAMS = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
-export const DEFAULT_ARGON2_CONCURRENCY = 2;
+/**
+ * One core stays free for the event loop: on 2 cores, 2 hashes at once raised a running stream's
+ * round-trip p99 from 1.2 to 4.7 ms (max 16 -> 82 ms) during a login storm for no more logins per
+ * second (bench/login-load.ts). At most 4: libuv's pool has 4 threads.
+ */
+export const DEFAULT_ARGON2_CONCURRENCY = Math.min(4, Math.max(1, availableParallelism() - 1));
 
 let dummyHash: Promise<string> | undefined;
 
@@ -63,12 +69,12 @@ export class PasswordHasher {
 
 const shared = new PasswordHasher();
 
-/** Hashes with the process-wide hasher (concurrency 2). */
+/** Hashes with the process-wide hasher. */
 export function hashPassword(password: Redacted<string>): Promise<string> {
   return shared.hash(password);
 }
 
-/** Verifies with the process-wide hasher (concurrency 2); `hash` undefined means an unknown user. */
+/** Verifies with the process-wide hasher; `hash` undefined means an unknown user. */
 export function verifyPassword(hash: string | undefined, password: Redacted<string>): Promise<boolean> {
   return shared.verify(hash, password);
 }
