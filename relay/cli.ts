@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
 import { LOG_LEVEL_OPTION, loggerFor, untilSignal } from '../shared/cli/log-options.js';
-import { addOptions, CONFIG_OPTION, resolveConfig } from '../shared/config/command-options.js';
+import { addOptions, configOrPrint, CONFIG_OPTION } from '../shared/config/command-options.js';
 import { option } from '../shared/config/option-spec.js';
 import { formatHostPort } from '../shared/peer/relay-address.js';
 import type { Config } from '../shared/config/load-config.js';
@@ -50,7 +50,8 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
     .addHelpText('after', '\nExample:\n  burrow relay --keys keys --users users.json --client-port 7000 --skeleton-port 7001');
   addOptions(cmd, RELAY_OPTIONS);
   cmd.action(async () => {
-    const config = await resolveConfig(cmd, RELAY_OPTIONS, ctx.env);
+    const config = await configOrPrint(cmd, RELAY_OPTIONS, ctx);
+    if (!config) return;
     const log = loggerFor('burrow-relay', config.logLevel);
     const relay = await startRelay({
       host: config.host as string,
