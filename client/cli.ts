@@ -14,6 +14,7 @@ import { connect, type BurrowClient } from './index.js';
 import { startForwarder } from './io/forwarder.js';
 import { pumpStdio } from './io/stdio-stream.js';
 import { startStatusLine } from './status-line.js';
+import { registerTrustCommand, TRUST_OPTIONS } from './cli-trust.js';
 
 const COMMON = [CONFIG_OPTION, ...peerOptions(7000), logLevelOption('warn')];
 const SECRET_FILE = option('--secret-file <file>', 'string', "the server's pre-shared secret (burrow secret generate)");
@@ -26,7 +27,7 @@ export const CONNECT_OPTIONS = [
 export const STDIO_OPTIONS = [...COMMON, SECRET_FILE];
 
 /** One client.toml serves every client subcommand: a key one of them uses is no error in another. */
-export const CLIENT_FILE_KEYS = [...new Set([LIST_OPTIONS, CONNECT_OPTIONS, STDIO_OPTIONS].flat().map((s) => s.toml))];
+export const CLIENT_FILE_KEYS = [...new Set([LIST_OPTIONS, CONNECT_OPTIONS, STDIO_OPTIONS, TRUST_OPTIONS].flat().map((s) => s.toml))];
 
 /** The merged config of one client subcommand, or undefined once --print-config has printed it. */
 function clientConfig(cmd: Command, specs: readonly OptionSpec[], ctx: CliContext): Promise<Config | undefined> {
@@ -110,5 +111,6 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
       c.close();
     }
   });
+  registerTrustCommand(client, ctx, CLIENT_FILE_KEYS);
   return client;
 }
