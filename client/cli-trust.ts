@@ -7,6 +7,7 @@
  */
 import { Option, type Command } from 'commander';
 import { confirm } from '../shared/cli/confirm.js';
+import { withExamples } from '../shared/cli/help-examples.js';
 import { knownRelaysDefault, KNOWN_RELAYS_OPTION, knownRelaysPathOf } from '../shared/cli/peer-options.js';
 import type { CliContext } from '../shared/cli/cli-context.js';
 import { addOptions, CONFIG_OPTION, configOrPrint } from '../shared/config/command-options.js';
@@ -25,12 +26,12 @@ export const TRUST_OPTIONS = [
   option('--timeout <seconds>', 'int', 'how long to wait for the relay', { default: 10, min: 1, max: 300 }),
 ];
 
-const EXAMPLES = `
-Examples:
-  burrow client trust relay.example.net:7000            # from the client port's greeting
-  burrow client trust relay.example.net:7001            # on the skeleton host: the skeleton port
-  burrow client trust 127.0.0.1:7002 --http             # from the admin port (e.g. through ssh -L)
-  burrow client trust relay.example.net:7000 --replace  # after the relay's key was rotated`;
+const EXAMPLES = [
+  'burrow client trust relay.example.net:7000            # from the client port\'s greeting',
+  'burrow client trust relay.example.net:7001            # on the skeleton host: the skeleton port',
+  'burrow client trust 127.0.0.1:7002 --http             # from the admin port (e.g. through ssh -L)',
+  'burrow client trust relay.example.net:7000 --replace  # after the relay\'s key was rotated',
+];
 
 interface Learned {
   fingerprint: string;
@@ -59,8 +60,8 @@ export function registerTrustCommand(client: Command, ctx: CliContext, siblingKe
     .argument('<host:port>', "the relay's client or skeleton port (with --http: its admin port)")
     .description("show a relay's fingerprint and, once you confirm it, pin it in the known-relays file")
     .addOption(new Option('--yes', 'pin without asking (only after checking the fingerprint another way); no env twin or config key on purpose'))
-    .addOption(new Option('--replace', 'replace a different pinned fingerprint (after a key rotation), after confirmation'))
-    .addHelpText('after', EXAMPLES);
+    .addOption(new Option('--replace', 'replace a different pinned fingerprint (after a key rotation), after confirmation'));
+  withExamples(trust, ...EXAMPLES);
   addOptions(trust, TRUST_OPTIONS);
   trust.action(async (target: string) => {
     const config = await configOrPrint(trust, TRUST_OPTIONS, ctx, { siblingKeys, defaults: knownRelaysDefault(ctx.env) });

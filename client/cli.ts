@@ -1,6 +1,7 @@
 /** `burrow client list|connect|stdio`: argv, environment and config file in. */
 import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
+import { withExamples } from '../shared/cli/help-examples.js';
 import { logLevelOption, loggerFor, untilSignal } from '../shared/cli/log-options.js';
 import { knownRelaysDefault, passwordNote, peerOptions, peerPassword, relayTargetOf, required } from '../shared/cli/peer-options.js';
 import { readSecretFile } from '../shared/cli/secret-file.js';
@@ -53,9 +54,18 @@ async function checkServer(client: BurrowClient, id: string, secret: Redacted<Bu
 
 export function registerClientCommands(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
-  const client = program.command('client').description('reach servers through the relay');
+  const client = withExamples(
+    program.command('client').description('reach servers through the relay'),
+    'burrow client trust relay.example.net:7000',
+    'burrow client list --relay relay.example.net:7000 --user alice',
+    'burrow client connect home-http --config ~/.config/burrow/client.toml',
+  );
 
-  const list = client.command('list').description('list the servers this account may open');
+  const list = withExamples(
+    client.command('list').description('list the servers this account may open'),
+    'burrow client list --relay relay.example.net:7000 --fingerprint SHA256:... --user alice --password-file alice.pass',
+    'burrow client list --config ~/.config/burrow/client.toml --json',
+  );
   addOptions(list, LIST_OPTIONS);
   list.action(async () => {
     const config = await clientConfig(list, LIST_OPTIONS, ctx);
@@ -72,7 +82,12 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
   });
 
   const conn = client.command('connect').argument('<id>', 'server id').description('forward a local port to a server');
-  conn.addHelpText('after', '\nExample:\n  burrow client connect home-http --listen 127.0.0.1:8080 --secret-file home-http.secret \\\n    --relay relay.example.net:7000 --fingerprint SHA256:... --user alice --password-file alice.pass');
+  withExamples(
+    conn,
+    'burrow client connect home-http --listen 127.0.0.1:8080 --secret-file home-http.secret \\\n' +
+      '    --relay relay.example.net:7000 --fingerprint SHA256:... --user alice --password-file alice.pass',
+    'burrow client connect home-http --config ~/.config/burrow/client.toml --quiet',
+  );
   addOptions(conn, CONNECT_OPTIONS);
   conn.action(async (id: string) => {
     const config = await clientConfig(conn, CONNECT_OPTIONS, ctx);
@@ -97,7 +112,12 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
   });
 
   const stdio = client.command('stdio').argument('<id>', 'server id').description('one stream on stdin/stdout (ssh ProxyCommand)');
-  stdio.addHelpText('after', '\nExample (~/.ssh/config):\n  ProxyCommand burrow client stdio home-ssh --secret-file ~/.burrow/home-ssh.secret --relay relay.example.net:7000 --fingerprint SHA256:... --user alice --password-file ~/.burrow/alice.pass');
+  withExamples(
+    stdio,
+    'burrow client stdio home-ssh --config ~/.config/burrow/client.toml --secret-file ~/.config/burrow/home-ssh.secret',
+    '# in ~/.ssh/config:',
+    '  ProxyCommand burrow client stdio home-ssh --secret-file ~/.burrow/home-ssh.secret --relay relay.example.net:7000 --user alice --password-file ~/.burrow/alice.pass',
+  );
   addOptions(stdio, STDIO_OPTIONS);
   stdio.action(async (id: string) => {
     const config = await clientConfig(stdio, STDIO_OPTIONS, ctx);

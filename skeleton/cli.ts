@@ -1,6 +1,7 @@
 /** `burrow skeleton`: argv, environment and config file in; a skeleton serving until SIGTERM or SIGINT. */
 import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
+import { withExamples } from '../shared/cli/help-examples.js';
 import { LOG_LEVEL_OPTION, loggerFor, untilSignal } from '../shared/cli/log-options.js';
 import { knownRelaysDefault, passwordNote, peerOptions, peerPassword, relayTargetOf, required } from '../shared/cli/peer-options.js';
 import { addOptions, configOrPrint, CONFIG_OPTION, resolveConfig } from '../shared/config/command-options.js';
@@ -53,13 +54,13 @@ function watchServers(cmd: Command, env: NodeJS.ProcessEnv, log: Logger, apply: 
 
 export function registerSkeletonCommand(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
-  const cmd = program
-    .command('skeleton')
-    .description('run next to your servers: dial out to the relay and serve streams to them')
-    .addHelpText('after', `
-Example:
-  burrow skeleton --relay relay.example.net:7001 --fingerprint SHA256:... --user home \\
-    --password-file home.pass --server home-http=127.0.0.1:80,secret-file=home-http.secret,protocol=http`);
+  const cmd = withExamples(
+    program.command('skeleton').description('run next to your servers: dial out to the relay and serve streams to them'),
+    'burrow skeleton --relay relay.example.net:7001 --fingerprint SHA256:... --user home \\\n' +
+      '    --password-file home.pass --server home-http=127.0.0.1:80,secret-file=home-http.secret,protocol=http',
+    'burrow skeleton --config /etc/burrow/skeleton.toml         # see docs/examples/skeleton.toml',
+    'burrow client trust relay.example.net:7001                  # pin the relay once, then no --fingerprint',
+  );
   addOptions(cmd, SKELETON_OPTIONS);
   cmd.action(async () => {
     const config = await configOrPrint(cmd, SKELETON_OPTIONS, ctx, { defaults: knownRelaysDefault(ctx.env), notes: (c) => [passwordNote(c, ctx.env)] });
