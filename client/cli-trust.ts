@@ -23,13 +23,14 @@ export const TRUST_OPTIONS = [
   CONFIG_OPTION,
   KNOWN_RELAYS_OPTION,
   option('--http', 'bool', "read the key from the relay's admin port (HOST:PORT is then the admin address) over HTTP", { default: false }),
+  option('--pin-host <host>', 'string', 'with --http: the relay host name to pin the ports under (default: the host of HOST:PORT, wrong through an ssh tunnel)'),
   option('--timeout <seconds>', 'int', 'how long to wait for the relay', { default: 10, min: 1, max: 300 }),
 ];
 
 const EXAMPLES = [
   'burrow client trust relay.example.net:7000            # from the client port\'s greeting',
   'burrow client trust relay.example.net:7001            # on the skeleton host: the skeleton port',
-  'burrow client trust 127.0.0.1:7002 --http             # from the admin port (e.g. through ssh -L)',
+  'burrow client trust 127.0.0.1:7002 --http --pin-host relay.example.net   # admin port through ssh -L',
   'burrow client trust relay.example.net:7000 --replace  # after the relay\'s key was rotated',
 ];
 
@@ -40,8 +41,9 @@ interface Learned {
   from: string;
 }
 
-async function learn(target: string, http: boolean, timeoutMs: number): Promise<Learned> {
+async function learn(target: string, http: boolean, timeoutMs: number, pinHost: string | undefined): Promise<Learned> {
   const { host, port } = parseHostPort(target, 'trust');
+  if (pinHost !== undefined && !http) throw new BurrowError('ERR_USAGE', '--pin-host needs --http (the greeting pins the address it was read from)');
   if (!http) {
     const probed = await probeRelayIdentity(host, port, timeoutMs);
     return { fingerprint: probed.fingerprint, addresses: [relayKey(host, port)], from: `the greeting of its ${probed.port} port` };
@@ -49,7 +51,7 @@ async function learn(target: string, http: boolean, timeoutMs: number): Promise<
   const known = await fetchWellKnownIdentity(host, port, timeoutMs);
   return {
     fingerprint: known.fingerprint,
-    addresses: [relayKey(host, known.clientPort), relayKey(host, known.skeletonPort)],
+    addresses: [relayKey(pinHost ?? host, known.clientPort), relayKey(pinHost ?? host, known.skeletonPort)],
     from: `http://${relayKey(host, port)}/.well-known/burrow/`,
   };
 }
@@ -67,7 +69,7 @@ export function registerTrustCommand(client: Command, ctx: CliContext, siblingKe
     const config = await configOrPrint(trust, TRUST_OPTIONS, ctx, { siblingKeys, defaults: knownRelaysDefault(ctx.env) });
     if (!config) return;
     const path = knownRelaysPathOf(config, ctx.env);
-    const learned = await learn(target, config.http === true, (config.timeout as number) * 1000);
+    const learned = await learn(target, config.http === true, (config.timeout as number) * 1000, config.pinHost as string | undefined);
     let text = await readKnownRelaysText(path);
     const entries = parseKnownRelays(text, path);
     const pinned = learned.addresses.map((a) => ({ address: a, entry: findKnownRelay(entries, ...hostPort(a)) }));

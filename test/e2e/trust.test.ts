@@ -117,6 +117,12 @@ test('--http reads relay.json and relay.pub.jwk, recomputes the fingerprint and 
   t.is(run.stdout.length, 2);
   t.is(await readFile(file, 'utf8'), `${client} ${world.identity.fingerprint}\n${skeleton} ${world.identity.fingerprint}\n`);
 
+  // Through a tunnel the admin address is not the relay's: --pin-host names the host to pin.
+  const tunnelled = join(world.dir, 'tunnelled');
+  await runClient(['trust', admin, '--http', '--pin-host', 'Relay.Example.net', '--yes', '--known-relays', tunnelled]);
+  t.is(await readFile(tunnelled, 'utf8'), `relay.example.net:${ports.clientPort} ${world.identity.fingerprint}\nrelay.example.net:${ports.skeletonPort} ${world.identity.fingerprint}\n`);
+  await rejectsCode(t, () => runClient(['trust', client, '--pin-host', 'x', '--yes', '--known-relays', tunnelled]), 'ERR_USAGE');
+
   // relay.json naming another fingerprint than its own JWK's is refused, and nothing is written.
   const liar = await wellKnown(t, world, { fingerprint: OTHER_FP, ...ports });
   const other = join(world.dir, 'other_known');
