@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { relayTargetOf } from '../../shared/cli/peer-options.js';
 import { loadRelayPublicKey } from '../../shared/crypto/relay-key-files.js';
-import { errorCode, runCli } from '../helpers/cli-process.js';
+import { errorCode, runCli, spawnCli } from '../helpers/cli-process.js';
 import { rejectsCode } from '../helpers/unit-errors.js';
 import { runClient, ttyInput } from '../helpers/cli-inprocess.js';
 import { echoServer, newSecret, PASSWORD, server, startTestSkeleton, startWorld, type World } from '../helpers/world.js';
@@ -144,4 +144,21 @@ test('the real command: exit 2 when it cannot ask, 0 with --yes, 3 on a changed 
   t.is(errorCode(changed.stderr), 'ERR_RELAY_KEY_MISMATCH');
   t.regex(changed.stderr, /WARNING: the relay at/);
   t.is(await readFile(file, 'utf8'), `${client} ${OTHER_FP}\n`);
+});
+
+test('the real skeleton, without --fingerprint, uses its pin; a wrong pin stops it with exit 3', async (t) => {
+  const { world, file, skeleton } = await setup(t);
+  const echo = await echoServer(t);
+  const secretFile = join(world.dir, 'echo.secret');
+  await writeFile(secretFile, newSecret().reveal().toString('base64url') + '\n');
+  await runClient(['trust', skeleton, '--yes', '--known-relays', file]);
+  const args = ['skeleton', '--relay', skeleton, '--known-relays', file, '--user', 'home', '--server', `echo=127.0.0.1:${echo.port},secret-file=${secretFile}`];
+  const proc = spawnCli(t, args, { env: { BURROW_PASSWORD: PASSWORD } });
+  await proc.waitForLine(/^skeleton serving echo through /);
+  t.deepEqual(await proc.stop(), { code: 0, signal: null });
+
+  await writeFile(file, `${skeleton} ${OTHER_FP}\n`);
+  const refused = await runCli(args, { BURROW_PASSWORD: PASSWORD });
+  t.is(refused.code, 3, refused.stderr);
+  t.is(errorCode(refused.stderr), 'ERR_RELAY_KEY_MISMATCH');
 });
