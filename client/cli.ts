@@ -1,12 +1,13 @@
 /** `burrow client list|connect|stdio`: argv, environment and config file in. */
 import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
+import { withExamples } from '../shared/cli/help-examples.js';
 import { logLevelOption, loggerFor, untilSignal } from '../shared/cli/log-options.js';
-import { peerOptions, peerPassword, relayTargetOf, required } from '../shared/cli/peer-options.js';
+import { knownRelaysDefault, passwordNote, peerOptions, peerPassword, relayTargetOf, required } from '../shared/cli/peer-options.js';
 import { readSecretFile } from '../shared/cli/secret-file.js';
-import { addOptions, CONFIG_OPTION, resolveConfig } from '../shared/config/command-options.js';
+import { addOptions, configOrPrint, CONFIG_OPTION } from '../shared/config/command-options.js';
 import type { Config } from '../shared/config/load-config.js';
-import { option } from '../shared/config/option-spec.js';
+import { option, type OptionSpec } from '../shared/config/option-spec.js';
 import { BurrowError } from '../shared/errors.js';
 import type { Redacted } from '../shared/redacted.js';
 import { formatHostPort, parseHostPort } from '../shared/peer/relay-address.js';
@@ -14,15 +15,28 @@ import { connect, type BurrowClient } from './index.js';
 import { startForwarder } from './io/forwarder.js';
 import { pumpStdio } from './io/stdio-stream.js';
 import { startStatusLine } from './status-line.js';
+import { registerTrustCommand, TRUST_OPTIONS } from './cli-trust.js';
 
 const COMMON = [CONFIG_OPTION, ...peerOptions(7000), logLevelOption('warn')];
 const SECRET_FILE = option('--secret-file <file>', 'string', "the server's pre-shared secret (burrow secret generate)");
 export const LIST_OPTIONS = [...COMMON, option('--json', 'bool', 'print JSON for scripts')];
-export const CONNECT_OPTIONS = [...COMMON, SECRET_FILE, option('--listen <host:port>', 'hostport', 'local address to forward from', { default: '127.0.0.1:8080' })];
+export const CONNECT_OPTIONS = [
+  ...COMMON, SECRET_FILE,
+  option('--listen <host:port>', 'hostport', 'local address to forward from', { default: '127.0.0.1:8080' }),
+  option('--quiet', 'bool', 'no live status line on a terminal', { default: false }),
+];
 export const STDIO_OPTIONS = [...COMMON, SECRET_FILE];
 
+/** One client.toml serves every client subcommand: a key one of them uses is no error in another. */
+export const CLIENT_FILE_KEYS = [...new Set([LIST_OPTIONS, CONNECT_OPTIONS, STDIO_OPTIONS, TRUST_OPTIONS].flat().map((s) => s.toml))];
+
+/** The merged config of one client subcommand, or undefined once --print-config has printed it. */
+function clientConfig(cmd: Command, specs: readonly OptionSpec[], ctx: CliContext): Promise<Config | undefined> {
+  return configOrPrint(cmd, specs, ctx, { siblingKeys: CLIENT_FILE_KEYS, defaults: knownRelaysDefault(ctx.env), notes: (c) => [passwordNote(c, ctx.env)] });
+}
+
 async function login(config: Config, ctx: CliContext, logName: string, onFatal?: (err: BurrowError) => void): Promise<BurrowClient> {
-  const relay = relayTargetOf(config);
+  const relay = await relayTargetOf(config, ctx.env);
   const user = required(config, 'user', '--user');
   const log = loggerFor(logName, config.logLevel);
   return connect({ relay, user, password: await peerPassword(config, ctx.env, user), log, ...(onFatal ? { keepAlive: true, onFatal } : {}) });
@@ -40,12 +54,22 @@ async function checkServer(client: BurrowClient, id: string, secret: Redacted<Bu
 
 export function registerClientCommands(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
-  const client = program.command('client').description('reach servers through the relay');
+  const client = withExamples(
+    program.command('client').description('reach servers through the relay'),
+    'burrow client trust relay.example.net:7000',
+    'burrow client list --relay relay.example.net:7000 --user alice',
+    'burrow client connect home-http --config ~/.config/burrow/client.toml',
+  );
 
-  const list = client.command('list').description('list the servers this account may open');
+  const list = withExamples(
+    client.command('list').description('list the servers this account may open'),
+    'burrow client list --relay relay.example.net:7000 --fingerprint SHA256:... --user alice --password-file alice.pass',
+    'burrow client list --config ~/.config/burrow/client.toml --json',
+  );
   addOptions(list, LIST_OPTIONS);
   list.action(async () => {
-    const config = await resolveConfig(list, LIST_OPTIONS, ctx.env);
+    const config = await clientConfig(list, LIST_OPTIONS, ctx);
+    if (!config) return;
     const c = await login(config, ctx, 'burrow-client');
     try {
       const servers = await c.list();
@@ -58,10 +82,16 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
   });
 
   const conn = client.command('connect').argument('<id>', 'server id').description('forward a local port to a server');
-  conn.addHelpText('after', '\nExample:\n  burrow client connect home-http --listen 127.0.0.1:8080 --secret-file home-http.secret \\\n    --relay relay.example.net:7000 --fingerprint SHA256:... --user alice --password-file alice.pass');
+  withExamples(
+    conn,
+    'burrow client connect home-http --listen 127.0.0.1:8080 --secret-file home-http.secret \\\n' +
+      '    --relay relay.example.net:7000 --fingerprint SHA256:... --user alice --password-file alice.pass',
+    'burrow client connect home-http --config ~/.config/burrow/client.toml --quiet',
+  );
   addOptions(conn, CONNECT_OPTIONS);
   conn.action(async (id: string) => {
-    const config = await resolveConfig(conn, CONNECT_OPTIONS, ctx.env);
+    const config = await clientConfig(conn, CONNECT_OPTIONS, ctx);
+    if (!config) return;
     const secret = await readSecretFile(required(config, 'secretFile', '--secret-file'));
     const { host, port } = parseHostPort(config.listen as string, '--listen');
     let refused: (err: BurrowError) => void = () => undefined;
@@ -71,7 +101,7 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     const forwarder = await startForwarder({ client: c, serverId: id, secret, host, port, log: loggerFor('burrow-client', config.logLevel) });
     const stopped = Promise.race([untilSignal(), fatal]);
     ctx.stdout(`forwarding ${formatHostPort(forwarder.address.address, forwarder.address.port)} -> ${id} (end-to-end encrypted through the relay)`);
-    const status = startStatusLine(forwarder);
+    const status = startStatusLine(forwarder, { out: process.stdout, quiet: config.quiet === true });
     try {
       await stopped;
     } finally {
@@ -82,10 +112,16 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
   });
 
   const stdio = client.command('stdio').argument('<id>', 'server id').description('one stream on stdin/stdout (ssh ProxyCommand)');
-  stdio.addHelpText('after', '\nExample (~/.ssh/config):\n  ProxyCommand burrow client stdio home-ssh --secret-file ~/.burrow/home-ssh.secret --relay relay.example.net:7000 --fingerprint SHA256:... --user alice --password-file ~/.burrow/alice.pass');
+  withExamples(
+    stdio,
+    'burrow client stdio home-ssh --config ~/.config/burrow/client.toml --secret-file ~/.config/burrow/home-ssh.secret',
+    '# in ~/.ssh/config:',
+    '  ProxyCommand burrow client stdio home-ssh --secret-file ~/.burrow/home-ssh.secret --relay relay.example.net:7000 --user alice --password-file ~/.burrow/alice.pass',
+  );
   addOptions(stdio, STDIO_OPTIONS);
   stdio.action(async (id: string) => {
-    const config = await resolveConfig(stdio, STDIO_OPTIONS, ctx.env);
+    const config = await clientConfig(stdio, STDIO_OPTIONS, ctx);
+    if (!config) return;
     const secret = await readSecretFile(required(config, 'secretFile', '--secret-file'));
     const c = await login(config, ctx, 'burrow-client');
     try {
@@ -95,5 +131,6 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
       c.close();
     }
   });
+  registerTrustCommand(client, ctx, CLIENT_FILE_KEYS);
   return client;
 }

@@ -1,5 +1,8 @@
-/** The live line `client connect` keeps on a terminal: open streams and bytes each way. */
-import type { Forwarder } from './io/forwarder.js';
+/**
+ * The live line `client connect` keeps on a terminal: open streams and bytes each way, redrawn every
+ * second in place. Off when the output is not a terminal (a pipe, a log file, systemd) or with --quiet.
+ */
+import type { ForwarderStats } from './io/forwarder.js';
 
 function size(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -12,19 +15,40 @@ function size(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
-export function formatStatus(s: ReturnType<Forwarder['stats']>): string {
+export function formatStatus(s: ForwarderStats): string {
   return `streams ${s.active} open, ${s.total} total, ${s.failed} failed | up ${size(s.bytesUp)} down ${size(s.bytesDown)}`;
 }
 
-export function startStatusLine(forwarder: Forwarder, out: NodeJS.WriteStream = process.stderr): { stop(): void } {
-  if (!out.isTTY) return { stop: () => undefined };
+export interface StatusLineOptions {
+  out: Pick<NodeJS.WritableStream, 'write'> & { isTTY?: boolean };
+  quiet?: boolean;
+  intervalMs?: number;
+}
+
+export interface StatusLine {
+  /** Whether the line is shown at all. */
+  readonly active: boolean;
+  /** Redraws now (the timer calls it every intervalMs). */
+  draw(): void;
+  stop(): void;
+}
+
+export function startStatusLine(forwarder: { stats(): ForwarderStats }, opts: StatusLineOptions): StatusLine {
+  const { out } = opts;
+  if (out.isTTY !== true || opts.quiet === true) return { active: false, draw: () => undefined, stop: () => undefined };
+  let stopped = false;
   const draw = (): void => {
-    out.write(`\r\x1b[2K${formatStatus(forwarder.stats())}`);
+    if (!stopped) out.write(`\r\x1b[2K${formatStatus(forwarder.stats())}`);
   };
-  const timer = setInterval(draw, 1000);
+  const timer = setInterval(draw, opts.intervalMs ?? 1000);
+  timer.unref();
   draw();
   return {
+    active: true,
+    draw,
     stop: () => {
+      if (stopped) return;
+      stopped = true;
       clearInterval(timer);
       out.write('\n');
     },

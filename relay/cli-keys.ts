@@ -3,6 +3,7 @@
  * so `fp=$(burrow keys generate)` works; explanations go to stderr.
  */
 import { Command, Option } from 'commander';
+import { withExamples } from '../shared/cli/help-examples.js';
 import { cliContext, useEnvTwins, type CliContext } from '../shared/cli/cli-context.js';
 import { generateRelayKeys, loadRelayPublicKey, relayKeyPaths } from '../shared/crypto/relay-key-files.js';
 
@@ -14,10 +15,13 @@ function dirOption(): Option {
 
 export function registerKeysCommands(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
-  const keys = program.command('keys').description("manage the relay's Ed25519 identity");
+  const keys = withExamples(
+    program.command('keys').description("manage the relay's Ed25519 identity"),
+    'burrow keys generate --dir /var/lib/burrow/keys',
+    'burrow keys fingerprint --dir /var/lib/burrow/keys',
+  );
 
-  const generate = keys
-    .command('generate')
+  const generate = withExamples(keys.command('generate'), 'burrow keys generate --dir keys', 'fp=$(burrow keys generate --dir keys)   # stdout is only the fingerprint')
     .description('create a new relay key pair and print its fingerprint')
     .addOption(dirOption())
     .addOption(new Option('--force', 'replace an existing key pair (peers pinning the old fingerprint will refuse the relay)').env('BURROW_KEYS_FORCE'))
@@ -30,8 +34,7 @@ export function registerKeysCommands(program: Command, overrides: Partial<CliCon
     });
   useEnvTwins(generate, ctx.env);
 
-  const fingerprint = keys
-    .command('fingerprint')
+  const fingerprint = withExamples(keys.command('fingerprint'), 'burrow keys fingerprint --dir /var/lib/burrow/keys')
     .description("print the relay's fingerprint (from relay.pub.jwk)")
     .addOption(dirOption())
     .action(async (opts: { dir: string }) => {

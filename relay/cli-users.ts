@@ -3,6 +3,7 @@
  * file, validates, and writes it back atomically; a running relay picks it up on reload.
  */
 import { Command, Option } from 'commander';
+import { withExamples } from '../shared/cli/help-examples.js';
 import { cliContext, useEnvTwins, type CliContext } from '../shared/cli/cli-context.js';
 import { readPassword } from '../shared/cli/read-password.js';
 import { formatUsersTable, usersForListing } from './users/users-listing.js';
@@ -13,6 +14,19 @@ import { validatePattern } from './users/id-pattern.js';
 import { loadUsers, parseRoles, saveUsers, validateUserName, type UserRecord, type UsersDb } from './users/users-file.js';
 
 export const DEFAULT_USERS_FILE = 'users.json';
+
+const USER_EXAMPLES: Record<string, string[]> = {
+  add: [
+    "burrow users add home --role skeleton --serve 'home-*'             # asks for the password twice",
+    "burrow users add alice --role client --access 'home-http' --access 'home-ssh'",
+    "burrow users add ci --role client --access 'home-*' --password-stdin < ci.pass",
+  ],
+  list: ['burrow users list --users /var/lib/burrow/users.json', 'burrow users list --json'],
+  remove: ['burrow users remove alice'],
+  passwd: ['burrow users passwd alice', 'burrow users passwd alice --password-file new.pass'],
+  disable: ['burrow users disable alice   # a running relay ends her sessions at once'],
+  enable: ['burrow users enable alice'],
+};
 
 interface FileOpts {
   users: string;
@@ -35,9 +49,13 @@ function collectPatterns(value: string, previous: string[] | undefined): string[
 
 export function registerUsersCommands(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
-  const users = program.command('users').description('manage the relay users file (argon2id hashes, roles, id patterns)');
+  const users = withExamples(
+    program.command('users').description('manage the relay users file (argon2id hashes, roles, id patterns)'),
+    "burrow users add alice --role client --access 'home-*' --users /var/lib/burrow/users.json",
+    'burrow users list --users /var/lib/burrow/users.json',
+  );
   const sub = (name: string, description: string): Command => {
-    const cmd = users.command(name).description(description);
+    const cmd = withExamples(users.command(name).description(description), ...(USER_EXAMPLES[name] ?? []));
     cmd.addOption(new Option('--users <file>', 'users file').env('BURROW_USERS').default(DEFAULT_USERS_FILE));
     return useEnvTwins(cmd, ctx.env);
   };

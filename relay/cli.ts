@@ -1,8 +1,9 @@
 /** `burrow relay`: argv, environment and config file in; a running relay until SIGTERM or SIGINT. */
 import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
+import { withExamples } from '../shared/cli/help-examples.js';
 import { LOG_LEVEL_OPTION, loggerFor, untilSignal } from '../shared/cli/log-options.js';
-import { addOptions, CONFIG_OPTION, resolveConfig } from '../shared/config/command-options.js';
+import { addOptions, configOrPrint, CONFIG_OPTION } from '../shared/config/command-options.js';
 import { option } from '../shared/config/option-spec.js';
 import { formatHostPort } from '../shared/peer/relay-address.js';
 import type { Config } from '../shared/config/load-config.js';
@@ -44,13 +45,16 @@ function limitsOf(config: Config): { limits: Partial<RelayLimits>; guard: Partia
 
 export function registerRelayCommand(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
-  const cmd = program
-    .command('relay')
-    .description('run the relay on a public host: clients and skeletons connect to it')
-    .addHelpText('after', '\nExample:\n  burrow relay --keys keys --users users.json --client-port 7000 --skeleton-port 7001');
+  const cmd = withExamples(
+    program.command('relay').description('run the relay on a public host: clients and skeletons connect to it'),
+    'burrow relay --keys keys --users users.json --client-port 7000 --skeleton-port 7001',
+    'burrow relay --config /etc/burrow/relay.toml                # see docs/examples/relay.toml',
+    'burrow relay --config /etc/burrow/relay.toml --print-config # what it would run with',
+  );
   addOptions(cmd, RELAY_OPTIONS);
   cmd.action(async () => {
-    const config = await resolveConfig(cmd, RELAY_OPTIONS, ctx.env);
+    const config = await configOrPrint(cmd, RELAY_OPTIONS, ctx);
+    if (!config) return;
     const log = loggerFor('burrow-relay', config.logLevel);
     const relay = await startRelay({
       host: config.host as string,

@@ -1,27 +1,28 @@
 /** `burrow skeleton`: argv, environment and config file in; a skeleton serving until SIGTERM or SIGINT. */
 import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
+import { withExamples } from '../shared/cli/help-examples.js';
 import { LOG_LEVEL_OPTION, loggerFor, untilSignal } from '../shared/cli/log-options.js';
-import { peerOptions, peerPassword, relayTargetOf, required } from '../shared/cli/peer-options.js';
-import { addOptions, CONFIG_OPTION, resolveConfig } from '../shared/config/command-options.js';
+import { knownRelaysDefault, passwordNote, peerOptions, peerPassword, relayTargetOf, required } from '../shared/cli/peer-options.js';
+import { addOptions, configOrPrint, CONFIG_OPTION, resolveConfig } from '../shared/config/command-options.js';
 import { option } from '../shared/config/option-spec.js';
 import { BurrowError, codeOf } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { watchFile } from '../shared/watch-file.js';
 import type { SkeletonServer } from './io/skeleton-server.js';
 import { startSkeleton } from './index.js';
-import { parseServerSpec } from './server-spec.js';
+import { parseServerSpec, serverSpecProblem } from './server-spec.js';
 
 export const SKELETON_OPTIONS = [
   CONFIG_OPTION,
   ...peerOptions(7001),
-  option('--server <spec>', 'list', 'ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P]; repeat for more servers'),
+  option('--server <spec>', 'list', 'ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]; repeat for more servers', { check: serverSpecProblem }),
   option('--pool <n>', 'int', 'idle data connections kept at the relay', { default: 2, min: 0, max: 64 }),
   LOG_LEVEL_OPTION,
 ];
 
 async function serversOf(cmd: Command, env: NodeJS.ProcessEnv): Promise<SkeletonServer[]> {
-  const config = await resolveConfig(cmd, SKELETON_OPTIONS, env);
+  const config = await resolveConfig(cmd, SKELETON_OPTIONS, env, { defaults: knownRelaysDefault(env) });
   const specs = (config.server as string[] | undefined) ?? [];
   if (specs.length === 0) throw new BurrowError('ERR_USAGE', '--server is required (at least one)');
   return Promise.all(specs.map(parseServerSpec));
@@ -53,18 +54,19 @@ function watchServers(cmd: Command, env: NodeJS.ProcessEnv, log: Logger, apply: 
 
 export function registerSkeletonCommand(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
-  const cmd = program
-    .command('skeleton')
-    .description('run next to your servers: dial out to the relay and serve streams to them')
-    .addHelpText('after', `
-Example:
-  burrow skeleton --relay relay.example.net:7001 --fingerprint SHA256:... --user home \\
-    --password-file home.pass --server home-http=127.0.0.1:80,secret-file=home-http.secret,protocol=http`);
+  const cmd = withExamples(
+    program.command('skeleton').description('run next to your servers: dial out to the relay and serve streams to them'),
+    'burrow skeleton --relay relay.example.net:7001 --fingerprint SHA256:... --user home \\\n' +
+      '    --password-file home.pass --server home-http=127.0.0.1:80,secret-file=home-http.secret,protocol=http',
+    'burrow skeleton --config /etc/burrow/skeleton.toml         # see docs/examples/skeleton.toml',
+    'burrow client trust relay.example.net:7001                  # pin the relay once, then no --fingerprint',
+  );
   addOptions(cmd, SKELETON_OPTIONS);
   cmd.action(async () => {
-    const config = await resolveConfig(cmd, SKELETON_OPTIONS, ctx.env);
+    const config = await configOrPrint(cmd, SKELETON_OPTIONS, ctx, { defaults: knownRelaysDefault(ctx.env), notes: (c) => [passwordNote(c, ctx.env)] });
+    if (!config) return;
     const servers = await serversOf(cmd, ctx.env);
-    const relay = relayTargetOf(config);
+    const relay = await relayTargetOf(config, ctx.env);
     const user = required(config, 'user', '--user');
     const log = loggerFor('burrow-skeleton', config.logLevel);
     const skeleton = await startSkeleton({ relay, user, password: await peerPassword(config, ctx.env, user), servers, pool: config.pool as number, log });

@@ -1,6 +1,7 @@
 /**
  * `--server ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]`: one server
- * a skeleton fronts.
+ * a skeleton fronts. `serverSpecProblem` checks the text alone (config load time, --print-config);
+ * `parseServerSpec` also reads the secret file.
  */
 import { readSecretFile } from '../shared/cli/secret-file.js';
 import { BurrowError } from '../shared/errors.js';
@@ -9,30 +10,61 @@ import { SERVER_ID_PATTERN } from '../shared/protocol/parse.js';
 import type { SkeletonServer } from './io/skeleton-server.js';
 
 const KEYS = ['secret-file', 'description', 'protocol', 'proxy-protocol'];
+const SHAPE = 'expected ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]';
 
-export async function parseServerSpec(text: string): Promise<SkeletonServer> {
-  const fail = (why: string): never => {
-    throw new BurrowError('ERR_USAGE', `--server ${JSON.stringify(text)}: ${why}`);
-  };
+export interface ServerFields {
+  id: string;
+  host: string;
+  port: number;
+  secretFile: string;
+  description: string;
+  protocol: string;
+  proxy?: 'v1' | 'v2';
+}
+
+/** The fields of a spec, or what is wrong with it (and what is allowed). Reads no file. */
+export function parseServerFields(text: string): ServerFields | { problem: string } {
+  const problem = (why: string) => ({ problem: why });
   const [head = '', ...rest] = text.split(',');
   const eq = head.indexOf('=');
-  if (eq < 0) fail('expected ID=HOST:PORT[,secret-file=F][,description=TEXT][,protocol=P]');
+  if (eq < 0) return problem(SHAPE);
   const id = head.slice(0, eq);
-  if (!SERVER_ID_PATTERN.test(id)) fail('the id must be 1-63 of a-z A-Z 0-9 . _ -, starting with a letter or digit');
-  const { host, port } = parseHostPort(head.slice(eq + 1), `--server ${id}`);
+  if (!SERVER_ID_PATTERN.test(id)) return problem('the id must be 1-63 of a-z A-Z 0-9 . _ -, starting with a letter or digit');
+  let address: { host: string; port: number };
+  try {
+    address = parseHostPort(head.slice(eq + 1), `server ${id}`);
+  } catch {
+    return problem(`server ${id}: expected HOST:PORT after the = (IPv6 as [ADDR]:PORT)`);
+  }
   const fields = new Map<string, string>();
   for (const part of rest) {
     const i = part.indexOf('=');
     const key = i < 0 ? part : part.slice(0, i);
-    if (!KEYS.includes(key)) fail(`unknown key ${JSON.stringify(key)} (allowed: ${KEYS.join(', ')})`);
+    if (!KEYS.includes(key)) return problem(`unknown key ${JSON.stringify(key)} (allowed: ${KEYS.join(', ')})`);
     fields.set(key, part.slice(i + 1));
   }
-  const secretFile = fields.get('secret-file') ?? fail('secret-file=F is required: every server has a pre-shared secret (burrow secret generate --out F)');
+  const secretFile = fields.get('secret-file');
+  if (secretFile === undefined || secretFile === '') return problem('secret-file=F is required: every server has a pre-shared secret (burrow secret generate --out F)');
   const protocol = fields.get('protocol') ?? 'tcp';
-  if (!/^[a-z0-9+.-]{1,32}$/i.test(protocol)) fail('protocol must be a short name such as http, ssh, smtp or tcp');
+  if (!/^[a-z0-9+.-]{1,32}$/i.test(protocol)) return problem('protocol must be a short name such as http, ssh, smtp or tcp');
   const proxy = fields.get('proxy-protocol');
-  if (proxy !== undefined && proxy !== 'v1' && proxy !== 'v2') fail('proxy-protocol must be v1 or v2');
-  const server: SkeletonServer = { id, host, port, secret: await readSecretFile(secretFile), description: (fields.get('description') ?? '').slice(0, 200), protocol };
+  if (proxy !== undefined && proxy !== 'v1' && proxy !== 'v2') return problem('proxy-protocol must be v1 or v2');
+  const server: ServerFields = { id, ...address, secretFile, description: (fields.get('description') ?? '').slice(0, 200), protocol };
   if (proxy === 'v1' || proxy === 'v2') server.proxy = proxy;
+  return server;
+}
+
+/** For OptionSpec.check: undefined when the spec is well-formed. */
+export function serverSpecProblem(text: string): string | undefined {
+  const parsed = parseServerFields(text);
+  return 'problem' in parsed ? parsed.problem : undefined;
+}
+
+export async function parseServerSpec(text: string): Promise<SkeletonServer> {
+  const parsed = parseServerFields(text);
+  if ('problem' in parsed) throw new BurrowError('ERR_USAGE', `--server ${JSON.stringify(text)}: ${parsed.problem}`);
+  const { secretFile, proxy, ...rest } = parsed;
+  const server: SkeletonServer = { ...rest, secret: await readSecretFile(secretFile) };
+  if (proxy) server.proxy = proxy;
   return server;
 }

@@ -5,15 +5,18 @@
 import { Command, Option } from 'commander';
 import { BurrowError } from '../errors.js';
 import { writeFileAtomic } from '../write-file-atomic.js';
+import { withExamples } from './help-examples.js';
 import { cliContext, useEnvTwins, type CliContext } from './cli-context.js';
 import { generateSecret } from './secret-file.js';
 
 export function registerSecretCommand(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
-  const secret = program.command('secret').description('server secrets shared by a skeleton and its clients');
+  const secret = withExamples(
+    program.command('secret').description('server secrets shared by a skeleton and its clients'),
+    'burrow secret generate --out home-http.secret',
+  );
 
-  const generate = secret
-    .command('generate')
+  const generate = withExamples(secret.command('generate'), 'burrow secret generate --out home-http.secret   # mode 0600, never overwritten', 'burrow secret generate                          # print it instead')
     .description('print a new 32-byte secret (base64url), or write it to a new file with --out')
     .addOption(new Option('--out <file>', 'write the secret to this new file (mode 0600) instead of printing it').env('BURROW_SECRET_OUT'))
     .action(async (opts: { out?: string }) => {

@@ -3,14 +3,17 @@ import { BurrowError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { option } from '../config/option-spec.js';
 
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
 export function logLevelOption(defaultLevel: string) {
-  return option('--log-level <level>', 'string', 'trace, debug, info, warn, error or fatal (logs are JSON on stderr)', { default: defaultLevel });
+  return option('--log-level <level>', 'string', 'trace, debug, info, warn, error or fatal (logs are JSON on stderr)', {
+    default: defaultLevel,
+    check: (v) => ((LEVELS as readonly string[]).includes(v) ? undefined : `expected one of ${LEVELS.join(', ')}`),
+  });
 }
 
 /** Daemons (relay, skeleton) log their lifecycle; interactive client commands only what goes wrong. */
 export const LOG_LEVEL_OPTION = logLevelOption('info');
-
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
 export function loggerFor(name: string, level: unknown): Logger {
   if (typeof level !== 'string' || !(LEVELS as readonly string[]).includes(level)) {

@@ -1,16 +1,26 @@
-/** Options every peer command shares (--relay, --fingerprint, --user, --password-file) and what they make. */
+/**
+ * Options every peer command shares (--relay, --fingerprint, --known-relays, --user, --password-file)
+ * and what they make. Without --fingerprint the relay's pin comes from the known-relays file.
+ */
 import { option } from '../config/option-spec.js';
 import type { Config } from '../config/load-config.js';
-import { parseFingerprint } from '../crypto/fingerprint.js';
+import { fingerprintProblem, parseFingerprint } from '../crypto/fingerprint.js';
 import { BurrowError } from '../errors.js';
+import { findKnownRelay } from '../peer/known-relays.js';
+import { defaultKnownRelaysPath, readKnownRelays } from '../peer/known-relays-file.js';
 import { parseHostPort, type RelayTarget } from '../peer/relay-address.js';
 import type { Redacted } from '../redacted.js';
 import { readPassword } from './read-password.js';
 
+export const KNOWN_RELAYS_OPTION = option(
+  '--known-relays <file>', 'string', 'pinned relay fingerprints, written by burrow client trust (default: $XDG_CONFIG_HOME/burrow/known_relays or ~/.config/burrow/known_relays)',
+);
+
 export function peerOptions(defaultPort: number) {
   return [
     option('--relay <host:port>', 'hostport', `the relay's ${defaultPort === 7001 ? 'skeleton' : 'client'} port`),
-    option('--fingerprint <fp>', 'string', "the relay's fingerprint (SHA256:..., from burrow keys fingerprint)"),
+    option('--fingerprint <fp>', 'string', "the relay's fingerprint (SHA256:..., from burrow keys fingerprint); else looked up in --known-relays", { check: fingerprintProblem }),
+    KNOWN_RELAYS_OPTION,
     option('--user <name>', 'string', 'account name'),
     option('--password-file <file>', 'string', 'file holding the password (else BURROW_PASSWORD, else a prompt)'),
   ];
@@ -22,11 +32,36 @@ export function required(config: Config, key: string, flag: string): string {
   return value;
 }
 
-export function relayTargetOf(config: Config): RelayTarget {
+/** The known-relays file this command uses: --known-relays, else the per-user default. */
+export function knownRelaysPathOf(config: Config, env: NodeJS.ProcessEnv): string {
+  return typeof config.knownRelays === 'string' ? config.knownRelays : defaultKnownRelaysPath(env);
+}
+
+export async function relayTargetOf(config: Config, env: NodeJS.ProcessEnv): Promise<RelayTarget> {
   const { host, port } = parseHostPort(required(config, 'relay', '--relay'));
-  return { host, port, fingerprint: parseFingerprint(required(config, 'fingerprint', '--fingerprint'), { source: '--fingerprint' }) };
+  if (typeof config.fingerprint === 'string') {
+    return { host, port, fingerprint: parseFingerprint(config.fingerprint, { source: '--fingerprint' }) };
+  }
+  const path = knownRelaysPathOf(config, env);
+  const known = findKnownRelay(await readKnownRelays(path), host, port);
+  if (!known) {
+    throw new BurrowError('ERR_USAGE', `--fingerprint is required: ${host}:${port} is not pinned in ${path} (pin it with burrow client trust ${host}:${port})`);
+  }
+  return { host, port, fingerprint: known.fingerprint };
 }
 
 export function peerPassword(config: Config, env: NodeJS.ProcessEnv, user: string): Promise<Redacted<string>> {
   return readPassword({ passwordFile: config.passwordFile as string | undefined, env, prompt: `password for ${user}: ` });
+}
+
+/** For --print-config: where the password will come from, never the password. */
+export function passwordNote(config: Config, env: NodeJS.ProcessEnv): string {
+  if (typeof config.passwordFile === 'string') return `password: first line of ${config.passwordFile}, read when the command runs (not now)`;
+  if (env.BURROW_PASSWORD !== undefined) return 'password: BURROW_PASSWORD is set (value not shown)';
+  return 'password: asked at a prompt when the command runs on a terminal';
+}
+
+/** The known-relays path as a default known only at run time (it depends on $HOME). */
+export function knownRelaysDefault(env: NodeJS.ProcessEnv): { knownRelays: string } {
+  return { knownRelays: defaultKnownRelaysPath(env) };
 }

@@ -1,74 +1,107 @@
 /**
  * Merges one command's options from defaults, a TOML file, BURROW_* environment variables and flags,
  * in that order, and checks every value. Pure: the caller reads the file and the environment.
- * Errors name the key and where it came from.
+ * Errors name the key and where it came from (the file, the variable or the flag) and what is allowed.
  */
 import { BurrowError } from '../errors.js';
 import type { OptionSpec } from './option-spec.js';
 
 export type ConfigValue = string | number | boolean | string[];
 export type Config = Record<string, ConfigValue | undefined>;
+/** Where a merged value came from. */
+export type ConfigOrigin = 'default' | 'file' | 'env' | 'flag';
 
 export interface ConfigSources {
   /** Values given as flags on the command line, by key. */
   flags: Record<string, unknown>;
   env: NodeJS.ProcessEnv;
   file?: { path: string; data: Record<string, unknown> };
+  /**
+   * TOML keys a shared file may hold for sibling commands (one client.toml serves list, connect and
+   * stdio): ignored here, yet still checked by the sibling that uses them. Anything else is unknown.
+   */
+  siblingKeys?: readonly string[];
+}
+
+export interface LoadedConfig {
+  config: Config;
+  origins: Record<string, ConfigOrigin>;
 }
 
 export function loadConfig(specs: readonly OptionSpec[], sources: ConfigSources): Config {
+  return loadConfigWithOrigins(specs, sources).config;
+}
+
+export function loadConfigWithOrigins(specs: readonly OptionSpec[], sources: ConfigSources): LoadedConfig {
   const config: Config = {};
-  for (const spec of specs) if (spec.default !== undefined) config[spec.key] = spec.default;
+  const origins: Record<string, ConfigOrigin> = {};
+  const set = (spec: OptionSpec, value: ConfigValue, origin: ConfigOrigin): void => {
+    config[spec.key] = value;
+    origins[spec.key] = origin;
+  };
+  for (const spec of specs) if (spec.default !== undefined) set(spec, spec.default, 'default');
   if (sources.file) {
     const { path, data } = sources.file;
     for (const [tomlKey, value] of Object.entries(data)) {
       const spec = specs.find((s) => s.toml === tomlKey);
-      if (!spec) {
-        const allowed = specs.map((s) => s.toml).filter((k) => k !== 'config').join(', ');
+      if (spec) {
+        set(spec, coerce(spec, value, `${path}: ${tomlKey}`, 'ERR_CONFIG'), 'file');
+      } else if (!sources.siblingKeys?.includes(tomlKey)) {
+        const allowed = [...new Set([...specs.map((s) => s.toml), ...(sources.siblingKeys ?? [])])].filter((k) => k !== 'config').join(', ');
         throw new BurrowError('ERR_CONFIG', `${path}: unknown key ${JSON.stringify(tomlKey)} (allowed: ${allowed})`);
       }
-      config[spec.key] = coerce(spec, value, `${path}: ${tomlKey}`, 'ERR_CONFIG');
     }
   }
   for (const spec of specs) {
     const raw = sources.env[spec.env];
-    if (raw !== undefined && raw !== '') config[spec.key] = coerce(spec, spec.kind === 'list' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw, spec.env, 'ERR_USAGE');
+    if (raw !== undefined && raw !== '') set(spec, coerce(spec, spec.kind === 'list' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw, spec.env, 'ERR_USAGE'), 'env');
   }
   for (const spec of specs) {
     const value = sources.flags[spec.key];
-    if (value !== undefined) config[spec.key] = coerce(spec, value, flagName(spec), 'ERR_USAGE');
+    if (value !== undefined) set(spec, coerce(spec, value, flagName(spec), 'ERR_USAGE'), 'flag');
   }
-  return config;
+  return { config, origins };
 }
 
-function flagName(spec: OptionSpec): string {
+export function flagName(spec: OptionSpec): string {
   return spec.flag.split(' ')[0] ?? spec.flag;
 }
 
+const HOST_PORT_RE = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/;
+
 /** A bad value is ERR_CONFIG in a file and ERR_USAGE on the command line or in the environment. */
 function coerce(spec: OptionSpec, value: unknown, where: string, code: 'ERR_CONFIG' | 'ERR_USAGE'): ConfigValue {
-  const fail = (expected: string): never => {
-    throw new BurrowError(code, `${where}: expected ${expected}`);
+  const fail = (problem: string): never => {
+    throw new BurrowError(code, `${where}: ${problem}`);
+  };
+  const checked = <T extends ConfigValue>(v: T): T => {
+    for (const item of Array.isArray(v) ? v : typeof v === 'string' ? [v] : []) {
+      const problem = spec.check?.(item);
+      if (problem !== undefined) fail(Array.isArray(v) ? `${JSON.stringify(item)}: ${problem}` : problem);
+    }
+    return v;
   };
   switch (spec.kind) {
     case 'string':
-      return typeof value === 'string' && value.length > 0 ? value : fail('a non-empty string');
-    case 'hostport':
-      return typeof value === 'string' && /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(value) ? value : fail('HOST:PORT');
+      return checked(typeof value === 'string' && value.length > 0 ? value : fail('expected a non-empty string'));
+    case 'hostport': {
+      const m = typeof value === 'string' ? HOST_PORT_RE.exec(value) : null;
+      return checked(m && Number(m[2]) <= 65535 ? (value as string) : fail('expected HOST:PORT with a port from 0 to 65535 (IPv6 as [ADDR]:PORT)'));
+    }
     case 'bool':
       if (typeof value === 'boolean') return value;
       if (typeof value === 'string' && /^(1|true|yes|on)$/i.test(value)) return true;
       if (typeof value === 'string' && /^(0|false|no|off)$/i.test(value)) return false;
-      return fail('true or false');
+      return fail('expected true or false');
     case 'list':
-      if (typeof value === 'string') return [value];
-      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : fail('a list of strings');
+      if (typeof value === 'string') return checked([value]);
+      return checked(Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : fail('expected a list of strings'));
     case 'int':
     case 'port': {
       const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
       const min = spec.kind === 'port' ? 0 : (spec.min ?? 0);
       const max = spec.kind === 'port' ? 65535 : (spec.max ?? Number.MAX_SAFE_INTEGER);
-      return Number.isInteger(n) && n >= min && n <= max ? n : fail(`an integer from ${min} to ${max}`);
+      return Number.isInteger(n) && n >= min && n <= max ? n : fail(`expected an integer from ${min} to ${max}`);
     }
   }
 }

@@ -19,6 +19,13 @@ export interface OptionSpec {
   /** For int: inclusive bounds. */
   min?: number;
   max?: number;
+  /**
+   * A further check of one value (each element of a list) once its kind is right: returns what is
+   * wrong and what is allowed, or undefined when the value is good. Runs at load time, for every source.
+   */
+  check?: (value: string) => string | undefined;
+  /** The value itself is a secret: --print-config never shows it. */
+  secret?: boolean;
 }
 
 /** Builds a spec from a flag: '--client-port <port>' -> key clientPort, toml client-port, env BURROW_CLIENT_PORT. */

@@ -56,6 +56,12 @@ export function parseFingerprint(
   throw new BurrowError(opts.code ?? 'ERR_USAGE', `${source}: ${problemWith(value)}`);
 }
 
+/** What is wrong with a user-given fingerprint and what is expected, or undefined if it is well-formed. */
+export function fingerprintProblem(text: string): string | undefined {
+  const value = text.trim();
+  return FINGERPRINT_RE.test(value) ? undefined : problemWith(value);
+}
+
 function problemWith(value: string): string {
   const expected = 'expected SHA256: followed by 43 base64url characters, as printed by `burrow keys fingerprint`';
   if (value === '') return `empty; ${expected}`;

@@ -1,0 +1,44 @@
+/**
+ * What `burrow client trust` learns from a relay without any admin port: the Hello every connection to
+ * either relay port starts with carries the relay's identity key and its signature over the current
+ * ephemeral key. The signature proves the other end holds the private key of that identity; whether it
+ * is the right relay is for the user to confirm (trust on first use), which is why we only read the
+ * Hello and close: nothing is sent, no login, no penalty.
+ */
+import { createPublicKey } from 'node:crypto';
+import { fingerprintOf } from '../crypto/fingerprint.js';
+import { verifyHelloKey } from '../crypto/hello-signature.js';
+import { BurrowError } from '../errors.js';
+import { FrameChannel } from '../net/frame-channel.js';
+import { decodeBody } from '../protocol/codec.js';
+import { FRAME_LIMITS, PROTOCOL_VERSION, type PortRole } from '../protocol/messages.js';
+import { parseRelayHandshake } from '../protocol/parse.js';
+import { connectSocket } from './relay-greeting.js';
+
+export interface ProbedIdentity {
+  fingerprint: string;
+  /** Which relay port answered. */
+  port: PortRole;
+}
+
+export async function probeRelayIdentity(host: string, port: number, timeoutMs = 10_000): Promise<ProbedIdentity> {
+  const socket = await connectSocket(host, port, timeoutMs);
+  try {
+    const channel = new FrameChannel(socket, FRAME_LIMITS.handshake);
+    const msg = parseRelayHandshake(decodeBody(await channel.next(timeoutMs)));
+    if (msg.t === 'error') throw new BurrowError(msg.code, 'relay refused the connection');
+    if (msg.t !== 'hello') throw new BurrowError('ERR_PROTOCOL', `expected hello, got ${msg.t}`);
+    if (msg.v !== PROTOCOL_VERSION) throw new BurrowError('ERR_VERSION_MISMATCH', `relay speaks version ${msg.v}, we speak ${PROTOCOL_VERSION}`);
+    const jwk = { kty: 'OKP', crv: 'Ed25519', x: msg.key.toString('base64url') } as const;
+    let ok = false;
+    try {
+      ok = verifyHelloKey(createPublicKey({ key: jwk, format: 'jwk' }), msg.v, msg.eph, msg.exp, msg.sig);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new BurrowError('ERR_RELAY_KEY_MISMATCH', 'the relay did not sign its Hello with the key it presents');
+    return { fingerprint: fingerprintOf(jwk), port: msg.port };
+  } finally {
+    socket.destroy();
+  }
+}
