@@ -8,6 +8,7 @@ import { option } from '../shared/config/option-spec.js';
 import { formatHostPort } from '../shared/peer/relay-address.js';
 import type { Config } from '../shared/config/load-config.js';
 import { startRelay, type GuardLimits, type RelayLimits } from './index.js';
+import { DEFAULT_ARGON2_CONCURRENCY } from './users/password-hash.js';
 
 export const RELAY_OPTIONS = [
   CONFIG_OPTION,
@@ -28,6 +29,7 @@ export const RELAY_OPTIONS = [
   option('--max-streams-per-session <n>', 'int', 'concurrent streams per client session', { default: 1024, min: 1 }),
   option('--max-unauth-per-source <n>', 'int', 'connections not yet logged in, per source address', { default: 32, min: 1 }),
   option('--max-unauth <n>', 'int', 'connections not yet logged in, in all', { default: 512, min: 1 }),
+  option('--argon2-concurrency <n>', 'int', 'password checks at once (default: CPU cores - 1, so one core keeps splicing)', { default: DEFAULT_ARGON2_CONCURRENCY, min: 1, max: 4 }),
   LOG_LEVEL_OPTION,
 ];
 
@@ -65,6 +67,7 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
       drainMs: (config.drain as number) * 1000,
       streamIdleMs: (config.streamIdleTimeout as number) * 1000,
       allowProxyProtocol: config.allowProxyProtocol === true,
+      argon2Concurrency: config.argon2Concurrency as number,
       ...limitsOf(config),
       log,
     });
