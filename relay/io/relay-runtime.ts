@@ -51,6 +51,7 @@ export class RelayRuntime extends EventEmitter {
   #activeSplices = new Set<Promise<SpliceResult>>();
   readonly live = new LiveStreams();
   readonly #cutByOperator = new Set<number>();
+  readonly #closedBytes = { aToB: 0, bToA: 0 };
 
   private readonly log: Logger;
   private readonly users: UsersStore;
@@ -115,6 +116,12 @@ export class RelayRuntime extends EventEmitter {
     return relaySnapshot(this.core.state, Date.now());
   }
 
+  /** Stream bytes carried since start, each way (client -> server is aToB), running streams included. */
+  totalBytes(): { aToB: number; bToA: number } {
+    const live = this.live.totals();
+    return { aToB: this.#closedBytes.aToB + live.aToB, bToA: this.#closedBytes.bToA + live.bToA };
+  }
+
   /** Ends a session as an operator asked (admin API); false if there is no such session. */
   disconnect(sid: string, retryAfterSeconds = 1): boolean {
     const { found, commands } = this.core.disconnect(sid, retryAfterSeconds, Date.now());
@@ -174,6 +181,8 @@ export class RelayRuntime extends EventEmitter {
     void done.then((result) => {
       this.#activeSplices.delete(done);
       this.live.remove(cmd.stream);
+      this.#closedBytes.aToB += result.aToB;
+      this.#closedBytes.bToA += result.bToA;
       const cut = this.#cutByOperator.delete(cmd.stream);
       const audit: StreamAudit = {
         stream: cmd.stream, user: cmd.user, server: cmd.server, start: start.toISOString(), end: new Date(start.getTime() + result.durationMs).toISOString(),
