@@ -90,6 +90,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     : options.adminTokenFile !== undefined ? await readAdminToken(options.adminTokenFile, (w) => log.warn(w)) : undefined;
   checkAdminExposure(binding, token !== undefined);
   const users = await UsersStore.open(options.usersFile, log);
+  const audit = options.auditLog !== undefined ? await AuditLog.open(options.auditLog, log) : undefined;
   const hasher = new PasswordHasher({ concurrency: options.argon2Concurrency ?? 2 });
   await hasher.prime();
   const limits = { ...DEFAULT_RELAY_LIMITS, ...options.limits };
@@ -107,9 +108,9 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     addresses = { client: await listen(clientServer, options.clientPort ?? 7000, host), skeleton: await listen(skeletonServer, options.skeletonPort ?? 7001, host) };
   } catch (err) {
     for (const s of servers) s.close();
+    await audit?.close();
     throw err;
   }
-  const audit = options.auditLog !== undefined ? await AuditLog.open(options.auditLog, log) : undefined;
   if (audit) runtime.on('stream-closed', (a: StreamAudit) => audit.write(a));
   let admin: RelayAdmin;
   try {
