@@ -44,6 +44,8 @@ export function adminRoutes(d: RouteDeps): AdminRoute[] {
       fingerprint: d.info.fingerprint, clientPort: d.info.clientPort, skeletonPort: d.info.skeletonPort, protocolVersion: PROTOCOL_VERSION,
     }), true),
     get(/^\/(?:dashboard)?$/, () => dashboardPage(), true),
+    // Browsers ask for it; no icon, and no 404 in the console.
+    get(/^\/favicon\.ico$/, () => ({ status: 204, body: '', contentType: 'image/x-icon' }), true),
     get(/^\/metrics$/, async () => ({ status: 200, body: await d.metrics.text(), contentType: d.metrics.contentType })),
     get(/^\/api\/overview$/, () => json(d.views.overview())),
     get(/^\/api\/servers$/, () => json({ servers: d.views.servers() })),

@@ -8,7 +8,8 @@ const KEY = 'burrow-admin-token';
 const $ = (id) => document.getElementById(id);
 const fromHash = /(?:^#|&)token=([^&]+)/.exec(location.hash);
 if (fromHash) { sessionStorage.setItem(KEY, decodeURIComponent(fromHash[1])); history.replaceState(null, '', location.pathname); }
-const samples = [];
+// Two minutes of samples, starting flat, so the line spans the chart from the first poll.
+const samples = Array.from({ length: 60 }, () => ({ up: 0, down: 0 }));
 let last = null;
 let stopped = false;
 

@@ -9,7 +9,7 @@ import type { StreamAudit } from '../../relay/index.js';
 import { Redacted } from '../../shared/redacted.js';
 import { adminRequest, metric } from '../helpers/admin.js';
 import { runCli } from '../helpers/cli-process.js';
-import { sendAndCollect } from '../helpers/streams.js';
+import { received, sendAndCollect } from '../helpers/streams.js';
 import { connectTestClient, echoServer, tempDir, newSecret, PASSWORD, server, startTestSkeleton, startWorld, type World } from '../helpers/world.js';
 
 const TOKEN = 'admin-token-' + randomBytes(16).toString('base64url');
@@ -27,10 +27,9 @@ async function echoWorld(t: Parameters<typeof startWorld>[0], relay: Parameters<
 async function runningStream(world: World, secret: Redacted<Buffer>, t: Parameters<typeof startWorld>[0]) {
   const client = await connectTestClient(t, world);
   const stream = await client.open('echo', { secret });
-  const first = randomBytes(1000);
-  stream.write(first);
-  let got = 0;
-  while (got < first.length) got += ((await once(stream, 'data')) as [Buffer])[0].length;
+  const echoed = received(stream, 1000);
+  stream.write(randomBytes(1000));
+  await echoed;
   return { client, stream };
 }
 
