@@ -79,7 +79,7 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
     ctx.stdout(`relay ${relay.fingerprint} clients on ${formatHostPort(client.address, client.port)}, skeletons on ${formatHostPort(skeleton.address, skeleton.port)}`);
     ctx.stdout(relay.admin ? `admin on ${relay.admin.url} (dashboard, /metrics, /api)` : 'admin off');
     const onHup = (): void => {
-      log.info('SIGHUP: reloading the users file and reopening the audit log');
+      log.info('SIGHUP: reloading the users file');
       void relay.reloadUsers();
       void relay.reopenAuditLog();
     };
