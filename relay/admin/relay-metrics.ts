@@ -23,11 +23,27 @@ export interface MetricsSource {
 
 const label = (reason: string): string => reason.replace(/-/g, '_');
 
+/**
+ * Process and Node.js metrics (CPU, memory, event loop, GC) describe the process, not one relay, and
+ * prom-client's collectors install observers that are never removed: one registry per process,
+ * merged into each relay's output at scrape time.
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix: 'burrow_' });
+  }
+  return processRegistry;
+}
+
 export class RelayMetrics {
   readonly registry = new Registry();
   #snapshot: RelaySnapshot | undefined;
+  readonly #withProcess: boolean;
 
   constructor(source: MetricsSource, opts: { processMetrics?: boolean } = {}) {
+    this.#withProcess = opts.processMetrics !== false;
     const registers = [this.registry];
     // One snapshot per scrape, taken by the first gauge that asks, dropped once the scrape is done.
     const snap = (): RelaySnapshot => {
@@ -98,12 +114,11 @@ export class RelayMetrics {
     source.on('stream-closed', (audit) => {
       closed.inc({ reason: audit.reason === 'ok' || audit.reason === 'operator' ? audit.reason : 'error' });
     });
-    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'burrow_' });
   }
 
   /** The Prometheus text exposition. */
   text(): Promise<string> {
-    return this.registry.metrics();
+    return this.#withProcess ? Registry.merge([this.registry, processMetrics()]).metrics() : this.registry.metrics();
   }
 
   get contentType(): string {

@@ -114,6 +114,7 @@ test('metrics count logins by reason, streams, bytes and dial latency exactly; t
   t.is(metric(text, 'burrow_servers_advertised'), 1);
   t.is(metric(text, 'burrow_penalised_sources'), 1);
   t.not(metric(text, 'burrow_pool_idle_connections'), undefined);
+  t.true((metric(text, 'burrow_process_cpu_seconds_total') ?? -1) >= 0, 'process metrics come along');
   // The relay counts what it spliced: the ciphertext of the payload, a little more than the payload itself.
   t.is(metric(text, 'burrow_stream_bytes_total', { direction: 'client_to_server' }), audit.bytesUp);
   t.is(metric(text, 'burrow_stream_bytes_total', { direction: 'server_to_client' }), audit.bytesDown);
