@@ -31,7 +31,13 @@ function duration(ms) {
   return Math.floor(s / 86400) + ' d ' + Math.floor((s % 86400) / 3600) + ' h';
 }
 function since(iso, now) { return duration(now - Date.parse(iso)); }
-function cell(tr, text, cls) { const td = document.createElement(tr.parentNode && tr.parentNode.tagName === 'THEAD' ? 'th' : 'td'); td.textContent = text; if (cls) td.className = cls; tr.appendChild(td); return td; }
+function cell(tr, text, cls) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (cls) td.className = cls;
+  tr.appendChild(td);
+  return td;
+}
 function table(id, head, rows, empty) {
   const t = $(id);
   t.replaceChildren();
