@@ -20,7 +20,8 @@ export interface Proc {
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BURROW_')) env[k] = v;
-  return { ...env, ...extra };
+  // The relay's admin HTTP on a free port: a soak beside another relay must not fight for 7002.
+  return { ...env, BURROW_ADMIN: '127.0.0.1:0', ...extra };
 }
 
 const alive = new Set<ChildProcess>();

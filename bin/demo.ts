@@ -48,7 +48,7 @@ export async function runDemo(ctx: CliContext): Promise<void> {
   await writeFile(passwordFile, password.reveal() + '\n', { mode: 0o600 });
 
   const http = await startDemoHttpServer();
-  const relay = await startRelay({ host: '127.0.0.1', clientPort: 0, skeletonPort: 0, identity, usersFile, log, drainMs: 2000 });
+  const relay = await startRelay({ host: '127.0.0.1', clientPort: 0, skeletonPort: 0, admin: { host: '127.0.0.1', port: 0 }, identity, usersFile, log, drainMs: 2000 });
   const fp = relay.fingerprint;
   const clientRelay = { host: '127.0.0.1', port: relay.addresses.client.port, fingerprint: fp };
   const skeletonRelay = { host: '127.0.0.1', port: relay.addresses.skeleton.port, fingerprint: fp };
@@ -63,6 +63,7 @@ export async function runDemo(ctx: CliContext): Promise<void> {
   ctx.stdout(`burrow demo is running (throwaway keys and users in ${dir})
 
   open ${url}   or   curl ${url}
+  the relay's dashboard: ${relay.admin?.url ?? '(admin off)'}   metrics: ${relay.admin?.url ?? ''}metrics
 
 The page travels: curl -> client forwarder -> relay (127.0.0.1:${clientRelay.port}) -> skeleton -> demo HTTP server (127.0.0.1:${http.port}),
 encrypted end to end; the relay only sees ciphertext.

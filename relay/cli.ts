@@ -7,6 +7,7 @@ import { addOptions, configOrPrint, CONFIG_OPTION } from '../shared/config/comma
 import { option } from '../shared/config/option-spec.js';
 import { formatHostPort } from '../shared/peer/relay-address.js';
 import type { Config } from '../shared/config/load-config.js';
+import { checkAdminExposure, DEFAULT_ADMIN, parseAdminSetting } from './admin/admin-binding.js';
 import { startRelay, type GuardLimits, type RelayLimits } from './index.js';
 import { DEFAULT_ARGON2_CONCURRENCY } from './users/password-hash.js';
 
@@ -30,6 +31,9 @@ export const RELAY_OPTIONS = [
   option('--max-unauth-per-source <n>', 'int', 'connections not yet logged in, per source address', { default: 32, min: 1 }),
   option('--max-unauth <n>', 'int', 'connections not yet logged in, in all', { default: 512, min: 1 }),
   option('--argon2-concurrency <n>', 'int', 'password checks at once (default: CPU cores - 1, so one core keeps splicing)', { default: DEFAULT_ARGON2_CONCURRENCY, min: 1, max: 4 }),
+  option('--admin <host:port|off>', 'string', 'admin HTTP (health, metrics, JSON API, dashboard); off disables it', { default: DEFAULT_ADMIN }),
+  option('--admin-token-file <file>', 'string', 'bearer token for the admin HTTP (first line); required off loopback'),
+  option('--audit-log <file>', 'string', 'append one JSON line per finished stream; reopened on SIGHUP'),
   LOG_LEVEL_OPTION,
 ];
 
@@ -58,6 +62,8 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
     const config = await configOrPrint(cmd, RELAY_OPTIONS, ctx);
     if (!config) return;
     const log = loggerFor('burrow-relay', config.logLevel);
+    const admin = parseAdminSetting(config.admin as string, '--admin');
+    checkAdminExposure(admin, config.adminTokenFile !== undefined, 'ERR_USAGE');
     const relay = await startRelay({
       host: config.host as string,
       clientPort: config.clientPort as number,
@@ -68,6 +74,9 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
       streamIdleMs: (config.streamIdleTimeout as number) * 1000,
       allowProxyProtocol: config.allowProxyProtocol === true,
       argon2Concurrency: config.argon2Concurrency as number,
+      admin,
+      ...(config.adminTokenFile !== undefined ? { adminTokenFile: config.adminTokenFile as string } : {}),
+      ...(config.auditLog !== undefined ? { auditLog: config.auditLog as string } : {}),
       ...limitsOf(config),
       log,
     });
@@ -75,9 +84,11 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
     const stopped = untilSignal();
     const { client, skeleton } = relay.addresses;
     ctx.stdout(`relay ${relay.fingerprint} clients on ${formatHostPort(client.address, client.port)}, skeletons on ${formatHostPort(skeleton.address, skeleton.port)}`);
+    ctx.stdout(relay.admin ? `admin on ${relay.admin.url} (dashboard, /metrics, /api)` : 'admin off');
     const onHup = (): void => {
       log.info('SIGHUP: reloading the users file');
       void relay.reloadUsers();
+      void relay.reopenAuditLog();
     };
     process.on('SIGHUP', onHup);
     const signal = await stopped;

@@ -10,8 +10,14 @@ import { DEFAULT_GUARD_LIMITS, type GuardLimits } from './core/source-guard.js';
 import { RelayRuntime, type StreamAudit } from './io/relay-runtime.js';
 import { UsersStore } from './io/users-store.js';
 import { DEFAULT_ARGON2_CONCURRENCY, PasswordHasher } from './users/password-hash.js';
+import { checkAdminExposure, DEFAULT_ADMIN, parseAdminSetting, type AdminBinding } from './admin/admin-binding.js';
+import { AdminToken, readAdminToken } from './admin/admin-token.js';
+import { AuditLog } from './admin/audit-log.js';
+import { startRelayAdmin, type RelayAdmin } from './admin/relay-admin.js';
+import type { RelayMetrics } from './admin/relay-metrics.js';
 
 export type { StreamAudit } from './io/relay-runtime.js';
+export type { AdminBinding } from './admin/admin-binding.js';
 export { DEFAULT_RELAY_LIMITS, type RelayLimits } from './core/relay-limits.js';
 export { DEFAULT_GUARD_LIMITS, type GuardLimits } from './core/source-guard.js';
 
@@ -33,6 +39,16 @@ export interface RelayOptions {
   streamIdleMs?: number;
   /** On close(), how long running streams may take to finish (default 30 s). */
   drainMs?: number;
+  /**
+   * Admin HTTP (health, metrics, JSON API, dashboard): where it listens, or 'off'. Default 127.0.0.1:7002.
+   * Anything but loopback needs a token.
+   */
+  admin?: AdminBinding | 'off' | string;
+  /** The admin bearer token, or a file whose first line holds it. */
+  adminToken?: string;
+  adminTokenFile?: string;
+  /** Append one JSON line per finished stream to this file; reopenAuditLog() starts it afresh (logrotate). */
+  auditLog?: string;
   /** Concurrent argon2 verifications (default: one less than the cores, 1 to 4). */
   argon2Concurrency?: number;
   log?: Logger;
@@ -42,6 +58,11 @@ export interface RelayHandle {
   addresses: { client: AddressInfo; skeleton: AddressInfo };
   fingerprint: string;
   runtime: RelayRuntime;
+  metrics: RelayMetrics;
+  /** The admin HTTP server's address and base URL; absent with admin 'off'. */
+  admin?: { address: AddressInfo; url: string };
+  /** Reopen the audit log file (after logrotate moved it); a no-op without one. */
+  reopenAuditLog(): Promise<void>;
   /** Reload the users file now (SIGHUP); sessions of removed or disabled accounts end. */
   reloadUsers(): Promise<void>;
   /** Stop accepting, say Goodbye, let streams drain up to drainMs, then close everything. */
@@ -60,10 +81,16 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
 }
 
 export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
+  let closing: Promise<void> | undefined;
   const log = options.log ?? silentLogger();
   const identity = options.identity ?? (await loadRelayKeys(options.keysDir ?? 'keys'));
   for (const warning of identity.warnings ?? []) log.warn(warning);
+  const binding = typeof options.admin === 'string' ? parseAdminSetting(options.admin, 'admin', 'ERR_CONFIG') : (options.admin ?? parseAdminSetting(DEFAULT_ADMIN, 'admin'));
+  const token = options.adminToken !== undefined ? new AdminToken(options.adminToken)
+    : options.adminTokenFile !== undefined ? await readAdminToken(options.adminTokenFile, (w) => log.warn(w)) : undefined;
+  checkAdminExposure(binding, token !== undefined);
   const users = await UsersStore.open(options.usersFile, log);
+  const audit = options.auditLog !== undefined ? await AuditLog.open(options.auditLog, log) : undefined;
   const hasher = new PasswordHasher({ concurrency: options.argon2Concurrency ?? DEFAULT_ARGON2_CONCURRENCY });
   await hasher.prime();
   const limits = { ...DEFAULT_RELAY_LIMITS, ...options.limits };
@@ -81,13 +108,25 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     addresses = { client: await listen(clientServer, options.clientPort ?? 7000, host), skeleton: await listen(skeletonServer, options.skeletonPort ?? 7001, host) };
   } catch (err) {
     for (const s of servers) s.close();
+    await audit?.close();
+    throw err;
+  }
+  if (audit) runtime.on('stream-closed', (a: StreamAudit) => audit.write(a));
+  let admin: RelayAdmin;
+  try {
+    admin = await startRelayAdmin({
+      runtime, users, publicJwk: identity.publicJwk, binding, log, stopping: () => closing !== undefined, ...(token ? { token } : {}),
+      info: { fingerprint: identity.fingerprint, clientPort: addresses.client.port, skeletonPort: addresses.skeleton.port, startedAt: Date.now() },
+    });
+  } catch (err) {
+    for (const s of servers) s.close();
+    await audit?.close();
     throw err;
   }
   users.watch((db) => runtime.dispatch({ type: 'users-changed', lookup: (name) => db.get(name) }));
   const tick = setInterval(() => runtime.dispatch({ type: 'tick' }), Math.min(1000, limits.pingMs)).unref();
-  log.info({ client: addresses.client, skeleton: addresses.skeleton, fingerprint: identity.fingerprint }, 'relay listening');
+  log.info({ client: addresses.client, skeleton: addresses.skeleton, admin: admin.server?.url ?? 'off', fingerprint: identity.fingerprint }, 'relay listening');
 
-  let closing: Promise<void> | undefined;
   const close = (opts: { drainMs?: number; retryAfter?: number } = {}): Promise<void> => {
     closing ??= (async () => {
       for (const s of servers) s.close();
@@ -100,10 +139,18 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       clearInterval(tick);
       users.close();
       runtime.destroyAll();
+      // Streams cut just now still write their audit lines before the file closes.
+      await runtime.drained();
+      await admin.close();
+      await audit?.close();
       log.info({ unfinished: runtime.activeStreams }, 'relay stopped');
     })();
     return closing;
   };
   const reloadUsers = async (): Promise<void> => void (await users.reload());
-  return { addresses, fingerprint: identity.fingerprint, runtime, close, reloadUsers, on: (event, listener) => runtime.on(event, listener) };
+  return {
+    addresses, fingerprint: identity.fingerprint, runtime, metrics: admin.metrics, close, reloadUsers, on: (event, listener) => runtime.on(event, listener),
+    reopenAuditLog: async () => audit?.reopen(),
+    ...(admin.server ? { admin: { address: admin.server.address, url: admin.server.url } } : {}),
+  };
 }

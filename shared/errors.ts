@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   ERR_CONNECTION_CLOSED: { exit: 1, wire: false, text: 'connection closed' },
   ERR_RELAY_UNREACHABLE: { exit: 1, wire: false, text: 'could not connect to the relay' },
   ERR_TIMEOUT: { exit: 1, wire: false, text: 'timed out' },
+  ERR_NOT_FOUND: { exit: 1, wire: false, text: 'no such resource' },
   ERR_CONFIG: { exit: 2, wire: false, text: 'invalid configuration' },
   ERR_USAGE: { exit: 2, wire: false, text: 'invalid usage' },
   ERR_INTERNAL: { exit: 1, wire: true, text: 'internal error' },

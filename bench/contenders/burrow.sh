@@ -24,7 +24,7 @@ burrow_setup() {
   local target=$1 dir=$WORK/burrow rcp rsp cp relay skeleton client i
   pick_port rcp && pick_port rsp && pick_port cp || return 1
   start_bg "$CASE-burrow-relay" "${BURROW[@]}" relay --host 127.0.0.1 --client-port "$rcp" --skeleton-port "$rsp" \
-    --keys "$dir/keys" --users "$dir/users.json" --log-level warn --drain 1 \
+    --keys "$dir/keys" --users "$dir/users.json" --log-level warn --drain 1 --admin 127.0.0.1:0 \
     --max-streams-per-session 20000 --max-unauth 20000 --max-unauth-per-source 20000
   relay=$BG_PID
   C_PIDS=$relay

@@ -28,12 +28,12 @@ export function handleAttach(state: RelayState, conn: Conn, msg: Attach, now: nu
     const pending = state.dials.get(msg.dial);
     if (pending && pending.skeletonSid === session.sid) {
       state.dials.delete(msg.dial);
-      return join(state, pending, conn.id);
+      return join(state, pending, conn.id, now);
     }
   } else if (msg.purpose !== 'pool') {
     return state.fail(conn.id, 'ERR_PROTOCOL');
   }
-  offerToPool(state, conn, session);
+  offerToPool(state, conn, session, now);
 }
 
 function openStream(state: RelayState, conn: Conn, client: RelaySession, server: string, now: number): void {
@@ -45,10 +45,11 @@ function openStream(state: RelayState, conn: Conn, client: RelaySession, server:
     return state.fail(conn.id, 'ERR_UNKNOWN_SERVER');
   }
   if (client.streams >= limits.maxStreamsPerSession) return state.fail(conn.id, 'ERR_LIMIT');
+  conn.openedAt = now;
   const idle = skeleton.pool.shift();
   if (idle !== undefined) {
     client.streams++;
-    return join(state, { client: conn.id, clientSid: client.sid, skeletonSid: skeleton.sid, server }, idle);
+    return join(state, { client: conn.id, clientSid: client.sid, skeletonSid: skeleton.sid, server }, idle, now);
   }
   const dial = state.token(12);
   // A stream waiting on a dial counts toward the client's limit, like a joined one.
@@ -64,11 +65,11 @@ function openStream(state: RelayState, conn: Conn, client: RelaySession, server:
 }
 
 /** A fresh skeleton connection serves the oldest client waiting on this session, else waits idle. */
-function offerToPool(state: RelayState, conn: Conn, session: RelaySession): void {
+function offerToPool(state: RelayState, conn: Conn, session: RelaySession, now: number): void {
   for (const [dial, pending] of state.dials) {
     if (pending.skeletonSid === session.sid) {
       state.dials.delete(dial);
-      return join(state, pending, conn.id);
+      return join(state, pending, conn.id, now);
     }
   }
   if (session.pool.length >= state.deps.limits.maxPoolPerSession) return state.fail(conn.id, 'ERR_LIMIT');
@@ -78,7 +79,7 @@ function offerToPool(state: RelayState, conn: Conn, session: RelaySession): void
 }
 
 /** Joins a client stream, already counted in its session's streams, to a skeleton data connection. */
-export function join(state: RelayState, pending: PendingDial, skeletonConn: ConnId): void {
+export function join(state: RelayState, pending: PendingDial, skeletonConn: ConnId, now: number): void {
   const { client: clientConn, server } = pending;
   const client = state.conns.get(clientConn);
   const skeleton = state.conns.get(skeletonConn);
@@ -96,7 +97,10 @@ export function join(state: RelayState, pending: PendingDial, skeletonConn: Conn
     c.deadline = undefined;
   }
   skeletonSession.streams++;
-  state.streams.set(stream, { clientSid: clientSession.sid, skeletonSid: skeletonSession.sid, clientConn, skeletonConn, counted: true });
+  state.streams.set(stream, {
+    clientSid: clientSession.sid, skeletonSid: skeletonSession.sid, clientConn, skeletonConn, counted: true, server, clientUser: clientSession.user, skeletonUser: skeletonSession.user, since: now,
+  });
+  state.note({ kind: 'joined', at: now, stream, server, waitedMs: now - (client.openedAt ?? now) });
   // S10: the skeleton learns the client's address only for a server that opted in, on a relay that allows it.
   const proxy = state.registry.get(server)?.proxy && state.deps.allowProxyProtocol ? client.endpoints : undefined;
   state.sendPlain(skeletonConn, proxy ? { t: 'bind', server, proxy } : { t: 'bind', server });

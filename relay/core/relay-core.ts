@@ -6,11 +6,11 @@ import { BurrowError, codeOf } from '../../shared/errors.js';
 import { decodeBody } from '../../shared/protocol/codec.js';
 import { parsePeerControl, parsePeerHandshake } from '../../shared/protocol/parse.js';
 import { dialEnded, failWaiting, handleAttach, streamEnded } from './relay-broker.js';
+import { endSession } from './session-end.js';
 import { handleControl } from './relay-control.js';
 import type { ClientEndpoints, PortRole } from '../../shared/protocol/messages.js';
 import type { ConnId, RelayCommand, RelayEvent } from './relay-events.js';
 import { beginLogin, finishLogin, greet } from './relay-login.js';
-import type { RelaySession } from './relay-session.js';
 import { RelayState, type Conn, type RelayDeps } from './relay-state.js';
 import { sourceKey } from './source-guard.js';
 import { matchesAny } from '../users/id-pattern.js';
@@ -53,13 +53,13 @@ export class RelayCore {
         break;
       }
       case 'closed':
-        this.#closed(event.conn);
+        this.#closed(event.conn, now);
         break;
       case 'tick':
         this.#tick(now);
         break;
       case 'users-changed':
-        this.#usersChanged(event.lookup);
+        this.#usersChanged(event.lookup, now);
         break;
     }
     return state.out;
@@ -78,6 +78,22 @@ export class RelayCore {
     return state.out;
   }
 
+  /**
+   * An operator ends a session (admin API): the peer hears Goodbye, its control channel closes, its ids
+   * and idle connections are freed. Spliced streams run on, as when an account is disabled.
+   */
+  disconnect(sid: string, retryAfterSeconds: number, now: number): { found: boolean; commands: RelayCommand[] } {
+    const state = this.state;
+    state.out = [];
+    const session = state.sessions.get(sid);
+    if (!session) return { found: false, commands: [] };
+    state.deps.log.info({ session: sid, user: session.user }, 'session disconnected by the operator');
+    state.sendSealed(session, { t: 'goodbye', retryAfter: retryAfterSeconds });
+    state.close(session.control, 'ok');
+    endSession(state, session, now);
+    return { found: true, commands: state.out };
+  }
+
   #opened(id: ConnId, port: PortRole, source: string, now: number, endpoints: ClientEndpoints | undefined): void {
     const state = this.state;
     const admission = state.shuttingDown ? 'ok' : state.guard.admit(source, now);
@@ -89,6 +105,7 @@ export class RelayCore {
     if (state.shuttingDown) return state.fail(id, 'ERR_SHUTTING_DOWN');
     if (admission !== 'ok') {
       state.deps.log.warn({ conn: id, source, admission }, 'connection refused');
+      state.note({ kind: 'refused', at: now, port, reason: admission });
       return state.fail(id, admission === 'throttled' ? 'ERR_THROTTLED' : 'ERR_LIMIT');
     }
     greet(state, conn);
@@ -120,36 +137,27 @@ export class RelayCore {
     }
   }
 
-  #closed(connId: ConnId): void {
+  #closed(connId: ConnId, now: number): void {
     const state = this.state;
     const conn = state.conns.get(connId);
     if (!conn) return;
     state.conns.delete(connId);
     state.authenticated(conn);
     const session = conn.sid ? state.sessions.get(conn.sid) : undefined;
-    if (conn.phase === 'control' && session?.control === connId) this.#endSession(session);
+    if (conn.phase === 'control' && session?.control === connId) endSession(state, session, now);
     else if (conn.phase === 'pooled' && session) session.pool.splice(session.pool.indexOf(connId) >>> 0, 1);
     else if (conn.phase === 'waiting' && conn.dial) dialEnded(state, conn.dial);
     else if (conn.phase === 'joined' && conn.stream !== undefined) streamEnded(state, conn.stream);
   }
 
-  #endSession(session: RelaySession): void {
-    const state = this.state;
-    state.sessions.delete(session.sid);
-    const freed = state.registry.releaseSession(session.sid);
-    for (const pooled of session.pool.splice(0)) state.close(pooled, 'ok');
-    failWaiting(state, (skeletonSid) => skeletonSid === session.sid);
-    state.deps.log.info({ session: session.sid, user: session.user, freed }, 'session ended');
-  }
-
-  #usersChanged(lookup: (user: string) => UserRecord | undefined): void {
+  #usersChanged(lookup: (user: string) => UserRecord | undefined, now: number): void {
     const state = this.state;
     for (const session of state.sessions.values()) {
       const record = lookup(session.user);
       if (!record || record.disabled || !record.roles.includes(session.port)) {
         state.deps.log.info({ session: session.sid, user: session.user }, 'account removed or disabled, ending its session');
         state.fail(session.control, 'ERR_AUTH_FAILED');
-        this.#endSession(session);
+        endSession(state, session, now);
         continue;
       }
       session.record = record;
@@ -187,7 +195,7 @@ export class RelayCore {
             state.close(record.skeletonConn, 'ERR_SERVER_UNREACHABLE');
           }
         }
-        this.#endSession(session);
+        endSession(state, session, now);
       } else if (now - session.lastPing >= limits.pingMs) {
         session.lastPing = now;
         state.sendSealed(session, { t: 'ping', n: ++session.pingSeq });

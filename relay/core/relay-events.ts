@@ -50,3 +50,18 @@ export type RelayCommand =
   | { type: 'close'; conn: ConnId; reason: ErrorCode | 'ok' }
   | { type: 'verify-login'; conn: ConnId; jwe: string; eph: EphemeralKey; grant: SessionGrantDraft }
   | { type: 'splice'; stream: number; client: ConnId; skeleton: ConnId; server: string; user: string };
+
+/** Why a login was refused. The wire answer is the same for all but throttled (S5); only metrics tell them apart. */
+export type LoginFailure = 'bad-login' | 'unknown-user' | 'bad-password' | 'disabled' | 'wrong-role' | 'throttled' | 'session-limit';
+
+/**
+ * What the core noticed, for metrics and the admin API: no protocol decision depends on these. `at` is the
+ * `now` the core was given. A failed login's `user` is the name as given (absent if the login did not open).
+ */
+export type RelayNote =
+  | { kind: 'login'; ok: true; at: number; port: PortRole; user: string; session: string }
+  | { kind: 'login'; ok: false; at: number; port: PortRole; user?: string; reason: LoginFailure }
+  | { kind: 'session-ended'; at: number; session: string; user: string; port: PortRole }
+  | { kind: 'refused'; at: number; port: PortRole; reason: 'throttled' | 'busy' }
+  /** A client stream joined to a skeleton data connection, `waitedMs` after the client asked for it. */
+  | { kind: 'joined'; at: number; stream: number; server: string; waitedMs: number };

@@ -5,7 +5,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { FRAME_LIMITS, PROTOCOL_VERSION } from '../../shared/protocol/messages.js';
 import { Redacted } from '../../shared/redacted.js';
-import type { LoginVerdict } from './relay-events.js';
+import type { LoginFailure, LoginVerdict } from './relay-events.js';
 import { RelaySession } from './relay-session.js';
 import type { Conn, RelayState } from './relay-state.js';
 
@@ -22,13 +22,16 @@ export function beginLogin(state: RelayState, conn: Conn, jwe: string, now: numb
   state.out.push({ type: 'verify-login', conn: conn.id, jwe, eph: conn.eph, grant: conn.grant });
 }
 
-function acceptable(conn: Conn, verdict: LoginVerdict, now: number, maxAgeMs: number): boolean {
+/** Why a login cannot be accepted, or undefined if it can. Every reason gets the same wire answer. */
+function refusal(conn: Conn, verdict: LoginVerdict, now: number, maxAgeMs: number): LoginFailure | undefined {
   const { claims, record } = verdict;
-  if (!claims || !record || !verdict.passwordOk || !verdict.welcomeJwe) return false;
-  if (now - conn.greetedAt > maxAgeMs) return false;
-  if (claims.port !== conn.port || !timingSafeEqual(claims.challenge, conn.challenge)) return false;
-  if (record.disabled) return false;
-  return record.roles.includes(conn.port);
+  if (!claims) return 'bad-login';
+  if (!record) return 'unknown-user';
+  if (!verdict.passwordOk || !verdict.welcomeJwe) return 'bad-password';
+  if (now - conn.greetedAt > maxAgeMs) return 'bad-login';
+  if (claims.port !== conn.port || !timingSafeEqual(claims.challenge, conn.challenge)) return 'bad-login';
+  if (record.disabled) return 'disabled';
+  return record.roles.includes(conn.port) ? undefined : 'wrong-role';
 }
 
 export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict, now: number): void {
@@ -36,7 +39,9 @@ export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict
   const { grant } = conn;
   conn.grant = undefined;
   const name = verdict.claims?.user;
-  const good = !!grant && !!verdict.record && acceptable(conn, verdict, now, state.deps.limits.loginMaxAgeMs);
+  const reason = grant ? refusal(conn, verdict, now, state.deps.limits.loginMaxAgeMs) : 'bad-login';
+  const good = reason === undefined;
+  const failed = (why: LoginFailure): void => state.note({ kind: 'login', ok: false, at: now, port: conn.port, reason: why, ...(name !== undefined ? { user: name } : {}) });
   if (!good) {
     state.guard.penalize(conn.source, 'auth-fail', now);
     if (name !== undefined) state.guard.userFailed(name, conn.source, now);
@@ -44,11 +49,13 @@ export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict
   // A throttled name gets the same answer whether or not the password was right, so guessing is useless.
   if (name !== undefined && state.guard.userThrottled(name, conn.source, now)) {
     log.warn({ conn: conn.id, port: conn.port, source: conn.source }, 'login throttled for this user name');
+    failed('throttled');
     state.fail(conn.id, 'ERR_THROTTLED');
     return;
   }
   if (!good || !grant || !verdict.claims || !verdict.record) {
     log.warn({ conn: conn.id, port: conn.port, source: conn.source }, 'login failed');
+    failed(reason ?? 'bad-login');
     state.fail(conn.id, 'ERR_AUTH_FAILED');
     return;
   }
@@ -58,6 +65,7 @@ export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict
   const sessionsOfUser = [...state.sessions.values()].filter((s) => s.user === user).length;
   if (sessionsOfUser >= state.deps.limits.maxSessionsPerUser) {
     log.warn({ conn: conn.id, user }, 'session limit reached');
+    failed('session-limit');
     state.fail(conn.id, 'ERR_LIMIT');
     return;
   }
@@ -70,4 +78,5 @@ export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict
   state.sendPlain(conn.id, { t: 'welcome', jwe: verdict.welcomeJwe! });
   state.out.push({ type: 'frame-limit', conn: conn.id, bytes: FRAME_LIMITS.control });
   log.info({ conn: conn.id, user, port: conn.port, session: session.sid }, 'logged in');
+  state.note({ kind: 'login', ok: true, at: now, port: conn.port, user, session: session.sid });
 }

@@ -4,7 +4,7 @@ import type { ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { encodeBody, encodeFrame, frame } from '../../shared/protocol/codec.js';
 import type { ClientEndpoints, PortRole, RelayControlMessage, RelayHandshakeMessage } from '../../shared/protocol/messages.js';
-import type { ConnId, RelayCommand, SessionGrantDraft } from './relay-events.js';
+import type { ConnId, RelayCommand, RelayNote, SessionGrantDraft } from './relay-events.js';
 import type { RelayLimits } from './relay-limits.js';
 import type { RelaySession } from './relay-session.js';
 import { ServerRegistry } from './server-registry.js';
@@ -30,6 +30,8 @@ export interface Conn {
   dial?: string;
   server?: string;
   deadline?: number;
+  /** When a client data connection asked for its stream (for the dial latency metric). */
+  openedAt?: number;
   stream?: number;
   /** Told to close: nothing more is processed or penalised for it while its socket winds down. */
   closing?: boolean;
@@ -50,6 +52,10 @@ export interface StreamRecord {
   clientConn: ConnId;
   skeletonConn: ConnId;
   counted: boolean;
+  server: string;
+  clientUser: string;
+  skeletonUser: string;
+  since: number;
 }
 
 export interface RelayDeps {
@@ -62,6 +68,8 @@ export interface RelayDeps {
   guard?: GuardLimits;
   /** Whether skeletons may ask for the real client address in PROXY protocol headers. */
   allowProxyProtocol?: boolean;
+  /** Observation hook for metrics and the admin API; called synchronously, never decides anything. */
+  observe?: (note: RelayNote) => void;
 }
 
 export class RelayState {
@@ -84,6 +92,10 @@ export class RelayState {
     if (!conn.unauth) return;
     conn.unauth = false;
     this.guard.release(conn.source);
+  }
+
+  note(note: RelayNote): void {
+    this.deps.observe?.(note);
   }
 
   token(bytes = 16): string {

@@ -131,6 +131,13 @@ export class SourceGuard {
     remember(this.#knownGood, user, sources, this.limits.maxTracked);
   }
 
+  /** Source addresses (or /64s) refused right now because of their penalty. */
+  penalised(now: number): number {
+    let n = 0;
+    for (const p of this.#penalties.values()) if (p.penaltyMs >= this.limits.penaltyMinMs && now < p.until) n++;
+    return n;
+  }
+
   get unauthenticated(): number {
     return this.#unauthTotal;
   }

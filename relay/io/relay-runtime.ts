@@ -7,26 +7,41 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { EphemeralKeyRing } from '../../shared/crypto/ephemeral-key.js';
 import type { Logger } from '../../shared/log.js';
-import { splice, type SpliceResult } from '../../shared/net/splice.js';
+import { splice, spliceCounter, type SpliceResult } from '../../shared/net/splice.js';
 import type { PortRole } from '../../shared/protocol/messages.js';
 import { RelayCore } from '../core/relay-core.js';
-import type { ConnId, RelayCommand, RelayEvent } from '../core/relay-events.js';
+import type { ConnId, RelayCommand, RelayEvent, RelayNote } from '../core/relay-events.js';
+import { relaySnapshot, type RelaySnapshot } from '../core/relay-snapshot.js';
 import type { RelayLimits } from '../core/relay-limits.js';
 import type { GuardLimits } from '../core/source-guard.js';
 import type { PasswordHasher } from '../users/password-hash.js';
 import { verifyLogin } from './login-verifier.js';
+import { LiveStreams } from './live-streams.js';
 import { RelayConnection } from './relay-connection.js';
 import type { UsersStore } from './users-store.js';
 
 export interface StreamAudit {
   stream: number;
+  /** The client account. */
   user: string;
   server: string;
+  /** ISO times. */
   start: string;
+  end: string;
   durationMs: number;
+  /** Client -> server and server -> client. */
   bytesUp: number;
   bytesDown: number;
+  /** 'ok' (both sides closed), 'operator' (cut from the admin API) or the first socket error code. */
+  reason: string;
   error?: string;
+}
+
+/** Stream byte counts as they stand: live streams read their sockets now. */
+export interface StreamBytes {
+  id: number;
+  bytesUp: number;
+  bytesDown: number;
 }
 
 export class RelayRuntime extends EventEmitter {
@@ -34,6 +49,9 @@ export class RelayRuntime extends EventEmitter {
   readonly #conns = new Map<ConnId, RelayConnection>();
   #nextConn = 1;
   #activeSplices = new Set<Promise<SpliceResult>>();
+  readonly live = new LiveStreams();
+  readonly #cutByOperator = new Set<number>();
+  readonly #closedBytes = { aToB: 0, bToA: 0 };
 
   private readonly log: Logger;
   private readonly users: UsersStore;
@@ -47,7 +65,8 @@ export class RelayRuntime extends EventEmitter {
     super();
     ({ log: this.log, users: this.users, hasher: this.hasher, streamIdleMs: this.streamIdleMs } = opts);
     const { ephemeral, identityKey, limits, guard, allowProxyProtocol } = opts;
-    this.core = new RelayCore({ random: randomBytes, ephemeral: (now) => ephemeral.current(now), identityKey, log: this.log, limits, guard, allowProxyProtocol });
+    const observe = (note: RelayNote): void => void this.emit('note', note);
+    this.core = new RelayCore({ random: randomBytes, ephemeral: (now) => ephemeral.current(now), identityKey, log: this.log, limits, guard, allowProxyProtocol, observe });
   }
 
   accept(socket: Socket, port: PortRole): void {
@@ -93,6 +112,31 @@ export class RelayRuntime extends EventEmitter {
     while (this.#activeSplices.size > 0) await Promise.race(this.#activeSplices);
   }
 
+  snapshot(): RelaySnapshot {
+    return relaySnapshot(this.core.state, Date.now());
+  }
+
+  /** Stream bytes carried since start, each way (client -> server is aToB), running streams included. */
+  totalBytes(): { aToB: number; bToA: number } {
+    const live = this.live.totals();
+    return { aToB: this.#closedBytes.aToB + live.aToB, bToA: this.#closedBytes.bToA + live.bToA };
+  }
+
+  /** Ends a session as an operator asked (admin API); false if there is no such session. */
+  disconnect(sid: string, retryAfterSeconds = 1): boolean {
+    const { found, commands } = this.core.disconnect(sid, retryAfterSeconds, Date.now());
+    this.run(commands);
+    return found;
+  }
+
+  /** Cuts a running stream (admin API); false if it is not running. */
+  closeStream(id: number): boolean {
+    if (!this.live.get(id)) return false;
+    this.log.info({ stream: id }, 'stream closed by the operator');
+    this.#cutByOperator.add(id);
+    return this.live.destroy(id);
+  }
+
   destroyAll(): void {
     for (const conn of this.#conns.values()) conn.socket.destroy();
   }
@@ -130,13 +174,20 @@ export class RelayRuntime extends EventEmitter {
       return;
     }
     const start = new Date();
-    const done = splice(client.socket, skeleton.socket, { aLeftover: client.detach(), bLeftover: skeleton.detach(), idleMs: this.streamIdleMs });
+    const opts = { aLeftover: client.detach(), bLeftover: skeleton.detach(), idleMs: this.streamIdleMs };
+    this.live.add({ id: cmd.stream, server: cmd.server, user: cmd.user, start, bytes: spliceCounter(client.socket, skeleton.socket, opts), sockets: [client.socket, skeleton.socket] });
+    const done = splice(client.socket, skeleton.socket, opts);
     this.#activeSplices.add(done);
     void done.then((result) => {
       this.#activeSplices.delete(done);
+      this.live.remove(cmd.stream);
+      this.#closedBytes.aToB += result.aToB;
+      this.#closedBytes.bToA += result.bToA;
+      const cut = this.#cutByOperator.delete(cmd.stream);
       const audit: StreamAudit = {
-        stream: cmd.stream, user: cmd.user, server: cmd.server, start: start.toISOString(), durationMs: result.durationMs,
-        bytesUp: result.aToB, bytesDown: result.bToA, ...(result.error ? { error: result.error } : {}),
+        stream: cmd.stream, user: cmd.user, server: cmd.server, start: start.toISOString(), end: new Date(start.getTime() + result.durationMs).toISOString(),
+        durationMs: result.durationMs, bytesUp: result.aToB, bytesDown: result.bToA, reason: cut ? 'operator' : (result.error ?? 'ok'),
+        ...(result.error ? { error: result.error } : {}),
       };
       this.log.info({ audit }, 'stream closed');
       this.emit('stream-closed', audit);

@@ -23,17 +23,28 @@ export interface SpliceOptions {
   now?: () => number;
 }
 
+export interface SpliceBytes {
+  aToB: number;
+  bToA: number;
+}
+
+/** Bytes carried each way so far, leftovers included; read it while the splice runs or after. */
+export function spliceCounter(a: Socket, b: Socket, opts: Pick<SpliceOptions, 'aLeftover' | 'bLeftover'> = {}): () => SpliceBytes {
+  const aRead0 = a.bytesRead - (opts.aLeftover?.length ?? 0);
+  const bRead0 = b.bytesRead - (opts.bLeftover?.length ?? 0);
+  return () => ({ aToB: a.bytesRead - aRead0, bToA: b.bytesRead - bRead0 });
+}
+
 export function splice(a: Socket, b: Socket, opts: SpliceOptions = {}): Promise<SpliceResult> {
   const now = opts.now ?? Date.now;
   const started = now();
-  const aRead0 = a.bytesRead - (opts.aLeftover?.length ?? 0);
-  const bRead0 = b.bytesRead - (opts.bLeftover?.length ?? 0);
+  const counted = spliceCounter(a, b, opts);
   let error: string | undefined;
   let open = 2;
   return new Promise((resolve) => {
     const finish = (): void => {
       if (--open > 0) return;
-      resolve({ aToB: a.bytesRead - aRead0, bToA: b.bytesRead - bRead0, durationMs: now() - started, ...(error ? { error } : {}) });
+      resolve({ ...counted(), durationMs: now() - started, ...(error ? { error } : {}) });
     };
     const fail = (err: NodeJS.ErrnoException | string): void => {
       error ??= typeof err === 'string' ? err : (err.code ?? 'ERR_SOCKET');

@@ -41,11 +41,14 @@ export interface CliProcess {
   stop(): Promise<Exit>;
 }
 
-/** process.env without BURROW_* variables, plus `extra`. */
+/**
+ * process.env without BURROW_* variables, plus `extra`. A relay's admin HTTP listens on a free port
+ * (BURROW_ADMIN=127.0.0.1:0) unless the test says otherwise, so parallel relays never race for 7002.
+ */
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('BURROW_')) env[key] = value;
-  return { ...env, ...extra };
+  return { ...env, BURROW_ADMIN: '127.0.0.1:0', ...extra };
 }
 
 interface Waiter {

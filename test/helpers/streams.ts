@@ -48,3 +48,19 @@ export function sendAndCollect(stream: Duplex, payload: Buffer): Promise<Buffer>
     stream.end(payload);
   });
 }
+
+/** Resolves once `stream` has yielded at least `bytes` bytes (counting every 'data' event, none missed). */
+export function received(stream: NodeJS.ReadableStream, bytes: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let got = 0;
+    const onData = (chunk: Buffer): void => {
+      got += chunk.length;
+      if (got < bytes) return;
+      stream.off('data', onData);
+      stream.off('error', reject);
+      resolve();
+    };
+    stream.on('data', onData);
+    stream.once('error', reject);
+  });
+}

@@ -15,7 +15,7 @@ import type {
 import { parseRelayControl, parseRelayHandshake } from '../../shared/protocol/parse.js';
 import { Redacted } from '../../shared/redacted.js';
 import { RelayCore } from '../../relay/core/relay-core.js';
-import type { ConnId, LoginVerdict, RelayCommand, RelayEvent } from '../../relay/core/relay-events.js';
+import type { ConnId, LoginVerdict, RelayCommand, RelayEvent, RelayNote } from '../../relay/core/relay-events.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '../../relay/core/relay-limits.js';
 import type { Role, UserRecord } from '../../relay/users/users-file.js';
 
@@ -61,6 +61,8 @@ export class RelayHarness {
   now = T0;
   /** The address new connections come from; tests change it to act from elsewhere. */
   source = '192.0.2.1';
+  /** Everything the core noted through its observe hook, in order. */
+  readonly notes: RelayNote[] = [];
   readonly #peers = new Map<ConnId, Peer>();
   #nextConn = 1;
   #counter = 0;
@@ -71,6 +73,7 @@ export class RelayHarness {
     const ring = new EphemeralKeyRing(identity.privateKey);
     this.core = new RelayCore({
       random: (n) => this.#random(n), ephemeral: (now) => ring.current(now), identityKey: rawEd25519(identity.publicKey), log: silentLogger(), limits: this.limits,
+      observe: (note) => this.notes.push(note),
     });
   }
 

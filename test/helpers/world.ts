@@ -66,7 +66,8 @@ export async function startWorld(
   const usersFile = join(dir, 'users.json');
   const identity = await generateRelayKeys(keysDir);
   await writeUsers(usersFile, opts.users ?? DEFAULT_USERS);
-  const relay = await startRelay({ host: '127.0.0.1', clientPort: 0, skeletonPort: 0, identity, usersFile, ...(opts.log ? { log: opts.log } : {}), ...opts.relay });
+  // The admin HTTP on a free port, so parallel relays never race for 7002.
+  const relay = await startRelay({ host: '127.0.0.1', clientPort: 0, skeletonPort: 0, admin: { host: '127.0.0.1', port: 0 }, identity, usersFile, ...(opts.log ? { log: opts.log } : {}), ...opts.relay });
   t.teardown(() => relay.close({ drainMs: 0 }));
   const fingerprint = identity.fingerprint;
   return {

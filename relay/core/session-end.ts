@@ -1,0 +1,13 @@
+/** Ending a session: its ids, idle data connections and the clients waiting on it are let go. */
+import { failWaiting } from './relay-broker.js';
+import type { RelaySession } from './relay-session.js';
+import type { RelayState } from './relay-state.js';
+
+export function endSession(state: RelayState, session: RelaySession, now: number): void {
+  if (!state.sessions.delete(session.sid)) return;
+  const freed = state.registry.releaseSession(session.sid);
+  for (const pooled of session.pool.splice(0)) state.close(pooled, 'ok');
+  failWaiting(state, (skeletonSid) => skeletonSid === session.sid);
+  state.deps.log.info({ session: session.sid, user: session.user, freed }, 'session ended');
+  state.note({ kind: 'session-ended', at: now, session: session.sid, user: session.user, port: session.port });
+}
