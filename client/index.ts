@@ -3,12 +3,15 @@
  * resolves to an end-to-end encrypted Duplex to that server.
  */
 import type { Duplex } from 'node:stream';
-import { BurrowError } from '../shared/errors.js';
+import { BurrowError, codeOf, type ErrorCode } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/log.js';
 import type { RelayTarget } from '../shared/peer/relay-address.js';
 import type { ServerInfo } from '../shared/protocol/messages.js';
 import type { Redacted } from '../shared/redacted.js';
-import { ClientSession } from './io/client-session.js';
+import { ClientSession, type LiveSession } from './io/client-session.js';
+
+/** Failures that another relay of the cluster may not have. */
+const FAILOVER: ReadonlySet<ErrorCode> = new Set(['ERR_RELAY_UNREACHABLE', 'ERR_CONNECTION_CLOSED', 'ERR_TIMEOUT', 'ERR_SHUTTING_DOWN', 'ERR_CLUSTER_UNAVAILABLE']);
 import { openStream } from './io/open-stream.js';
 import { Semaphore } from '../shared/semaphore.js';
 
@@ -18,7 +21,8 @@ const MAX_HANDSHAKES_IN_FLIGHT = 8;
 export type { ServerInfo } from '../shared/protocol/messages.js';
 
 export interface ClientOptions {
-  relay: RelayTarget;
+  /** The relay, or several relays of one cluster: each is tried in turn when one fails. */
+  relay: RelayTarget | RelayTarget[];
   user: string;
   password: Redacted<string>;
   /** Server secrets by id, for open(id) without an explicit secret. */
@@ -46,7 +50,9 @@ export interface BurrowClient {
 /** Logs in (rejecting with ERR_AUTH_FAILED, ERR_RELAY_KEY_MISMATCH, ...) and returns the client. */
 export async function connect(options: ClientOptions): Promise<BurrowClient> {
   const log = options.log ?? silentLogger();
-  const session = new ClientSession(options.relay, { user: options.user, password: options.password }, log, { keepAlive: options.keepAlive ?? false, ...(options.onFatal ? { onFatal: options.onFatal } : {}) });
+  const relays = Array.isArray(options.relay) ? options.relay : [options.relay];
+  if (relays.length === 0) throw new BurrowError('ERR_USAGE', 'no relay address');
+  const session = new ClientSession(relays, { user: options.user, password: options.password }, log, { keepAlive: options.keepAlive ?? false, ...(options.onFatal ? { onFatal: options.onFatal } : {}) });
   await session.get();
   // Data connections count against the relay's cap on not-yet-authenticated connections per address
   // until their Attach is checked: a burst of opens is let through a few at a time instead.
@@ -56,20 +62,32 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
     if (!secret) throw new BurrowError('ERR_USAGE', `no secret for server ${serverId}`);
     return secret.reveal();
   };
+  // With several relays, a request that failed because its relay is gone (or cannot reach the cluster's
+  // shared state) is tried once more through the next relay.
+  const withFailover = async <T>(run: (live: LiveSession) => Promise<T>): Promise<T> => {
+    const live = await session.get();
+    try {
+      return await run(live);
+    } catch (err) {
+      if (relays.length < 2 || !FAILOVER.has(codeOf(err))) throw err;
+      session.drop(live);
+      return run(await session.get());
+    }
+  };
   return {
-    async list() {
-      const { control } = await session.get();
-      const reply = await control.request((id) => ({ t: 'list', id }));
-      if (reply.t !== 'servers') throw new BurrowError('ERR_PROTOCOL', `expected servers, got ${reply.t}`);
-      return reply.servers;
+    list() {
+      return withFailover(async ({ control }) => {
+        const reply = await control.request((id) => ({ t: 'list', id }));
+        if (reply.t === 'error') throw new BurrowError(reply.code);
+        if (reply.t !== 'servers') throw new BurrowError('ERR_PROTOCOL', `expected servers, got ${reply.t}`);
+        return reply.servers;
+      });
     },
-    async open(serverId, opts = {}) {
-      const live = await session.get();
-      return openStream(options.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, opts.earlyData ? 'early' : 'stream');
+    open(serverId, opts = {}) {
+      return withFailover((live) => openStream(live.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, opts.earlyData ? 'early' : 'stream'));
     },
-    async probe(serverId, opts = {}) {
-      const live = await session.get();
-      return openStream(options.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, 'probe');
+    probe(serverId, opts = {}) {
+      return withFailover((live) => openStream(live.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, 'probe'));
     },
     close() {
       session.close();

@@ -15,6 +15,10 @@ import { AdminToken, readAdminToken } from './admin/admin-token.js';
 import { AuditLog } from './admin/audit-log.js';
 import { startRelayAdmin, type RelayAdmin } from './admin/relay-admin.js';
 import type { RelayMetrics } from './admin/relay-metrics.js';
+import type { ClusterLink } from './cluster/cluster-link.js';
+import { clusterIdentity, createClusterLink, type ClusterOptions } from './cluster/start-cluster.js';
+
+export type { ClusterOptions } from './cluster/start-cluster.js';
 
 export type { StreamAudit } from './io/relay-runtime.js';
 export type { AdminBinding } from './admin/admin-binding.js';
@@ -51,6 +55,11 @@ export interface RelayOptions {
   auditLog?: string;
   /** Concurrent argon2 verifications (default: one less than the cores, 1 to 4). */
   argon2Concurrency?: number;
+  /**
+   * Join a relay cluster whose shared state lives in Redis: a `redis://HOST:PORT` URL or the full options.
+   * Absent: a single relay with its in-memory registry.
+   */
+  cluster?: string | ClusterOptions;
   log?: Logger;
 }
 
@@ -68,6 +77,8 @@ export interface RelayHandle {
   /** Stop accepting, say Goodbye, let streams drain up to drainMs, then close everything. */
   close(opts?: { drainMs?: number; retryAfter?: number }): Promise<void>;
   on(event: 'stream-closed', listener: (audit: StreamAudit) => void): void;
+  /** The cluster link (events up, down, resynced, revoked) and this relay's id in it; absent on a single relay. */
+  cluster?: { link: ClusterLink; relayId: string; advertise: string };
 }
 
 function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
@@ -94,14 +105,12 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   const hasher = new PasswordHasher({ concurrency: options.argon2Concurrency ?? DEFAULT_ARGON2_CONCURRENCY });
   await hasher.prime();
   const limits = { ...DEFAULT_RELAY_LIMITS, ...options.limits };
-  const runtime = new RelayRuntime({
-    log, limits, guard: { ...DEFAULT_GUARD_LIMITS, ...options.guard }, allowProxyProtocol: options.allowProxyProtocol ?? false,
-    ephemeral: new EphemeralKeyRing(identity.privateKey), identityKey: Buffer.from(identity.publicJwk.x, 'base64url'),
-    users, hasher, streamIdleMs: options.streamIdleMs ?? 6 * 3600_000,
-  });
+  const clusterOpts = typeof options.cluster === 'string' ? { url: options.cluster } : options.cluster;
   const host = options.host ?? '0.0.0.0';
-  const clientServer = createServer({ allowHalfOpen: true }, (s) => runtime.accept(s, 'client'));
-  const skeletonServer = createServer({ allowHalfOpen: true }, (s) => runtime.accept(s, 'skeleton'));
+  // The runtime needs the bound skeleton address (a cluster advertises it); nothing arrives before it exists.
+  let accepting: RelayRuntime | undefined;
+  const clientServer = createServer({ allowHalfOpen: true }, (s) => (accepting ? accepting.accept(s, 'client') : s.destroy()));
+  const skeletonServer = createServer({ allowHalfOpen: true }, (s) => (accepting ? accepting.accept(s, 'skeleton') : s.destroy()));
   const servers = [clientServer, skeletonServer];
   let addresses: RelayHandle['addresses'];
   try {
@@ -110,6 +119,25 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     for (const s of servers) s.close();
     await audit?.close();
     throw err;
+  }
+  let clusterId: { relayId: string; advertise: string } | undefined;
+  try {
+    clusterId = clusterOpts ? clusterIdentity(clusterOpts, addresses.skeleton) : undefined;
+  } catch (err) {
+    for (const s of servers) s.close();
+    await audit?.close();
+    throw err;
+  }
+  const runtime = new RelayRuntime({
+    log, limits, guard: { ...DEFAULT_GUARD_LIMITS, ...options.guard }, allowProxyProtocol: options.allowProxyProtocol ?? false,
+    ephemeral: new EphemeralKeyRing(identity.privateKey), identityKey: Buffer.from(identity.publicJwk.x, 'base64url'),
+    users, hasher, streamIdleMs: options.streamIdleMs ?? 6 * 3600_000, ...(clusterId ? { cluster: clusterId } : {}),
+  });
+  accepting = runtime;
+  const link = clusterOpts && clusterId ? createClusterLink(clusterOpts, clusterId, identity, runtime, log) : undefined;
+  if (link) {
+    link.usersChanged(await users.current());
+    await link.start();
   }
   if (audit) runtime.on('stream-closed', (a: StreamAudit) => audit.write(a));
   let admin: RelayAdmin;
@@ -123,7 +151,10 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     await audit?.close();
     throw err;
   }
-  users.watch((db) => runtime.dispatch({ type: 'users-changed', lookup: (name) => db.get(name) }));
+  users.watch((db) => {
+    runtime.dispatch({ type: 'users-changed', lookup: (name) => db.get(name) });
+    link?.usersChanged(db);
+  });
   const tick = setInterval(() => runtime.dispatch({ type: 'tick' }), Math.min(1000, limits.pingMs)).unref();
   log.info({ client: addresses.client, skeleton: addresses.skeleton, admin: admin.server?.url ?? 'off', fingerprint: identity.fingerprint }, 'relay listening');
 
@@ -142,6 +173,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       // Streams cut just now still write their audit lines before the file closes.
       await runtime.drained();
       await admin.close();
+      await link?.close();
       await audit?.close();
       log.info({ unfinished: runtime.activeStreams }, 'relay stopped');
     })();
@@ -151,6 +183,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   return {
     addresses, fingerprint: identity.fingerprint, runtime, metrics: admin.metrics, close, reloadUsers, on: (event, listener) => runtime.on(event, listener),
     reopenAuditLog: async () => audit?.reopen(),
+    ...(link && clusterId ? { cluster: { link, ...clusterId } } : {}),
     ...(admin.server ? { admin: { address: admin.server.address, url: admin.server.url } } : {}),
   };
 }

@@ -15,6 +15,8 @@ const FATAL_ON_RELOGIN: ReadonlySet<ErrorCode> = new Set(['ERR_AUTH_FAILED', 'ER
 export interface LiveSession {
   session: PeerSession;
   control: ControlChannel;
+  /** The relay this session is logged in to: its streams attach there. */
+  relay: RelayTarget;
 }
 
 export class ClientSession {
@@ -22,9 +24,11 @@ export class ClientSession {
   #closed = false;
   #retry: NodeJS.Timeout | undefined;
   readonly #backoff = new Backoff();
+  /** Index of the relay address to try first: the last one that worked, or the one after a lost one. */
+  #first = 0;
 
   constructor(
-    private readonly relay: RelayTarget,
+    private readonly relays: RelayTarget[],
     private readonly creds: Credentials,
     private readonly log: Logger,
     private readonly opts: { keepAlive?: boolean; onFatal?: (err: BurrowError) => void } = {},
@@ -43,9 +47,36 @@ export class ClientSession {
     void this.#live?.then(({ control }) => control.close(), () => undefined);
   }
 
+  /** Forgets a session that failed a request, so the next get() logs in at the next relay address. */
+  drop(live: LiveSession): void {
+    void this.#live?.then((current) => {
+      if (current !== live) return;
+      this.#first = (this.relays.indexOf(live.relay) + 1) % this.relays.length;
+      live.control.close();
+    }, () => undefined);
+  }
+
+  /** Tries each relay address in turn; what retrying cannot fix (a refused account or key) stops at once. */
+  async #loginAny(): Promise<{ session: PeerSession; relay: RelayTarget; index: number }> {
+    let last: unknown;
+    for (let i = 0; i < this.relays.length; i++) {
+      const index = (this.#first + i) % this.relays.length;
+      const relay = this.relays[index]!;
+      try {
+        return { session: await login(relay, 'client', this.creds), relay, index };
+      } catch (err) {
+        if (FATAL_ON_RELOGIN.has(codeOf(err))) throw err;
+        if (this.relays.length > 1) this.log.warn({ relay: `${relay.host}:${relay.port}`, code: codeOf(err) }, 'relay login failed, trying the next relay');
+        last = err;
+      }
+    }
+    throw last;
+  }
+
   async #login(): Promise<LiveSession> {
     try {
-      const session = await login(this.relay, 'client', this.creds);
+      const { session, relay, index } = await this.#loginAny();
+      this.#first = index;
       const control = new ControlChannel(session);
       let retryAfterMs: number | undefined;
       control.on('message', (msg) => {
@@ -55,6 +86,8 @@ export class ClientSession {
       });
       control.once('close', (reason) => {
         this.#live = undefined;
+        // Lost, not closed by us: the next login starts with the next relay address.
+        if (this.relays.length > 1 && retryAfterMs === undefined) this.#first = (index + 1) % this.relays.length;
         if (this.#closed) return;
         this.log.info({ code: reason.code }, 'relay session closed');
         if (this.opts.keepAlive) this.#schedule(retryAfterMs ?? this.#backoff.next(Date.now()), retryAfterMs ? 'ERR_SHUTTING_DOWN' : reason.code);
@@ -62,7 +95,7 @@ export class ClientSession {
       this.#backoff.connected(Date.now());
       clearTimeout(this.#retry);
       this.log.debug({ session: session.sid }, 'logged in to relay');
-      return { session, control };
+      return { session, control, relay };
     } catch (err) {
       this.#live = undefined;
       throw err;

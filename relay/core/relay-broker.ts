@@ -9,8 +9,10 @@ import { matchesAny } from '../users/id-pattern.js';
 import type { ConnId } from './relay-events.js';
 import type { RelaySession } from './relay-session.js';
 import type { Conn, PendingDial, RelayState } from './relay-state.js';
+import { beginRemoteOpen, beginTicketAttach } from './cluster-broker.js';
 
 export function handleAttach(state: RelayState, conn: Conn, msg: Attach, now: number): void {
+  if (msg.ticket !== undefined) return beginTicketAttach(state, conn, msg, now);
   const session = state.sessions.get(msg.sid);
   if (!session || session.port !== conn.port || !verifyAttachMac(session.keys.attach, conn.challenge, msg, msg.mac)) {
     state.deps.log.warn({ conn: conn.id, port: conn.port, source: conn.source }, 'attach proof rejected');
@@ -40,7 +42,13 @@ function openStream(state: RelayState, conn: Conn, client: RelaySession, server:
   const { log, limits } = state.deps;
   const reg = state.registry.get(server);
   const skeleton = reg ? state.sessions.get(reg.sid) : undefined;
-  if (!reg || !skeleton || !matchesAny(client.record.access, server)) {
+  const allowed = matchesAny(client.record.access, server);
+  // Not held here: in a cluster another relay may hold it (its skeleton dials us); S11 still holds.
+  if (allowed && !skeleton && state.deps.cluster) {
+    if (client.streams >= limits.maxStreamsPerSession) return state.fail(conn.id, 'ERR_LIMIT');
+    return beginRemoteOpen(state, conn, client, server, now);
+  }
+  if (!reg || !skeleton || !allowed) {
     log.info({ conn: conn.id, user: client.user, server }, 'open refused: unknown or not allowed');
     return state.fail(conn.id, 'ERR_UNKNOWN_SERVER');
   }
@@ -85,7 +93,9 @@ export function join(state: RelayState, pending: PendingDial, skeletonConn: Conn
   const skeleton = state.conns.get(skeletonConn);
   const clientSession = client?.sid ? state.sessions.get(client.sid) : undefined;
   const skeletonSession = skeleton?.sid ? state.sessions.get(skeleton.sid) : undefined;
-  if (!client || !skeleton || !clientSession || !skeletonSession) {
+  // A remote skeleton (cluster) has its session at another relay; its connection proved it with a ticket.
+  const skeletonUser = pending.remote ? pending.remote.user : skeletonSession?.user;
+  if (!client || !skeleton || !clientSession || skeletonUser === undefined || (!pending.remote && !skeletonSession)) {
     if (clientSession) clientSession.streams--;
     return;
   }
@@ -96,13 +106,14 @@ export function join(state: RelayState, pending: PendingDial, skeletonConn: Conn
     c.dial = undefined;
     c.deadline = undefined;
   }
-  skeletonSession.streams++;
+  if (skeletonSession) skeletonSession.streams++;
   state.streams.set(stream, {
-    clientSid: clientSession.sid, skeletonSid: skeletonSession.sid, clientConn, skeletonConn, counted: true, server, clientUser: clientSession.user, skeletonUser: skeletonSession.user, since: now,
+    clientSid: clientSession.sid, skeletonSid: pending.skeletonSid, clientConn, skeletonConn, counted: true, server, clientUser: clientSession.user, skeletonUser, since: now,
   });
   state.note({ kind: 'joined', at: now, stream, server, waitedMs: now - (client.openedAt ?? now) });
   // S10: the skeleton learns the client's address only for a server that opted in, on a relay that allows it.
-  const proxy = state.registry.get(server)?.proxy && state.deps.allowProxyProtocol ? client.endpoints : undefined;
+  const wants = pending.remote ? pending.remote.proxy : state.registry.get(server)?.proxy;
+  const proxy = wants && state.deps.allowProxyProtocol ? client.endpoints : undefined;
   state.sendPlain(skeletonConn, proxy ? { t: 'bind', server, proxy } : { t: 'bind', server });
   state.sendPlain(clientConn, { t: 'joined' });
   state.out.push({ type: 'splice', stream, client: clientConn, skeleton: skeletonConn, server, user: clientSession.user });

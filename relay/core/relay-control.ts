@@ -8,6 +8,7 @@ import type { Advertise, AdvertisedServer, PeerControlMessage, ServerInfo } from
 import { matchesAny } from '../users/id-pattern.js';
 import type { RelaySession } from './relay-session.js';
 import type { RelayState } from './relay-state.js';
+import { awaitClusterClaim } from './cluster-control.js';
 
 export function handleControl(state: RelayState, session: RelaySession, msg: PeerControlMessage, now: number): void {
   switch (msg.t) {
@@ -16,6 +17,7 @@ export function handleControl(state: RelayState, session: RelaySession, msg: Pee
       return advertise(state, session, msg, now);
     case 'list': {
       if (session.port !== 'client') return state.sendSealed(session, { t: 'error', id: msg.id, code: 'ERR_INVALID_REQUEST' });
+      if (state.deps.cluster) return void state.out.push({ type: 'cluster-list', sid: session.sid, request: msg.id });
       const servers: ServerInfo[] = state.registry.list()
         .filter((reg) => matchesAny(session.record.access, reg.info.id))
         .map((reg) => ({ ...reg.info }))
@@ -54,6 +56,10 @@ function advertise(state: RelayState, session: RelaySession, msg: Advertise, now
       accepted.push(info.id);
       log.info({ session: session.sid, user: session.user, server: info.id }, 'server advertised');
     }
+  }
+  if (state.deps.cluster) {
+    state.registryChanged();
+    if (accepted.length > 0) return awaitClusterClaim(state, session, msg.id, accepted, rejected);
   }
   state.sendSealed(session, { t: 'advertised', id: msg.id, accepted, rejected });
 }

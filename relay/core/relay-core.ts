@@ -9,7 +9,9 @@ import { dialEnded, failWaiting, handleAttach, streamEnded } from './relay-broke
 import { endSession } from './session-end.js';
 import { handleControl } from './relay-control.js';
 import type { ClientEndpoints, PortRole } from '../../shared/protocol/messages.js';
-import type { ConnId, RelayCommand, RelayEvent } from './relay-events.js';
+import type { ClusterEvent, ConnId, RelayCommand, RelayEvent } from './relay-events.js';
+import { remoteDialFailed, remoteDialRequested, remoteFound, ticketMinted, ticketVerified } from './cluster-broker.js';
+import { clusterClaimed, clusterListed, revocationsChanged } from './cluster-control.js';
 import { beginLogin, finishLogin, greet } from './relay-login.js';
 import { RelayState, type Conn, type RelayDeps } from './relay-state.js';
 import { sourceKey } from './source-guard.js';
@@ -61,6 +63,8 @@ export class RelayCore {
       case 'users-changed':
         this.#usersChanged(event.lookup, now);
         break;
+      default:
+        this.#cluster(event, now);
     }
     return state.out;
   }
@@ -166,9 +170,32 @@ export class RelayCore {
         if (!matchesAny(record.serve, id)) {
           state.registry.release(id, session.sid);
           session.servers.delete(id);
+          state.registryChanged();
           state.deps.log.info({ session: session.sid, server: id }, 'server withdrawn: no longer allowed');
         }
       }
+    }
+  }
+
+  #cluster(event: ClusterEvent, now: number): void {
+    const state = this.state;
+    switch (event.type) {
+      case 'ticket-verified':
+        return ticketVerified(state, event.conn, event.claims, now);
+      case 'cluster-found':
+        return remoteFound(state, event.dial, event.holder, event.unavailable === true);
+      case 'cluster-dial-failed':
+        return remoteDialFailed(state, event.dial, event.code);
+      case 'remote-dial':
+        return remoteDialRequested(state, event.dial, event.server, event.sid, event.origin);
+      case 'ticket-minted':
+        return ticketMinted(state, event.sid, event.dial, event.server, event.origin, event.ticket);
+      case 'cluster-claimed':
+        return clusterClaimed(state, event.sid, event.request, event.refused);
+      case 'cluster-listed':
+        return clusterListed(state, event.sid, event.request, event.servers);
+      case 'revoked':
+        return revocationsChanged(state, event.users, now);
     }
   }
 

@@ -2,7 +2,8 @@
 import type { ErrorCode } from '../../shared/errors.js';
 import type { EphemeralKey } from '../../shared/crypto/ephemeral-key.js';
 import type { LoginClaims } from '../../shared/crypto/login-token.js';
-import type { ClientEndpoints, PortRole } from '../../shared/protocol/messages.js';
+import type { AdvertisedServer, ClientEndpoints, PortRole, ServerInfo } from '../../shared/protocol/messages.js';
+import type { TicketClaims } from '../../shared/crypto/session-ticket.js';
 import type { Redacted } from '../../shared/redacted.js';
 import type { UserRecord } from '../users/users-file.js';
 
@@ -31,7 +32,34 @@ export type RelayEvent =
   | { type: 'closed'; conn: ConnId }
   /** The users file changed: sessions of removed, disabled or re-roled accounts end; others get new rights. */
   | { type: 'users-changed'; lookup: (user: string) => UserRecord | undefined }
-  | { type: 'tick' };
+  | { type: 'tick' }
+  | ClusterEvent;
+
+/** Where another relay of the cluster holds a server: its relay id and the skeleton session there. */
+export interface RemoteHolder {
+  relay: string;
+  sid: string;
+  user: string;
+  proxy?: 'v1' | 'v2';
+}
+
+/** Results of the cluster adapter's Redis work, fed back to the core (relay/cluster carries the commands out). */
+export type ClusterEvent =
+  /** A ticket attach was checked: claims if the ticket is good, else none. */
+  | { type: 'ticket-verified'; conn: ConnId; claims?: TicketClaims }
+  /** A remote open's lookup: the holder, none (unknown), or Redis is unreachable. */
+  | { type: 'cluster-found'; conn: ConnId; dial: string; holder?: RemoteHolder; unavailable?: boolean }
+  /** The dial request could not be delivered to the holding relay. */
+  | { type: 'cluster-dial-failed'; dial: string; code: ErrorCode }
+  /** Another relay asks us to have one of our skeleton sessions dial it. */
+  | { type: 'remote-dial'; dial: string; server: string; sid: string; origin: string }
+  | { type: 'ticket-minted'; sid: string; dial: string; server: string; origin: string; ticket: string }
+  /** Ids refused cluster-wide for a pending Advertise (another account holds them, or Redis is down). */
+  | { type: 'cluster-claimed'; sid: string; request: number; refused: { id: string; code: ErrorCode }[] }
+  /** Servers other relays hold, for a pending listing; undefined when Redis is unreachable. */
+  | { type: 'cluster-listed'; sid: string; request: number; servers?: ServerInfo[] }
+  /** The cluster-wide set of revoked (disabled) accounts. */
+  | { type: 'revoked'; users: string[] };
 
 export interface SessionGrantDraft {
   sid: string;
@@ -49,7 +77,19 @@ export type RelayCommand =
   /** Send nothing more, flush, then close. */
   | { type: 'close'; conn: ConnId; reason: ErrorCode | 'ok' }
   | { type: 'verify-login'; conn: ConnId; jwe: string; eph: EphemeralKey; grant: SessionGrantDraft }
-  | { type: 'splice'; stream: number; client: ConnId; skeleton: ConnId; server: string; user: string };
+  | { type: 'splice'; stream: number; client: ConnId; skeleton: ConnId; server: string; user: string }
+  | ClusterCommand;
+
+export type ClusterCommand =
+  | { type: 'verify-ticket'; conn: ConnId; ticket: string }
+  /** Find a relay holding `server` and ask it (pub/sub) to have its skeleton dial us for `dial`. */
+  | { type: 'cluster-open'; conn: ConnId; server: string; dial: string }
+  | { type: 'mint-ticket'; sid: string; user: string; attachKey: Redacted<Buffer>; dial: string; server: string; origin: string }
+  /** Claim ids cluster-wide for a skeleton account (S9 across relays). */
+  | { type: 'cluster-claim'; sid: string; user: string; request: number; servers: AdvertisedServer[] }
+  | { type: 'cluster-list'; sid: string; request: number }
+  /** The local registry changed: publish it (coalesced by the adapter). */
+  | { type: 'cluster-sync' };
 
 /** Why a login was refused. The wire answer is the same for all but throttled (S5); only metrics tell them apart. */
 export type LoginFailure = 'bad-login' | 'unknown-user' | 'bad-password' | 'disabled' | 'wrong-role' | 'throttled' | 'session-limit';

@@ -23,14 +23,14 @@ export function beginLogin(state: RelayState, conn: Conn, jwe: string, now: numb
 }
 
 /** Why a login cannot be accepted, or undefined if it can. Every reason gets the same wire answer. */
-function refusal(conn: Conn, verdict: LoginVerdict, now: number, maxAgeMs: number): LoginFailure | undefined {
+function refusal(conn: Conn, verdict: LoginVerdict, now: number, maxAgeMs: number, revoked: boolean): LoginFailure | undefined {
   const { claims, record } = verdict;
   if (!claims) return 'bad-login';
   if (!record) return 'unknown-user';
   if (!verdict.passwordOk || !verdict.welcomeJwe) return 'bad-password';
   if (now - conn.greetedAt > maxAgeMs) return 'bad-login';
   if (claims.port !== conn.port || !timingSafeEqual(claims.challenge, conn.challenge)) return 'bad-login';
-  if (record.disabled) return 'disabled';
+  if (record.disabled || revoked) return 'disabled';
   return record.roles.includes(conn.port) ? undefined : 'wrong-role';
 }
 
@@ -39,7 +39,7 @@ export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict
   const { grant } = conn;
   conn.grant = undefined;
   const name = verdict.claims?.user;
-  const reason = grant ? refusal(conn, verdict, now, state.deps.limits.loginMaxAgeMs) : 'bad-login';
+  const reason = grant ? refusal(conn, verdict, now, state.deps.limits.loginMaxAgeMs, name !== undefined && state.revoked.has(name)) : 'bad-login';
   const good = reason === undefined;
   const failed = (why: LoginFailure): void => state.note({ kind: 'login', ok: false, at: now, port: conn.port, reason: why, ...(name !== undefined ? { user: name } : {}) });
   if (!good) {

@@ -4,7 +4,8 @@ import type { ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { encodeBody, encodeFrame, frame } from '../../shared/protocol/codec.js';
 import type { ClientEndpoints, PortRole, RelayControlMessage, RelayHandshakeMessage } from '../../shared/protocol/messages.js';
-import type { ConnId, RelayCommand, RelayNote, SessionGrantDraft } from './relay-events.js';
+import type { Attach } from '../../shared/protocol/messages.js';
+import type { ConnId, RelayCommand, RelayNote, RemoteHolder, SessionGrantDraft } from './relay-events.js';
 import type { RelayLimits } from './relay-limits.js';
 import type { RelaySession } from './relay-session.js';
 import { ServerRegistry } from './server-registry.js';
@@ -37,6 +38,8 @@ export interface Conn {
   closing?: boolean;
   /** The session this connection gets if its login is accepted. */
   grant?: SessionGrantDraft;
+  /** A ticket attach waiting for its ticket to be checked. */
+  ticketAttach?: Attach;
 }
 
 export interface PendingDial {
@@ -44,6 +47,14 @@ export interface PendingDial {
   clientSid: string;
   skeletonSid: string;
   server: string;
+  /** Cluster: the skeleton session lives at another relay and attaches here with a ticket. */
+  remote?: RemoteHolder;
+}
+
+/** Cluster mode: this relay's id and the skeleton-port address other relays hand to skeletons. */
+export interface ClusterIdentity {
+  relayId: string;
+  advertise: string;
 }
 
 export interface StreamRecord {
@@ -70,6 +81,8 @@ export interface RelayDeps {
   allowProxyProtocol?: boolean;
   /** Observation hook for metrics and the admin API; called synchronously, never decides anything. */
   observe?: (note: RelayNote) => void;
+  /** Set when the relay is part of a cluster (shared state in Redis); absent: a single relay. */
+  cluster?: ClusterIdentity;
 }
 
 export class RelayState {
@@ -78,6 +91,10 @@ export class RelayState {
   readonly registry = new ServerRegistry();
   readonly dials = new Map<string, PendingDial>();
   readonly streams = new Map<number, StreamRecord>();
+  /** Cluster: Advertise replies waiting for the cluster-wide claim, by `sid:request`. */
+  readonly pendingClaims = new Map<string, { accepted: string[]; rejected: { id: string; code: ErrorCode }[] }>();
+  /** Cluster: accounts disabled on some relay of the cluster. */
+  revoked: ReadonlySet<string> = new Set();
   readonly guard: SourceGuard;
   nextStream = 1;
   out: RelayCommand[] = [];
@@ -92,6 +109,11 @@ export class RelayState {
     if (!conn.unauth) return;
     conn.unauth = false;
     this.guard.release(conn.source);
+  }
+
+  /** In a cluster, the local registry changed and must be published. */
+  registryChanged(): void {
+    if (this.deps.cluster) this.out.push({ type: 'cluster-sync' });
   }
 
   note(note: RelayNote): void {

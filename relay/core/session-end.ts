@@ -6,6 +6,7 @@ import type { RelayState } from './relay-state.js';
 export function endSession(state: RelayState, session: RelaySession, now: number): void {
   if (!state.sessions.delete(session.sid)) return;
   const freed = state.registry.releaseSession(session.sid);
+  if (freed.length > 0) state.registryChanged();
   for (const pooled of session.pool.splice(0)) state.close(pooled, 'ok');
   failWaiting(state, (skeletonSid) => skeletonSid === session.sid);
   state.deps.log.info({ session: session.sid, user: session.user, freed }, 'session ended');

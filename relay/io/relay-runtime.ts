@@ -10,10 +10,11 @@ import type { Logger } from '../../shared/log.js';
 import { splice, spliceCounter, type SpliceResult } from '../../shared/net/splice.js';
 import type { PortRole } from '../../shared/protocol/messages.js';
 import { RelayCore } from '../core/relay-core.js';
-import type { ConnId, RelayCommand, RelayEvent, RelayNote } from '../core/relay-events.js';
+import type { ClusterCommand, ConnId, RelayCommand, RelayEvent, RelayNote } from '../core/relay-events.js';
 import { relaySnapshot, type RelaySnapshot } from '../core/relay-snapshot.js';
 import type { RelayLimits } from '../core/relay-limits.js';
 import type { GuardLimits } from '../core/source-guard.js';
+import type { ClusterIdentity } from '../core/relay-state.js';
 import type { PasswordHasher } from '../users/password-hash.js';
 import { verifyLogin } from './login-verifier.js';
 import { LiveStreams } from './live-streams.js';
@@ -60,13 +61,15 @@ export class RelayRuntime extends EventEmitter {
 
   constructor(opts: {
     log: Logger; limits: RelayLimits; guard: GuardLimits; allowProxyProtocol: boolean; ephemeral: EphemeralKeyRing; identityKey: Buffer;
-    users: UsersStore; hasher: PasswordHasher; streamIdleMs: number;
+    users: UsersStore; hasher: PasswordHasher; streamIdleMs: number; cluster?: ClusterIdentity;
   }) {
     super();
     ({ log: this.log, users: this.users, hasher: this.hasher, streamIdleMs: this.streamIdleMs } = opts);
     const { ephemeral, identityKey, limits, guard, allowProxyProtocol } = opts;
     const observe = (note: RelayNote): void => void this.emit('note', note);
-    this.core = new RelayCore({ random: randomBytes, ephemeral: (now) => ephemeral.current(now), identityKey, log: this.log, limits, guard, allowProxyProtocol, observe });
+    this.core = new RelayCore({
+      random: randomBytes, ephemeral: (now) => ephemeral.current(now), identityKey, log: this.log, limits, guard, allowProxyProtocol, observe, ...(opts.cluster ? { cluster: opts.cluster } : {}),
+    });
   }
 
   accept(socket: Socket, port: PortRole): void {
@@ -141,7 +144,12 @@ export class RelayRuntime extends EventEmitter {
     for (const conn of this.#conns.values()) conn.socket.destroy();
   }
 
+  /** Carries out the core's cluster commands (relay/cluster); unset on a single relay, whose core sends none. */
+  cluster: { execute(cmd: ClusterCommand): void } | undefined;
+
   #execute(cmd: RelayCommand): void {
+    if (!('conn' in cmd) && cmd.type !== 'splice') return this.cluster?.execute(cmd);
+    if (cmd.type === 'verify-ticket' || cmd.type === 'cluster-open') return this.cluster?.execute(cmd);
     const conn = this.#conns.get(cmd.type === 'splice' ? cmd.client : cmd.conn);
     switch (cmd.type) {
       case 'send':

@@ -12,11 +12,12 @@ import { greet, type Greeting } from './relay-greeting.js';
 import type { PeerSession } from './peer-login.js';
 
 export async function attachData(
-  target: RelayTarget, port: PortRole, session: Pick<PeerSession, 'sid' | 'keys'>, claim: Omit<AttachClaim, 'sid'>, timeoutMs = 10_000,
+  target: RelayTarget, port: PortRole, session: Pick<PeerSession, 'sid' | 'keys'>, claim: Omit<AttachClaim, 'sid'> & { ticket?: string }, timeoutMs = 10_000,
   onSocket?: (socket: Socket) => void, then?: Buffer,
 ): Promise<Greeting> {
   const greeting = await greet(target, port, timeoutMs, onSocket);
-  const full: AttachClaim = { sid: session.sid, ...claim };
+  // A cluster ticket rides along (the relay that checks it is not the one holding the session); the MAC is the same.
+  const full: AttachClaim & { ticket?: string } = { sid: session.sid, ...claim };
   const mac = attachMac(session.keys.attach, greeting.hello.challenge, full);
   const attach = encodeFrame({ t: 'attach', ...full, mac });
   greeting.channel.send(then ? Buffer.concat([attach, then]) : attach);

@@ -86,6 +86,11 @@ export interface Attach {
   server?: string;
   /** For purpose 'dial': the dial id the relay asked for. */
   dial?: string;
+  /**
+   * Cluster: a session ticket from another relay of the cluster (a JWT signed with the shared identity key,
+   * carrying the session's attach key sealed to the cluster). Without it the sid must be a session of this relay.
+   */
+  ticket?: string;
   mac: Buffer;
 }
 
@@ -124,6 +129,9 @@ export interface Dial {
   t: 'dial';
   dial: string;
   server: string;
+  /** Cluster: dial this relay (HOST:PORT of its skeleton port) instead, attaching with `ticket`. */
+  relay?: string;
+  ticket?: string;
 }
 export interface Goodbye {
   t: 'goodbye';

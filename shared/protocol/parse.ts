@@ -13,6 +13,10 @@ import { asFields, bytes, errorCode, list, malformed, oneOf, onlyKeys, optStr, o
 export const SERVER_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 const IP_ADDRESS = /^[0-9a-fA-F:.]{2,45}$/;
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+/** A compact JWS (a session ticket): header.payload.signature. */
+const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+export const MAX_TICKET_LENGTH = 2048;
 const JWE = /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 export const MAX_SERVERS_PER_MESSAGE = 256;
 
@@ -94,7 +98,7 @@ export function parsePeerHandshake(value: unknown): PeerHandshakeMessage {
       return login;
     }
     case 'attach': {
-      onlyKeys(f, ['t', 'sid', 'purpose', 'server', 'dial', 'mac']);
+      onlyKeys(f, ['t', 'sid', 'purpose', 'server', 'dial', 'ticket', 'mac']);
       const purpose = oneOf(f, 'purpose', ['stream', 'pool', 'dial'] as const);
       const attach: Attach = { t: 'attach', sid: str(f, 'sid', 64, TOKEN), purpose, mac: bytes(f, 'mac', 32) };
       const server = optStr(f, 'server', 63, SERVER_ID_PATTERN);
@@ -103,6 +107,8 @@ export function parsePeerHandshake(value: unknown): PeerHandshakeMessage {
       if ((purpose === 'dial') !== (dial !== undefined)) throw malformed('attach: dial goes with purpose dial only');
       if (server !== undefined) attach.server = server;
       if (dial !== undefined) attach.dial = dial;
+      const ticket = optStr(f, 'ticket', MAX_TICKET_LENGTH, JWS);
+      if (ticket !== undefined) attach.ticket = ticket;
       return attach;
     }
     default:
@@ -154,8 +160,12 @@ export function parseRelayControl(value: unknown): RelayControlMessage {
       return servers;
     }
     case 'dial': {
-      onlyKeys(f, ['t', 'dial', 'server']);
+      onlyKeys(f, ['t', 'dial', 'server', 'relay', 'ticket']);
       const dial: Dial = { t: 'dial', dial: str(f, 'dial', 64, TOKEN), server: str(f, 'server', 63, SERVER_ID_PATTERN) };
+      const relay = optStr(f, 'relay', 300, HOST_PORT);
+      const ticket = optStr(f, 'ticket', MAX_TICKET_LENGTH, JWS);
+      if ((relay === undefined) !== (ticket === undefined)) throw malformed('dial: relay and ticket go together');
+      if (relay !== undefined && ticket !== undefined) Object.assign(dial, { relay, ticket });
       return dial;
     }
     case 'goodbye': {

@@ -23,7 +23,7 @@ export type SkeletonEvent =
 export type SkeletonCommand =
   | { type: 'advertise' }
   | { type: 'open-data'; purpose: 'pool' }
-  | { type: 'open-data'; purpose: 'dial'; dial: string; server: string }
+  | { type: 'open-data'; purpose: 'dial'; dial: string; server: string; via?: { relay: string; ticket: string } }
   | { type: 'reconnect'; afterMs: number; code: ErrorCode };
 
 export interface SkeletonCoreOptions {
@@ -82,7 +82,10 @@ export class SkeletonCore {
         if (this.#connected) out.push({ type: 'advertise' });
         break;
       case 'control':
-        if (event.msg.t === 'dial') {
+        if (event.msg.t === 'dial' && event.msg.relay !== undefined && event.msg.ticket !== undefined) {
+          // Another relay of the cluster wants this stream: dial it there; our pool here was not short.
+          out.push({ type: 'open-data', purpose: 'dial', dial: event.msg.dial, server: event.msg.server, via: { relay: event.msg.relay, ticket: event.msg.ticket } });
+        } else if (event.msg.t === 'dial') {
           // The pool ran dry: serve this stream, and keep one more idle connection from now on.
           this.#target = Math.min(this.opts.poolMax, this.#target + 1);
           out.push({ type: 'open-data', purpose: 'dial', dial: event.msg.dial, server: event.msg.server });

@@ -11,7 +11,7 @@ import { parseRelayHandshake } from '../../shared/protocol/parse.js';
 import { ControlChannel } from '../../shared/peer/control-channel.js';
 import { attachData } from '../../shared/peer/data-connection.js';
 import { login, type Credentials, type PeerSession } from '../../shared/peer/peer-login.js';
-import type { RelayTarget } from '../../shared/peer/relay-address.js';
+import { parseHostPort, type RelayTarget } from '../../shared/peer/relay-address.js';
 import { SkeletonCore, type SkeletonCommand, type SkeletonEvent } from '../core/skeleton-core.js';
 import { serveStream } from './serve-stream.js';
 import { serverInfo, type SkeletonServer } from './skeleton-server.js';
@@ -42,6 +42,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
   #generation = 0;
   #stopped = false;
   #reconnectTimer: NodeJS.Timeout | undefined;
+  #readvertiseTimer: NodeJS.Timeout | undefined;
   readonly #tick: NodeJS.Timeout;
 
   constructor(
@@ -104,6 +105,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     this.#stopped = true;
     clearInterval(this.#tick);
     clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#readvertiseTimer);
     this.#control?.close();
     for (const s of this.#sockets) s.destroy();
   }
@@ -150,6 +152,11 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       const reply = await control.request((id) => ({ t: 'advertise', id, servers: [...this.#servers.values()].map(serverInfo) }));
       if (reply.t !== 'advertised') throw new BurrowError('ERR_PROTOCOL', `expected advertised, got ${reply.t}`);
       for (const r of reply.rejected) this.log.error({ server: r.id, code: r.code }, 'relay refused to list server');
+      // A cluster relay that cannot reach its shared store refuses for now, not for good: ask again later.
+      if (reply.rejected.some((r) => r.code === 'ERR_CLUSTER_UNAVAILABLE')) {
+        clearTimeout(this.#readvertiseTimer);
+        this.#readvertiseTimer = setTimeout(() => this.#dispatch({ type: 'servers-changed' }), 1000 + Math.floor(Math.random() * 2000));
+      }
       if (reply.accepted.length > 0) this.log.info({ servers: reply.accepted }, 'servers advertised');
       this.emit('advertised', { accepted: reply.accepted, rejected: reply.rejected });
     } catch (err) {
@@ -166,9 +173,11 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     let socket: Socket | undefined;
     let used = false;
     try {
-      const claim = cmd.purpose === 'pool' ? { purpose: 'pool' as const } : { purpose: 'dial' as const, dial: cmd.dial };
+      const claim = cmd.purpose === 'pool' ? { purpose: 'pool' as const } : { purpose: 'dial' as const, dial: cmd.dial, ...(cmd.via ? { ticket: cmd.via.ticket } : {}) };
+      // A cluster dial goes to the relay that asked, which must prove the same pinned key.
+      const target = cmd.purpose === 'dial' && cmd.via ? { ...parseHostPort(cmd.via.relay, 'dial relay'), fingerprint: this.relay.fingerprint } : this.relay;
       // Tracked from the moment the socket exists, so a session that dies mid-attach takes it along.
-      const greeting = await attachData(this.relay, 'skeleton', session, claim, undefined, (s) => {
+      const greeting = await attachData(target, 'skeleton', session, claim, undefined, (s) => {
         this.#sockets.add(s);
         this.#idle.set(s, generation);
         s.once('close', () => {

@@ -1,0 +1,199 @@
+/**
+ * The relay's adapter to the cluster: two Redis connections (commands, and a subscriber for dial requests
+ * and revocations), a heartbeat that republishes the local registry, and the cluster commands of the core
+ * carried out with their results fed back as events. Redis down: commands that need shared state answer
+ * ERR_CLUSTER_UNAVAILABLE at once (no offline queue); the link reconnects with backoff and resyncs.
+ */
+import { EventEmitter } from 'node:events';
+import { Redis } from 'ioredis';
+import { issueTicket, verifyTicket, type TicketKeys } from '../../shared/crypto/session-ticket.js';
+import { codeOf } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import type { ClusterCommand, RelayEvent } from '../core/relay-events.js';
+import type { UsersDb } from '../users/users-file.js';
+import { CHANNELS } from './cluster-keys.js';
+import { parseDialRequest, type DialRequest } from './dial-request.js';
+import { RedisRegistry, type SharedEntry } from './redis-registry.js';
+import { RevocationSync } from './revocation-sync.js';
+
+export interface ClusterLinkOptions {
+  url: string;
+  relayId: string;
+  /** HOST:PORT of this relay's skeleton port, handed to skeletons that must dial us. */
+  advertise: string;
+  /** Registry heartbeat; entries live three heartbeats (default 5 s). */
+  heartbeatMs: number;
+  /** Longest wait between Redis reconnect attempts (default 5 s). */
+  retryMaxMs: number;
+  /** Lifetime of a dial ticket in seconds (default 60). */
+  ticketTtlSeconds: number;
+}
+
+export interface ClusterLinkEvents {
+  up: [];
+  down: [];
+  /** Registrations and revocations were published again after (re)connecting. */
+  resynced: [];
+  /** The revocation set was (re)loaded. */
+  revoked: [string[]];
+}
+
+export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
+  readonly #redis: Redis;
+  readonly #sub: Redis;
+  readonly #registry: RedisRegistry;
+  readonly #revocations: RevocationSync;
+  readonly #heartbeat: NodeJS.Timeout;
+  #syncQueued = false;
+  #up = false;
+  #closed = false;
+
+  constructor(
+    private readonly opts: ClusterLinkOptions,
+    private readonly tickets: TicketKeys,
+    private readonly log: Logger,
+    private readonly dispatch: (event: RelayEvent) => void,
+    private readonly localEntries: () => SharedEntry[],
+  ) {
+    super();
+    const retryStrategy = (times: number): number => Math.min(opts.retryMaxMs, 100 * 2 ** Math.min(times, 8)) * (0.5 + Math.random() / 2);
+    const common = { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, lazyConnect: true, connectTimeout: 2000, commandTimeout: 3000 } as const;
+    this.#redis = new Redis(opts.url, common);
+    this.#sub = new Redis(opts.url, { ...common, commandTimeout: undefined });
+    this.#registry = new RedisRegistry(this.#redis, opts.relayId, opts.heartbeatMs * 3);
+    this.#revocations = new RevocationSync(this.#redis, log, (users) => {
+      this.emit('revoked', users);
+      this.dispatch({ type: 'revoked', users });
+    });
+    for (const conn of [this.#redis, this.#sub]) conn.on('error', (err: Error) => this.log.debug({ code: (err as NodeJS.ErrnoException).code ?? 'redis' }, 'redis connection error'));
+    this.#redis.on('ready', () => void this.#resync());
+    this.#redis.on('close', () => this.#setDown());
+    this.#sub.on('message', (channel: string, message: string) => this.#message(channel, message));
+    this.#heartbeat = setInterval(() => this.#queueSync(), opts.heartbeatMs).unref();
+  }
+
+  get up(): boolean {
+    return this.#up;
+  }
+
+  /** Connects; resolves once synced, or once the first attempt failed (the link keeps retrying). */
+  async start(): Promise<void> {
+    const synced = new Promise<void>((resolve) => this.once('resynced', resolve));
+    try {
+      await this.#sub.connect();
+      await this.#sub.subscribe(CHANNELS.dial(this.opts.relayId), CHANNELS.revoked);
+      await this.#redis.connect();
+      await synced;
+    } catch (err) {
+      this.log.warn({ code: codeOf(err) }, 'cluster store unreachable at start; retrying in the background');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    this.#redis.disconnect();
+    this.#sub.disconnect();
+  }
+
+  /** The users file changed: publish local disables cluster-wide (and withdraw re-enabled ones). */
+  usersChanged(db: UsersDb): void {
+    this.#revocations.local(db, this.#up);
+  }
+
+  execute(cmd: ClusterCommand): void {
+    switch (cmd.type) {
+      case 'cluster-sync':
+        return this.#queueSync();
+      case 'verify-ticket':
+        verifyTicket(this.tickets, cmd.ticket, Date.now()).then(
+          (claims) => this.dispatch({ type: 'ticket-verified', conn: cmd.conn, claims }),
+          () => this.dispatch({ type: 'ticket-verified', conn: cmd.conn }),
+        );
+        return;
+      case 'mint-ticket':
+        issueTicket(this.tickets, { sid: cmd.sid, user: cmd.user, port: 'skeleton', relay: this.opts.relayId, attachKey: cmd.attachKey }, Date.now(), this.opts.ticketTtlSeconds).then(
+          (ticket) => this.dispatch({ type: 'ticket-minted', sid: cmd.sid, dial: cmd.dial, server: cmd.server, origin: cmd.origin, ticket }),
+          (err: unknown) => this.log.error({ err }, 'ticket could not be issued'),
+        );
+        return;
+      case 'cluster-open':
+        return void this.#open(cmd.conn, cmd.server, cmd.dial);
+      case 'cluster-claim':
+        this.#registry.claim(cmd.user, cmd.servers).then(
+          (taken) => this.dispatch({ type: 'cluster-claimed', sid: cmd.sid, request: cmd.request, refused: taken.map((id) => ({ id, code: 'ERR_SERVER_ID_TAKEN' as const })) }),
+          () => this.dispatch({ type: 'cluster-claimed', sid: cmd.sid, request: cmd.request, refused: cmd.servers.map((s) => ({ id: s.id, code: 'ERR_CLUSTER_UNAVAILABLE' as const })) }),
+        );
+        return;
+      case 'cluster-list':
+        this.#registry.list().then(
+          (servers) => this.dispatch({ type: 'cluster-listed', sid: cmd.sid, request: cmd.request, servers }),
+          () => this.dispatch({ type: 'cluster-listed', sid: cmd.sid, request: cmd.request }),
+        );
+        return;
+    }
+  }
+
+  async #open(conn: number, server: string, dial: string): Promise<void> {
+    let holders;
+    try {
+      holders = await this.#registry.lookup(server);
+    } catch {
+      return this.dispatch({ type: 'cluster-found', conn, dial, unavailable: true });
+    }
+    const holder = holders[0];
+    this.dispatch(holder ? { type: 'cluster-found', conn, dial, holder } : { type: 'cluster-found', conn, dial });
+    if (!holder) return;
+    const request: DialRequest = { dial, server, sid: holder.sid, origin: this.opts.advertise };
+    try {
+      const receivers = await this.#redis.publish(CHANNELS.dial(holder.relay), JSON.stringify(request));
+      if (receivers === 0) this.dispatch({ type: 'cluster-dial-failed', dial, code: 'ERR_SERVER_UNREACHABLE' });
+    } catch {
+      this.dispatch({ type: 'cluster-dial-failed', dial, code: 'ERR_CLUSTER_UNAVAILABLE' });
+    }
+  }
+
+  #message(channel: string, message: string): void {
+    if (channel === CHANNELS.revoked) return void this.#revocations.reload();
+    if (channel !== CHANNELS.dial(this.opts.relayId)) return;
+    const request = parseDialRequest(message);
+    if (!request) return this.log.warn('malformed dial request from the cluster');
+    this.dispatch({ type: 'remote-dial', ...request });
+  }
+
+  #queueSync(): void {
+    if (this.#syncQueued || !this.#up) return;
+    this.#syncQueued = true;
+    setImmediate(() => {
+      this.#syncQueued = false;
+      void this.#sync();
+    });
+  }
+
+  async #sync(): Promise<boolean> {
+    try {
+      const conflicts = await this.#registry.sync(this.localEntries());
+      if (conflicts.length > 0) this.log.warn({ servers: conflicts }, 'ids held by another account in the cluster; not published');
+      return true;
+    } catch (err) {
+      this.log.warn({ code: codeOf(err) }, 'registry sync failed');
+      return false;
+    }
+  }
+
+  async #resync(): Promise<void> {
+    if (this.#closed) return;
+    this.#up = true;
+    this.log.info({ relay: this.opts.relayId }, 'cluster store connected; resyncing');
+    this.emit('up');
+    const ok = (await this.#sync()) && (await this.#revocations.resync());
+    if (ok) this.emit('resynced');
+  }
+
+  #setDown(): void {
+    if (!this.#up) return;
+    this.#up = false;
+    if (!this.#closed) this.log.warn({ relay: this.opts.relayId }, 'cluster store lost; local opens only until it returns');
+    this.emit('down');
+  }
+}

@@ -1,0 +1,28 @@
+/** A dial request one relay publishes to another over Redis pub/sub: no secret, only ids and an address. */
+export interface DialRequest {
+  dial: string;
+  server: string;
+  /** The skeleton session at the receiving relay that should dial. */
+  sid: string;
+  /** HOST:PORT of the asking relay's skeleton port. */
+  origin: string;
+}
+
+const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+const SERVER = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+/** Checks every field: Redis is shared infrastructure, its messages are input like any other. */
+export function parseDialRequest(text: string): DialRequest | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { dial, server, sid, origin } = value as Record<string, unknown>;
+  if (typeof dial !== 'string' || !TOKEN.test(dial) || typeof sid !== 'string' || !TOKEN.test(sid)) return undefined;
+  if (typeof server !== 'string' || !SERVER.test(server) || typeof origin !== 'string' || origin.length > 300 || !HOST_PORT.test(origin)) return undefined;
+  return { dial, server, sid, origin };
+}

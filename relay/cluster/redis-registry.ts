@@ -1,0 +1,131 @@
+/**
+ * The cluster's shared registry in Redis. Each relay keeps its own registrations in one hash that it
+ * rewrites on every change and on every heartbeat, with a TTL, so a dead relay's entries expire; a
+ * sorted set of live relays (score = expiry) tells live hashes from stale ones. An owner key per id
+ * (account name, same TTL) keeps S9 across relays: another account can never take a live id, while the
+ * same account may hold it on several relays at once. Every multi-key step is one Lua script, so it is
+ * atomic. Nothing secret is stored: ids, account names, descriptions, session ids.
+ */
+import type { Redis } from 'ioredis';
+import type { AdvertisedServer, ServerInfo } from '../../shared/protocol/messages.js';
+import type { RemoteHolder } from '../core/relay-events.js';
+import { KEYS } from './cluster-keys.js';
+
+/** One registration as stored in a relay's hash. */
+export interface SharedEntry {
+  id: string;
+  user: string;
+  sid: string;
+  info: ServerInfo;
+  proxy?: 'v1' | 'v2';
+}
+
+/** What a relay needs from the shared registry; the embedded default (no cluster) needs none of it. */
+export interface SharedRegistry {
+  /** Ids of `servers` another account holds somewhere in the cluster. */
+  claim(user: string, servers: AdvertisedServer[]): Promise<string[]>;
+  /** Publishes this relay's whole registry (and keeps it alive); returns ids another account holds. */
+  sync(entries: SharedEntry[]): Promise<string[]>;
+  /** Other live relays holding `id`. */
+  lookup(id: string): Promise<RemoteHolder[]>;
+  /** What other live relays hold. */
+  list(): Promise<ServerInfo[]>;
+}
+
+const SYNC = `
+local rid, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local entries = cjson.decode(ARGV[4])
+local hkey = '${KEYS.relayPrefix}' .. rid
+redis.call('ZREMRANGEBYSCORE', '${KEYS.relays}', '-inf', now)
+redis.call('ZADD', '${KEYS.relays}', now + ttl, rid)
+local old = redis.call('HKEYS', hkey)
+redis.call('DEL', hkey)
+local held, conflicts = {}, {}
+for _, e in ipairs(entries) do
+  local okey = '${KEYS.ownerPrefix}' .. e.id
+  local owner = redis.call('GET', okey)
+  if owner and owner ~= e.user then
+    table.insert(conflicts, e.id)
+  else
+    redis.call('SET', okey, e.user, 'PX', ttl)
+    redis.call('HSET', hkey, e.id, cjson.encode(e))
+    held[e.id] = true
+  end
+end
+redis.call('PEXPIRE', hkey, ttl)
+local relays = redis.call('ZRANGE', '${KEYS.relays}', 0, -1)
+for _, id in ipairs(old) do
+  if not held[id] then
+    local still = false
+    for _, r in ipairs(relays) do
+      if r ~= rid and redis.call('HEXISTS', '${KEYS.relayPrefix}' .. r, id) == 1 then still = true end
+    end
+    if not still then redis.call('DEL', '${KEYS.ownerPrefix}' .. id) end
+  end
+end
+return conflicts`;
+
+const CLAIM = `
+local out = {}
+for i = 3, #ARGV do
+  local okey = '${KEYS.ownerPrefix}' .. ARGV[i]
+  local owner = redis.call('GET', okey)
+  if owner and owner ~= ARGV[1] then table.insert(out, ARGV[i]) else redis.call('SET', okey, ARGV[1], 'PX', tonumber(ARGV[2])) end
+end
+return out`;
+
+const LOOKUP = `
+local out = {}
+for _, r in ipairs(redis.call('ZRANGEBYSCORE', '${KEYS.relays}', ARGV[2], '+inf')) do
+  if r ~= ARGV[1] then
+    local v = redis.call('HGET', '${KEYS.relayPrefix}' .. r, ARGV[3])
+    if v then table.insert(out, r) table.insert(out, v) end
+  end
+end
+return out`;
+
+const LIST = `
+local out = {}
+for _, r in ipairs(redis.call('ZRANGEBYSCORE', '${KEYS.relays}', ARGV[2], '+inf')) do
+  if r ~= ARGV[1] then
+    for _, v in ipairs(redis.call('HVALS', '${KEYS.relayPrefix}' .. r)) do table.insert(out, v) end
+  end
+end
+return out`;
+
+function parseEntry(json: string): SharedEntry | undefined {
+  try {
+    const e = JSON.parse(json) as SharedEntry;
+    return typeof e.id === 'string' && typeof e.user === 'string' && typeof e.sid === 'string' && typeof e.info?.id === 'string' ? e : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class RedisRegistry implements SharedRegistry {
+  constructor(private readonly redis: Redis, private readonly relayId: string, private readonly ttlMs: number, private readonly now: () => number = Date.now) {}
+
+  async claim(user: string, servers: AdvertisedServer[]): Promise<string[]> {
+    return (await this.redis.eval(CLAIM, 0, user, this.ttlMs, ...servers.map((s) => s.id))) as string[];
+  }
+
+  async sync(entries: SharedEntry[]): Promise<string[]> {
+    // cjson encodes an empty table as an object; an empty list is fine either way.
+    return (await this.redis.eval(SYNC, 0, this.relayId, this.now(), this.ttlMs, JSON.stringify(entries))) as string[];
+  }
+
+  async lookup(id: string): Promise<RemoteHolder[]> {
+    const flat = (await this.redis.eval(LOOKUP, 0, this.relayId, this.now(), id)) as string[];
+    const holders: RemoteHolder[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const entry = parseEntry(flat[i + 1]!);
+      if (entry) holders.push({ relay: flat[i]!, sid: entry.sid, user: entry.user, ...(entry.proxy ? { proxy: entry.proxy } : {}) });
+    }
+    return holders;
+  }
+
+  async list(): Promise<ServerInfo[]> {
+    const values = (await this.redis.eval(LIST, 0, this.relayId, this.now())) as string[];
+    return values.map(parseEntry).filter((e) => e !== undefined).map((e) => ({ id: e.info.id, description: e.info.description, protocol: e.info.protocol }));
+  }
+}

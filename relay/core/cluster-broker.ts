@@ -1,0 +1,102 @@
+/**
+ * Cross-relay opens (cluster). A client here opens a server whose skeleton is attached to another relay:
+ * the adapter finds that relay in Redis and asks it, over pub/sub, to send Dial on the skeleton's control
+ * channel with our address and a session ticket; the skeleton dials us, proves its session with the
+ * ticket and an HMAC over our fresh challenge (S7), and we join it to the waiting client. Stream bytes
+ * never cross between relays.
+ */
+import { verifyAttachMac } from '../../shared/crypto/attach-proof.js';
+import type { ErrorCode } from '../../shared/errors.js';
+import type { Attach } from '../../shared/protocol/messages.js';
+import { Redacted } from '../../shared/redacted.js';
+import type { TicketClaims } from '../../shared/crypto/session-ticket.js';
+import { dialEnded, join } from './relay-broker.js';
+import type { ConnId, RemoteHolder } from './relay-events.js';
+import type { RelaySession } from './relay-session.js';
+import type { Conn, RelayState } from './relay-state.js';
+
+/** The client waits, counted against its stream limit, while the adapter looks the server up. */
+export function beginRemoteOpen(state: RelayState, conn: Conn, client: RelaySession, server: string, now: number): void {
+  const dial = state.token(12);
+  client.streams++;
+  state.dials.set(dial, { client: conn.id, clientSid: client.sid, skeletonSid: '', server });
+  conn.openedAt = now;
+  conn.phase = 'waiting';
+  conn.dial = dial;
+  conn.server = server;
+  conn.deadline = now + state.deps.limits.dialTimeoutMs;
+  state.out.push({ type: 'hold', conn: conn.id });
+  state.out.push({ type: 'cluster-open', conn: conn.id, server, dial });
+}
+
+export function remoteFound(state: RelayState, dial: string, holder: RemoteHolder | undefined, unavailable: boolean): void {
+  const pending = state.dials.get(dial);
+  if (!pending) return;
+  if (holder) {
+    pending.skeletonSid = holder.sid;
+    pending.remote = holder;
+    state.deps.log.debug({ conn: pending.client, server: pending.server, relay: holder.relay, dial }, 'remote dial requested');
+    return;
+  }
+  const code: ErrorCode = unavailable ? 'ERR_CLUSTER_UNAVAILABLE' : 'ERR_UNKNOWN_SERVER';
+  state.deps.log.info({ conn: pending.client, server: pending.server, code }, 'remote open refused');
+  remoteDialFailed(state, dial, code);
+}
+
+export function remoteDialFailed(state: RelayState, dial: string, code: ErrorCode): void {
+  const pending = state.dials.get(dial);
+  if (!pending) return;
+  dialEnded(state, dial);
+  state.fail(pending.client, code);
+}
+
+/** Another relay wants a stream from one of our skeleton sessions: mint a ticket for its Dial. */
+export function remoteDialRequested(state: RelayState, dial: string, server: string, sid: string, origin: string): void {
+  const session = state.sessions.get(sid);
+  if (!session || session.port !== 'skeleton' || !session.servers.has(server) || state.revoked.has(session.user)) {
+    state.deps.log.info({ session: sid, server }, 'remote dial for a session or server we no longer hold');
+    return;
+  }
+  state.out.push({ type: 'mint-ticket', sid, user: session.user, attachKey: new Redacted(session.keys.attach), dial, server, origin });
+}
+
+export function ticketMinted(state: RelayState, sid: string, dial: string, server: string, origin: string, ticket: string): void {
+  const session = state.sessions.get(sid);
+  if (!session) return;
+  state.sendSealed(session, { t: 'dial', dial, server, relay: origin, ticket });
+}
+
+/** A data connection that attaches with a ticket: hold its bytes while the adapter checks the ticket. */
+export function beginTicketAttach(state: RelayState, conn: Conn, msg: Attach, now: number): void {
+  if (!state.deps.cluster) return refuse(state, conn, now);
+  conn.phase = 'verifying';
+  conn.ticketAttach = msg;
+  state.out.push({ type: 'hold', conn: conn.id });
+  state.out.push({ type: 'verify-ticket', conn: conn.id, ticket: msg.ticket! });
+}
+
+export function ticketVerified(state: RelayState, connId: ConnId, claims: TicketClaims | undefined, now: number): void {
+  const conn = state.conns.get(connId);
+  const msg = conn?.ticketAttach;
+  if (!conn || !msg || conn.closing) return;
+  conn.ticketAttach = undefined;
+  const good = claims !== undefined && claims.sid === msg.sid && claims.port === conn.port && !state.revoked.has(claims.user)
+    && verifyAttachMac(claims.attachKey.reveal(), conn.challenge, msg, msg.mac);
+  if (!good) return refuse(state, conn, now);
+  state.authenticated(conn);
+  conn.sid = claims.sid;
+  const pending = msg.purpose === 'dial' && msg.dial ? state.dials.get(msg.dial) : undefined;
+  // Only the session the holding relay named may answer this dial; nothing else attaches with a ticket.
+  if (conn.port !== 'skeleton' || !pending?.remote || pending.skeletonSid !== claims.sid || pending.remote.user !== claims.user) {
+    state.deps.log.warn({ conn: conn.id, purpose: msg.purpose }, 'ticket attach for no pending remote dial');
+    return state.fail(conn.id, 'ERR_PROTOCOL');
+  }
+  state.dials.delete(msg.dial!);
+  join(state, pending, conn.id, now);
+}
+
+function refuse(state: RelayState, conn: Conn, now: number): void {
+  state.deps.log.warn({ conn: conn.id, port: conn.port, source: conn.source }, 'ticket attach rejected');
+  state.guard.penalize(conn.source, 'auth-fail', now);
+  state.fail(conn.id, 'ERR_AUTH_FAILED');
+}

@@ -1,0 +1,71 @@
+/**
+ * Relay cluster on a real redis-server: a client on relay A opens a server whose skeleton is attached only
+ * to relay B. B asks its skeleton to dial A with a session ticket; A joins it; bytes arrive intact. Listings
+ * on A show B's servers; S9 holds across relays; a forged or foreign ticket is refused.
+ */
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { connect } from '../../client/index.js';
+import { Redacted } from '../../shared/redacted.js';
+import { startSkeleton } from '../../skeleton/index.js';
+import { clusterClient, clusterSkeleton, startClusterWorld } from '../helpers/cluster-world.js';
+import { sendAndCollect } from '../helpers/streams.js';
+import { echoServer, newSecret, PASSWORD, server } from '../helpers/world.js';
+
+test('a client on relay A reaches a server whose skeleton is attached to relay B only', async (t) => {
+  const w = await startClusterWorld(t, 2);
+  const [a, b] = [w.relays[0]!, w.relays[1]!];
+  const echo = await echoServer(t);
+  const secret = newSecret();
+  const skeleton = await clusterSkeleton(t, [b], [server('echo', echo.port, secret)]);
+  t.deepEqual(skeleton.advertised.accepted, ['echo']);
+  const client = await clusterClient(t, [a]);
+  t.deepEqual((await client.list()).map((s) => s.id), ['echo']);
+  const payload = randomBytes(256 * 1024);
+  const stream = await client.open('echo', { secret });
+  t.true((await sendAndCollect(stream, payload)).equals(payload));
+  // Stream bytes never crossed relays: A spliced this stream, B spliced none.
+  t.is(b.relay.runtime.totalBytes().aToB, 0);
+  t.true(a.relay.runtime.totalBytes().aToB >= payload.length);
+});
+
+test('many cross-relay opens in parallel all arrive intact', async (t) => {
+  const w = await startClusterWorld(t, 2);
+  const echo = await echoServer(t);
+  const secret = newSecret();
+  await clusterSkeleton(t, [w.relays[1]!], [server('echo', echo.port, secret)], { pool: 0 });
+  const client = await clusterClient(t, [w.relays[0]!]);
+  const results = await Promise.all(Array.from({ length: 20 }, async () => {
+    const payload = randomBytes(4096);
+    return (await sendAndCollect(await client.open('echo', { secret }), payload)).equals(payload);
+  }));
+  t.deepEqual(results, Array.from({ length: 20 }, () => true));
+});
+
+test('another account cannot take an id held at another relay of the cluster (S9); the same account may', async (t) => {
+  const w = await startClusterWorld(t, 2, {
+    users: { alice: { roles: ['client'], access: ['*'] }, home: { roles: ['skeleton'], serve: ['*'] }, mallory: { roles: ['skeleton'], serve: ['*'] } },
+  });
+  const echo = await echoServer(t);
+  const secret = newSecret();
+  await clusterSkeleton(t, [w.relays[0]!], [server('echo', echo.port, secret)]);
+  const thief = await startSkeleton({ relay: w.relays[1]!.skeletonTarget, user: 'mallory', password: new Redacted(PASSWORD), servers: [server('echo', echo.port, newSecret())] });
+  t.teardown(() => thief.close());
+  t.deepEqual(thief.advertised.rejected, [{ id: 'echo', code: 'ERR_SERVER_ID_TAKEN' }]);
+  const twin = await clusterSkeleton(t, [w.relays[1]!], [server('echo', echo.port, secret)]);
+  t.deepEqual(twin.advertised.accepted, ['echo']);
+});
+
+test('an unknown server through the cluster is ERR_UNKNOWN_SERVER, like a forbidden one (S11)', async (t) => {
+  const w = await startClusterWorld(t, 2, { users: { alice: { roles: ['client'], access: ['pub-*'] }, home: { roles: ['skeleton'], serve: ['*'] } } });
+  const echo = await echoServer(t);
+  const secret = newSecret();
+  await clusterSkeleton(t, [w.relays[1]!], [server('secret-box', echo.port, secret)]);
+  const client = await connect({ relay: w.relays[0]!.clientTarget, user: 'alice', password: new Redacted(PASSWORD) });
+  t.teardown(() => client.close());
+  const forbidden = await t.throwsAsync(client.open('secret-box', { secret }));
+  const missing = await t.throwsAsync(client.open('nothing-here', { secret }));
+  t.is((forbidden as { code?: string }).code, 'ERR_UNKNOWN_SERVER');
+  t.is((missing as { code?: string }).code, 'ERR_UNKNOWN_SERVER');
+  t.deepEqual(await client.list(), []);
+});
