@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
 import { withExamples } from '../shared/cli/help-examples.js';
 import { logLevelOption, loggerFor, untilSignal } from '../shared/cli/log-options.js';
-import { knownRelaysDefault, passwordNote, peerOptions, peerPassword, relayTargetOf, required } from '../shared/cli/peer-options.js';
+import { knownRelaysDefault, passwordNote, peerOptions, peerPassword, relayTargetsOf, required } from '../shared/cli/peer-options.js';
 import { readSecretFile } from '../shared/cli/secret-file.js';
 import { addOptions, configOrPrint, CONFIG_OPTION } from '../shared/config/command-options.js';
 import type { Config } from '../shared/config/load-config.js';
@@ -36,7 +36,7 @@ function clientConfig(cmd: Command, specs: readonly OptionSpec[], ctx: CliContex
 }
 
 async function login(config: Config, ctx: CliContext, logName: string, onFatal?: (err: BurrowError) => void): Promise<BurrowClient> {
-  const relay = await relayTargetOf(config, ctx.env);
+  const relay = await relayTargetsOf(config, ctx.env);
   const user = required(config, 'user', '--user');
   const log = loggerFor(logName, config.logLevel);
   return connect({ relay, user, password: await peerPassword(config, ctx.env, user), log, ...(onFatal ? { keepAlive: true, onFatal } : {}) });

@@ -34,8 +34,16 @@ export const RELAY_OPTIONS = [
   option('--admin <host:port|off>', 'string', 'admin HTTP (health, metrics, JSON API, dashboard); off disables it', { default: DEFAULT_ADMIN }),
   option('--admin-token-file <file>', 'string', 'bearer token for the admin HTTP (first line); required off loopback'),
   option('--audit-log <file>', 'string', 'append one JSON line per finished stream; reopened on SIGHUP'),
+  option('--cluster <url>', 'string', 'join a relay cluster whose shared state is in Redis (redis://HOST:PORT); unset: a single relay', { check: clusterUrlProblem }),
+  option('--cluster-advertise <host:port>', 'hostport', "with --cluster: this relay's skeleton port as skeletons reach it (needed when --host is a wildcard)"),
+  option('--cluster-id <id>', 'string', 'with --cluster: this relay\'s name in the cluster (default: random at each start)'),
+  option('--cluster-heartbeat <seconds>', 'int', 'with --cluster: how often registrations are refreshed; they expire after three', { default: 5, min: 1, max: 300 }),
   LOG_LEVEL_OPTION,
 ];
+
+function clusterUrlProblem(value: string): string | undefined {
+  return /^rediss?:\/\/[^\s]+$/.test(value) ? undefined : 'expected redis://HOST:PORT or rediss://HOST:PORT';
+}
 
 /** Limits from the merged config, in the units the relay takes. */
 function limitsOf(config: Config): { limits: Partial<RelayLimits>; guard: Partial<GuardLimits> } {
@@ -77,6 +85,13 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
       admin,
       ...(config.adminTokenFile !== undefined ? { adminTokenFile: config.adminTokenFile as string } : {}),
       ...(config.auditLog !== undefined ? { auditLog: config.auditLog as string } : {}),
+      ...(config.cluster !== undefined ? {
+        cluster: {
+          url: config.cluster as string, heartbeatMs: (config.clusterHeartbeat as number) * 1000,
+          ...(config.clusterAdvertise !== undefined ? { advertise: config.clusterAdvertise as string } : {}),
+          ...(config.clusterId !== undefined ? { relayId: config.clusterId as string } : {}),
+        },
+      } : {}),
       ...limitsOf(config),
       log,
     });
@@ -84,6 +99,7 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
     const stopped = untilSignal();
     const { client, skeleton } = relay.addresses;
     ctx.stdout(`relay ${relay.fingerprint} clients on ${formatHostPort(client.address, client.port)}, skeletons on ${formatHostPort(skeleton.address, skeleton.port)}`);
+    if (relay.cluster) ctx.stdout(`cluster member ${relay.cluster.relayId}, advertised to skeletons as ${relay.cluster.advertise}, shared state ${relay.cluster.link.up ? 'connected' : 'unreachable (retrying)'}`);
     ctx.stdout(relay.admin ? `admin on ${relay.admin.url} (dashboard, /metrics, /api)` : 'admin off');
     const onHup = (): void => {
       log.info('SIGHUP: reloading the users file');

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
 import { withExamples } from '../shared/cli/help-examples.js';
 import { LOG_LEVEL_OPTION, loggerFor, untilSignal } from '../shared/cli/log-options.js';
-import { knownRelaysDefault, passwordNote, peerOptions, peerPassword, relayTargetOf, required } from '../shared/cli/peer-options.js';
+import { formatHostPort } from '../shared/peer/relay-address.js';
+import { knownRelaysDefault, passwordNote, peerOptions, peerPassword, relayTargetsOf, required } from '../shared/cli/peer-options.js';
 import { addOptions, configOrPrint, CONFIG_OPTION, resolveConfig } from '../shared/config/command-options.js';
 import { option } from '../shared/config/option-spec.js';
 import { BurrowError, codeOf } from '../shared/errors.js';
@@ -66,7 +67,7 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     const config = await configOrPrint(cmd, SKELETON_OPTIONS, ctx, { defaults: knownRelaysDefault(ctx.env), notes: (c) => [passwordNote(c, ctx.env)] });
     if (!config) return;
     const servers = await serversOf(cmd, ctx.env);
-    const relay = await relayTargetOf(config, ctx.env);
+    const relay = await relayTargetsOf(config, ctx.env);
     const user = required(config, 'user', '--user');
     const log = loggerFor('burrow-skeleton', config.logLevel);
     const skeleton = await startSkeleton({ relay, user, password: await peerPassword(config, ctx.env, user), servers, pool: config.pool as number, log });
@@ -81,7 +82,7 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     const fatal = new Promise<never>((_, reject) => skeleton.runtime.once('fatal', reject));
     const stopped = Promise.race([untilSignal(), fatal]);
     const stopReload = watchServers(cmd, ctx.env, log, (next) => skeleton.runtime.setServers(next));
-    ctx.stdout(`skeleton serving ${skeleton.advertised.accepted.join(', ')} through ${relay.host}:${relay.port}`);
+    ctx.stdout(`skeleton serving ${skeleton.advertised.accepted.join(', ')} through ${relay.map((r) => formatHostPort(r.host, r.port)).join(', ')}`);
     try {
       await stopped;
     } finally {

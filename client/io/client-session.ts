@@ -86,8 +86,8 @@ export class ClientSession {
       });
       control.once('close', (reason) => {
         this.#live = undefined;
-        // Lost, not closed by us: the next login starts with the next relay address.
-        if (this.relays.length > 1 && retryAfterMs === undefined) this.#first = (index + 1) % this.relays.length;
+        // Lost or said goodbye: the next login starts with the next relay address.
+        if (this.relays.length > 1) this.#first = (index + 1) % this.relays.length;
         if (this.#closed) return;
         this.log.info({ code: reason.code }, 'relay session closed');
         if (this.opts.keepAlive) this.#schedule(retryAfterMs ?? this.#backoff.next(Date.now()), retryAfterMs ? 'ERR_SHUTTING_DOWN' : reason.code);

@@ -18,7 +18,7 @@ export const KNOWN_RELAYS_OPTION = option(
 
 export function peerOptions(defaultPort: number) {
   return [
-    option('--relay <host:port>', 'hostport', `the relay's ${defaultPort === 7001 ? 'skeleton' : 'client'} port`),
+    option('--relay <host:port>', 'string', `the relay's ${defaultPort === 7001 ? 'skeleton' : 'client'} port; several relays of one cluster: HOST:PORT,HOST:PORT`, { check: relayListProblem }),
     option('--fingerprint <fp>', 'string', "the relay's fingerprint (SHA256:..., from burrow keys fingerprint); else looked up in --known-relays", { check: fingerprintProblem }),
     KNOWN_RELAYS_OPTION,
     option('--user <name>', 'string', 'account name'),
@@ -37,8 +37,32 @@ export function knownRelaysPathOf(config: Config, env: NodeJS.ProcessEnv): strin
   return typeof config.knownRelays === 'string' ? config.knownRelays : defaultKnownRelaysPath(env);
 }
 
+function relayListProblem(value: string): string | undefined {
+  try {
+    for (const part of value.split(',')) parseHostPort(part);
+    return undefined;
+  } catch {
+    return 'expected HOST:PORT (IPv6 as [ADDR]:PORT), several separated by commas';
+  }
+}
+
+/** Every --relay address (comma-separated or repeated), each with its pin. */
+export async function relayTargetsOf(config: Config, env: NodeJS.ProcessEnv): Promise<RelayTarget[]> {
+  const value = config.relay;
+  const list = (Array.isArray(value) ? value : typeof value === 'string' ? [value] : []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  if (list.length === 0) throw new BurrowError('ERR_USAGE', '--relay is required');
+  const targets: RelayTarget[] = [];
+  for (const address of list) targets.push(await pinnedTarget(address, config, env));
+  return targets;
+}
+
+/** The first --relay address with its pin. */
 export async function relayTargetOf(config: Config, env: NodeJS.ProcessEnv): Promise<RelayTarget> {
-  const { host, port } = parseHostPort(required(config, 'relay', '--relay'));
+  return (await relayTargetsOf(config, env))[0]!;
+}
+
+async function pinnedTarget(address: string, config: Config, env: NodeJS.ProcessEnv): Promise<RelayTarget> {
+  const { host, port } = parseHostPort(address);
   if (typeof config.fingerprint === 'string') {
     return { host, port, fingerprint: parseFingerprint(config.fingerprint, { source: '--fingerprint' }) };
   }
