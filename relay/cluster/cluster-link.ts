@@ -62,8 +62,8 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     this.#sub = new Redis(opts.url, { ...common, commandTimeout: undefined });
     this.#registry = new RedisRegistry(this.#redis, opts.relayId, opts.heartbeatMs * 3);
     this.#revocations = new RevocationSync(this.#redis, log, (users) => {
-      this.emit('revoked', users);
       this.dispatch({ type: 'revoked', users });
+      this.emit('revoked', users);
     });
     for (const conn of [this.#redis, this.#sub]) conn.on('error', (err: Error) => this.log.debug({ code: (err as NodeJS.ErrnoException).code ?? 'redis' }, 'redis connection error'));
     this.#redis.on('ready', () => void this.#resync());
@@ -78,11 +78,12 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
 
   /** Connects; resolves once synced, or once the first attempt failed (the link keeps retrying). */
   async start(): Promise<void> {
-    const synced = new Promise<void>((resolve) => this.once('resynced', resolve));
+    const synced = new Promise<void>((resolve) => {
+      this.once('resynced', resolve);
+      this.once('down', resolve);
+    });
     try {
-      await this.#sub.connect();
-      await this.#sub.subscribe(CHANNELS.dial(this.opts.relayId), CHANNELS.revoked);
-      await this.#redis.connect();
+      await Promise.all([this.#sub.connect(), this.#redis.connect()]);
       await synced;
     } catch (err) {
       this.log.warn({ code: codeOf(err) }, 'cluster store unreachable at start; retrying in the background');
@@ -186,8 +187,21 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     this.#up = true;
     this.log.info({ relay: this.opts.relayId }, 'cluster store connected; resyncing');
     this.emit('up');
+    // Dial requests for us must be heard before we publish registrations that invite them.
+    if (!(await this.#subscribed())) return;
     const ok = (await this.#sync()) && (await this.#revocations.resync());
     if (ok) this.emit('resynced');
+  }
+
+  async #subscribed(): Promise<boolean> {
+    if (this.#sub.status !== 'ready') await new Promise<void>((resolve) => this.#sub.once('ready', () => resolve()));
+    try {
+      await this.#sub.subscribe(CHANNELS.dial(this.opts.relayId), CHANNELS.revoked);
+      return true;
+    } catch (err) {
+      this.log.warn({ code: codeOf(err) }, 'cluster subscription failed; will retry on reconnect');
+      return false;
+    }
   }
 
   #setDown(): void {
