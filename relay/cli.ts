@@ -34,7 +34,7 @@ export const RELAY_OPTIONS = [
   option('--admin <host:port|off>', 'string', 'admin HTTP (health, metrics, JSON API, dashboard); off disables it', { default: DEFAULT_ADMIN }),
   option('--admin-token-file <file>', 'string', 'bearer token for the admin HTTP (first line); required off loopback'),
   option('--audit-log <file>', 'string', 'append one JSON line per finished stream; reopened on SIGHUP'),
-  option('--cluster <url>', 'string', 'join a relay cluster whose shared state is in Redis (redis://HOST:PORT); unset: a single relay', { check: clusterUrlProblem }),
+  option('--cluster <url>', 'string', 'join a relay cluster whose shared state is in Redis (redis://HOST:PORT); unset: a single relay', { check: clusterUrlProblem, secret: true }),
   option('--cluster-advertise <host:port>', 'hostport', "with --cluster: this relay's skeleton port as skeletons reach it (needed when --host is a wildcard)"),
   option('--cluster-id <id>', 'string', 'with --cluster: this relay\'s name in the cluster (default: random at each start)'),
   option('--cluster-heartbeat <seconds>', 'int', 'with --cluster: how often registrations are refreshed; they expire after three', { default: 5, min: 1, max: 300 }),

@@ -2,6 +2,7 @@
  * Drives the sans-IO RelayCore with no network and a hand-advanced clock: greets connections, logs
  * peers in with hand-made verdicts, seals their control frames and opens everything sealed to them.
  */
+import type { RelayDeps } from '../../relay/core/relay-state.js';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { attachMac } from '../../shared/crypto/attach-proof.js';
 import { ControlOpener, ControlSealer } from '../../shared/crypto/control-cipher.js';
@@ -67,13 +68,13 @@ export class RelayHarness {
   #nextConn = 1;
   #counter = 0;
 
-  constructor(limits: Partial<RelayLimits> = {}) {
+  constructor(limits: Partial<RelayLimits> = {}, extra: Pick<RelayDeps, 'cluster'> = {}) {
     this.limits = { ...DEFAULT_RELAY_LIMITS, ...limits };
     const identity = generateKeyPairSync('ed25519');
     const ring = new EphemeralKeyRing(identity.privateKey);
     this.core = new RelayCore({
       random: (n) => this.#random(n), ephemeral: (now) => ring.current(now), identityKey: rawEd25519(identity.publicKey), log: silentLogger(), limits: this.limits,
-      observe: (note) => this.notes.push(note),
+      observe: (note) => this.notes.push(note), ...extra,
     });
   }
 

@@ -1,0 +1,115 @@
+/**
+ * The relay core in cluster mode, sans-IO: two cores wired by hand through the events the cluster adapter
+ * would feed them. A cross-relay open, the ticket attach that completes it, what a ticket attach must prove,
+ * the cluster-wide claim of an Advertise, and revocations.
+ */
+import test from 'ava';
+import { attachMac } from '../../shared/crypto/attach-proof.js';
+import { Redacted } from '../../shared/redacted.js';
+import type { RelayCommand } from '../../relay/core/relay-events.js';
+import { closed, plainTo, RelayHarness, userRecord, type Peer } from '../helpers/unit-relay.js';
+
+const TICKET = 'aGVhZGVy.cGF5bG9hZA.c2ln';
+
+function cmd<T extends RelayCommand['type']>(cmds: RelayCommand[], type: T): Extract<RelayCommand, { type: T }> {
+  const found = cmds.find((c) => c.type === type);
+  if (!found) throw new Error(`no ${type} among ${cmds.map((c) => c.type).join(', ')}`);
+  return found as Extract<RelayCommand, { type: T }>;
+}
+
+function cluster(): { a: RelayHarness; b: RelayHarness; skeleton: Peer; client: Peer } {
+  const a = new RelayHarness({}, { cluster: { relayId: 'a', advertise: 'relay-a:7001' } });
+  const b = new RelayHarness({}, { cluster: { relayId: 'b', advertise: 'relay-b:7001' } });
+  const skeleton = b.login('home', 'skeleton', userRecord(['skeleton'], { serve: ['*'] }));
+  const adv = b.control(skeleton, { t: 'advertise', id: 1, servers: [{ id: 'echo', description: 'echo', protocol: 'tcp' }] });
+  const claim = cmd(adv, 'cluster-claim');
+  t0(claim.servers.map((s) => s.id), ['echo']);
+  b.handle({ type: 'cluster-claimed', sid: skeleton.sid, request: 1, refused: [] });
+  const client = a.login('alice', 'client', userRecord(['client'], { access: ['*'] }));
+  return { a, b, skeleton, client };
+}
+
+function t0(actual: unknown, expected: unknown): void {
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`setup: ${JSON.stringify(actual)}`);
+}
+
+/** Drives a cross-relay open up to the skeleton's ticket attach at A; returns what A answered it. */
+function crossOpen(w: ReturnType<typeof cluster>, proof: { key?: Buffer; sid?: string; user?: string } = {}) {
+  const { a, b, skeleton, client } = w;
+  const stream = a.attach(client, 'stream', { server: 'echo' });
+  const open = cmd(stream.cmds, 'cluster-open');
+  a.handle({ type: 'cluster-found', conn: stream.conn, dial: open.dial, holder: { relay: 'b', sid: skeleton.sid, user: 'home' } });
+  const mint = cmd(b.handle({ type: 'remote-dial', dial: open.dial, server: 'echo', sid: skeleton.sid, origin: 'relay-a:7001' }), 'mint-ticket');
+  b.handle({ type: 'ticket-minted', sid: mint.sid, dial: mint.dial, server: mint.server, origin: mint.origin, ticket: TICKET });
+  const dial = b.take(skeleton).find((m) => m.t === 'dial');
+  const { conn, hello } = a.greet('skeleton');
+  const claim = { sid: skeleton.sid, purpose: 'dial' as const, dial: open.dial };
+  const verify = cmd(a.sendPlain(conn, { t: 'attach', ...claim, ticket: TICKET, mac: attachMac(skeleton.keys.attach, hello.challenge, claim) }), 'verify-ticket');
+  const claims = { sid: proof.sid ?? skeleton.sid, user: proof.user ?? 'home', port: 'skeleton' as const, relay: 'b', exp: 0, attachKey: new Redacted(proof.key ?? mint.attachKey.reveal()) };
+  const answer = a.handle({ type: 'ticket-verified', conn: verify.conn, claims });
+  return { stream, dial, conn, answer, mintKey: mint.attachKey.reveal() };
+}
+
+test('cross-relay open: A asks the cluster, B has its skeleton dial A with a ticket, A joins it', (t) => {
+  const w = cluster();
+  const { stream, dial, conn, answer, mintKey } = crossOpen(w);
+  t.true(mintKey.equals(w.skeleton.keys.attach));
+  t.like(dial, { t: 'dial', server: 'echo', relay: 'relay-a:7001', ticket: TICKET });
+  const splice = cmd(answer, 'splice');
+  t.is(splice.client, stream.conn);
+  t.is(splice.skeleton, conn);
+  t.deepEqual(plainTo(stream.conn, answer), [{ t: 'joined' }]);
+});
+
+test('a ticket attach needs the MAC under the sealed key, the named session and a pending dial', (t) => {
+  for (const proof of [{ key: Buffer.alloc(32, 7) }, { sid: 'someone-else' }, { user: 'mallory' }]) {
+    const w = cluster();
+    const { conn, answer } = crossOpen(w, proof);
+    t.true(closed(conn, answer));
+    t.false(answer.some((c) => c.type === 'splice'));
+  }
+  // A single relay refuses any ticket at once.
+  const single = new RelayHarness();
+  const { conn } = single.greet('skeleton');
+  const cmds = single.sendPlain(conn, { t: 'attach', sid: 's', purpose: 'dial', dial: 'd', ticket: TICKET, mac: Buffer.alloc(32) });
+  t.deepEqual(plainTo(conn, cmds), [{ t: 'error', code: 'ERR_AUTH_FAILED' }]);
+});
+
+test('no holder is ERR_UNKNOWN_SERVER; Redis down is ERR_CLUSTER_UNAVAILABLE; a failed publish is ERR_SERVER_UNREACHABLE', (t) => {
+  const { a, client } = cluster();
+  for (const [found, code] of [[{}, 'ERR_UNKNOWN_SERVER'], [{ unavailable: true }, 'ERR_CLUSTER_UNAVAILABLE']] as const) {
+    const s = a.attach(client, 'stream', { server: 'echo' });
+    const open = cmd(s.cmds, 'cluster-open');
+    t.deepEqual(plainTo(s.conn, a.handle({ type: 'cluster-found', conn: s.conn, dial: open.dial, ...found })), [{ t: 'error', code }]);
+  }
+  const s = a.attach(client, 'stream', { server: 'echo' });
+  const open = cmd(s.cmds, 'cluster-open');
+  a.handle({ type: 'cluster-found', conn: s.conn, dial: open.dial, holder: { relay: 'b', sid: 'x', user: 'home' } });
+  t.deepEqual(plainTo(s.conn, a.handle({ type: 'cluster-dial-failed', dial: open.dial, code: 'ERR_SERVER_UNREACHABLE' })), [{ t: 'error', code: 'ERR_SERVER_UNREACHABLE' }]);
+  t.is(a.core.state.sessions.get(client.sid)?.streams, 0);
+});
+
+test('an id another account holds in the cluster is withdrawn and refused; a listing merges other relays', (t) => {
+  const b = new RelayHarness({}, { cluster: { relayId: 'b', advertise: 'relay-b:7001' } });
+  const skeleton = b.login('home', 'skeleton', userRecord(['skeleton'], { serve: ['*'] }));
+  b.control(skeleton, { t: 'advertise', id: 5, servers: [{ id: 'one', description: '', protocol: 'tcp' }, { id: 'two', description: '', protocol: 'tcp' }] });
+  t.deepEqual(b.take(skeleton), []);
+  b.handle({ type: 'cluster-claimed', sid: skeleton.sid, request: 5, refused: [{ id: 'two', code: 'ERR_SERVER_ID_TAKEN' }] });
+  t.deepEqual(b.take(skeleton), [{ t: 'advertised', id: 5, accepted: ['one'], rejected: [{ id: 'two', code: 'ERR_SERVER_ID_TAKEN' }] }]);
+  t.deepEqual(b.core.state.registry.list().map((r) => r.info.id), ['one']);
+  const client = b.login('alice', 'client', userRecord(['client'], { access: ['one', 'far'] }));
+  const list = cmd(b.control(client, { t: 'list', id: 9 }), 'cluster-list');
+  b.handle({ type: 'cluster-listed', sid: client.sid, request: list.request, servers: [{ id: 'far', description: '', protocol: 'tcp' }, { id: 'hidden', description: '', protocol: 'tcp' }] });
+  t.deepEqual(b.take(client), [{ t: 'servers', id: 9, servers: [{ id: 'far', description: '', protocol: 'tcp' }, { id: 'one', description: '', protocol: 'tcp' }] }]);
+  b.control(client, { t: 'list', id: 10 });
+  b.handle({ type: 'cluster-listed', sid: client.sid, request: 10 });
+  t.deepEqual(b.take(client), [{ t: 'error', id: 10, code: 'ERR_CLUSTER_UNAVAILABLE' }]);
+});
+
+test('a revoked account loses its sessions and cannot log in', (t) => {
+  const { a, client } = cluster();
+  const cmds = a.handle({ type: 'revoked', users: ['alice'] });
+  t.true(closed(client.conn, cmds));
+  t.is(a.core.state.sessions.size, 0);
+  t.throws(() => a.login('alice', 'client', userRecord(['client'], { access: ['*'] })));
+});
