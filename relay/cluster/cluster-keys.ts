@@ -17,4 +17,6 @@ export const CHANNELS = {
   dial: (relayId: string): string => `burrow:dial:${relayId}`,
   /** The revocation set changed. */
   revoked: 'burrow:revocations',
+  /** A relay saw a failed login: JSON {from, source, user?}. */
+  penalties: 'burrow:penalties',
 } as const;

@@ -12,7 +12,7 @@ import type { Logger } from '../../shared/log.js';
 import type { ClusterCommand, RelayEvent } from '../core/relay-events.js';
 import type { UsersDb } from '../users/users-file.js';
 import { CHANNELS } from './cluster-keys.js';
-import { parseDialRequest, type DialRequest } from './dial-request.js';
+import { parseDialRequest, parsePenaltyNotice, type DialRequest } from './dial-request.js';
 import { RedisRegistry, type SharedEntry } from './redis-registry.js';
 import { RevocationSync } from './revocation-sync.js';
 
@@ -36,6 +36,8 @@ export interface ClusterLinkEvents {
   resynced: [];
   /** The revocation set was (re)loaded. */
   revoked: [string[]];
+  /** Another relay's failed login was counted here. */
+  penalty: [string];
 }
 
 export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
@@ -106,6 +108,11 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     switch (cmd.type) {
       case 'cluster-sync':
         return this.#queueSync();
+      case 'cluster-penalty':
+        // Best effort: a penalty lost while Redis is down only weakens S6 to per-relay for that attempt.
+        this.#redis.publish(CHANNELS.penalties, JSON.stringify({ from: this.opts.relayId, source: cmd.source, ...(cmd.user !== undefined ? { user: cmd.user } : {}) }))
+          .catch((err: unknown) => this.log.debug({ code: codeOf(err) }, 'penalty not shared'));
+        return;
       case 'verify-ticket':
         verifyTicket(this.tickets, cmd.ticket, Date.now()).then(
           (claims) => this.dispatch({ type: 'ticket-verified', conn: cmd.conn, claims }),
@@ -156,6 +163,13 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
 
   #message(channel: string, message: string): void {
     if (channel === CHANNELS.revoked) return void this.#revocations.reload();
+    if (channel === CHANNELS.penalties) {
+      const notice = parsePenaltyNotice(message);
+      if (!notice || notice.from === this.opts.relayId) return;
+      this.dispatch({ type: 'remote-penalty', source: notice.source, ...(notice.user !== undefined ? { user: notice.user } : {}) });
+      this.emit('penalty', notice.source);
+      return;
+    }
     if (channel !== CHANNELS.dial(this.opts.relayId)) return;
     const request = parseDialRequest(message);
     if (!request) return this.log.warn('malformed dial request from the cluster');
@@ -196,7 +210,7 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
   async #subscribed(): Promise<boolean> {
     if (this.#sub.status !== 'ready') await new Promise<void>((resolve) => this.#sub.once('ready', () => resolve()));
     try {
-      await this.#sub.subscribe(CHANNELS.dial(this.opts.relayId), CHANNELS.revoked);
+      await this.#sub.subscribe(CHANNELS.dial(this.opts.relayId), CHANNELS.revoked, CHANNELS.penalties);
       return true;
     } catch (err) {
       this.log.warn({ code: codeOf(err) }, 'cluster subscription failed; will retry on reconnect');

@@ -26,3 +26,26 @@ export function parseDialRequest(text: string): DialRequest | undefined {
   if (typeof server !== 'string' || !SERVER.test(server) || typeof origin !== 'string' || origin.length > 300 || !HOST_PORT.test(origin)) return undefined;
   return { dial, server, sid, origin };
 }
+
+/** A failed login another relay saw, shared so that penalties (S6) hold across the cluster. */
+export interface PenaltyNotice {
+  from: string;
+  source: string;
+  user?: string;
+}
+
+const SOURCE = /^[0-9A-Fa-f:./]{1,64}$/;
+
+export function parsePenaltyNotice(text: string): PenaltyNotice | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { from, source, user } = value as Record<string, unknown>;
+  if (typeof from !== 'string' || from.length > 64 || typeof source !== 'string' || !SOURCE.test(source)) return undefined;
+  if (user !== undefined && (typeof user !== 'string' || user.length > 64)) return undefined;
+  return { from, source, ...(typeof user === 'string' ? { user } : {}) };
+}

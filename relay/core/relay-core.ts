@@ -196,6 +196,10 @@ export class RelayCore {
         return clusterListed(state, event.sid, event.request, event.servers);
       case 'revoked':
         return revocationsChanged(state, event.users, now);
+      case 'remote-penalty':
+        state.guard.penalize(event.source, 'auth-fail', now);
+        if (event.user !== undefined) state.guard.userFailed(event.user, event.source, now);
+        return;
     }
   }
 

@@ -59,7 +59,9 @@ export type ClusterEvent =
   /** Servers other relays hold, for a pending listing; undefined when Redis is unreachable. */
   | { type: 'cluster-listed'; sid: string; request: number; servers?: ServerInfo[] }
   /** The cluster-wide set of revoked (disabled) accounts. */
-  | { type: 'revoked'; users: string[] };
+  | { type: 'revoked'; users: string[] }
+  /** Another relay of the cluster saw a failed login from this source (and name): count it here too (S6). */
+  | { type: 'remote-penalty'; source: string; user?: string };
 
 export interface SessionGrantDraft {
   sid: string;
@@ -89,7 +91,9 @@ export type ClusterCommand =
   | { type: 'cluster-claim'; sid: string; user: string; request: number; servers: AdvertisedServer[] }
   | { type: 'cluster-list'; sid: string; request: number }
   /** The local registry changed: publish it (coalesced by the adapter). */
-  | { type: 'cluster-sync' };
+  | { type: 'cluster-sync' }
+  /** A failed login here: tell the other relays (best effort). */
+  | { type: 'cluster-penalty'; source: string; user?: string };
 
 /** Why a login was refused. The wire answer is the same for all but throttled (S5); only metrics tell them apart. */
 export type LoginFailure = 'bad-login' | 'unknown-user' | 'bad-password' | 'disabled' | 'wrong-role' | 'throttled' | 'session-limit';

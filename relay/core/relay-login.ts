@@ -45,6 +45,7 @@ export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict
   if (!good) {
     state.guard.penalize(conn.source, 'auth-fail', now);
     if (name !== undefined) state.guard.userFailed(name, conn.source, now);
+    if (state.deps.cluster) state.out.push({ type: 'cluster-penalty', source: conn.source, ...(name !== undefined ? { user: name } : {}) });
   }
   // A throttled name gets the same answer whether or not the password was right, so guessing is useless.
   if (name !== undefined && state.guard.userThrottled(name, conn.source, now)) {
