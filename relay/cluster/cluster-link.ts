@@ -128,7 +128,7 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
       case 'cluster-open':
         return void this.#open(cmd.conn, cmd.server, cmd.dial);
       case 'cluster-claim':
-        this.#registry.claim(cmd.user, cmd.servers).then(
+        this.#registry.claim(cmd.user, cmd.servers.map(({ proxy, ...info }) => ({ id: info.id, user: cmd.user, sid: cmd.sid, info, ...(proxy ? { proxy } : {}) }))).then(
           (taken) => this.dispatch({ type: 'cluster-claimed', sid: cmd.sid, request: cmd.request, refused: taken.map((id) => ({ id, code: 'ERR_SERVER_ID_TAKEN' as const })) }),
           () => this.dispatch({ type: 'cluster-claimed', sid: cmd.sid, request: cmd.request, refused: cmd.servers.map((s) => ({ id: s.id, code: 'ERR_CLUSTER_UNAVAILABLE' as const })) }),
         );
@@ -142,6 +142,11 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     }
   }
 
+  /**
+   * Finds a live relay holding `server` and publishes the dial request to it. The core learns the holder
+   * before the request leaves, so the skeleton's ticket attach always finds its dial; a holder that no one
+   * hears (a relay that died within its TTL) is skipped for the next.
+   */
   async #open(conn: number, server: string, dial: string): Promise<void> {
     let holders;
     try {
@@ -149,16 +154,18 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     } catch {
       return this.dispatch({ type: 'cluster-found', conn, dial, unavailable: true });
     }
-    const holder = holders[0];
-    this.dispatch(holder ? { type: 'cluster-found', conn, dial, holder } : { type: 'cluster-found', conn, dial });
-    if (!holder) return;
-    const request: DialRequest = { dial, server, sid: holder.sid, origin: this.opts.advertise };
-    try {
-      const receivers = await this.#redis.publish(CHANNELS.dial(holder.relay), JSON.stringify(request));
-      if (receivers === 0) this.dispatch({ type: 'cluster-dial-failed', dial, code: 'ERR_SERVER_UNREACHABLE' });
-    } catch {
-      this.dispatch({ type: 'cluster-dial-failed', dial, code: 'ERR_CLUSTER_UNAVAILABLE' });
+    if (holders.length === 0) return this.dispatch({ type: 'cluster-found', conn, dial });
+    for (const holder of holders) {
+      this.dispatch({ type: 'cluster-found', conn, dial, holder });
+      const request: DialRequest = { dial, server, sid: holder.sid, origin: this.opts.advertise };
+      try {
+        if ((await this.#redis.publish(CHANNELS.dial(holder.relay), JSON.stringify(request))) > 0) return;
+        this.log.info({ relay: holder.relay, server }, 'holding relay does not answer; trying the next');
+      } catch {
+        return this.dispatch({ type: 'cluster-dial-failed', dial, code: 'ERR_CLUSTER_UNAVAILABLE' });
+      }
     }
+    this.dispatch({ type: 'cluster-dial-failed', dial, code: 'ERR_SERVER_UNREACHABLE' });
   }
 
   #message(channel: string, message: string): void {

@@ -7,7 +7,7 @@
  * atomic. Nothing secret is stored: ids, account names, descriptions, session ids.
  */
 import type { Redis } from 'ioredis';
-import type { AdvertisedServer, ServerInfo } from '../../shared/protocol/messages.js';
+import type { ServerInfo } from '../../shared/protocol/messages.js';
 import type { RemoteHolder } from '../core/relay-events.js';
 import { KEYS } from './cluster-keys.js';
 
@@ -22,8 +22,11 @@ export interface SharedEntry {
 
 /** What a relay needs from the shared registry; the embedded default (no cluster) needs none of it. */
 export interface SharedRegistry {
-  /** Ids of `servers` another account holds somewhere in the cluster. */
-  claim(user: string, servers: AdvertisedServer[]): Promise<string[]>;
+  /**
+   * Claims ids for one account and publishes those it got at once (so an accepted Advertise is visible
+   * to every relay before the skeleton hears it); returns the ids another account holds.
+   */
+  claim(user: string, entries: SharedEntry[]): Promise<string[]>;
   /** Publishes this relay's whole registry (and keeps it alive); returns ids another account holds. */
   sync(entries: SharedEntry[]): Promise<string[]>;
   /** Other live relays holding `id`. */
@@ -66,12 +69,21 @@ end
 return conflicts`;
 
 const CLAIM = `
+local rid, now, ttl, user = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local hkey = '${KEYS.relayPrefix}' .. rid
 local out = {}
-for i = 3, #ARGV do
-  local okey = '${KEYS.ownerPrefix}' .. ARGV[i]
+for _, e in ipairs(cjson.decode(ARGV[5])) do
+  local okey = '${KEYS.ownerPrefix}' .. e.id
   local owner = redis.call('GET', okey)
-  if owner and owner ~= ARGV[1] then table.insert(out, ARGV[i]) else redis.call('SET', okey, ARGV[1], 'PX', tonumber(ARGV[2])) end
+  if owner and owner ~= user then
+    table.insert(out, e.id)
+  else
+    redis.call('SET', okey, user, 'PX', ttl)
+    redis.call('HSET', hkey, e.id, cjson.encode(e))
+  end
 end
+redis.call('PEXPIRE', hkey, ttl)
+redis.call('ZADD', '${KEYS.relays}', now + ttl, rid)
 return out`;
 
 const LOOKUP = `
@@ -105,8 +117,8 @@ function parseEntry(json: string): SharedEntry | undefined {
 export class RedisRegistry implements SharedRegistry {
   constructor(private readonly redis: Redis, private readonly relayId: string, private readonly ttlMs: number, private readonly now: () => number = Date.now) {}
 
-  async claim(user: string, servers: AdvertisedServer[]): Promise<string[]> {
-    return (await this.redis.eval(CLAIM, 0, user, this.ttlMs, ...servers.map((s) => s.id))) as string[];
+  async claim(user: string, entries: SharedEntry[]): Promise<string[]> {
+    return (await this.redis.eval(CLAIM, 0, this.relayId, this.now(), this.ttlMs, user, JSON.stringify(entries))) as string[];
   }
 
   async sync(entries: SharedEntry[]): Promise<string[]> {

@@ -3,37 +3,44 @@
  * dies (SIGKILL of a real `burrow relay --cluster` process), a client given both addresses reaches the
  * server through the other within 5 s.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
+import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { join } from 'node:path';
-import type { RelayTarget } from '../../shared/peer/relay-address.js';
-import { clusterClient, clusterSkeleton, startClusterWorld, type ClusterRelay } from '../helpers/cluster-world.js';
-import { spawnCli } from '../helpers/cli-process.js';
+import { clusterClient, clusterSkeleton, startClusterWorld, type ClusterRelay, type ClusterWorld } from '../helpers/cluster-world.js';
+import { spawnCli, type CliProcess } from '../helpers/cli-process.js';
 import { RELAY_READY } from '../helpers/fault-world.js';
 import { sendAndCollect } from '../helpers/streams.js';
 import { echoServer, newSecret, server } from '../helpers/world.js';
 
+/** A cluster relay as a real `burrow relay --cluster` process, to be SIGKILLed. */
+async function relayProcess(t: ExecutionContext, w: ClusterWorld, id: string): Promise<{ proc: CliProcess; relay: ClusterRelay }> {
+  const proc = spawnCli(t, [
+    'relay', '--host', '127.0.0.1', '--client-port', '0', '--skeleton-port', '0', '--keys', join(w.dir, 'keys'), '--users', join(w.dir, 'users.json'),
+    '--cluster', w.redis.url, '--cluster-id', id, '--cluster-heartbeat', '1',
+  ]);
+  const m = await proc.waitForLine(RELAY_READY);
+  await proc.waitForLine(new RegExp(`^cluster member ${id}, advertised to skeletons as 127\\.0\\.0\\.1:\\d+, shared state connected$`));
+  const fingerprint = w.identity.fingerprint;
+  const relay = { clientTarget: { host: '127.0.0.1', port: Number(m[2]), fingerprint }, skeletonTarget: { host: '127.0.0.1', port: Number(m[3]), fingerprint } } as ClusterRelay;
+  return { proc, relay };
+}
+
 test('kill one relay: the server stays reachable through the other within 5 s', async (t) => {
   const w = await startClusterWorld(t, 1);
   const a = w.relays[0]!;
-  const proc = spawnCli(t, [
-    'relay', '--host', '127.0.0.1', '--client-port', '0', '--skeleton-port', '0', '--keys', join(w.dir, 'keys'), '--users', join(w.dir, 'users.json'),
-    '--cluster', w.redis.url, '--cluster-id', 'b', '--cluster-heartbeat', '1',
-  ]);
-  const m = await proc.waitForLine(RELAY_READY);
-  await proc.waitForLine(/^cluster member b, advertised to skeletons as 127\.0\.0\.1:\d+, shared state connected$/);
-  const fingerprint = w.identity.fingerprint;
-  const b = { clientTarget: { host: '127.0.0.1', port: Number(m[2]), fingerprint } as RelayTarget, skeletonTarget: { host: '127.0.0.1', port: Number(m[3]), fingerprint } as RelayTarget };
+  const { proc, relay: b } = await relayProcess(t, w, 'b');
   const echo = await echoServer(t);
   const secret = newSecret();
-  const skeleton = await clusterSkeleton(t, [b, a] as ClusterRelay[], [server('echo', echo.port, secret)]);
+  const skeleton = await clusterSkeleton(t, [b, a], [server('echo', echo.port, secret)]);
   t.is(skeleton.runtimes.length, 2);
   // Both control channels advertised: the skeleton is attached to A too.
   await new Promise<void>((resolve) => {
     if (a.relay.runtime.core.state.registry.get('echo')) resolve();
     else skeleton.runtimes[1]!.once('advertised', () => resolve());
   });
-  const client = await clusterClient(t, [b, a] as ClusterRelay[]);
+  const client = await clusterClient(t, [b, a]);
   const payload = randomBytes(64 * 1024);
   t.true((await sendAndCollect(await client.open('echo', { secret }), payload)).equals(payload));
 
@@ -46,4 +53,28 @@ test('kill one relay: the server stays reachable through the other within 5 s', 
   t.log(`reachable again ${tookMs} ms after the kill`);
   t.true(tookMs < 5000);
   t.deepEqual((await client.list()).map((s) => s.id), ['echo']);
+});
+
+test('a holding relay that died within its TTL is skipped: the dial goes to the next relay holding the server', async (t) => {
+  // In-process relays with a long heartbeat sort after the process relay (1 s) in the live-relay set, so
+  // the dead one is the first holder a lookup finds.
+  const w = await startClusterWorld(t, 2, { heartbeatMs: 10_000 });
+  const [a, b] = [w.relays[0]!, w.relays[1]!];
+  const { proc, relay: c } = await relayProcess(t, w, 'c');
+  const echo = await echoServer(t);
+  const secret = newSecret();
+  const skeleton = await clusterSkeleton(t, [c, b], [server('echo', echo.port, secret)]);
+  // Both relays accepted the Advertise, so both registrations are in Redis (a claim publishes at once).
+  await Promise.all(skeleton.runtimes.map((r) => (r === skeleton.runtime ? undefined : once(r, 'advertised'))));
+  proc.child.kill('SIGKILL');
+  await proc.exited;
+  const client = await clusterClient(t, [a]);
+  const payload = randomBytes(8192);
+  t.true((await sendAndCollect(await client.open('echo', { secret }), payload)).equals(payload));
+  // The dead relay was still listed as live, and first: the open went past it.
+  const redis = new Redis(w.redis.url);
+  t.teardown(() => redis.disconnect());
+  const live = await redis.zrangebyscore('burrow:relays', Date.now(), '+inf');
+  t.is(live[0], 'c');
+  t.true(live.includes('r1'));
 });

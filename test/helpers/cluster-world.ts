@@ -29,12 +29,14 @@ export interface ClusterWorld {
   dir: string;
 }
 
-export async function startClusterRelay(t: ExecutionContext, w: Pick<ClusterWorld, 'redis' | 'identity' | 'dir'>, id: string, extra: Partial<RelayOptions> = {}): Promise<ClusterRelay> {
+export async function startClusterRelay(
+  t: ExecutionContext, w: Pick<ClusterWorld, 'redis' | 'identity' | 'dir'>, id: string, extra: Partial<RelayOptions> = {}, heartbeatMs = 500,
+): Promise<ClusterRelay> {
   const usersFile = join(w.dir, `users-${id}.json`);
   await copyFile(join(w.dir, 'users.json'), usersFile);
   const relay = await startRelay({
     host: '127.0.0.1', clientPort: 0, skeletonPort: 0, admin: 'off', identity: w.identity, usersFile,
-    cluster: { url: w.redis.url, relayId: id, heartbeatMs: 500, retryMaxMs: 300 }, ...extra,
+    cluster: { url: w.redis.url, relayId: id, heartbeatMs, retryMaxMs: 300 }, ...extra,
   });
   t.teardown(() => relay.close({ drainMs: 0 }));
   const fingerprint = w.identity.fingerprint;
@@ -45,14 +47,16 @@ export async function startClusterRelay(t: ExecutionContext, w: Pick<ClusterWorl
   };
 }
 
-export async function startClusterWorld(t: ExecutionContext, n: number, opts: { users?: Record<string, UserSpec>; relay?: Partial<RelayOptions> } = {}): Promise<ClusterWorld> {
+export async function startClusterWorld(
+  t: ExecutionContext, n: number, opts: { users?: Record<string, UserSpec>; relay?: Partial<RelayOptions>; heartbeatMs?: number } = {},
+): Promise<ClusterWorld> {
   const redis = await TestRedis.start(t);
   const dir = await tempDir(t);
   const identity = await generateRelayKeys(join(dir, 'keys'));
   await writeUsers(join(dir, 'users.json'), opts.users ?? DEFAULT_USERS);
   const world = { redis, identity, dir };
   const relays: ClusterRelay[] = [];
-  for (let i = 0; i < n; i++) relays.push(await startClusterRelay(t, world, `r${i}`, opts.relay));
+  for (let i = 0; i < n; i++) relays.push(await startClusterRelay(t, world, `r${i}`, opts.relay, opts.heartbeatMs));
   return { ...world, relays };
 }
 
