@@ -7,12 +7,14 @@ import test, { type ExecutionContext } from 'ava';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clusterClient, clusterSkeleton, startClusterWorld, type ClusterRelay, type ClusterWorld } from '../helpers/cluster-world.js';
-import { spawnCli, type CliProcess } from '../helpers/cli-process.js';
+import { runCli, spawnCli, type CliProcess } from '../helpers/cli-process.js';
+import { freePort } from '../helpers/redis-server.js';
 import { RELAY_READY } from '../helpers/fault-world.js';
 import { sendAndCollect } from '../helpers/streams.js';
-import { echoServer, newSecret, server } from '../helpers/world.js';
+import { echoServer, newSecret, PASSWORD, server } from '../helpers/world.js';
 
 /** A cluster relay as a real `burrow relay --cluster` process, to be SIGKILLed. */
 async function relayProcess(t: ExecutionContext, w: ClusterWorld, id: string): Promise<{ proc: CliProcess; relay: ClusterRelay }> {
@@ -77,4 +79,21 @@ test('a holding relay that died within its TTL is skipped: the dial goes to the 
   const live = await redis.zrangebyscore('burrow:relays', Date.now(), '+inf');
   t.is(live[0], 'c');
   t.true(live.includes('r1'));
+});
+
+test('the commands take several relays: client list goes past a dead address, the skeleton serves through both', async (t) => {
+  const w = await startClusterWorld(t, 2);
+  const [a, b] = [w.relays[0]!, w.relays[1]!];
+  const echo = await echoServer(t);
+  const secretFile = join(w.dir, 'echo.secret');
+  await writeFile(secretFile, newSecret().reveal().toString('base64url') + '\n', { mode: 0o600 });
+  const env = { BURROW_PASSWORD: PASSWORD };
+  const fp = w.identity.fingerprint;
+  const skeleton = spawnCli(t, ['skeleton', '--relay', `127.0.0.1:${a.skeletonTarget.port},127.0.0.1:${b.skeletonTarget.port}`, '--fingerprint', fp, '--user', 'home',
+    '--server', `echo=127.0.0.1:${echo.port},secret-file=${secretFile}`], { env });
+  await skeleton.waitForLine(new RegExp(`^skeleton serving echo through 127\\.0\\.0\\.1:${a.skeletonTarget.port}, 127\\.0\\.0\\.1:${b.skeletonTarget.port}$`));
+  const dead = await freePort();
+  const listed = await runCli(['client', 'list', '--relay', `127.0.0.1:${dead},127.0.0.1:${b.clientTarget.port}`, '--fingerprint', fp, '--user', 'alice', '--json'], env);
+  t.is(listed.code, 0, listed.stderr);
+  t.deepEqual((JSON.parse(listed.stdout) as { id: string }[]).map((s) => s.id), ['echo']);
 });
