@@ -136,6 +136,11 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   accepting = runtime;
   const link = clusterOpts && clusterId ? createClusterLink(clusterOpts, clusterId, identity, runtime, log) : undefined;
   if (link) {
+    link.stats = () => {
+      const snap = runtime.snapshot();
+      const bytes = runtime.totalBytes();
+      return { sessions: snap.sessions.length, servers: snap.servers.length, streams: snap.streams.length, bytesClientToServer: bytes.aToB, bytesServerToClient: bytes.bToA };
+    };
     link.usersChanged(await users.current());
     await link.start();
   }
@@ -143,7 +148,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   let admin: RelayAdmin;
   try {
     admin = await startRelayAdmin({
-      runtime, users, publicJwk: identity.publicJwk, binding, log, stopping: () => closing !== undefined, ...(token ? { token } : {}),
+      runtime, users, publicJwk: identity.publicJwk, binding, log, stopping: () => closing !== undefined, ...(token ? { token } : {}), ...(link ? { cluster: link } : {}),
       info: { fingerprint: identity.fingerprint, clientPort: addresses.client.port, skeletonPort: addresses.skeleton.port, startedAt: Date.now() },
     });
   } catch (err) {

@@ -14,6 +14,7 @@ import type { AdminRoute } from './admin-server.js';
 import type { AdminViews, RelayInfo } from './admin-views.js';
 import { dashboardPage } from './dashboard-page.js';
 import type { RelayMetrics } from './relay-metrics.js';
+import type { ClusterView } from './relay-admin.js';
 
 export interface RouteDeps {
   runtime: RelayRuntime;
@@ -23,6 +24,7 @@ export interface RouteDeps {
   publicJwk: Ed25519PublicJwk;
   info: RelayInfo;
   stopping: () => boolean;
+  cluster?: ClusterView;
 }
 
 const get = (path: RegExp, handle: AdminRoute['handle'], isPublic = false): AdminRoute => ({ method: 'GET', path, handle, ...(isPublic ? { public: true } : {}) });
@@ -51,6 +53,7 @@ export function adminRoutes(d: RouteDeps): AdminRoute[] {
     get(/^\/api\/servers$/, () => json({ servers: d.views.servers() })),
     get(/^\/api\/sessions$/, () => json({ sessions: d.views.sessions() })),
     get(/^\/api\/streams$/, () => json({ streams: d.views.streams() })),
+    get(/^\/api\/cluster$/, async () => (d.cluster ? json(await d.cluster.view()) : jsonError(404, 'ERR_NOT_FOUND'))),
     get(/^\/api\/(?:failed-logins|events)$/, () => json({ failedLogins: d.views.failedLogins() })),
     post(/^\/api\/sessions\/(?<id>[A-Za-z0-9_-]{1,64})\/disconnect$/, ({ id = '' }) =>
       (d.runtime.disconnect(id) ? json({ session: id, disconnected: true }) : jsonError(404, 'ERR_NOT_FOUND'))),

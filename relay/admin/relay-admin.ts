@@ -14,6 +14,11 @@ import { AdminViews, type RelayInfo } from './admin-views.js';
 import { FailedLogins } from './failed-logins.js';
 import { RelayMetrics } from './relay-metrics.js';
 
+/** What the admin API shows of the cluster (relay/cluster's link). */
+export interface ClusterView {
+  view(): Promise<object>;
+}
+
 export interface RelayAdmin {
   metrics: RelayMetrics;
   failedLogins: FailedLogins;
@@ -24,7 +29,7 @@ export interface RelayAdmin {
 
 export async function startRelayAdmin(opts: {
   runtime: RelayRuntime; users: UsersStore; publicJwk: Ed25519PublicJwk; info: RelayInfo; binding: AdminBinding | 'off'; token?: AdminToken;
-  log: Logger; stopping: () => boolean;
+  log: Logger; stopping: () => boolean; cluster?: ClusterView;
 }): Promise<RelayAdmin> {
   const { runtime, binding, token, log } = opts;
   checkAdminExposure(binding, token !== undefined);
@@ -33,7 +38,7 @@ export async function startRelayAdmin(opts: {
   runtime.on('note', (note) => failedLogins.record(note));
   if (binding === 'off') return { metrics, failedLogins, close: async () => undefined };
   const views = new AdminViews(runtime, failedLogins, opts.info);
-  const routes = adminRoutes({ runtime, views, metrics, users: opts.users, publicJwk: opts.publicJwk, info: opts.info, stopping: opts.stopping });
+  const routes = adminRoutes({ runtime, views, metrics, users: opts.users, publicJwk: opts.publicJwk, info: opts.info, stopping: opts.stopping, ...(opts.cluster ? { cluster: opts.cluster } : {}) });
   const server = await startAdminServer({ binding, routes, log: log.child({ role: 'admin' }), ...(token ? { token } : {}) });
   return { metrics, failedLogins, server, close: () => server.close() };
 }

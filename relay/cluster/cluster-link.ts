@@ -15,6 +15,7 @@ import { CHANNELS } from './cluster-keys.js';
 import { parseDialRequest, parsePenaltyNotice, type DialRequest } from './dial-request.js';
 import { RedisRegistry, type SharedEntry } from './redis-registry.js';
 import { RevocationSync } from './revocation-sync.js';
+import { publishStats, readStats, type RelayStats } from './cluster-stats.js';
 
 export interface ClusterLinkOptions {
   url: string;
@@ -34,6 +35,8 @@ export interface ClusterLinkEvents {
   down: [];
   /** Registrations and revocations were published again after (re)connecting. */
   resynced: [];
+  /** The registry (and the counters) were published. */
+  synced: [];
   /** The revocation set was (re)loaded. */
   revoked: [string[]];
   /** Another relay's failed login was counted here. */
@@ -47,6 +50,8 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
   readonly #revocations: RevocationSync;
   readonly #heartbeat: NodeJS.Timeout;
   #syncQueued = false;
+  /** This relay's dashboard counters, published with each heartbeat (best effort). */
+  stats: (() => RelayStats) | undefined;
   #up = false;
   #closed = false;
 
@@ -192,10 +197,21 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     });
   }
 
+  /** This relay's id, whether Redis is reachable, and every live relay's counters (empty when it is not). */
+  async view(): Promise<{ relay: string; up: boolean; relays: { relay: string; stats: RelayStats }[] }> {
+    try {
+      return { relay: this.opts.relayId, up: this.#up, relays: this.#up ? await readStats(this.#redis, Date.now()) : [] };
+    } catch {
+      return { relay: this.opts.relayId, up: false, relays: [] };
+    }
+  }
+
   async #sync(): Promise<boolean> {
     try {
       const conflicts = await this.#registry.sync(this.localEntries());
       if (conflicts.length > 0) this.log.warn({ servers: conflicts }, 'ids held by another account in the cluster; not published');
+      if (this.stats) await publishStats(this.#redis, this.opts.relayId, this.opts.heartbeatMs * 3, this.stats());
+      this.emit('synced');
       return true;
     } catch (err) {
       this.log.warn({ code: codeOf(err) }, 'registry sync failed');

@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { connect } from '../../client/index.js';
 import { Redacted } from '../../shared/redacted.js';
 import { startSkeleton } from '../../skeleton/index.js';
@@ -68,4 +69,22 @@ test('an unknown server through the cluster is ERR_UNKNOWN_SERVER, like a forbid
   t.is((forbidden as { code?: string }).code, 'ERR_UNKNOWN_SERVER');
   t.is((missing as { code?: string }).code, 'ERR_UNKNOWN_SERVER');
   t.deepEqual(await client.list(), []);
+});
+
+test('the admin API of any relay shows every live relay of the cluster with its counters', async (t) => {
+  const w = await startClusterWorld(t, 2, { relay: { admin: { host: '127.0.0.1', port: 0 } } });
+  const [a, b] = [w.relays[0]!, w.relays[1]!];
+  const echo = await echoServer(t);
+  await clusterSkeleton(t, [b], [server('echo', echo.port, newSecret())]);
+  // B publishes its counters with each registry sync (on every change and heartbeat): wait for one that counts the server.
+  const view = async (): Promise<{ relay: string; up: boolean; relays: { relay: string; stats: Record<string, number> }[] }> =>
+    (await (await fetch(new URL('/api/cluster', a.relay.admin!.url))).json()) as never;
+  let seen = await view();
+  while (!seen.relays.some((r) => r.relay === 'r1' && r.stats.servers === 1)) {
+    await once(b.relay.cluster!.link, 'synced');
+    seen = await view();
+  }
+  t.is(seen.relay, 'r0');
+  t.true(seen.up);
+  t.deepEqual(seen.relays.map((r) => r.relay), ['r0', 'r1']);
 });
