@@ -11,7 +11,7 @@ import { codeOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { ClusterCommand, RelayEvent } from '../core/relay-events.js';
 import type { UsersDb } from '../users/users-file.js';
-import { CHANNELS } from './cluster-keys.js';
+import { CHANNELS, KEYS } from './cluster-keys.js';
 import { parseDialRequest, parsePenaltyNotice, type DialRequest } from './dial-request.js';
 import { RedisRegistry, type SharedEntry } from './redis-registry.js';
 import { RevocationSync } from './revocation-sync.js';
@@ -97,9 +97,18 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     }
   }
 
+  /** Leaves the cluster: withdraws this relay's registrations (so other relays stop sending it dials) and disconnects. */
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#heartbeat);
+    if (this.#up) {
+      try {
+        await this.#registry.sync([]);
+        await this.#redis.multi().zrem(KEYS.relays, this.opts.relayId).del(KEYS.statsPrefix + this.opts.relayId).exec();
+      } catch (err) {
+        this.log.debug({ code: codeOf(err) }, 'registrations not withdrawn; they expire with the heartbeat TTL');
+      }
+    }
     this.#redis.disconnect();
     this.#sub.disconnect();
   }
@@ -189,11 +198,12 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
   }
 
   #queueSync(): void {
-    if (this.#syncQueued || !this.#up) return;
+    if (this.#syncQueued || !this.#up || this.#closed) return;
     this.#syncQueued = true;
     setImmediate(() => {
       this.#syncQueued = false;
-      void this.#sync();
+      // A relay that has left the cluster must not reappear in it.
+      if (!this.#closed) void this.#sync();
     });
   }
 

@@ -6,6 +6,7 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { Redis } from 'ioredis';
 import { connect } from '../../client/index.js';
 import { Redacted } from '../../shared/redacted.js';
 import { startSkeleton } from '../../skeleton/index.js';
@@ -87,4 +88,20 @@ test('the admin API of any relay shows every live relay of the cluster with its 
   t.is(seen.relay, 'r0');
   t.true(seen.up);
   t.deepEqual(seen.relays.map((r) => r.relay), ['r0', 'r1']);
+});
+
+test('a relay that stops leaves the cluster at once: its registrations and its place in the live set are gone', async (t) => {
+  const w = await startClusterWorld(t, 2);
+  const [a, b] = [w.relays[0]!, w.relays[1]!];
+  const echo = await echoServer(t);
+  const secret = newSecret();
+  await clusterSkeleton(t, [b], [server('echo', echo.port, secret)]);
+  const redis = new Redis(w.redis.url);
+  t.teardown(() => redis.disconnect());
+  t.deepEqual(await redis.hkeys('burrow:relay:r1'), ['echo']);
+  await b.relay.close({ drainMs: 0 });
+  t.deepEqual(await redis.zrange('burrow:relays', '0', '-1'), ['r0']);
+  t.deepEqual(await redis.keys('burrow:owner:*'), []);
+  const client = await clusterClient(t, [a]);
+  await t.throwsAsync(client.open('echo', { secret }), { code: 'ERR_UNKNOWN_SERVER' } as never);
 });

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { connect } from '../../client/index.js';
 import { Redacted } from '../../shared/redacted.js';
-import { clusterSkeleton, startClusterWorld } from '../helpers/cluster-world.js';
+import { clusterSkeleton, startClusterRelay, startClusterWorld } from '../helpers/cluster-world.js';
 import { sendAndCollect } from '../helpers/streams.js';
 import { echoServer, newSecret, PASSWORD, server } from '../helpers/world.js';
 
@@ -55,4 +55,24 @@ test('a skeleton advertising while Redis is down is refused for now and listed o
   t.teardown(() => client.close());
   const payload = randomBytes(4096);
   t.true((await sendAndCollect(await client.open('late', { secret }), payload)).equals(payload));
+});
+
+test('a relay started while Redis is down serves alone, then joins the cluster when Redis comes up', async (t) => {
+  const w = await startClusterWorld(t, 1);
+  const a = w.relays[0]!;
+  await Promise.all([w.redis.stop(), once(a.relay.cluster!.link, 'down')]);
+  const b = await startClusterRelay(t, w, 'late');
+  t.false(b.relay.cluster!.link.up);
+  const echo = await echoServer(t);
+  const secret = newSecret();
+  const skeleton = await clusterSkeleton(t, [b], [server('echo', echo.port, secret)]);
+  t.deepEqual(skeleton.advertised.rejected, [{ id: 'echo', code: 'ERR_CLUSTER_UNAVAILABLE' }]);
+  const accepted = new Promise<void>((resolve) => skeleton.runtime.on('advertised', (r) => r.accepted.includes('echo') && resolve()));
+  const joined = [once(a.relay.cluster!.link, 'resynced'), once(b.relay.cluster!.link, 'resynced')];
+  await w.redis.restart();
+  await Promise.all([...joined, accepted]);
+  const client = await connect({ relay: a.clientTarget, user: 'alice', password: new Redacted(PASSWORD) });
+  t.teardown(() => client.close());
+  const payload = randomBytes(4096);
+  t.true((await sendAndCollect(await client.open('echo', { secret }), payload)).equals(payload));
 });
