@@ -9,6 +9,7 @@ import type { RelayTarget } from '../shared/peer/relay-address.js';
 import type { ServerInfo } from '../shared/protocol/messages.js';
 import type { Redacted } from '../shared/redacted.js';
 import { ClientSession, type LiveSession } from './io/client-session.js';
+import { TicketCache } from './io/ticket-cache.js';
 
 /** Failures that another relay of the cluster may not have. */
 const FAILOVER: ReadonlySet<ErrorCode> = new Set(['ERR_RELAY_UNREACHABLE', 'ERR_CONNECTION_CLOSED', 'ERR_TIMEOUT', 'ERR_SHUTTING_DOWN', 'ERR_CLUSTER_UNAVAILABLE']);
@@ -40,8 +41,9 @@ export interface BurrowClient {
    * `earlyData`: resolve once the handshake is done instead of once the server's target accepted, so the
    * first bytes written go out with the handshake's last message (one round trip less); a refusal then
    * fails the stream with its code instead of failing open().
+   * `via`: attach the stream at another relay of the same cluster, with a session ticket from this one.
    */
-  open(serverId: string, opts?: { secret?: Redacted<Buffer>; earlyData?: boolean }): Promise<Duplex>;
+  open(serverId: string, opts?: { secret?: Redacted<Buffer>; earlyData?: boolean; via?: RelayTarget }): Promise<Duplex>;
   /** Checks that the server is reachable and the secret right, without the skeleton opening its target. */
   probe(serverId: string, opts?: { secret?: Redacted<Buffer> }): Promise<void>;
   close(): void;
@@ -62,6 +64,7 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
     if (!secret) throw new BurrowError('ERR_USAGE', `no secret for server ${serverId}`);
     return secret.reveal();
   };
+  const tickets = new TicketCache();
   // With several relays, a request that failed because its relay is gone (or cannot reach the cluster's
   // shared state) is tried once more through the next relay.
   const withFailover = async <T>(run: (live: LiveSession) => Promise<T>): Promise<T> => {
@@ -84,7 +87,12 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
       });
     },
     open(serverId, opts = {}) {
-      return withFailover((live) => openStream(live.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, opts.earlyData ? 'early' : 'stream'));
+      const mode = opts.earlyData ? 'early' : 'stream';
+      if (opts.via) {
+        const via = opts.via;
+        return session.get().then(async (live) => openStream(via, { ...live.session, ticket: await tickets.get(live) }, serverId, secretFor(serverId, opts.secret), handshakes, mode));
+      }
+      return withFailover((live) => openStream(live.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, mode));
     },
     probe(serverId, opts = {}) {
       return withFailover((live) => openStream(live.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, 'probe'));

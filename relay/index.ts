@@ -134,7 +134,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     users, hasher, streamIdleMs: options.streamIdleMs ?? 6 * 3600_000, ...(clusterId ? { cluster: clusterId } : {}),
   });
   accepting = runtime;
-  const link = clusterOpts && clusterId ? createClusterLink(clusterOpts, clusterId, identity, runtime, log) : undefined;
+  const link = clusterOpts && clusterId ? createClusterLink(clusterOpts, clusterId, identity, runtime, users, log) : undefined;
   if (link) {
     link.stats = () => {
       const snap = runtime.snapshot();

@@ -23,10 +23,13 @@ const JOIN_TIMEOUT_MS = 20_000;
  */
 export type OpenMode = 'stream' | 'early' | 'probe';
 
-export async function openStream(relay: RelayTarget, session: PeerSession, serverId: string, secret: Buffer, slots: Semaphore, mode?: 'stream' | 'early'): Promise<Duplex>;
-export async function openStream(relay: RelayTarget, session: PeerSession, serverId: string, secret: Buffer, slots: Semaphore, mode: 'probe'): Promise<void>;
+/** A session, and a cluster session ticket when the stream attaches at another relay than the session's. */
+export type StreamSession = PeerSession & { ticket?: string };
+
+export async function openStream(relay: RelayTarget, session: StreamSession, serverId: string, secret: Buffer, slots: Semaphore, mode?: 'stream' | 'early'): Promise<Duplex>;
+export async function openStream(relay: RelayTarget, session: StreamSession, serverId: string, secret: Buffer, slots: Semaphore, mode: 'probe'): Promise<void>;
 export async function openStream(
-  relay: RelayTarget, session: PeerSession, serverId: string, secret: Buffer, slots: Semaphore, mode: OpenMode = 'stream',
+  relay: RelayTarget, session: StreamSession, serverId: string, secret: Buffer, slots: Semaphore, mode: OpenMode = 'stream',
 ): Promise<Duplex | void> {
   const start = beginInitiator({ psk: secret, serverId }, mode === 'probe');
   const { socket, channel } = await slots.run(() => attachAndJoin(relay, session, serverId, start));
@@ -41,8 +44,9 @@ export async function openStream(
 }
 
 /** A data connection for the stream, accepted by the relay (its Attach checked) and joined. */
-async function attachAndJoin(relay: RelayTarget, session: PeerSession, serverId: string, start: InitiatorStart): Promise<Greeting> {
-  const greeting = await attachData(relay, 'client', session, { purpose: 'stream', server: serverId }, undefined, undefined, start.message1);
+async function attachAndJoin(relay: RelayTarget, session: StreamSession, serverId: string, start: InitiatorStart): Promise<Greeting> {
+  const claim = { purpose: 'stream' as const, server: serverId, ...(session.ticket !== undefined ? { ticket: session.ticket } : {}) };
+  const greeting = await attachData(relay, 'client', session, claim, undefined, undefined, start.message1);
   const { socket, channel } = greeting;
   try {
     const reply = parseRelayHandshake(decodeBody(await channel.next(JOIN_TIMEOUT_MS, 'ERR_SERVER_UNREACHABLE')));

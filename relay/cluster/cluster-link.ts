@@ -10,7 +10,7 @@ import { issueTicket, verifyTicket, type TicketKeys } from '../../shared/crypto/
 import { codeOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { ClusterCommand, RelayEvent } from '../core/relay-events.js';
-import type { UsersDb } from '../users/users-file.js';
+import type { UserRecord, UsersDb } from '../users/users-file.js';
 import { CHANNELS, KEYS } from './cluster-keys.js';
 import { parseDialRequest, parsePenaltyNotice, type DialRequest } from './dial-request.js';
 import { RedisRegistry, type SharedEntry } from './redis-registry.js';
@@ -61,6 +61,7 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     private readonly log: Logger,
     private readonly dispatch: (event: RelayEvent) => void,
     private readonly localEntries: () => SharedEntry[],
+    private readonly lookupUser: (name: string) => Promise<UserRecord | undefined>,
   ) {
     super();
     const retryStrategy = (times: number): number => Math.min(opts.retryMaxMs, 100 * 2 ** Math.min(times, 8)) * (0.5 + Math.random() / 2);
@@ -129,16 +130,22 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
         return;
       case 'verify-ticket':
         verifyTicket(this.tickets, cmd.ticket, Date.now()).then(
-          (claims) => this.dispatch({ type: 'ticket-verified', conn: cmd.conn, claims }),
+          async (claims) => {
+            // A client's rights here come from this relay's own users file.
+            const record = claims.port === 'client' ? await this.lookupUser(claims.user) : undefined;
+            this.dispatch({ type: 'ticket-verified', conn: cmd.conn, claims, ...(record ? { record } : {}) });
+          },
           () => this.dispatch({ type: 'ticket-verified', conn: cmd.conn }),
         );
         return;
-      case 'mint-ticket':
-        issueTicket(this.tickets, { sid: cmd.sid, user: cmd.user, port: 'skeleton', relay: this.opts.relayId, attachKey: cmd.attachKey }, Date.now(), this.opts.ticketTtlSeconds).then(
-          (ticket) => this.dispatch({ type: 'ticket-minted', sid: cmd.sid, dial: cmd.dial, server: cmd.server, origin: cmd.origin, ticket }),
+      case 'mint-ticket': {
+        const now = Date.now();
+        issueTicket(this.tickets, { sid: cmd.sid, user: cmd.user, port: cmd.port, relay: this.opts.relayId, attachKey: cmd.attachKey }, now, this.opts.ticketTtlSeconds).then(
+          (ticket) => this.dispatch({ type: 'ticket-minted', sid: cmd.sid, purpose: cmd.purpose, ticket, exp: (Math.floor(now / 1000) + this.opts.ticketTtlSeconds) * 1000 }),
           (err: unknown) => this.log.error({ err }, 'ticket could not be issued'),
         );
         return;
+      }
       case 'cluster-open':
         return void this.#open(cmd.conn, cmd.server, cmd.dial);
       case 'cluster-claim':

@@ -6,6 +6,7 @@ import { BurrowError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { formatHostPort } from '../../shared/peer/relay-address.js';
 import type { RelayRuntime } from '../io/relay-runtime.js';
+import type { UsersStore } from '../io/users-store.js';
 import { ClusterLink } from './cluster-link.js';
 import type { SharedEntry } from './redis-registry.js';
 
@@ -35,7 +36,7 @@ export function clusterIdentity(opts: ClusterOptions, skeleton: { address: strin
 }
 
 export function createClusterLink(
-  opts: ClusterOptions, id: { relayId: string; advertise: string }, identity: RelayIdentity, runtime: RelayRuntime, log: Logger,
+  opts: ClusterOptions, id: { relayId: string; advertise: string }, identity: RelayIdentity, runtime: RelayRuntime, users: UsersStore, log: Logger,
 ): ClusterLink {
   const localEntries = (): SharedEntry[] => runtime.core.state.registry.list().map((reg) => ({
     id: reg.info.id, user: reg.user, sid: reg.sid, info: reg.info, ...(reg.proxy ? { proxy: reg.proxy } : {}),
@@ -43,6 +44,7 @@ export function createClusterLink(
   const link = new ClusterLink(
     { url: opts.url, ...id, heartbeatMs: opts.heartbeatMs ?? 5000, retryMaxMs: opts.retryMaxMs ?? 5000, ticketTtlSeconds: opts.ticketTtlSeconds ?? 60 },
     new TicketKeys(identity.privateKey, identity.publicKey), log.child({ cluster: id.relayId }), (event) => runtime.dispatch(event), localEntries,
+    async (name) => (await users.current()).get(name),
   );
   runtime.cluster = link;
   return link;

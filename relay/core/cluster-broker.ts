@@ -10,13 +10,14 @@ import type { ErrorCode } from '../../shared/errors.js';
 import type { Attach } from '../../shared/protocol/messages.js';
 import { Redacted } from '../../shared/redacted.js';
 import type { TicketClaims } from '../../shared/crypto/session-ticket.js';
-import { dialEnded, join } from './relay-broker.js';
-import type { ConnId, RemoteHolder } from './relay-events.js';
+import { dialEnded, join, openStream } from './relay-broker.js';
+import type { ConnId, RemoteHolder, TicketPurpose } from './relay-events.js';
 import type { RelaySession } from './relay-session.js';
-import type { Conn, RelayState } from './relay-state.js';
+import type { Conn, RelayState, StreamOwner } from './relay-state.js';
+import type { UserRecord } from '../users/users-file.js';
 
 /** The client waits, counted against its stream limit, while the adapter looks the server up. */
-export function beginRemoteOpen(state: RelayState, conn: Conn, client: RelaySession, server: string, now: number): void {
+export function beginRemoteOpen(state: RelayState, conn: Conn, client: StreamOwner, server: string, now: number): void {
   const dial = state.token(12);
   client.streams++;
   state.dials.set(dial, { client: conn.id, clientSid: client.sid, skeletonSid: '', server });
@@ -57,13 +58,14 @@ export function remoteDialRequested(state: RelayState, dial: string, server: str
     state.deps.log.info({ session: sid, server }, 'remote dial for a session or server we no longer hold');
     return;
   }
-  state.out.push({ type: 'mint-ticket', sid, user: session.user, attachKey: new Redacted(session.keys.attach), dial, server, origin });
+  state.out.push({ type: 'mint-ticket', sid, user: session.user, port: 'skeleton', attachKey: new Redacted(session.keys.attach), purpose: { dial, server, origin } });
 }
 
-export function ticketMinted(state: RelayState, sid: string, dial: string, server: string, origin: string, ticket: string): void {
+export function ticketMinted(state: RelayState, sid: string, purpose: TicketPurpose, ticket: string, exp: number): void {
   const session = state.sessions.get(sid);
   if (!session) return;
-  state.sendSealed(session, { t: 'dial', dial, server, relay: origin, ticket });
+  if ('request' in purpose) return state.sendSealed(session, { t: 'ticket', id: purpose.request, ticket, exp });
+  state.sendSealed(session, { t: 'dial', dial: purpose.dial, server: purpose.server, relay: purpose.origin, ticket });
 }
 
 /** A data connection that attaches with a ticket: hold its bytes while the adapter checks the ticket. */
@@ -75,7 +77,7 @@ export function beginTicketAttach(state: RelayState, conn: Conn, msg: Attach, no
   state.out.push({ type: 'verify-ticket', conn: conn.id, ticket: msg.ticket! });
 }
 
-export function ticketVerified(state: RelayState, connId: ConnId, claims: TicketClaims | undefined, now: number): void {
+export function ticketVerified(state: RelayState, connId: ConnId, claims: TicketClaims | undefined, record: UserRecord | undefined, now: number): void {
   const conn = state.conns.get(connId);
   const msg = conn?.ticketAttach;
   if (!conn || !msg || conn.closing) return;
@@ -83,6 +85,7 @@ export function ticketVerified(state: RelayState, connId: ConnId, claims: Ticket
   const good = claims !== undefined && claims.sid === msg.sid && claims.port === conn.port && !state.revoked.has(claims.user)
     && verifyAttachMac(claims.attachKey.reveal(), conn.challenge, msg, msg.mac);
   if (!good) return refuse(state, conn, now);
+  if (conn.port === 'client') return guestStream(state, conn, msg, claims, record, now);
   state.authenticated(conn);
   conn.sid = claims.sid;
   const pending = msg.purpose === 'dial' && msg.dial ? state.dials.get(msg.dial) : undefined;
@@ -93,6 +96,23 @@ export function ticketVerified(state: RelayState, connId: ConnId, claims: Ticket
   }
   state.dials.delete(msg.dial!);
   join(state, pending, conn.id, now);
+}
+
+/**
+ * A client of another relay opens a stream here with its ticket: its rights are those this relay's users
+ * file gives the account (a disabled, removed or re-roled account is refused, like a login). The stream
+ * counts against a guest record that lives while it has streams.
+ */
+function guestStream(state: RelayState, conn: Conn, msg: Attach, claims: TicketClaims, record: UserRecord | undefined, now: number): void {
+  if (!record || record.disabled || !record.roles.includes('client')) return refuse(state, conn, now);
+  state.authenticated(conn);
+  conn.sid = claims.sid;
+  if (msg.purpose !== 'stream' || !msg.server) return state.fail(conn.id, 'ERR_PROTOCOL');
+  const guest = state.guests.get(claims.sid) ?? { sid: claims.sid, user: claims.user, record, streams: 0 };
+  guest.record = record;
+  state.guests.set(guest.sid, guest);
+  openStream(state, conn, guest, msg.server, now);
+  state.releaseGuest(guest.sid);
 }
 
 function refuse(state: RelayState, conn: Conn, now: number): void {

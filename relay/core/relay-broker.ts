@@ -8,7 +8,7 @@ import type { Attach } from '../../shared/protocol/messages.js';
 import { matchesAny } from '../users/id-pattern.js';
 import type { ConnId } from './relay-events.js';
 import type { RelaySession } from './relay-session.js';
-import type { Conn, PendingDial, RelayState } from './relay-state.js';
+import type { Conn, PendingDial, RelayState, StreamOwner } from './relay-state.js';
 import { beginRemoteOpen, beginTicketAttach } from './cluster-broker.js';
 
 export function handleAttach(state: RelayState, conn: Conn, msg: Attach, now: number): void {
@@ -38,7 +38,7 @@ export function handleAttach(state: RelayState, conn: Conn, msg: Attach, now: nu
   offerToPool(state, conn, session, now);
 }
 
-function openStream(state: RelayState, conn: Conn, client: RelaySession, server: string, now: number): void {
+export function openStream(state: RelayState, conn: Conn, client: StreamOwner, server: string, now: number): void {
   const { log, limits } = state.deps;
   const reg = state.registry.get(server);
   const skeleton = reg ? state.sessions.get(reg.sid) : undefined;
@@ -91,12 +91,13 @@ export function join(state: RelayState, pending: PendingDial, skeletonConn: Conn
   const { client: clientConn, server } = pending;
   const client = state.conns.get(clientConn);
   const skeleton = state.conns.get(skeletonConn);
-  const clientSession = client?.sid ? state.sessions.get(client.sid) : undefined;
+  const clientSession = client?.sid ? state.owner(client.sid) : undefined;
   const skeletonSession = skeleton?.sid ? state.sessions.get(skeleton.sid) : undefined;
   // A remote skeleton (cluster) has its session at another relay; its connection proved it with a ticket.
   const skeletonUser = pending.remote ? pending.remote.user : skeletonSession?.user;
   if (!client || !skeleton || !clientSession || skeletonUser === undefined || (!pending.remote && !skeletonSession)) {
     if (clientSession) clientSession.streams--;
+    if (clientSession) state.releaseGuest(clientSession.sid);
     return;
   }
   const stream = state.nextStream++;
@@ -137,16 +138,18 @@ export function dialEnded(state: RelayState, dial: string): void {
   state.dials.delete(dial);
   const client = state.conns.get(pending.client);
   if (client) client.dial = undefined;
-  const session = state.sessions.get(pending.clientSid);
+  const session = state.owner(pending.clientSid);
   if (session) session.streams--;
+  state.releaseGuest(pending.clientSid);
 }
 
 export function streamEnded(state: RelayState, stream: number): void {
   const record = state.streams.get(stream);
   if (!record) return;
   state.streams.delete(stream);
-  const clientSession = state.sessions.get(record.clientSid);
+  const clientSession = state.owner(record.clientSid);
   const skeletonSession = state.sessions.get(record.skeletonSid);
   if (clientSession) clientSession.streams--;
   if (skeletonSession) skeletonSession.streams--;
+  state.releaseGuest(record.clientSid);
 }

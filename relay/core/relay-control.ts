@@ -6,6 +6,7 @@
 import type { ErrorCode } from '../../shared/errors.js';
 import type { Advertise, AdvertisedServer, PeerControlMessage, ServerInfo } from '../../shared/protocol/messages.js';
 import { matchesAny } from '../users/id-pattern.js';
+import { Redacted } from '../../shared/redacted.js';
 import type { RelaySession } from './relay-session.js';
 import type { RelayState } from './relay-state.js';
 import { awaitClusterClaim } from './cluster-control.js';
@@ -24,6 +25,9 @@ export function handleControl(state: RelayState, session: RelaySession, msg: Pee
         .sort((a, b) => a.id.localeCompare(b.id));
       return state.sendSealed(session, { t: 'servers', id: msg.id, servers });
     }
+    case 'ticket-request':
+      if (!state.deps.cluster || session.port !== 'client') return state.sendSealed(session, { t: 'error', id: msg.id, code: 'ERR_INVALID_REQUEST' });
+      return void state.out.push({ type: 'mint-ticket', sid: session.sid, user: session.user, port: 'client', attachKey: new Redacted(session.keys.attach), purpose: { request: msg.id } });
     case 'ping':
       return state.sendSealed(session, { t: 'pong', n: msg.n });
     case 'pong':

@@ -181,7 +181,7 @@ export class RelayCore {
     const state = this.state;
     switch (event.type) {
       case 'ticket-verified':
-        return ticketVerified(state, event.conn, event.claims, now);
+        return ticketVerified(state, event.conn, event.claims, event.record, now);
       case 'cluster-found':
         return remoteFound(state, event.dial, event.holder, event.unavailable === true);
       case 'cluster-dial-failed':
@@ -189,7 +189,7 @@ export class RelayCore {
       case 'remote-dial':
         return remoteDialRequested(state, event.dial, event.server, event.sid, event.origin);
       case 'ticket-minted':
-        return ticketMinted(state, event.sid, event.dial, event.server, event.origin, event.ticket);
+        return ticketMinted(state, event.sid, event.purpose, event.ticket, event.exp);
       case 'cluster-claimed':
         return clusterClaimed(state, event.sid, event.request, event.refused);
       case 'cluster-listed':

@@ -43,17 +43,20 @@ export interface RemoteHolder {
   proxy?: 'v1' | 'v2';
 }
 
+/** What a ticket is minted for: a skeleton's Dial to another relay, or a client's ticket request. */
+export type TicketPurpose = { dial: string; server: string; origin: string } | { request: number };
+
 /** Results of the cluster adapter's Redis work, fed back to the core (relay/cluster carries the commands out). */
 export type ClusterEvent =
-  /** A ticket attach was checked: claims if the ticket is good, else none. */
-  | { type: 'ticket-verified'; conn: ConnId; claims?: TicketClaims }
+  /** A ticket attach was checked: claims if the ticket is good, else none; a client's account as this relay knows it. */
+  | { type: 'ticket-verified'; conn: ConnId; claims?: TicketClaims; record?: UserRecord }
   /** A remote open's lookup: the holder, none (unknown), or Redis is unreachable. */
   | { type: 'cluster-found'; conn: ConnId; dial: string; holder?: RemoteHolder; unavailable?: boolean }
   /** The dial request could not be delivered to the holding relay. */
   | { type: 'cluster-dial-failed'; dial: string; code: ErrorCode }
   /** Another relay asks us to have one of our skeleton sessions dial it. */
   | { type: 'remote-dial'; dial: string; server: string; sid: string; origin: string }
-  | { type: 'ticket-minted'; sid: string; dial: string; server: string; origin: string; ticket: string }
+  | { type: 'ticket-minted'; sid: string; purpose: TicketPurpose; ticket: string; exp: number }
   /** Ids refused cluster-wide for a pending Advertise (another account holds them, or Redis is down). */
   | { type: 'cluster-claimed'; sid: string; request: number; refused: { id: string; code: ErrorCode }[] }
   /** Servers other relays hold, for a pending listing; undefined when Redis is unreachable. */
@@ -86,7 +89,7 @@ export type ClusterCommand =
   | { type: 'verify-ticket'; conn: ConnId; ticket: string }
   /** Find a relay holding `server` and ask it (pub/sub) to have its skeleton dial us for `dial`. */
   | { type: 'cluster-open'; conn: ConnId; server: string; dial: string }
-  | { type: 'mint-ticket'; sid: string; user: string; attachKey: Redacted<Buffer>; dial: string; server: string; origin: string }
+  | { type: 'mint-ticket'; sid: string; user: string; port: PortRole; attachKey: Redacted<Buffer>; purpose: TicketPurpose }
   /** Claim ids cluster-wide for a skeleton account (S9 across relays). */
   | { type: 'cluster-claim'; sid: string; user: string; request: number; servers: AdvertisedServer[] }
   | { type: 'cluster-list'; sid: string; request: number }

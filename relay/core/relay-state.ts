@@ -2,6 +2,7 @@
 import type { EphemeralKey } from '../../shared/crypto/ephemeral-key.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
+import type { UserRecord } from '../users/users-file.js';
 import { encodeBody, encodeFrame, frame } from '../../shared/protocol/codec.js';
 import type { ClientEndpoints, PortRole, RelayControlMessage, RelayHandshakeMessage } from '../../shared/protocol/messages.js';
 import type { Attach } from '../../shared/protocol/messages.js';
@@ -51,6 +52,14 @@ export interface PendingDial {
   remote?: RemoteHolder;
 }
 
+/** Who a client stream counts against: a session here, or a guest (a client of another relay, by ticket). */
+export interface StreamOwner {
+  sid: string;
+  user: string;
+  record: UserRecord;
+  streams: number;
+}
+
 /** Cluster mode: this relay's id and the skeleton-port address other relays hand to skeletons. */
 export interface ClusterIdentity {
   relayId: string;
@@ -91,6 +100,8 @@ export class RelayState {
   readonly registry = new ServerRegistry();
   readonly dials = new Map<string, PendingDial>();
   readonly streams = new Map<number, StreamRecord>();
+  /** Cluster: clients of other relays with streams here (attached by ticket), while they have any. */
+  readonly guests = new Map<string, StreamOwner>();
   /** Cluster: Advertise replies waiting for the cluster-wide claim, by `sid:request`. */
   readonly pendingClaims = new Map<string, { accepted: string[]; rejected: { id: string; code: ErrorCode }[] }>();
   /** Cluster: accounts disabled on some relay of the cluster. */
@@ -109,6 +120,17 @@ export class RelayState {
     if (!conn.unauth) return;
     conn.unauth = false;
     this.guard.release(conn.source);
+  }
+
+  /** The session or guest a client stream counts against. */
+  owner(sid: string): StreamOwner | undefined {
+    return this.sessions.get(sid) ?? this.guests.get(sid);
+  }
+
+  /** A guest with no stream left is forgotten. */
+  releaseGuest(sid: string): void {
+    const guest = this.guests.get(sid);
+    if (guest && guest.streams <= 0) this.guests.delete(sid);
   }
 
   /** In a cluster, the local registry changed and must be published. */

@@ -104,6 +104,11 @@ export interface ListServers {
   t: 'list';
   id: number;
 }
+/** Cluster: ask for a session ticket, to attach data connections at another relay of the cluster. */
+export interface TicketRequest {
+  t: 'ticket-request';
+  id: number;
+}
 export interface Ping {
   t: 'ping';
   n: number;
@@ -133,6 +138,13 @@ export interface Dial {
   relay?: string;
   ticket?: string;
 }
+export interface Ticket {
+  t: 'ticket';
+  id: number;
+  ticket: string;
+  /** Expiry, ms since the epoch. */
+  exp: number;
+}
 export interface Goodbye {
   t: 'goodbye';
   /** Seconds after which the peer should reconnect. */
@@ -141,5 +153,5 @@ export interface Goodbye {
 
 export type RelayHandshakeMessage = Hello | Welcome | Joined | Bind | ErrorMessage;
 export type PeerHandshakeMessage = Login | Attach;
-export type PeerControlMessage = Advertise | ListServers | Ping | Pong;
-export type RelayControlMessage = Advertised | Servers | Dial | ErrorMessage | Ping | Pong | Goodbye;
+export type PeerControlMessage = Advertise | ListServers | TicketRequest | Ping | Pong;
+export type RelayControlMessage = Advertised | Servers | Dial | Ticket | ErrorMessage | Ping | Pong | Goodbye;

@@ -5,7 +5,7 @@
 import type {
   AdvertisedServer, ClientEndpoints,
   Advertise, Advertised, Attach, Bind, Dial, ErrorMessage, Goodbye, Hello, Joined, ListServers, Login,
-  PeerControlMessage, PeerHandshakeMessage, Ping, Pong, RelayControlMessage, RelayHandshakeMessage, ServerInfo, Servers, Welcome,
+  PeerControlMessage, PeerHandshakeMessage, Ping, Pong, RelayControlMessage, RelayHandshakeMessage, ServerInfo, Servers, Ticket, TicketRequest, Welcome,
 } from './messages.js';
 import { asFields, bytes, errorCode, list, malformed, oneOf, onlyKeys, optStr, optUint, str, uint, type Fields } from './fields.js';
 
@@ -129,6 +129,11 @@ export function parsePeerControl(value: unknown): PeerControlMessage {
       const listServers: ListServers = { t: 'list', id: uint(f, 'id') };
       return listServers;
     }
+    case 'ticket-request': {
+      onlyKeys(f, ['t', 'id']);
+      const request: TicketRequest = { t: 'ticket-request', id: uint(f, 'id') };
+      return request;
+    }
     case 'ping':
     case 'pong':
       return ping(f);
@@ -158,6 +163,11 @@ export function parseRelayControl(value: unknown): RelayControlMessage {
       onlyKeys(f, ['t', 'id', 'servers']);
       const servers: Servers = { t: 'servers', id: uint(f, 'id'), servers: list(f, 'servers', 10_000, serverInfo) };
       return servers;
+    }
+    case 'ticket': {
+      onlyKeys(f, ['t', 'id', 'ticket', 'exp']);
+      const ticket: Ticket = { t: 'ticket', id: uint(f, 'id'), ticket: str(f, 'ticket', MAX_TICKET_LENGTH, JWS), exp: uint(f, 'exp') };
+      return ticket;
     }
     case 'dial': {
       onlyKeys(f, ['t', 'dial', 'server', 'relay', 'ticket']);

@@ -12,7 +12,7 @@ import { Redacted } from '../../shared/redacted.js';
 import { startSkeleton } from '../../skeleton/index.js';
 import { clusterClient, clusterSkeleton, startClusterWorld } from '../helpers/cluster-world.js';
 import { sendAndCollect } from '../helpers/streams.js';
-import { echoServer, newSecret, PASSWORD, server } from '../helpers/world.js';
+import { connectTestClient, echoServer, newSecret, PASSWORD, server, startWorld } from '../helpers/world.js';
 
 test('a client on relay A reaches a server whose skeleton is attached to relay B only', async (t) => {
   const w = await startClusterWorld(t, 2);
@@ -104,4 +104,26 @@ test('a relay that stops leaves the cluster at once: its registrations and its p
   t.deepEqual(await redis.keys('burrow:owner:*'), []);
   const client = await clusterClient(t, [a]);
   await t.throwsAsync(client.open('echo', { secret }), { code: 'ERR_UNKNOWN_SERVER' } as never);
+});
+
+test('a client logged in at relay B attaches a stream at relay A with its session ticket', async (t) => {
+  const w = await startClusterWorld(t, 2, { users: { alice: { roles: ['client'], access: ['near', 'far'] }, home: { roles: ['skeleton'], serve: ['*'] } } });
+  const [a, b] = [w.relays[0]!, w.relays[1]!];
+  const echo = await echoServer(t);
+  const secret = newSecret();
+  await clusterSkeleton(t, [a], [server('near', echo.port, secret), server('hidden', echo.port, secret)]);
+  const client = await clusterClient(t, [b]);
+  const payload = randomBytes(64 * 1024);
+  t.true((await sendAndCollect(await client.open('near', { secret, via: a.clientTarget }), payload)).equals(payload));
+  t.true(a.relay.runtime.totalBytes().aToB >= payload.length);
+  t.is(b.relay.runtime.totalBytes().aToB, 0);
+  // The guest's rights at A are A's: a server its account may not access is unknown there (S11).
+  await t.throwsAsync(client.open('hidden', { secret, via: a.clientTarget }), { code: 'ERR_UNKNOWN_SERVER' } as never);
+  t.is(a.relay.runtime.core.state.guests.size, 0);
+});
+
+test('a single relay issues no tickets', async (t) => {
+  const world = await startWorld(t);
+  const client = await connectTestClient(t, world);
+  await t.throwsAsync(client.open('x', { secret: newSecret(), via: world.clientTarget }), { code: 'ERR_INVALID_REQUEST' } as never);
 });

@@ -40,7 +40,7 @@ function crossOpen(w: ReturnType<typeof cluster>, proof: { key?: Buffer; sid?: s
   const open = cmd(stream.cmds, 'cluster-open');
   a.handle({ type: 'cluster-found', conn: stream.conn, dial: open.dial, holder: { relay: 'b', sid: skeleton.sid, user: 'home' } });
   const mint = cmd(b.handle({ type: 'remote-dial', dial: open.dial, server: 'echo', sid: skeleton.sid, origin: 'relay-a:7001' }), 'mint-ticket');
-  b.handle({ type: 'ticket-minted', sid: mint.sid, dial: mint.dial, server: mint.server, origin: mint.origin, ticket: TICKET });
+  b.handle({ type: 'ticket-minted', sid: mint.sid, purpose: mint.purpose, ticket: TICKET, exp: 0 });
   const dial = b.take(skeleton).find((m) => m.t === 'dial');
   const { conn, hello } = a.greet('skeleton');
   const claim = { sid: skeleton.sid, purpose: 'dial' as const, dial: open.dial };
