@@ -6,13 +6,15 @@
  */
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
-import { issueTicket, verifyTicket, type TicketKeys } from '../../shared/crypto/session-ticket.js';
+import type { TicketKeys } from '../../shared/crypto/session-ticket.js';
 import { codeOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { ClusterCommand, RelayEvent } from '../core/relay-events.js';
 import type { UserRecord, UsersDb } from '../users/users-file.js';
 import { CHANNELS, KEYS } from './cluster-keys.js';
-import { parseDialRequest, parsePenaltyNotice, type DialRequest } from './dial-request.js';
+import { parseDialRequest, parsePenaltyNotice } from './dial-request.js';
+import { openRemote } from './remote-open.js';
+import { TicketService } from './ticket-service.js';
 import { RedisRegistry, type SharedEntry } from './redis-registry.js';
 import { RevocationSync } from './revocation-sync.js';
 import { publishStats, readStats, type RelayStats } from './cluster-stats.js';
@@ -48,6 +50,7 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
   readonly #sub: Redis;
   readonly #registry: RedisRegistry;
   readonly #revocations: RevocationSync;
+  readonly #tickets: TicketService;
   readonly #heartbeat: NodeJS.Timeout;
   #syncQueued = false;
   /** This relay's dashboard counters, published with each heartbeat (best effort). */
@@ -57,11 +60,11 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
 
   constructor(
     private readonly opts: ClusterLinkOptions,
-    private readonly tickets: TicketKeys,
+    tickets: TicketKeys,
     private readonly log: Logger,
     private readonly dispatch: (event: RelayEvent) => void,
     private readonly localEntries: () => SharedEntry[],
-    private readonly lookupUser: (name: string) => Promise<UserRecord | undefined>,
+    lookupUser: (name: string) => Promise<UserRecord | undefined>,
   ) {
     super();
     const retryStrategy = (times: number): number => Math.min(opts.retryMaxMs, 100 * 2 ** Math.min(times, 8)) * (0.5 + Math.random() / 2);
@@ -69,6 +72,7 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     this.#redis = new Redis(opts.url, common);
     this.#sub = new Redis(opts.url, { ...common, commandTimeout: undefined });
     this.#registry = new RedisRegistry(this.#redis, opts.relayId, opts.heartbeatMs * 3);
+    this.#tickets = new TicketService(tickets, opts.relayId, opts.ticketTtlSeconds, lookupUser, dispatch, log);
     this.#revocations = new RevocationSync(this.#redis, log, (users) => {
       this.dispatch({ type: 'revoked', users });
       this.emit('revoked', users);
@@ -129,25 +133,11 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
           .catch((err: unknown) => this.log.debug({ code: codeOf(err) }, 'penalty not shared'));
         return;
       case 'verify-ticket':
-        verifyTicket(this.tickets, cmd.ticket, Date.now()).then(
-          async (claims) => {
-            // A client's rights here come from this relay's own users file.
-            const record = claims.port === 'client' ? await this.lookupUser(claims.user) : undefined;
-            this.dispatch({ type: 'ticket-verified', conn: cmd.conn, claims, ...(record ? { record } : {}) });
-          },
-          () => this.dispatch({ type: 'ticket-verified', conn: cmd.conn }),
-        );
-        return;
-      case 'mint-ticket': {
-        const now = Date.now();
-        issueTicket(this.tickets, { sid: cmd.sid, user: cmd.user, port: cmd.port, relay: this.opts.relayId, attachKey: cmd.attachKey }, now, this.opts.ticketTtlSeconds).then(
-          (ticket) => this.dispatch({ type: 'ticket-minted', sid: cmd.sid, purpose: cmd.purpose, ticket, exp: (Math.floor(now / 1000) + this.opts.ticketTtlSeconds) * 1000 }),
-          (err: unknown) => this.log.error({ err }, 'ticket could not be issued'),
-        );
-        return;
-      }
+        return this.#tickets.verify(cmd.conn, cmd.ticket);
+      case 'mint-ticket':
+        return this.#tickets.mint(cmd);
       case 'cluster-open':
-        return void this.#open(cmd.conn, cmd.server, cmd.dial);
+        return void openRemote({ registry: this.#registry, redis: this.#redis, origin: this.opts.advertise, dispatch: this.dispatch, log: this.log }, cmd.conn, cmd.server, cmd.dial);
       case 'cluster-claim':
         this.#registry.claim(cmd.user, cmd.servers.map(({ proxy, ...info }) => ({ id: info.id, user: cmd.user, sid: cmd.sid, info, ...(proxy ? { proxy } : {}) }))).then(
           (taken) => this.dispatch({ type: 'cluster-claimed', sid: cmd.sid, request: cmd.request, refused: taken.map((id) => ({ id, code: 'ERR_SERVER_ID_TAKEN' as const })) }),
@@ -161,32 +151,6 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
         );
         return;
     }
-  }
-
-  /**
-   * Finds a live relay holding `server` and publishes the dial request to it. The core learns the holder
-   * before the request leaves, so the skeleton's ticket attach always finds its dial; a holder that no one
-   * hears (a relay that died within its TTL) is skipped for the next.
-   */
-  async #open(conn: number, server: string, dial: string): Promise<void> {
-    let holders;
-    try {
-      holders = await this.#registry.lookup(server);
-    } catch {
-      return this.dispatch({ type: 'cluster-found', conn, dial, unavailable: true });
-    }
-    if (holders.length === 0) return this.dispatch({ type: 'cluster-found', conn, dial });
-    for (const holder of holders) {
-      this.dispatch({ type: 'cluster-found', conn, dial, holder });
-      const request: DialRequest = { dial, server, sid: holder.sid, origin: this.opts.advertise };
-      try {
-        if ((await this.#redis.publish(CHANNELS.dial(holder.relay), JSON.stringify(request))) > 0) return;
-        this.log.info({ relay: holder.relay, server }, 'holding relay does not answer; trying the next');
-      } catch {
-        return this.dispatch({ type: 'cluster-dial-failed', dial, code: 'ERR_CLUSTER_UNAVAILABLE' });
-      }
-    }
-    this.dispatch({ type: 'cluster-dial-failed', dial, code: 'ERR_SERVER_UNREACHABLE' });
   }
 
   #message(channel: string, message: string): void {
