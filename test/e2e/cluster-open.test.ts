@@ -44,7 +44,7 @@ test('many cross-relay opens in parallel all arrive intact', async (t) => {
   t.deepEqual(results, Array.from({ length: 20 }, () => true));
 });
 
-test('another account cannot take an id held at another relay of the cluster (S9); the same account may', async (t) => {
+test('S9: another account cannot take an id held at another relay of the cluster; the same account may', async (t) => {
   const w = await startClusterWorld(t, 2, {
     users: { alice: { roles: ['client'], access: ['*'] }, home: { roles: ['skeleton'], serve: ['*'] }, mallory: { roles: ['skeleton'], serve: ['*'] } },
   });

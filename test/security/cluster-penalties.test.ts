@@ -8,7 +8,7 @@ import { Redacted } from '../../shared/redacted.js';
 import { startClusterWorld } from '../helpers/cluster-world.js';
 import { PASSWORD } from '../helpers/world.js';
 
-test('failed logins at relay A throttle the same source at relay B', async (t) => {
+test('S6: failed logins at relay A of a cluster throttle the same source at relay B', async (t) => {
   const w = await startClusterWorld(t, 2);
   const [a, b] = [w.relays[0]!, w.relays[1]!];
   let heard = 0;

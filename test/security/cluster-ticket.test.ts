@@ -23,7 +23,7 @@ async function attachWithTicket(target: Parameters<typeof attachData>[0], ticket
   }
 }
 
-test('a cluster ticket attaches only with the MAC of its sealed attach key, and only for a pending dial', async (t) => {
+test('S7: a cluster ticket attaches only with the MAC of its sealed attach key, and only for a pending dial', async (t) => {
   const w = await startClusterWorld(t, 1);
   const relay = w.relays[0]!;
   const tickets = new TicketKeys(w.identity.privateKey, w.identity.publicKey);
