@@ -136,10 +136,16 @@ test.serial('40 connections opened at once through one forwarder all get a strea
   const w = await faultWorld(t);
   const echo = await echoServer(t);
   const relay = await startRelay(w, { args: FAST_HEARTBEAT });
-  await startSkeleton(w, relay.skeletonPort, [{ id: 'echo', port: echo.port }]);
+  const skeleton = await startSkeleton(w, relay.skeletonPort, [{ id: 'echo', port: echo.port }]);
   const fwd = await startForwarder(w, relay.clientPort, 'echo');
   const transfers = Array.from({ length: 40 }, (_, i) => new EchoTransfer({ port: fwd.port, total: 64 * KiB, seed: `burst ${i}` }));
   const results = await within(Promise.all(transfers.map((x) => x.done)), 20_000, 'a burst of 40 streams');
+  if (results.some((r) => !r.intact)) {
+    // Why a stream failed is in the warnings of the three processes.
+    for (const [name, p] of [['relay', relay], ['skeleton', skeleton], ['forwarder', fwd]] as const) {
+      for (const r of p.log.records('stderr').filter((rec) => (rec.level ?? 0) >= 40)) t.log(name, JSON.stringify(r));
+    }
+  }
   t.deepEqual(results.map((r, i) => (r.intact ? 'ok' : `stream ${i}: ${r.error ?? 'cut short'}`)).filter((r) => r !== 'ok'), []);
   t.deepEqual(fwd.log.matching(logMsg('could not open stream')), []);
 });

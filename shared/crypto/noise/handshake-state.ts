@@ -4,9 +4,9 @@
  *   NNpsk0:  -> psk, e     <- e, ee      (§9: in psk modes every `e` token also calls MixKey(e.pub))
  * Pure computation: no sockets, no timers. A failed readMessage leaves the state unusable.
  */
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { diffieHellman } from 'node:crypto';
 import { BurrowError } from '../../errors.js';
-import { x25519PublicFromRaw, x25519RawPublic } from '../x25519-raw.js';
+import { generateX25519, x25519FromPrivateRaw, x25519PublicFromRaw, type X25519Pair } from '../x25519-raw.js';
 import type { CipherState, NoiseCipher } from './cipher-state.js';
 import { SymmetricState } from './symmetric-state.js';
 
@@ -23,8 +23,6 @@ export const PSK_LENGTH = 32;
 /** Noise messages are at most 65535 bytes (§3). */
 export const MAX_NOISE_MESSAGE = 65535;
 
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-
 export interface HandshakeOptions {
   pattern: NoisePattern;
   cipher: NoiseCipher;
@@ -36,23 +34,16 @@ export interface HandshakeOptions {
   ephemeralPrivate?: Buffer;
 }
 
-interface KeyPair {
-  privateKey: KeyObject;
-  raw: Buffer;
-}
+type KeyPair = X25519Pair;
 
 function handshakeFailed(detail: string, cause?: unknown): BurrowError {
   return new BurrowError('ERR_E2E_HANDSHAKE_FAILED', detail, cause === undefined ? undefined : { cause });
 }
 
 function keyPairFrom(rawPrivate: Buffer | undefined): KeyPair {
-  if (rawPrivate === undefined) {
-    const { privateKey, publicKey } = generateKeyPairSync('x25519');
-    return { privateKey, raw: x25519RawPublic(publicKey) };
-  }
+  if (rawPrivate === undefined) return generateX25519();
   if (rawPrivate.length !== DH_LENGTH) throw new BurrowError('ERR_INTERNAL', 'ephemeral private key must be 32 bytes');
-  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, rawPrivate]), format: 'der', type: 'pkcs8' });
-  return { privateKey, raw: x25519RawPublic(createPublicKey(privateKey)) };
+  return x25519FromPrivateRaw(rawPrivate);
 }
 
 function dh(own: KeyPair, remoteRaw: Buffer): Buffer {
