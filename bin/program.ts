@@ -8,7 +8,6 @@ import { cliContext } from '../shared/cli/cli-context.js';
 import { registerSecretCommand } from '../shared/cli/cli-secret.js';
 import { withExamples } from '../shared/cli/help-examples.js';
 import { registerSkeletonCommand } from '../skeleton/cli.js';
-import { runDemo } from './demo.js';
 
 export function buildProgram(): Command {
   const ctx = cliContext();
@@ -25,7 +24,7 @@ export function buildProgram(): Command {
     'burrow <command> --help                              # every command has examples',
   );
   withExamples(
-    program.command('demo').description('relay, skeleton, a demo web server and a client forwarder on loopback').action(() => runDemo(ctx)),
+    program.command('demo').description('relay, skeleton, a demo web server and a client forwarder on loopback').action(async () => (await import('./demo.js')).runDemo(ctx)),
     'burrow demo      # then: curl http://127.0.0.1:8080/',
   );
   registerKeysCommands(program);

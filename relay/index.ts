@@ -16,7 +16,7 @@ import { AuditLog } from './admin/audit-log.js';
 import { startRelayAdmin, type RelayAdmin } from './admin/relay-admin.js';
 import type { RelayMetrics } from './admin/relay-metrics.js';
 import type { ClusterLink } from './cluster/cluster-link.js';
-import { clusterIdentity, createClusterLink, type ClusterOptions } from './cluster/start-cluster.js';
+import type { ClusterOptions } from './cluster/start-cluster.js';
 
 export type { ClusterOptions } from './cluster/start-cluster.js';
 
@@ -120,9 +120,12 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     await audit?.close();
     throw err;
   }
+  // The cluster code (and its Redis client) loads only for a relay that joins a cluster: a module
+  // loaded into a process made its splicing dearer here (see bin/program.ts).
+  const clusterCode = clusterOpts ? await import('./cluster/start-cluster.js') : undefined;
   let clusterId: { relayId: string; advertise: string } | undefined;
   try {
-    clusterId = clusterOpts ? clusterIdentity(clusterOpts, addresses.skeleton) : undefined;
+    clusterId = clusterOpts && clusterCode ? clusterCode.clusterIdentity(clusterOpts, addresses.skeleton) : undefined;
   } catch (err) {
     for (const s of servers) s.close();
     await audit?.close();
@@ -134,7 +137,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     users, hasher, streamIdleMs: options.streamIdleMs ?? 6 * 3600_000, ...(clusterId ? { cluster: clusterId } : {}),
   });
   accepting = runtime;
-  const link = clusterOpts && clusterId ? createClusterLink(clusterOpts, clusterId, identity, runtime, users, log) : undefined;
+  const link = clusterOpts && clusterId && clusterCode ? clusterCode.createClusterLink(clusterOpts, clusterId, identity, runtime, users, log) : undefined;
   if (link) {
     link.stats = () => {
       const snap = runtime.snapshot();

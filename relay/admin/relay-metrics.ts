@@ -4,7 +4,8 @@
  * streams; gauges read a snapshot at scrape time. Byte counters include live streams, read from
  * their sockets, so a long stream shows its traffic while it runs.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { processMetrics } from './process-metrics.js';
+import { Counter, Gauge, Histogram, Registry } from './prom.js';
 import type { LoginFailure, RelayNote } from '../core/relay-events.js';
 import type { RelaySnapshot } from '../core/relay-snapshot.js';
 import type { StreamAudit } from '../io/relay-runtime.js';
@@ -22,20 +23,6 @@ export interface MetricsSource {
 }
 
 const label = (reason: string): string => reason.replace(/-/g, '_');
-
-/**
- * Process and Node.js metrics (CPU, memory, event loop, GC) describe the process, not one relay, and
- * prom-client's collectors install observers that are never removed: one registry per process,
- * merged into each relay's output at scrape time.
- */
-let processRegistry: Registry | undefined;
-function processMetrics(): Registry {
-  if (!processRegistry) {
-    processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry, prefix: 'burrow_' });
-  }
-  return processRegistry;
-}
 
 export class RelayMetrics {
   readonly registry = new Registry();
