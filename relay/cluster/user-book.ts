@@ -1,7 +1,8 @@
 /**
  * The accounts a cluster relay acts on: for every name, the newest record it has seen, from its own users
- * file or from the cluster. Newest = highest revision; equal revisions with different content are ordered
- * by their canonical (signed) text, so every relay picks the same one. A name never goes back to an older
+ * file or from the cluster. Newest = highest revision; at equal revisions a removal beats a disabled
+ * account, which beats an enabled one, and then the greater canonical (signed) text wins: every relay
+ * picks the same one. A name never goes back to an older
  * revision than one seen here: a replayed old record is ignored. No sockets, no clock, no Redis.
  */
 import { nextRevision, revisionOf, type UserRecord } from '../users/user-record.js';
@@ -13,9 +14,15 @@ interface Entry {
   canonical: string;
 }
 
-/** Positive when `a` is newer than `b`. */
+/** At equal revisions the safer record wins: a removal, then a disabled account, then any other. */
+function caution(user: SharedUser): number {
+  return !user.record ? 2 : user.record.disabled ? 1 : 0;
+}
+
+/** Positive when `a` is newer than `b`; the same answer on every relay. */
 function compare(a: Entry, b: Entry): number {
   if (a.user.revision !== b.user.revision) return a.user.revision - b.user.revision;
+  if (caution(a.user) !== caution(b.user)) return caution(a.user) - caution(b.user);
   return a.canonical < b.canonical ? -1 : a.canonical > b.canonical ? 1 : 0;
 }
 

@@ -51,3 +51,12 @@ test('equal revisions with different content: every relay picks the same one, wh
   t.deepEqual(first.view().get('alice'), second.view().get('alice'));
   t.true(first.isNewest(second.newest('alice')!));
 });
+
+test('at equal revisions a removal beats a disabled account, which beats an enabled one', (t) => {
+  const book = new UserBook();
+  book.offer({ name: 'alice', revision: 9, record });
+  t.true(book.offer({ name: 'alice', revision: 9, record: { ...record, disabled: true } }));
+  t.false(book.offer({ name: 'alice', revision: 9, record: { ...record, hash: HASH.replace('51rQ', 'zzzz') } }));
+  t.true(book.offer({ name: 'alice', revision: 9 }));
+  t.false(book.view().has('alice'));
+});
