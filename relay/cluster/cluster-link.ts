@@ -17,6 +17,7 @@ import { parseDialRequest, parsePenaltyNotice } from './dial-request.js';
 import { openRemote } from './remote-open.js';
 import { TicketService } from './ticket-service.js';
 import { RedisRegistry, type SharedEntry } from './redis-registry.js';
+import { AccountKeys } from './account-keys.js';
 import { UserSync } from './user-sync.js';
 import { publishStats, readStats, type RelayStats } from './cluster-stats.js';
 
@@ -80,7 +81,7 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     this.#sub = new Redis(opts.url, { ...common, commandTimeout: undefined });
     this.#registry = new RedisRegistry(this.#redis, opts.relayId, opts.heartbeatMs * 3);
     this.#tickets = new TicketService(tickets, opts.relayId, opts.ticketTtlSeconds, lookupUser, dispatch, log);
-    this.#users = new UserSync(this.#redis, opts.relayId, tickets, log, (view) => {
+    this.#users = new UserSync(this.#redis, opts.relayId, new AccountKeys(tickets.privateKey, tickets.publicKey), log, (view) => {
       this.usersChanged(view);
       this.usersViewChanged?.(view);
     });

@@ -5,12 +5,12 @@
  * older than one a relay knows is overwritten by that relay on its next load, so a replayed or deleted
  * record is repaired by any relay that saw the newer one. While Redis is down, the book last known stays.
  */
-import type { KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { codeOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { UsersDb } from '../users/users-file.js';
 import { CHANNELS, KEYS } from './cluster-keys.js';
+import type { AccountKeys } from './account-keys.js';
 import { canonicalUser, signUser, verifyUser } from './signed-user.js';
 import { fileUser, UserBook } from './user-book.js';
 
@@ -25,7 +25,7 @@ export class UserSync {
   constructor(
     private readonly redis: Redis,
     private readonly relayId: string,
-    private readonly keys: { privateKey: KeyObject; publicKey: KeyObject },
+    private readonly keys: AccountKeys,
     private readonly log: Logger,
     private readonly onView: (view: UsersDb) => void,
   ) {}
@@ -92,7 +92,7 @@ export class UserSync {
 
   async #take(name: string, jws: string): Promise<void> {
     if (this.#stored.get(name)?.jws === jws) return;
-    const user = await verifyUser(this.keys.publicKey, name, jws);
+    const user = await verifyUser(this.keys, name, jws);
     this.#stored.set(name, user ? { jws, canonical: canonicalUser(user) } : { jws });
     // Name only: the record may be an attacker's, and a hash never belongs in a log.
     if (!user) return this.log.warn({ user: name.slice(0, 64) }, 'unsigned or badly signed account record in the cluster store ignored');
@@ -105,7 +105,7 @@ export class UserSync {
     for (const name of this.book.names()) {
       const user = this.book.newest(name);
       if (!user || this.#stored.get(name)?.canonical === canonicalUser(user)) continue;
-      writes[name] = await signUser(this.keys.privateKey, user);
+      writes[name] = await signUser(this.keys, user);
     }
     if (Object.keys(writes).length === 0) return false;
     await this.redis.hset(KEYS.users, writes);
