@@ -1,6 +1,6 @@
 /**
- * The relay's adapter to the cluster: two Redis connections (commands, and a subscriber for dial requests
- * and revocations), a heartbeat that republishes the local registry, and the cluster commands of the core
+ * The relay's adapter to the cluster: two Redis connections (commands, and a subscriber for dial requests,
+ * account changes and penalties), a heartbeat that republishes the local registry, and the cluster commands of the core
  * carried out with their results fed back as events. Redis down: commands that need shared state answer
  * ERR_CLUSTER_UNAVAILABLE at once (no offline queue); the link reconnects with backoff and resyncs.
  */
