@@ -11,7 +11,7 @@ import { hashPassword } from './users/password-hash.js';
 import { BurrowError } from '../shared/errors.js';
 import type { Redacted } from '../shared/redacted.js';
 import { validatePattern } from './users/id-pattern.js';
-import { loadUsers, parseRoles, saveUsers, validateUserName, type UserRecord, type UsersDb } from './users/users-file.js';
+import { loadUsers, nextRevision, parseRoles, revisionOf, saveUsers, validateUserName, type UserRecord, type UsersDb } from './users/users-file.js';
 
 export const DEFAULT_USERS_FILE = 'users.json';
 
@@ -98,7 +98,7 @@ export function registerUsersCommands(program: Command, overrides: Partial<CliCo
     .action((name: string, opts: PasswordOpts) =>
       editUser(opts.users, name, async (db, record) => {
         const hash = await hashPassword(await askPassword(ctx, name, opts, true));
-        db.set(name, { ...record, hash });
+        db.set(name, { ...record, hash, revision: nextRevision(revisionOf(record), Date.now()) });
         ctx.stdout(`changed the password of ${name}`);
       }),
     );
@@ -108,7 +108,7 @@ export function registerUsersCommands(program: Command, overrides: Partial<CliCo
       .argument('<name>', 'user name')
       .action((name: string, opts: FileOpts) =>
         editUser(opts.users, name, (db, record) => {
-          db.set(name, { ...record, disabled });
+          if (record.disabled !== disabled) db.set(name, { ...record, disabled, revision: nextRevision(revisionOf(record), Date.now()) });
           ctx.stdout(record.disabled === disabled ? `user ${name} was already ${verb}d` : `${verb}d user ${name}`);
         }),
       );
@@ -132,7 +132,7 @@ async function addUser(ctx: CliContext, name: string, opts: AddOpts): Promise<vo
   if (existing !== undefined) throw new BurrowError('ERR_USAGE', `user ${existing} already exists and differs from ${name} only in case`);
 
   const hash = await hashPassword(await askPassword(ctx, name, opts, true));
-  const record: UserRecord = { hash, roles, serve: unique(serve), access: unique(access), disabled: false, created: new Date().toISOString() };
+  const record: UserRecord = { hash, roles, serve: unique(serve), access: unique(access), disabled: false, created: new Date().toISOString(), revision: nextRevision(0, Date.now()) };
   db.set(name, record);
   await saveUsers(opts.users, db);
   ctx.stdout(`added user ${name} (${roles.join(', ')}) to ${opts.users}`);

@@ -77,7 +77,7 @@ export interface RelayHandle {
   /** Stop accepting, say Goodbye, let streams drain up to drainMs, then close everything. */
   close(opts?: { drainMs?: number; retryAfter?: number }): Promise<void>;
   on(event: 'stream-closed', listener: (audit: StreamAudit) => void): void;
-  /** The cluster link (events up, down, resynced, revoked) and this relay's id in it; absent on a single relay. */
+  /** The cluster link (events up, down, resynced, users, revoked) and this relay's id in it; absent on a single relay. */
   cluster?: { link: ClusterLink; relayId: string; advertise: string };
 }
 

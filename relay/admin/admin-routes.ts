@@ -33,7 +33,8 @@ const post = (path: RegExp, handle: AdminRoute['handle']): AdminRoute => ({ meth
 export function adminRoutes(d: RouteDeps): AdminRoute[] {
   const disable = (disabled: boolean) => async ({ name = '' }: Record<string, string>) => {
     if (!isValidUserName(name)) return jsonError(404, 'ERR_NOT_FOUND');
-    const result = await setUserDisabled(d.users.path, name, disabled);
+    // In a cluster the account may be newer (or only) in the cluster: the change is made to that record.
+    const result = await setUserDisabled(d.users.path, name, disabled, (await d.users.current()).get(name));
     if (result === 'unknown') return jsonError(404, 'ERR_NOT_FOUND');
     // Reload now rather than wait for the file watcher: the account's sessions have ended when we answer.
     if (result === 'changed') await d.users.reload();

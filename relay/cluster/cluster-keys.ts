@@ -6,8 +6,8 @@ export const KEYS = {
   relayPrefix: 'burrow:relay:',
   /** STRING per server id: the owning account; PEXPIRE'd by every holder's heartbeat. */
   ownerPrefix: 'burrow:owner:',
-  /** SET of account names disabled on some relay. */
-  revoked: 'burrow:revoked',
+  /** HASH account name -> compact JWS of its signed record or tombstone (relay/cluster/signed-user.ts). */
+  users: 'burrow:users',
   /** HASH per relay: dashboard counters (best effort). */
   statsPrefix: 'burrow:stats:',
 } as const;
@@ -15,8 +15,8 @@ export const KEYS = {
 export const CHANNELS = {
   /** Per relay: dial requests from the other relays. */
   dial: (relayId: string): string => `burrow:dial:${relayId}`,
-  /** The revocation set changed. */
-  revoked: 'burrow:revocations',
+  /** Shared account records were written (message: the writing relay's id): reload them. */
+  users: 'burrow:users-changed',
   /** A relay saw a failed login: JSON {from, source, user?}. */
   penalties: 'burrow:penalties',
 } as const;

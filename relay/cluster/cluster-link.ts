@@ -1,6 +1,6 @@
 /**
- * The relay's adapter to the cluster: two Redis connections (commands, and a subscriber for dial requests
- * and revocations), a heartbeat that republishes the local registry, and the cluster commands of the core
+ * The relay's adapter to the cluster: two Redis connections (commands, and a subscriber for dial requests,
+ * account changes and penalties), a heartbeat that republishes the local registry, and the cluster commands of the core
  * carried out with their results fed back as events. Redis down: commands that need shared state answer
  * ERR_CLUSTER_UNAVAILABLE at once (no offline queue); the link reconnects with backoff and resyncs.
  */
@@ -10,13 +10,15 @@ import type { TicketKeys } from '../../shared/crypto/session-ticket.js';
 import { codeOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { ClusterCommand, RelayEvent } from '../core/relay-events.js';
+import type { UsersOverlay } from '../io/users-store.js';
 import type { UserRecord, UsersDb } from '../users/users-file.js';
 import { CHANNELS, KEYS } from './cluster-keys.js';
 import { parseDialRequest, parsePenaltyNotice } from './dial-request.js';
 import { openRemote } from './remote-open.js';
 import { TicketService } from './ticket-service.js';
 import { RedisRegistry, type SharedEntry } from './redis-registry.js';
-import { RevocationSync } from './revocation-sync.js';
+import { AccountKeys } from './account-keys.js';
+import { UserSync } from './user-sync.js';
 import { publishStats, readStats, type RelayStats } from './cluster-stats.js';
 
 export interface ClusterLinkOptions {
@@ -35,26 +37,32 @@ export interface ClusterLinkOptions {
 export interface ClusterLinkEvents {
   up: [];
   down: [];
-  /** Registrations and revocations were published again after (re)connecting. */
+  /** Registrations and accounts were published again after (re)connecting. */
   resynced: [];
   /** The registry (and the counters) were published. */
   synced: [];
-  /** The revocation set was (re)loaded. */
+  /** The disabled accounts changed (from this relay's file or from the cluster). */
   revoked: [string[]];
   /** Another relay's failed login was counted here. */
   penalty: [string];
+  /** The shared accounts were loaded (and verified); the accounts this relay now acts on. */
+  users: [UsersDb];
 }
 
 export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
   readonly #redis: Redis;
   readonly #sub: Redis;
   readonly #registry: RedisRegistry;
-  readonly #revocations: RevocationSync;
+  /** Accounts disabled in the accounts this relay acts on, as last dispatched to the core. */
+  #revoked = '[]';
   readonly #tickets: TicketService;
+  readonly #users: UserSync;
   readonly #heartbeat: NodeJS.Timeout;
   #syncQueued = false;
   /** This relay's dashboard counters, published with each heartbeat (best effort). */
   stats: (() => RelayStats) | undefined;
+  /** Called when records from the cluster changed the accounts this relay acts on. */
+  usersViewChanged: ((view: UsersDb) => void) | undefined;
   #up = false;
   #closed = false;
 
@@ -73,9 +81,9 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     this.#sub = new Redis(opts.url, { ...common, commandTimeout: undefined });
     this.#registry = new RedisRegistry(this.#redis, opts.relayId, opts.heartbeatMs * 3);
     this.#tickets = new TicketService(tickets, opts.relayId, opts.ticketTtlSeconds, lookupUser, dispatch, log);
-    this.#revocations = new RevocationSync(this.#redis, log, (users) => {
-      this.dispatch({ type: 'revoked', users });
-      this.emit('revoked', users);
+    this.#users = new UserSync(this.#redis, opts.relayId, new AccountKeys(tickets.privateKey, tickets.publicKey), log, (view) => {
+      this.usersChanged(view);
+      this.usersViewChanged?.(view);
     });
     for (const conn of [this.#redis, this.#sub]) conn.on('error', (err: Error) => this.log.debug({ code: (err as NodeJS.ErrnoException).code ?? 'redis' }, 'redis connection error'));
     this.#redis.on('ready', () => void this.#resync());
@@ -118,9 +126,35 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     this.#sub.disconnect();
   }
 
-  /** The users file changed: publish local disables cluster-wide (and withdraw re-enabled ones). */
+  /** What the users store lays over its file: the accounts merged from the file and the cluster. */
+  get usersOverlay(): UsersOverlay {
+    return {
+      fileChanged: (file, previous) => {
+        this.#users.fileChanged(file, previous, Date.now());
+        if (this.#up) void this.#loadUsers();
+      },
+      view: () => this.#users.book.view(),
+    };
+  }
+
+  /** `announce`: tell every relay to load too, so a relay that saw newer records repairs what we read. */
+  async #loadUsers(announce = false): Promise<boolean> {
+    const ok = await this.#users.load(announce);
+    if (ok) this.emit('users', this.#users.book.view());
+    return ok;
+  }
+
+  /**
+   * The accounts changed: the disabled ones are revoked (their sessions end, their tickets are refused).
+   * A disabled account is a signed record like any change, so this subsumes a separate revocation set.
+   */
   usersChanged(db: UsersDb): void {
-    this.#revocations.local(db, this.#up);
+    const users = db.names().filter((name) => db.get(name)?.disabled === true);
+    const key = JSON.stringify(users);
+    if (key === this.#revoked) return;
+    this.#revoked = key;
+    this.dispatch({ type: 'revoked', users });
+    this.emit('revoked', users);
   }
 
   execute(cmd: ClusterCommand): void {
@@ -154,7 +188,8 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
   }
 
   #message(channel: string, message: string): void {
-    if (channel === CHANNELS.revoked) return void this.#revocations.reload();
+    // The message names the relay that wrote; this relay already knows what it wrote itself.
+    if (channel === CHANNELS.users) return message === this.opts.relayId ? undefined : void this.#loadUsers();
     if (channel === CHANNELS.penalties) {
       const notice = parsePenaltyNotice(message);
       if (!notice || notice.from === this.opts.relayId) return;
@@ -207,14 +242,14 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     this.emit('up');
     // Dial requests for us must be heard before we publish registrations that invite them.
     if (!(await this.#subscribed())) return;
-    const ok = (await this.#sync()) && (await this.#revocations.resync());
+    const ok = (await this.#sync()) && (await this.#loadUsers(true));
     if (ok) this.emit('resynced');
   }
 
   async #subscribed(): Promise<boolean> {
     if (this.#sub.status !== 'ready') await new Promise<void>((resolve) => this.#sub.once('ready', () => resolve()));
     try {
-      await this.#sub.subscribe(CHANNELS.dial(this.opts.relayId), CHANNELS.revoked, CHANNELS.penalties);
+      await this.#sub.subscribe(CHANNELS.dial(this.opts.relayId), CHANNELS.penalties, CHANNELS.users);
       return true;
     } catch (err) {
       this.log.warn({ code: codeOf(err) }, 'cluster subscription failed; will retry on reconnect');

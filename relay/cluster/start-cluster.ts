@@ -47,5 +47,8 @@ export function createClusterLink(
     async (name) => (await users.current()).get(name),
   );
   runtime.cluster = link;
+  // Logins, tickets and the admin API now see the accounts merged from the file and the cluster.
+  users.setOverlay(link.usersOverlay);
+  link.usersViewChanged = () => users.overlayChanged();
   return link;
 }

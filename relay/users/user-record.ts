@@ -20,6 +20,11 @@ export interface UserRecord {
   readonly disabled: boolean;
   /** ISO date of creation, when known. */
   readonly created?: string;
+  /**
+   * The record's version: `burrow users` and the admin API bump it on every change (see `nextRevision`).
+   * Files written before it existed load as 0. A relay cluster keeps the highest revision per name.
+   */
+  readonly revision?: number;
 }
 
 export const USER_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
@@ -53,7 +58,7 @@ export function parseRoles(text: string): Role[] {
   }
 }
 
-const KEYS = new Set(['hash', 'roles', 'serve', 'access', 'disabled', 'created']);
+const KEYS = new Set(['hash', 'roles', 'serve', 'access', 'disabled', 'created', 'revision']);
 
 /** Checks a parsed JSON value; returns the record or the first problem as `key: what is wrong`. */
 export function parseUserRecord(value: unknown): UserRecord | string {
@@ -76,8 +81,15 @@ export function parseUserRecord(value: unknown): UserRecord | string {
   if (raw.created !== undefined && (typeof raw.created !== 'string' || Number.isNaN(Date.parse(raw.created)))) {
     return 'created: expected an ISO date';
   }
+  if (raw.revision !== undefined && !(Number.isSafeInteger(raw.revision) && (raw.revision as number) >= 0)) {
+    return 'revision: expected a whole number, 0 or more';
+  }
   const record: UserRecord = { hash: raw.hash, roles, serve, access, disabled: raw.disabled === true };
-  return typeof raw.created === 'string' ? { ...record, created: raw.created } : record;
+  return {
+    ...record,
+    ...(typeof raw.created === 'string' ? { created: raw.created } : {}),
+    ...(typeof raw.revision === 'number' ? { revision: raw.revision } : {}),
+  };
 }
 
 function parseRoleList(value: unknown): Role[] | string {
@@ -100,4 +112,17 @@ function parsePatternList(value: unknown): string[] | string {
     }
   }
   return value as string[];
+}
+
+/** The revision of a record, 0 when it has none (files written before revisions existed). */
+export function revisionOf(record: UserRecord | undefined): number {
+  return record?.revision ?? 0;
+}
+
+/**
+ * The revision a change gets: the time in ms, or one more than `previous` if that is later (a clock that
+ * stepped back, or a newer record seen from another relay). Revisions only grow.
+ */
+export function nextRevision(previous: number, nowMs: number): number {
+  return Math.max(Math.floor(nowMs), previous + 1);
 }

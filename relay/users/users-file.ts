@@ -7,7 +7,7 @@ import { BurrowError } from '../../shared/errors.js';
 import { writeFileAtomic } from '../../shared/write-file-atomic.js';
 import { isValidUserName, parseUserRecord, type UserRecord } from './user-record.js';
 
-export { parseRoles, validateUserName, type Role, type UserRecord } from './user-record.js';
+export { nextRevision, parseRoles, revisionOf, validateUserName, type Role, type UserRecord } from './user-record.js';
 
 export const USERS_FILE_VERSION = 1;
 
@@ -56,7 +56,7 @@ export class UsersDb {
     for (const name of this.names()) {
       const r = this.#users.get(name) as UserRecord;
       const record = { hash: r.hash, roles: r.roles, serve: r.serve, access: r.access, disabled: r.disabled };
-      users[name] = r.created === undefined ? record : { ...record, created: r.created };
+      users[name] = { ...record, ...(r.created !== undefined ? { created: r.created } : {}), ...(r.revision !== undefined ? { revision: r.revision } : {}) };
     }
     return { version: USERS_FILE_VERSION, users };
   }

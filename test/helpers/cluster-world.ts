@@ -1,6 +1,6 @@
 /**
  * A relay cluster on loopback: one real redis-server, N relays in-process sharing one identity (same
- * keys), each with its own copy of the users file (each relay's file is authoritative for it).
+ * keys), each with its own copy of the users file (each relay publishes its records; accounts are shared).
  */
 import type { ExecutionContext } from 'ava';
 import { copyFile } from 'node:fs/promises';
