@@ -4,40 +4,23 @@
  * its own label, apart from the ticket key) seals each argon2id hash, so Redis never holds a readable
  * hash to guess passwords against offline.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
-import { BurrowError } from '../../shared/errors.js';
-
-const NONCE = 12;
-const TAG = 16;
+import type { KeyObject } from 'node:crypto';
+import { ClusterSealKey } from '../../shared/crypto/cluster-seal.js';
 
 export class AccountKeys {
-  readonly #sealKey: Buffer;
+  readonly #seal: ClusterSealKey;
 
   constructor(readonly privateKey: KeyObject, readonly publicKey: KeyObject) {
-    const d = privateKey.export({ format: 'jwk' }).d;
-    if (typeof d !== 'string') throw new BurrowError('ERR_CONFIG', 'relay identity key has no private part');
-    this.#sealKey = Buffer.from(hkdfSync('sha256', Buffer.from(d, 'base64url'), Buffer.from('burrow cluster v1'), Buffer.from('account hash'), 32));
+    this.#seal = new ClusterSealKey(privateKey, 'account hash');
   }
 
   /** Seals `hash` for account `name` (the name is authenticated too): base64url of nonce, ciphertext, tag. */
   sealHash(name: string, hash: string): string {
-    const nonce = randomBytes(NONCE);
-    const cipher = createCipheriv('aes-256-gcm', this.#sealKey, nonce);
-    cipher.setAAD(Buffer.from(`burrow account hash\0${name}`));
-    return Buffer.concat([nonce, cipher.update(hash, 'utf8'), cipher.final(), cipher.getAuthTag()]).toString('base64url');
+    return this.#seal.seal(Buffer.from(hash, 'utf8'), `burrow account hash\0${name}`);
   }
 
   /** The hash, or undefined if `sealed` was not sealed by a relay of this cluster for `name`. */
   openHash(name: string, sealed: string): string | undefined {
-    const raw = Buffer.from(sealed, 'base64url');
-    if (raw.length <= NONCE + TAG) return undefined;
-    const decipher = createDecipheriv('aes-256-gcm', this.#sealKey, raw.subarray(0, NONCE));
-    decipher.setAAD(Buffer.from(`burrow account hash\0${name}`));
-    decipher.setAuthTag(raw.subarray(raw.length - TAG));
-    try {
-      return Buffer.concat([decipher.update(raw.subarray(NONCE, raw.length - TAG)), decipher.final()]).toString('utf8');
-    } catch {
-      return undefined;
-    }
+    return this.#seal.open(sealed, `burrow account hash\0${name}`)?.toString('utf8');
   }
 }

@@ -6,8 +6,9 @@
  * The attaching peer must still answer the relay's fresh challenge with an HMAC under that attach key (S7),
  * so a ticket seen by anyone else, or kept in a log, is useless without the session secret.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
+import { ClusterSealKey } from './cluster-seal.js';
 import { BurrowError } from '../errors.js';
 import type { PortRole } from '../protocol/messages.js';
 import { Redacted } from '../redacted.js';
@@ -28,33 +29,20 @@ export interface TicketClaims {
 
 /** The identity private key, and what relays derive from it to seal attach keys into tickets. */
 export class TicketKeys {
-  readonly #clusterKey: Buffer;
+  readonly #seal: ClusterSealKey;
 
   constructor(readonly privateKey: KeyObject, readonly publicKey: KeyObject) {
-    const d = privateKey.export({ format: 'jwk' }).d;
-    if (typeof d !== 'string') throw new BurrowError('ERR_CONFIG', 'relay identity key has no private part');
-    this.#clusterKey = Buffer.from(hkdfSync('sha256', Buffer.from(d, 'base64url'), Buffer.from('burrow cluster v1'), Buffer.from('ticket attach key'), 32));
+    this.#seal = new ClusterSealKey(privateKey, 'ticket attach key');
   }
 
   seal(attachKey: Buffer, aad: string): string {
-    const nonce = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.#clusterKey, nonce);
-    cipher.setAAD(Buffer.from(aad));
-    const sealed = Buffer.concat([nonce, cipher.update(attachKey), cipher.final(), cipher.getAuthTag()]);
-    return sealed.toString('base64url');
+    return this.#seal.seal(attachKey, aad);
   }
 
   open(sealed: string, aad: string): Buffer {
-    const raw = Buffer.from(sealed, 'base64url');
-    if (raw.length !== 12 + 32 + 16) throw new BurrowError('ERR_AUTH_FAILED', 'ticket key has the wrong size');
-    const decipher = createDecipheriv('aes-256-gcm', this.#clusterKey, raw.subarray(0, 12));
-    decipher.setAAD(Buffer.from(aad));
-    decipher.setAuthTag(raw.subarray(44));
-    try {
-      return Buffer.concat([decipher.update(raw.subarray(12, 44)), decipher.final()]);
-    } catch {
-      throw new BurrowError('ERR_AUTH_FAILED', 'ticket key does not open');
-    }
+    const key = this.#seal.open(sealed, aad);
+    if (key?.length !== 32) throw new BurrowError('ERR_AUTH_FAILED', 'ticket key does not open');
+    return key;
   }
 }
 
