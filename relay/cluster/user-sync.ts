@@ -4,6 +4,9 @@
  * the hash, verifies each record, and keeps per name the newest it has seen (UserBook). A record in Redis
  * older than one a relay knows is overwritten by that relay on its next load, so a replayed or deleted
  * record is repaired by any relay that saw the newer one. While Redis is down, the book last known stays.
+ * A record that turns unverifiable again right after a repair is repaired ever more slowly (1 s doubling
+ * to 60 s) and reported once: two relays with different identity keys on one store would otherwise
+ * overwrite each other's records in a loop, thousands of times a second.
  */
 import type { Redis } from 'ioredis';
 import { codeOf } from '../../shared/errors.js';
@@ -14,6 +17,11 @@ import type { AccountKeys } from './account-keys.js';
 import { canonicalUser, signUser, verifyUser } from './signed-user.js';
 import { fileUser, UserBook } from './user-book.js';
 
+/** The slowest a relay repairs a record that keeps turning unverifiable. */
+const MAX_REPAIR_BACKOFF_MS = 60_000;
+
+type Store = Pick<Redis, 'hgetall' | 'hset' | 'publish'>;
+
 export class UserSync {
   readonly book = new UserBook();
   /** What Redis held at the last load: name -> the JWS text and, if it verified, its canonical payload. */
@@ -21,13 +29,16 @@ export class UserSync {
   #loading: Promise<boolean> | undefined;
   #again = false;
   #announce = false;
+  /** Names whose record this relay wrote over an unverifiable one: when, and how long until the next try. */
+  readonly #repairs = new Map<string, { at: number; backoffMs: number; reported: boolean }>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Store,
     private readonly relayId: string,
     private readonly keys: AccountKeys,
     private readonly log: Logger,
     private readonly onView: (view: UsersDb) => void,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -95,7 +106,16 @@ export class UserSync {
     const user = await verifyUser(this.keys, name, jws);
     this.#stored.set(name, user ? { jws, canonical: canonicalUser(user) } : { jws });
     // Name only: the record may be an attacker's, and a hash never belongs in a log.
-    if (!user) return this.log.warn({ user: name.slice(0, 64) }, 'unsigned or badly signed account record in the cluster store ignored');
+    if (!user) {
+      const repair = this.#repairs.get(name);
+      if (!repair) return this.log.warn({ user: name.slice(0, 64) }, 'unsigned or badly signed account record in the cluster store ignored');
+      if (!repair.reported) {
+        repair.reported = true;
+        this.log.error({ user: name.slice(0, 64) }, 'account record replaced again by one this relay cannot verify: is a relay with another identity key using this cluster store? repairing it ever more slowly');
+      }
+      return;
+    }
+    this.#repairs.delete(name);
     if (!this.book.offer(user) && !this.book.isNewest(user)) this.log.info({ user: name }, 'older account record in the cluster store ignored');
   }
 
@@ -104,7 +124,9 @@ export class UserSync {
     const writes: Record<string, string> = {};
     for (const name of this.book.names()) {
       const user = this.book.newest(name);
-      if (!user || this.#stored.get(name)?.canonical === canonicalUser(user)) continue;
+      const stored = this.#stored.get(name);
+      if (!user || stored?.canonical === canonicalUser(user)) continue;
+      if (stored && stored.canonical === undefined && !this.#mayRepair(name)) continue;
       writes[name] = await signUser(this.keys, user);
     }
     if (Object.keys(writes).length === 0) return false;
@@ -113,6 +135,16 @@ export class UserSync {
       const user = this.book.newest(name);
       if (user) this.#stored.set(name, { jws, canonical: canonicalUser(user) });
     }
+    return true;
+  }
+
+  /** Whether to write over `name`'s unverifiable record now; notes the repair and backs off the next. */
+  #mayRepair(name: string): boolean {
+    const now = this.now();
+    const last = this.#repairs.get(name);
+    if (last && now - last.at < last.backoffMs) return false;
+    const backoffMs = last ? Math.min(last.backoffMs * 2, MAX_REPAIR_BACKOFF_MS) : 1_000;
+    this.#repairs.set(name, { at: now, backoffMs, reported: last?.reported ?? false });
     return true;
   }
 }

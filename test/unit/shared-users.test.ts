@@ -5,7 +5,9 @@ import { CompactSign } from 'jose';
 import { AccountKeys } from '../../relay/cluster/account-keys.js';
 import { canonicalUser, signUser, verifyUser, type SharedUser } from '../../relay/cluster/signed-user.js';
 import { UserBook } from '../../relay/cluster/user-book.js';
-import type { UserRecord } from '../../relay/users/users-file.js';
+import { UserSync } from '../../relay/cluster/user-sync.js';
+import { UsersDb, type UserRecord } from '../../relay/users/users-file.js';
+import { silentLogger, type Logger } from '../../shared/log.js';
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$51rQzZAYgM9ulVeQCB0smQ$HOVjyk1P/1r0QlUXQ3M+WZvF3Uoa63IOC//L2dUIWao';
 const record: UserRecord = { hash: HASH, roles: ['client'], serve: [], access: ['*'], disabled: false };
@@ -70,4 +72,57 @@ test('at equal revisions a removal beats a disabled account, which beats an enab
   t.false(book.offer({ name: 'alice', revision: 9, record: { ...record, hash: HASH.replace('51rQ', 'zzzz') } }));
   t.true(book.offer({ name: 'alice', revision: 9 }));
   t.false(book.view().has('alice'));
+});
+
+/** A cluster store in memory: the three Redis calls UserSync makes, counted. */
+function memoryStore() {
+  const hash = new Map<string, string>();
+  const counts = { writes: 0, announcements: 0 };
+  return {
+    counts, hash,
+    store: {
+      hgetall: async () => Object.fromEntries(hash),
+      hset: async (_key: string, values: Record<string, string>) => {
+        counts.writes++;
+        for (const [k, v] of Object.entries(values)) hash.set(k, v);
+        return 0;
+      },
+      publish: async () => {
+        counts.announcements++;
+        return 0;
+      },
+    } as unknown as ConstructorParameters<typeof UserSync>[0],
+  };
+}
+
+test('two relays with different identity keys on one store do not overwrite each other in a loop: repairs back off and it is reported once', async (t) => {
+  const { store, counts } = memoryStore();
+  let clock = 0;
+  const errors: string[] = [];
+  const log = Object.assign(Object.create(silentLogger()) as Logger, { error: (_fields: unknown, msg: string) => void errors.push(msg) });
+  const file = new UsersDb([['alice', record]]);
+  const [a, b] = [newKeys(), newKeys()].map((k, i) => {
+    const sync = new UserSync(store, `relay-${i}`, k, log, () => undefined, () => clock);
+    sync.fileChanged(file, undefined, 0);
+    return sync;
+  });
+  // Each load is what the other's announcement triggers: 40 rounds within one second, then more later.
+  for (let round = 0; round < 40; round++) {
+    await a!.load();
+    await b!.load();
+    clock += 25;
+  }
+  t.true(counts.writes <= 4, `writes within the first second: ${counts.writes}`);
+  t.true(errors.length >= 1 && errors.length <= 2, `the fight is reported, at most once per relay (${errors.length})`);
+  t.regex(errors[0] ?? '', /another identity key/);
+  const reported = errors.length;
+  // Later they still try now and then (a forged record gets repaired), ever more slowly.
+  const before = counts.writes;
+  for (let round = 0; round < 40; round++) {
+    await a!.load();
+    await b!.load();
+    clock += 1_000;
+  }
+  t.true(counts.writes - before <= 12, `writes over the next 40 s: ${counts.writes - before}`);
+  t.true(errors.length <= 2 && errors.length >= reported, `still at most one report per relay (${errors.length})`);
 });
