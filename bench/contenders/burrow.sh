@@ -3,7 +3,8 @@
 # Streams are end-to-end encrypted (Noise NNpsk0, AES-GCM) between client and skeleton, always.
 # Generous relay limits so that 10,000 concurrent streams from one client on 127.0.0.1 are allowed.
 
-BURROW=(node "$ROOT/dist/bin/burrow.js")
+# As docs/examples/*.service run it (see DEPLOY.md, section 9: a roomier initial old generation).
+BURROW=(node --initial-old-space-size=64 "$ROOT/dist/bin/burrow.js")
 
 burrow_init() {
   local dir=$WORK/burrow
