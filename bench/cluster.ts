@@ -19,7 +19,7 @@ import { connect, type BurrowClient } from '../client/index.js';
 import type { RelayTarget } from '../shared/peer/relay-address.js';
 import { Redacted } from '../shared/redacted.js';
 import { percentile } from './echo-conn.js';
-import { runBurrow, spawnBurrow, stop, type Proc } from './soak-procs.js';
+import { prepareRelayFolder, spawnBurrow, stop, type Proc } from './soak-procs.js';
 
 const PASSWORD = 'cluster bench: correct horse battery staple';
 const RELAY_READY = /^relay SHA256:\S+ clients on 127\.0\.0\.1:(\d+), skeletons on 127\.0\.0\.1:(\d+)$/;
@@ -94,11 +94,7 @@ async function main(): Promise<void> {
   const procs: Proc[] = [];
   const redis = await startRedis();
   try {
-    const fingerprint = (await runBurrow(['keys', 'generate', '--dir', 'keys'], dir)).trim();
-    await runBurrow(['secret', 'generate', '--out', 'echo.secret'], dir);
-    await runBurrow(['users', 'add', 'alice', '--role', 'client', '--access', '*'], dir, env);
-    await runBurrow(['users', 'add', 'home', '--role', 'skeleton', '--serve', '*'], dir, env);
-    for (const u of STORM_USERS) await runBurrow(['users', 'add', u, '--role', 'client', '--access', '*'], dir, env);
+    const fingerprint = await prepareRelayFolder(dir, env, '*', STORM_USERS);
     const secret = new Redacted(Buffer.from((await readFile(join(dir, 'echo.secret'), 'utf8')).trim(), 'base64url'));
     const echo = createServer((s) => {
       s.on('error', () => s.destroy());

@@ -20,7 +20,7 @@ import { codeOf } from '../shared/errors.js';
 import { Redacted } from '../shared/redacted.js';
 import { percentile } from './echo-conn.js';
 import { cpuSeconds } from './proc-tree.js';
-import { runBurrow, spawnBurrow, stop, type Proc } from './soak-procs.js';
+import { prepareRelayFolder, spawnBurrow, stop, type Proc } from './soak-procs.js';
 
 const PASSWORD = 'login-load: correct horse battery staple';
 const RELAY_READY = /^relay SHA256:\S+ clients on 127\.0\.0\.1:(\d+), skeletons on 127\.0\.0\.1:(\d+)$/;
@@ -76,11 +76,7 @@ async function main(): Promise<void> {
   const env = { BURROW_PASSWORD: PASSWORD };
   const procs: Proc[] = [];
   try {
-    const fingerprint = (await runBurrow(['keys', 'generate', '--dir', 'keys'], dir)).trim();
-    await runBurrow(['secret', 'generate', '--out', 'echo.secret'], dir);
-    await runBurrow(['users', 'add', 'alice', '--role', 'client', '--access', 'echo'], dir, env);
-    await runBurrow(['users', 'add', 'home', '--role', 'skeleton', '--serve', 'echo'], dir, env);
-    for (const u of USERS) await runBurrow(['users', 'add', u, '--role', 'client', '--access', 'echo'], dir, env);
+    const fingerprint = await prepareRelayFolder(dir, env, 'echo', USERS);
 
     const echo = createServer((s) => {
       s.on('error', () => s.destroy());

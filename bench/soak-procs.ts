@@ -93,3 +93,16 @@ export async function stop(p: Proc, graceMs = 15_000): Promise<void> {
   await p.exited;
   clearTimeout(timer);
 }
+
+/**
+ * A relay's folder as the README makes it, with the real CLI: keys (returns the fingerprint), the
+ * secret `echo.secret`, a skeleton account `home` serving `ids`, and client accounts (`alice` first)
+ * allowed `ids`. Passwords come from `env` (BURROW_PASSWORD).
+ */
+export async function prepareRelayFolder(dir: string, env: Record<string, string>, ids: string, clients: string[] = []): Promise<string> {
+  const fingerprint = (await runBurrow(['keys', 'generate', '--dir', 'keys'], dir)).trim();
+  await runBurrow(['secret', 'generate', '--out', 'echo.secret'], dir);
+  await runBurrow(['users', 'add', 'home', '--role', 'skeleton', '--serve', ids], dir, env);
+  for (const user of ['alice', ...clients]) await runBurrow(['users', 'add', user, '--role', 'client', '--access', ids], dir, env);
+  return fingerprint;
+}

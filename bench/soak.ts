@@ -10,7 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runBurrow, spawnBurrow, stop, type Proc } from './soak-procs.js';
+import { prepareRelayFolder, spawnBurrow, stop, type Proc } from './soak-procs.js';
 import { randomSize, runStream } from './soak-stream.js';
 
 const PASSWORD = 'soak: correct horse battery staple';
@@ -54,10 +54,7 @@ const count = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'burrow-soak-'));
   const env = { BURROW_PASSWORD: PASSWORD };
-  const fingerprint = (await runBurrow(['keys', 'generate', '--dir', 'keys'], dir)).trim();
-  await runBurrow(['secret', 'generate', '--out', 'echo.secret'], dir);
-  await runBurrow(['users', 'add', 'alice', '--role', 'client', '--access', 'echo'], dir, env);
-  await runBurrow(['users', 'add', 'home', '--role', 'skeleton', '--serve', 'echo'], dir, env);
+  const fingerprint = await prepareRelayFolder(dir, env, 'echo');
 
   const echo = createServer({ allowHalfOpen: true }, (s) => {
     s.on('error', () => s.destroy());
