@@ -24,6 +24,7 @@ export const CONNECT_OPTIONS = [
   ...COMMON, SECRET_FILE,
   option('--listen <host:port>', 'hostport', 'local address to forward from', { default: '127.0.0.1:8080' }),
   option('--quiet', 'bool', 'no live status line on a terminal', { default: false }),
+  option('--separate-streams', 'bool', 'one relay stream and handshake per local connection (one relay audit line each) instead of channels of one shared tunnel', { default: false }),
 ];
 export const STDIO_OPTIONS = [...COMMON, SECRET_FILE];
 
@@ -98,7 +99,9 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     const fatal = new Promise<never>((_, reject) => { refused = reject; });
     const c = await login(config, ctx, 'burrow-client', (err) => refused(err));
     await checkServer(c, id, secret);
-    const forwarder = await startForwarder({ client: c, serverId: id, secret, host, port, log: loggerFor('burrow-client', config.logLevel) });
+    const forwarder = await startForwarder({
+      client: c, serverId: id, secret, host, port, log: loggerFor('burrow-client', config.logLevel), separateStreams: config.separateStreams === true,
+    });
     const stopped = Promise.race([untilSignal(), fatal]);
     ctx.stdout(`forwarding ${formatHostPort(forwarder.address.address, forwarder.address.port)} -> ${id} (end-to-end encrypted through the relay)`);
     const status = startStatusLine(forwarder, { out: process.stdout, quiet: config.quiet === true });

@@ -13,7 +13,8 @@ import { TicketCache } from './io/ticket-cache.js';
 
 /** Failures that another relay of the cluster may not have. */
 const FAILOVER: ReadonlySet<ErrorCode> = new Set(['ERR_RELAY_UNREACHABLE', 'ERR_CONNECTION_CLOSED', 'ERR_TIMEOUT', 'ERR_SHUTTING_DOWN', 'ERR_CLUSTER_UNAVAILABLE']);
-import { openStream } from './io/open-stream.js';
+import { openStream, openTunnelLink } from './io/open-stream.js';
+import { Tunnel } from '../shared/tunnel/tunnel.js';
 import { Semaphore } from '../shared/semaphore.js';
 
 /** Streams of one client that may be between connect and the relay's Joined at once. */
@@ -44,6 +45,11 @@ export interface BurrowClient {
    * `via`: attach the stream at another relay of the same cluster, with a session ticket from this one.
    */
   open(serverId: string, opts?: { secret?: Redacted<Buffer>; earlyData?: boolean; via?: RelayTarget }): Promise<Duplex>;
+  /**
+   * Opens a tunnel to the server: one relay stream that carries many connections as channels
+   * (`tunnel.openChannel(socket)`), each a frame instead of a relay connection and a handshake.
+   */
+  tunnel(serverId: string, opts?: { secret?: Redacted<Buffer>; via?: RelayTarget }): Promise<Tunnel>;
   /** Checks that the server is reachable and the secret right, without the skeleton opening its target. */
   probe(serverId: string, opts?: { secret?: Redacted<Buffer> }): Promise<void>;
   close(): void;
@@ -93,6 +99,14 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
         return session.get().then(async (live) => openStream(via, { ...live.session, ticket: await tickets.get(live) }, serverId, secretFor(serverId, opts.secret), handshakes, mode));
       }
       return withFailover((live) => openStream(live.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, mode));
+    },
+    async tunnel(serverId, opts = {}) {
+      const secret = secretFor(serverId, opts.secret);
+      const via = opts.via;
+      const link = via
+        ? await session.get().then(async (live) => openTunnelLink(via, { ...live.session, ticket: await tickets.get(live) }, serverId, secret, handshakes))
+        : await withFailover((live) => openTunnelLink(live.relay, live.session, serverId, secret, handshakes));
+      return new Tunnel(link, 'initiator');
     },
     probe(serverId, opts = {}) {
       return withFailover((live) => openStream(live.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, 'probe'));

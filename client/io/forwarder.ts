@@ -1,6 +1,7 @@
 /**
- * A local port forward: every connection accepted on HOST:PORT becomes one end-to-end stream to the
- * server. Failures close that one local connection and are logged with their code.
+ * A local port forward: every connection accepted on HOST:PORT becomes a channel of one shared
+ * end-to-end tunnel to the server (or, with `separateStreams`, its own relay stream). Failures close
+ * that one local connection and are logged with their code.
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { codeOf } from '../../shared/errors.js';
@@ -8,6 +9,7 @@ import type { Logger } from '../../shared/log.js';
 import { pipeBoth } from '../../shared/net/pipe-both.js';
 import type { Redacted } from '../../shared/redacted.js';
 import type { BurrowClient } from '../index.js';
+import { TunnelSource } from './tunnel-source.js';
 
 export interface ForwarderStats {
   active: number;
@@ -29,6 +31,8 @@ export interface Forwarder {
 export async function startForwarder(opts: {
   client: BurrowClient; serverId: string; secret: Redacted<Buffer>; host: string; port: number; log: Logger;
   onStreamEnd?: (outcome: StreamOutcome, code?: string) => void;
+  /** One relay stream (and handshake) per connection instead of channels of one tunnel. */
+  separateStreams?: boolean;
 }): Promise<Forwarder> {
   const ended = (outcome: StreamOutcome, code?: string): void => {
     if (outcome === 'failed') {
@@ -39,6 +43,7 @@ export async function startForwarder(opts: {
     }
     opts.onStreamEnd?.(outcome, code);
   };
+  const tunnels = opts.separateStreams ? undefined : new TunnelSource(() => opts.client.tunnel(opts.serverId, { secret: opts.secret }), opts.log);
   const live = new Set<Socket>();
   const done = { total: 0, failed: 0, bytesUp: 0, bytesDown: 0 };
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (local) => {
@@ -58,6 +63,22 @@ export async function startForwarder(opts: {
       done.bytesUp += local.bytesRead;
       done.bytesDown += local.bytesWritten;
     });
+    const failedToOpen = (err: unknown): void => {
+      ended(cancelled || local.destroyed ? 'cancelled' : 'failed', codeOf(err));
+      local.destroy();
+    };
+    if (tunnels) {
+      tunnels.openChannel(local).then(async (channel) => {
+        const result = await channel.settled;
+        // Not opened: refused by the server's target, or the tunnel went away first.
+        if (!result.opened && result.code) ended(cancelled ? 'cancelled' : 'failed', result.code);
+        else {
+          opts.log.debug({ server: opts.serverId, channel: channel.id, ...(result.code ? { error: result.code } : {}) }, 'stream closed');
+          ended('ok', result.code);
+        }
+      }, failedToOpen);
+      return;
+    }
     opts.client.open(opts.serverId, { secret: opts.secret, earlyData: true }).then(
       async (stream) => {
         const result = await pipeBoth(local, stream);
@@ -68,10 +89,7 @@ export async function startForwarder(opts: {
           ended('ok', result.error);
         }
       },
-      (err: unknown) => {
-        ended(cancelled || local.destroyed ? 'cancelled' : 'failed', codeOf(err));
-        local.destroy();
-      },
+      failedToOpen,
     );
   });
   await new Promise<void>((resolve, reject) => {
@@ -90,6 +108,7 @@ export async function startForwarder(opts: {
       return { active: live.size, total: done.total, failed: done.failed, bytesUp: up, bytesDown: down };
     },
     close: () => new Promise<void>((resolve) => {
+      tunnels?.close();
       for (const s of live) s.destroy();
       server.close(() => resolve());
     }),

@@ -4,7 +4,7 @@
  * stream, and the handshake then proves the server secret to the skeleton (S8).
  */
 import type { Duplex } from 'node:stream';
-import { beginInitiator, secureInitiator, secureProbe, type InitiatorStart } from '../../shared/crypto/secure-stream.js';
+import { beginInitiator, secureInitiator, secureProbe, secureTunnel, type InitiatorStart, type TunnelLink } from '../../shared/crypto/secure-stream.js';
 import { BurrowError } from '../../shared/errors.js';
 import { decodeBody } from '../../shared/protocol/codec.js';
 import { parseRelayHandshake } from '../../shared/protocol/parse.js';
@@ -31,12 +31,27 @@ export async function openStream(relay: RelayTarget, session: StreamSession, ser
 export async function openStream(
   relay: RelayTarget, session: StreamSession, serverId: string, secret: Buffer, slots: Semaphore, mode: OpenMode = 'stream',
 ): Promise<Duplex | void> {
-  const start = beginInitiator({ psk: secret, serverId }, mode === 'probe');
+  const start = beginInitiator({ psk: secret, serverId }, mode === 'probe' ? 'probe' : 'stream');
   const { socket, channel } = await slots.run(() => attachAndJoin(relay, session, serverId, start));
   try {
     const opts = { psk: secret, serverId, leftover: channel.detach(), start };
     if (mode === 'probe') return await secureProbe(socket, opts);
     return await secureInitiator(socket, { ...opts, earlyData: mode === 'early' });
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+}
+
+/**
+ * Opens a tunnel: one stream as above whose handshake asks the skeleton for many channels over it
+ * (shared/tunnel). Resolves once the confirm is written; the verdict is the tunnel's first frame.
+ */
+export async function openTunnelLink(relay: RelayTarget, session: StreamSession, serverId: string, secret: Buffer, slots: Semaphore): Promise<TunnelLink> {
+  const start = beginInitiator({ psk: secret, serverId }, 'tunnel');
+  const { socket, channel } = await slots.run(() => attachAndJoin(relay, session, serverId, start));
+  try {
+    return await secureTunnel(socket, { psk: secret, serverId, leftover: channel.detach(), start });
   } catch (err) {
     socket.destroy();
     throw err;

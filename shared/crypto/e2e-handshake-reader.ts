@@ -7,7 +7,7 @@
 import type { Duplex } from 'node:stream';
 import { BurrowError } from '../errors.js';
 import { E2eFrameDecoder } from './e2e-frame-decoder.js';
-import { HANDSHAKE_LIMITS } from './e2e-frames.js';
+import { HANDSHAKE_LIMITS, TRANSPORT_LIMITS } from './e2e-frames.js';
 import type { CipherState } from './noise/cipher-state.js';
 import { SecureDuplex } from './secure-duplex.js';
 
@@ -59,6 +59,17 @@ export class E2eHandshakeReader {
     const duplex = new SecureDuplex(this.#socket, this.#decoder, ciphers, { ...opts, socketEnded: this.#ended });
     this.release();
     return duplex;
+  }
+
+  /**
+   * Ends the handshake phase for a caller that frames the transport itself (the tunnel): returns the
+   * decoder, set to transport limits, with any frames that arrived behind the handshake.
+   */
+  handOverRaw(): { decoder: E2eFrameDecoder; socketEnded: boolean } {
+    this.assertAlive();
+    this.release();
+    this.#decoder.limits = TRANSPORT_LIMITS;
+    return { decoder: this.#decoder, socketEnded: this.#ended };
   }
 
   /** Detaches from the socket; a socket error after this is the new owner's (or nobody's) concern. */

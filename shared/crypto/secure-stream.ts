@@ -21,6 +21,7 @@
 import type { Duplex } from 'node:stream';
 import { BurrowError, codeOf, wireCode } from '../errors.js';
 import { decodeVerdict, e2eFrame, e2ePrologue, encodeVerdict } from './e2e-frames.js';
+import type { E2eFrameDecoder } from './e2e-frame-decoder.js';
 import { E2eHandshakeReader } from './e2e-handshake-reader.js';
 import type { CipherState } from './noise/cipher-state.js';
 import { HandshakeState } from './noise/handshake-state.js';
@@ -36,7 +37,23 @@ export interface SecureStreamOptions {
   timeoutMs?: number;
 }
 
+/** A finished tunnel handshake: the socket, its decoder and the transport ciphers, for `Tunnel`. */
+export interface TunnelLink {
+  socket: Duplex;
+  decoder: E2eFrameDecoder;
+  ciphers: { send: CipherState; recv: CipherState };
+  /** The socket already emitted 'end'. */
+  socketEnded: boolean;
+  /** Initiator: the responder's verdict is the first transport message still to come. */
+  verdictPending: boolean;
+}
+
 export interface SecureResponderOptions extends SecureStreamOptions {
+  /**
+   * Called instead of `accept` when the initiator asked for a tunnel (many streams over this one; see
+   * shared/tunnel): the verdict ok is already written. Without it a tunnel request is refused.
+   */
+  tunnel?: (link: TunnelLink) => void;
   /**
    * Called once the initiator proved the psk, before the handshake completes: open the local target
    * here. A rejection with a BurrowError is sent to the initiator as its code. It must bound its own
@@ -72,8 +89,13 @@ function handshakeFor(initiator: boolean, opts: SecureStreamOptions): HandshakeS
   });
 }
 
-/** Message 1's payload: empty for a stream; this one byte for a probe that only checks the secret. */
+/**
+ * Message 1's payload: empty for a stream; one byte for a probe that only checks the secret, another for
+ * a tunnel that carries many streams (shared/tunnel). Message 1 is encrypted under the psk-derived key.
+ */
 const PROBE = Buffer.of(1);
+const TUNNEL = Buffer.of(3);
+export type InitiatorKind = 'stream' | 'probe' | 'tunnel';
 /** The initiator's first transport message: it holds the ephemeral key of this handshake. */
 const CONFIRM = Buffer.of(2);
 
@@ -97,9 +119,26 @@ function checkVerdict(plaintext: Buffer | null): void {
 }
 
 /** Makes message 1 (of a stream, or of a probe) for the caller to write when it likes. */
-export function beginInitiator(opts: Pick<SecureStreamOptions, 'psk' | 'serverId'>, probe = false): InitiatorStart {
+export function beginInitiator(opts: Pick<SecureStreamOptions, 'psk' | 'serverId'>, kind: InitiatorKind = 'stream'): InitiatorStart {
   const handshake = handshakeFor(true, opts);
-  return { handshake, message1: e2eFrame(handshake.writeMessage(probe ? PROBE : EMPTY)) };
+  const payload = kind === 'probe' ? PROBE : kind === 'tunnel' ? TUNNEL : EMPTY;
+  return { handshake, message1: e2eFrame(handshake.writeMessage(payload)) };
+}
+
+/**
+ * A tunnel's initiator side: as `secureInitiator` with early data, but the transport is handed over raw
+ * (the tunnel frames it) with the verdict still to read. Rejects as secureInitiator does.
+ */
+export async function secureTunnel(socket: Duplex, opts: SecureStreamOptions & { start?: InitiatorStart }): Promise<TunnelLink> {
+  const reader = new E2eHandshakeReader(socket, opts.leftover);
+  const start = opts.start ?? beginInitiator(opts, 'tunnel');
+  return orDestroy(socket, reader, async () => {
+    if (!opts.start) socket.write(start.message1);
+    start.handshake.readMessage(await reader.next(opts.timeoutMs ?? E2E_TIMEOUT_MS));
+    const ciphers: Ciphers = start.handshake.split();
+    socket.write(e2eFrame(ciphers.send.encryptWithAd(EMPTY, CONFIRM)));
+    return { socket, ciphers, ...reader.handOverRaw(), verdictPending: true };
+  });
 }
 
 /**
@@ -136,7 +175,7 @@ export async function secureInitiator(socket: Duplex, opts: SecureInitiatorOptio
  */
 export async function secureProbe(socket: Duplex, opts: SecureStreamOptions & { start?: InitiatorStart }): Promise<void> {
   const reader = new E2eHandshakeReader(socket, opts.leftover);
-  const start = opts.start ?? beginInitiator(opts, true);
+  const start = opts.start ?? beginInitiator(opts, 'probe');
   const { handshake } = start;
   await orDestroy(socket, reader, async () => {
     if (!opts.start) socket.write(start.message1);
@@ -156,7 +195,12 @@ export async function secureResponder(socket: Duplex, opts: SecureResponderOptio
   const reader = new E2eHandshakeReader(socket, opts.leftover);
   const timeoutMs = opts.timeoutMs ?? E2E_TIMEOUT_MS;
   const handshake = handshakeFor(false, opts);
-  const payload = await orDestroy(socket, reader, async () => handshake.readMessage(await reader.next(timeoutMs)));
+  const payload = await orDestroy(socket, reader, async () => {
+    const read = handshake.readMessage(await reader.next(timeoutMs));
+    const known = read.length === 0 || read.equals(PROBE) || (read.equals(TUNNEL) && opts.tunnel !== undefined);
+    if (!known) throw new BurrowError('ERR_E2E_HANDSHAKE_FAILED', 'unknown or unsupported stream kind');
+    return read;
+  });
   if (payload.equals(PROBE)) {
     const answer = e2eFrame(handshake.writeMessage(encodeVerdict()));
     socket.once('close', () => reader.release());
@@ -170,6 +214,14 @@ export async function secureResponder(socket: Duplex, opts: SecureResponderOptio
     if (confirm === null || !confirm.equals(CONFIRM)) throw new BurrowError('ERR_E2E_HANDSHAKE_FAILED', 'no valid confirm');
     return split;
   });
+  if (payload.equals(TUNNEL) && opts.tunnel) {
+    const link = await orDestroy(socket, reader, async () => {
+      socket.write(e2eFrame(ciphers.send.encryptWithAd(EMPTY, encodeVerdict())));
+      return { socket, ciphers, ...reader.handOverRaw(), verdictPending: false };
+    });
+    opts.tunnel(link);
+    return null;
+  }
 
   let refusal: unknown;
   try {

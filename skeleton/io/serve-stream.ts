@@ -1,9 +1,10 @@
 /**
  * One joined stream at the skeleton: the relay said which server (Bind); the client must prove that
  * server's secret in the Noise handshake before we open the local target; then bytes flow both ways.
+ * A client may instead ask for a tunnel, whose channels each open the target (serve-tunnel.ts).
  */
 import type { Socket } from 'node:net';
-import { secureResponder } from '../../shared/crypto/secure-stream.js';
+import { secureResponder, type TunnelLink } from '../../shared/crypto/secure-stream.js';
 import { BurrowError, codeOf } from '../../shared/errors.js';
 import { proxyHeader } from '../../shared/net/proxy-header.js';
 import type { ClientEndpoints } from '../../shared/protocol/messages.js';
@@ -11,11 +12,13 @@ import type { Logger } from '../../shared/log.js';
 import { connectTarget } from '../../shared/net/connect-target.js';
 import { pipeBoth } from '../../shared/net/pipe-both.js';
 import type { SkeletonServer } from './skeleton-server.js';
+import { serveTunnel } from './serve-tunnel.js';
 
 export async function serveStream(
   socket: Socket, leftover: Buffer, server: SkeletonServer, log: Logger, targetTimeoutMs: number, client?: ClientEndpoints,
 ): Promise<void> {
   let target: Socket | undefined;
+  let tunnel: TunnelLink | undefined;
   const started = Date.now();
   try {
     const secure = await secureResponder(socket, {
@@ -28,7 +31,14 @@ export async function serveStream(
         target = await connectTarget(server.host, server.port, targetTimeoutMs);
         if (server.proxy && client) target.write(proxyHeader(server.proxy, client));
       },
+      tunnel: (link) => {
+        tunnel = link;
+      },
     });
+    if (tunnel) {
+      await serveTunnel(tunnel, server, log, targetTimeoutMs, client);
+      return;
+    }
     if (!secure) {
       log.debug({ server: server.id }, 'secret probe answered');
       return;

@@ -52,6 +52,16 @@ export class CipherState {
    * nothing. Requires a key.
    */
   encryptToParts(ad: Buffer, plaintext: Buffer): [ciphertext: Buffer, tag: Buffer] {
+    const parts = this.encryptPieces(ad, [plaintext]);
+    const tag = parts.pop() as Buffer;
+    return [parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts), tag];
+  }
+
+  /**
+   * EncryptWithAd of the concatenation of `pieces`, without concatenating them: returns the ciphertext
+   * pieces (same lengths, same order) and then the tag. Requires a key.
+   */
+  encryptPieces(ad: Buffer, pieces: readonly Buffer[]): Buffer[] {
     const key = this.#requireKey();
     const nonce = this.#nextNonce();
     const options = { authTagLength: TAG_LENGTH };
@@ -59,12 +69,17 @@ export class CipherState {
       this.cipher === 'AESGCM'
         ? createCipheriv('aes-256-gcm', key, nonce, options)
         : createCipheriv('chacha20-poly1305', key, nonce, options);
-    if (ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
-    const body = cipher.update(plaintext);
+    if (ad.length > 0) {
+      const length = pieces.reduce((n, p) => n + p.length, 0);
+      cipher.setAAD(ad, { plaintextLength: length });
+    }
+    const out: Buffer[] = [];
+    for (const piece of pieces) if (piece.length > 0) out.push(cipher.update(piece));
     const rest = cipher.final();
-    const ciphertext = rest.length === 0 ? body : Buffer.concat([body, rest]);
+    if (rest.length > 0) out.push(rest);
     this.#n += 1;
-    return [ciphertext, cipher.getAuthTag()];
+    out.push(cipher.getAuthTag());
+    return out;
   }
 
   /**

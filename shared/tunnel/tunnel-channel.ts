@@ -1,0 +1,232 @@
+/**
+ * One channel of a tunnel, bound to a local TCP socket (the app's connection at the client, the
+ * target's at the skeleton). Bytes read from the socket go out as data frames within the peer's
+ * credit; data frames in are written to the socket and their credit granted back once the socket has
+ * taken them. A half-close becomes an end frame and an end frame a half-close; a socket that closes
+ * before both directions ended resets the channel, and a reset destroys the socket.
+ */
+import type { Socket } from 'node:net';
+import { BurrowError, wireCode, type ErrorCode } from '../errors.js';
+import type { Tunnel } from './tunnel.js';
+import { CHANNEL_WINDOW, codePayload, FRAME, MAX_DATA, payloadCode, windowPayload, type Frame } from './tunnel-frames.js';
+
+/** Credit is granted back in steps of this many consumed bytes. */
+const GRANT_STEP = CHANNEL_WINDOW / 4;
+const MAX_CREDIT = 0xffff_ffff;
+
+export interface ChannelResult {
+  /** Initiator: the responder's target accepted. Responder: accept() was called. */
+  opened: boolean;
+  /** The responder refused the channel (code says why). */
+  refused: boolean;
+  /** Set unless both directions ended cleanly. */
+  code?: ErrorCode;
+}
+
+export class Channel {
+  readonly id: number;
+  /** Resolves once the channel is over, whichever way. */
+  readonly settled: Promise<ChannelResult>;
+  readonly #tunnel: Tunnel;
+  #resolve!: (result: ChannelResult) => void;
+  #local: Socket | undefined;
+  #sendCredit = CHANNEL_WINDOW;
+  #recvAllowance = CHANNEL_WINDOW;
+  #consumed = 0;
+  #pendingIn: Buffer[] = []; // data that arrived before the responder's target connected
+  #pendingEnd = false;
+  #held: Buffer | undefined; // bytes read locally that wait for credit
+  #localEnded = false;
+  #localClosed = false;
+  #sentEnd = false;
+  #gotEnd = false;
+  #gone = false; // reset, refused or aborted: nothing more is sent or delivered
+  #opened = false;
+  #refused = false;
+
+  constructor(tunnel: Tunnel, id: number) {
+    this.#tunnel = tunnel;
+    this.id = id;
+    this.settled = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+
+  /** True once the channel can carry nothing more (the peer reset it, or the tunnel went away). */
+  get gone(): boolean {
+    return this.#gone;
+  }
+
+  get opened(): boolean {
+    return this.#opened;
+  }
+
+  /** Responder: the target accepted; bytes held for it flow now. A channel already gone destroys it. */
+  accept(target: Socket): void {
+    if (this.#gone) {
+      target.destroy();
+      return;
+    }
+    this.#opened = true;
+    this.#tunnel.send(FRAME.opened, this.id);
+    this.attach(target);
+  }
+
+  /** Responder: the target could not be opened. */
+  refuse(code: ErrorCode): void {
+    if (this.#gone) return;
+    this.#refused = true;
+    this.#tunnel.send(FRAME.refused, this.id, codePayload(wireCode(code)));
+    this.#end(code);
+  }
+
+  /** Binds the local socket: what arrived for it so far is written, and its bytes start to flow. */
+  attach(local: Socket): void {
+    this.#local = local;
+    local.on('data', this.#onLocalData);
+    local.on('end', this.#onLocalEnd);
+    local.on('error', () => undefined); // 'close' follows and says what it means for the channel
+    local.on('close', this.#onLocalClose);
+    for (const chunk of this.#pendingIn) this.#deliver(chunk);
+    this.#pendingIn = [];
+    if (this.#pendingEnd) local.end();
+    if (local.destroyed) this.#onLocalClose();
+    else this.resumeLocal();
+  }
+
+  /** Resumes reading the local socket if credit and the tunnel allow. */
+  resumeLocal(): void {
+    const local = this.#local;
+    if (this.#gone || local === undefined || this.#held !== undefined || this.#localEnded) return;
+    if (this.#sendCredit > 0 && !this.#tunnel.congested) local.resume();
+  }
+
+  /** The tunnel went away (or ended): the local socket is destroyed. */
+  abort(code: ErrorCode): void {
+    if (this.#gone) return;
+    this.#local?.destroy();
+    this.#end(code);
+  }
+
+  onFrame(frame: Frame): void {
+    if (this.#gone) return;
+    switch (frame.type) {
+      case FRAME.opened:
+        if (this.#opened) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'opened twice'));
+        this.#opened = true;
+        return;
+      case FRAME.refused:
+        this.#refused = true;
+        this.#local?.destroy();
+        return this.#end(payloadCode(frame.payload, 'ERR_SERVER_UNREACHABLE'));
+      case FRAME.data:
+        return this.#onData(frame.payload);
+      case FRAME.end:
+        if (this.#gotEnd) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'end twice'));
+        this.#gotEnd = true;
+        if (this.#local) this.#local.end();
+        else this.#pendingEnd = true;
+        return this.#maybeDone();
+      case FRAME.reset: {
+        const code = frame.payload.length > 0 ? payloadCode(frame.payload, 'ERR_CONNECTION_CLOSED') : 'ERR_CONNECTION_CLOSED';
+        const local = this.#local;
+        if (local && !local.destroyed) local.resetAndDestroy();
+        return this.#end(code);
+      }
+      case FRAME.window:
+        return this.#onWindow(frame.payload.readUInt32BE(0));
+      default:
+        return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', `frame ${frame.type} on a channel`));
+    }
+  }
+
+  #onData(payload: Buffer): void {
+    if (this.#gotEnd) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'data after end'));
+    if (payload.length > this.#recvAllowance) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'data beyond the window'));
+    this.#recvAllowance -= payload.length;
+    if (this.#local) this.#deliver(payload);
+    else this.#pendingIn.push(payload);
+  }
+
+  #deliver(chunk: Buffer): void {
+    this.#local?.write(chunk, (err) => {
+      if (err || this.#gone) return;
+      this.#consumed += chunk.length;
+      if (this.#consumed < GRANT_STEP) return;
+      const grant = this.#consumed;
+      this.#consumed = 0;
+      this.#recvAllowance += grant;
+      this.#tunnel.send(FRAME.window, this.id, windowPayload(grant));
+    });
+  }
+
+  #onWindow(grant: number): void {
+    if (this.#sendCredit + grant > MAX_CREDIT) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'window overflow'));
+    this.#sendCredit += grant;
+    const held = this.#held;
+    if (held !== undefined) {
+      this.#held = undefined;
+      this.#send(held);
+    }
+    if (this.#held !== undefined) return;
+    if (this.#localEnded && !this.#sentEnd) this.#sendEnd();
+    else this.resumeLocal();
+  }
+
+  readonly #onLocalData = (chunk: Buffer): void => {
+    if (this.#gone) return;
+    this.#send(chunk);
+  };
+
+  /** Sends what credit allows; the rest is held and the local socket paused until more is granted. */
+  #send(chunk: Buffer): void {
+    let offset = 0;
+    while (offset < chunk.length && this.#sendCredit > 0) {
+      const n = Math.min(chunk.length - offset, MAX_DATA, this.#sendCredit);
+      this.#tunnel.send(FRAME.data, this.id, chunk.subarray(offset, offset + n));
+      this.#sendCredit -= n;
+      offset += n;
+    }
+    const local = this.#local;
+    if (offset < chunk.length) {
+      this.#held = chunk.subarray(offset);
+      local?.pause();
+    } else if (this.#tunnel.congested && local) {
+      local.pause();
+      this.#tunnel.waitForDrain(this);
+    }
+  }
+
+  readonly #onLocalEnd = (): void => {
+    this.#localEnded = true;
+    if (!this.#gone && this.#held === undefined) this.#sendEnd();
+  };
+
+  readonly #onLocalClose = (): void => {
+    this.#localClosed = true;
+    if (this.#gone) return;
+    if (this.#localEnded && this.#gotEnd) return this.#maybeDone();
+    // Closed before both directions ended: the app or target reset or failed.
+    this.#tunnel.send(FRAME.reset, this.id);
+    this.#end('ERR_CONNECTION_CLOSED');
+  };
+
+  #sendEnd(): void {
+    this.#sentEnd = true;
+    this.#tunnel.send(FRAME.end, this.id);
+    this.#maybeDone();
+  }
+
+  #maybeDone(): void {
+    if (this.#sentEnd && this.#gotEnd && (this.#localClosed || this.#local === undefined)) this.#end(undefined);
+  }
+
+  #end(code: ErrorCode | undefined): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    this.#pendingIn = [];
+    this.#held = undefined;
+    this.#tunnel.forget(this);
+    this.#resolve({ opened: this.#opened, refused: this.#refused, ...(code ? { code } : {}) });
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * A tunnel: many channels (one per local TCP connection) over one end-to-end channel, so a stream
+ * costs a frame instead of a relay connection and a handshake. The initiator (client) opens channels;
+ * the responder (skeleton) connects each to its target. Frames are sealed one per Noise transport
+ * message (tunnel-frames.ts); an empty message is the authenticated end of the whole tunnel.
+ *
+ * Flow control is per channel and credit based (CHANNEL_WINDOW, granted back as the local socket takes
+ * the bytes), so the tunnel socket is never paused for one slow channel and a peer that sends past its
+ * credit is a protocol error. Frames written in one turn of the event loop leave in one socket write.
+ * Any protocol error, a frame that fails to open, or a socket end without the end frame closes the
+ * tunnel and every channel in it; a bad channel never takes the process down.
+ */
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { E2eFrameDecoder } from '../crypto/e2e-frame-decoder.js';
+import { decodeVerdict, e2eHeader } from '../crypto/e2e-frames.js';
+import type { CipherState } from '../crypto/noise/cipher-state.js';
+import type { TunnelLink } from '../crypto/secure-stream.js';
+import { BurrowError, codeOf, type ErrorCode } from '../errors.js';
+import { Channel } from './tunnel-channel.js';
+import { FRAME, frameHeader, parseFrame, type Frame, type FrameType } from './tunnel-frames.js';
+
+const EMPTY = Buffer.alloc(0);
+
+export type TunnelRole = 'initiator' | 'responder';
+
+export interface TunnelEvents {
+  /** Responder: the initiator opened a channel; call accept(socket) or refuse(code) on it. */
+  channel: [Channel];
+  /** The tunnel is gone; `code` is set when it failed rather than ended. */
+  close: [ErrorCode | undefined];
+  /** Initiator: the last channel closed (an idle tunnel may be ended). */
+  idle: [];
+}
+
+export class Tunnel extends EventEmitter<TunnelEvents> {
+  readonly role: TunnelRole;
+  readonly #socket: Duplex;
+  readonly #decoder: E2eFrameDecoder;
+  readonly #send: CipherState;
+  readonly #recv: CipherState;
+  readonly #channels = new Map<number, Channel>();
+  readonly #maxChannels: number;
+  /** Channels that paused their local socket until the tunnel socket drains. */
+  readonly #waitingDrain = new Set<Channel>();
+  #lastId = 0; // highest channel id opened so far
+  #verdictPending: boolean;
+  #corked = false;
+  #congested = false;
+  #socketEnded: boolean;
+  #peerEnded = false;
+  #ending = false; // our end frame is sent: no new channels
+  #closed = false;
+
+  constructor(link: TunnelLink, role: TunnelRole, opts: { maxChannels?: number } = {}) {
+    super();
+    this.role = role;
+    this.#socket = link.socket;
+    this.#decoder = link.decoder;
+    this.#send = link.ciphers.send;
+    this.#recv = link.ciphers.recv;
+    this.#verdictPending = link.verdictPending;
+    this.#socketEnded = link.socketEnded;
+    this.#maxChannels = opts.maxChannels ?? Number.POSITIVE_INFINITY;
+    const socket = this.#socket;
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onSocketEnd);
+    socket.on('error', this.#onSocketError);
+    socket.on('close', this.#onSocketClose);
+    socket.on('drain', this.#onDrain);
+    // Frames that came behind the handshake are read in the next turn, once the owner has listened.
+    setImmediate(() => {
+      this.#readFrames();
+      socket.resume();
+    });
+  }
+
+  get channelCount(): number {
+    return this.#channels.size;
+  }
+
+  /** False once the tunnel failed, ended, or is ending: open no new channel on it. */
+  get usable(): boolean {
+    return !this.#closed && !this.#ending && !this.#peerEnded && this.#lastId < 0xffff_ffff;
+  }
+
+  /** Initiator: a new channel for `local`, whose bytes flow at once (the responder holds them until its target accepts). */
+  openChannel(local: Socket): Channel {
+    if (this.role !== 'initiator') throw new BurrowError('ERR_INTERNAL', 'only the initiator opens channels');
+    if (!this.usable) throw new BurrowError('ERR_CONNECTION_CLOSED', 'tunnel is closing');
+    const channel = new Channel(this, ++this.#lastId);
+    this.#channels.set(channel.id, channel);
+    this.send(FRAME.open, channel.id);
+    channel.attach(local);
+    return channel;
+  }
+
+  /** Ends the tunnel gracefully: no more frames from us. The end resets every channel still open. */
+  end(): void {
+    if (this.#closed || this.#ending) return;
+    this.#ending = true;
+    for (const channel of [...this.#channels.values()]) channel.abort('ERR_CONNECTION_CLOSED');
+    this.#writeMessage([EMPTY]);
+    this.#uncork();
+    this.#socket.end();
+    if (this.#peerEnded) this.#finish(undefined);
+  }
+
+  /** Closes the tunnel at once; every channel's local socket is destroyed. */
+  destroy(code: ErrorCode = 'ERR_CONNECTION_CLOSED'): void {
+    this.#finish(code);
+  }
+
+  // --- used by Channel -------------------------------------------------------------------------
+
+  /** True while the tunnel socket's buffer is full: channels should stop reading their local side. */
+  get congested(): boolean {
+    return this.#congested;
+  }
+
+  waitForDrain(channel: Channel): void {
+    this.#waitingDrain.add(channel);
+  }
+
+  /** Seals and queues one frame; frames of one event-loop turn leave in one write. */
+  send(type: FrameType, channel: number, payload: Buffer = EMPTY): void {
+    if (this.#closed || this.#ending) return;
+    this.#writeMessage([frameHeader(type, channel), payload]);
+  }
+
+  /** A channel is done on both sides; a late frame for its id is ignored. */
+  forget(channel: Channel): void {
+    this.#waitingDrain.delete(channel);
+    if (this.#channels.get(channel.id) !== channel) return;
+    this.#channels.delete(channel.id);
+    if (this.#channels.size === 0 && this.role === 'initiator' && !this.#closed) this.emit('idle');
+  }
+
+  /** A protocol error on one channel: the peer is not to be trusted with the tunnel any more. */
+  fail(err: BurrowError): void {
+    this.#finish(err.code);
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  #writeMessage(pieces: Buffer[]): void {
+    const sealed = this.#send.encryptPieces(EMPTY, pieces);
+    let length = 0;
+    for (const p of sealed) length += p.length;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      setImmediate(this.#uncork);
+    }
+    this.#socket.write(e2eHeader(length));
+    let ok = true;
+    for (const p of sealed) ok = this.#socket.write(p);
+    if (!ok) this.#congested = true;
+  }
+
+  readonly #uncork = (): void => {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#socket.uncork();
+  };
+
+  #readFrames(): void {
+    while (!this.#closed) {
+      let message: Buffer | null;
+      try {
+        message = this.#decoder.next();
+      } catch (err) {
+        this.#finish(codeOf(err));
+        return;
+      }
+      if (message === null) break;
+      if (this.#peerEnded) return this.#finish('ERR_PROTOCOL');
+      const plaintext = this.#recv.decryptWithAd(EMPTY, message);
+      if (plaintext === null) return this.#finish('ERR_DECRYPT');
+      if (this.#verdictPending) {
+        this.#verdictPending = false;
+        const verdict = decodeVerdict(plaintext);
+        if (!verdict?.ok) return this.#finish(verdict?.code ?? 'ERR_E2E_HANDSHAKE_FAILED');
+        continue;
+      }
+      if (plaintext.length === 0) {
+        this.#onPeerEnd();
+        continue;
+      }
+      let frame: Frame;
+      try {
+        frame = parseFrame(plaintext);
+      } catch (err) {
+        return this.#finish(codeOf(err));
+      }
+      this.#dispatch(frame);
+    }
+    if (this.#socketEnded && !this.#peerEnded && !this.#closed) this.#finish('ERR_STREAM_TRUNCATED');
+  }
+
+  #dispatch(frame: Frame): void {
+    if (frame.type === FRAME.open) {
+      if (this.role !== 'responder' || frame.channel <= this.#lastId) return this.#finish('ERR_PROTOCOL');
+      this.#lastId = frame.channel;
+      if (this.#ending) return;
+      if (this.#channels.size >= this.#maxChannels) {
+        this.send(FRAME.refused, frame.channel, Buffer.from('ERR_LIMIT', 'ascii'));
+        return;
+      }
+      const channel = new Channel(this, frame.channel);
+      this.#channels.set(channel.id, channel);
+      this.emit('channel', channel);
+      return;
+    }
+    const channel = this.#channels.get(frame.channel);
+    if (channel === undefined) {
+      // A frame for a channel that is already gone (its reset crossed this frame) is harmless; one for
+      // an id never opened is not.
+      if (frame.channel > this.#lastId) this.#finish('ERR_PROTOCOL');
+      return;
+    }
+    const initiatorOnly = frame.type === FRAME.opened || frame.type === FRAME.refused;
+    if (initiatorOnly && this.role !== 'initiator') return this.#finish('ERR_PROTOCOL');
+    channel.onFrame(frame);
+  }
+
+  #onPeerEnd(): void {
+    this.#peerEnded = true;
+    for (const channel of [...this.#channels.values()]) channel.abort('ERR_CONNECTION_CLOSED');
+    if (this.#ending) this.#finish(undefined);
+    else this.end();
+  }
+
+  #finish(code: ErrorCode | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const channel of [...this.#channels.values()]) channel.abort(code ?? 'ERR_CONNECTION_CLOSED');
+    this.#channels.clear();
+    this.#waitingDrain.clear();
+    const socket = this.#socket;
+    socket.off('data', this.#onData);
+    socket.off('drain', this.#onDrain);
+    if (code === undefined) {
+      this.#uncork();
+      // Our end frame is written; the socket closes once the peer's FIN arrives or after a grace.
+      const grace = setTimeout(() => socket.destroy(), 5_000);
+      grace.unref();
+      socket.once('close', () => clearTimeout(grace));
+      socket.resume();
+    } else {
+      socket.destroy();
+    }
+    this.emit('close', code);
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#decoder.push(chunk);
+    this.#readFrames();
+  };
+
+  readonly #onSocketEnd = (): void => {
+    this.#socketEnded = true;
+    this.#readFrames();
+  };
+
+  readonly #onSocketError = (): void => {
+    this.#finish('ERR_CONNECTION_CLOSED');
+  };
+
+  readonly #onSocketClose = (): void => {
+    if (!this.#closed) this.#finish(this.#peerEnded ? undefined : 'ERR_CONNECTION_CLOSED');
+  };
+
+  readonly #onDrain = (): void => {
+    this.#congested = false;
+    for (const channel of this.#waitingDrain) {
+      this.#waitingDrain.delete(channel);
+      channel.resumeLocal();
+      if (this.#congested) break;
+    }
+  };
+}
+

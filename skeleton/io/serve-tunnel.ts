@@ -1,0 +1,46 @@
+/**
+ * A tunnel at the skeleton: every channel the client opens is one connection to the server's target,
+ * made only now (the client proved the secret in the tunnel's handshake). A target that refuses or
+ * does not answer refuses that channel alone.
+ */
+import type { TunnelLink } from '../../shared/crypto/secure-stream.js';
+import { BurrowError, codeOf } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import { connectTarget } from '../../shared/net/connect-target.js';
+import { proxyHeader } from '../../shared/net/proxy-header.js';
+import type { ClientEndpoints } from '../../shared/protocol/messages.js';
+import { Tunnel } from '../../shared/tunnel/tunnel.js';
+import type { Channel } from '../../shared/tunnel/tunnel-channel.js';
+import type { SkeletonServer } from './skeleton-server.js';
+
+/** Channels one tunnel may hold at once; more are refused with ERR_LIMIT. */
+export const MAX_TUNNEL_CHANNELS = 65_536;
+
+export function serveTunnel(
+  link: TunnelLink, server: SkeletonServer, log: Logger, targetTimeoutMs: number, client?: ClientEndpoints,
+): Promise<void> {
+  const tunnel = new Tunnel(link, 'responder', { maxChannels: MAX_TUNNEL_CHANNELS });
+  const started = Date.now();
+  let channels = 0;
+  tunnel.on('channel', (channel) => {
+    channels++;
+    openTarget(channel, server, targetTimeoutMs, client).catch((err: unknown) => {
+      log.info({ server: server.id, channel: channel.id, code: codeOf(err) }, 'stream refused');
+      channel.refuse(codeOf(err));
+    });
+  });
+  return new Promise((resolve) => {
+    tunnel.once('close', (code) => {
+      log.debug({ server: server.id, channels, durationMs: Date.now() - started, ...(code ? { code } : {}) }, 'tunnel closed');
+      resolve();
+    });
+  });
+}
+
+async function openTarget(channel: Channel, server: SkeletonServer, timeoutMs: number, client?: ClientEndpoints): Promise<void> {
+  // A server that expects a PROXY header must never get a stream without one.
+  if (server.proxy && !client) throw new BurrowError('ERR_PROXY_NOT_ALLOWED', 'the relay sent no client address');
+  const target = await connectTarget(server.host, server.port, timeoutMs);
+  if (server.proxy && client) target.write(proxyHeader(server.proxy, client));
+  channel.accept(target);
+}

@@ -1,0 +1,304 @@
+/**
+ * The tunnel (shared/tunnel): many channels over one end-to-end channel, on real loopback sockets.
+ * The skeleton side is the real serveTunnel; a "middle" forwarder stands where the relay would be.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import test, { type ExecutionContext } from 'ava';
+import { secureResponder, secureTunnel, type TunnelLink } from '../../shared/crypto/secure-stream.js';
+import { silentLogger } from '../../shared/log.js';
+import { Redacted } from '../../shared/redacted.js';
+import { Tunnel } from '../../shared/tunnel/tunnel.js';
+import { CHANNEL_WINDOW, FRAME, MAX_DATA, parseFrame } from '../../shared/tunnel/tunnel-frames.js';
+import { serveTunnel } from '../../skeleton/io/serve-tunnel.js';
+import type { SkeletonServer } from '../../skeleton/io/skeleton-server.js';
+
+const SERVER_ID = 'home-db';
+
+async function listen(t: ExecutionContext, onSocket: (socket: Socket) => void): Promise<number> {
+  const sockets = new Set<Socket>();
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    onSocket(socket);
+  });
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
+}
+
+async function dial(t: ExecutionContext, port: number): Promise<Socket> {
+  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  t.teardown(() => socket.destroy());
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  return socket;
+}
+
+/** A connected pair: `a` dialled, `b` accepted. */
+async function pair(t: ExecutionContext): Promise<{ a: Socket; b: Socket }> {
+  let accepted!: (socket: Socket) => void;
+  const b = new Promise<Socket>((resolve) => (accepted = resolve));
+  const port = await listen(t, (socket) => accepted(socket));
+  const a = await dial(t, port);
+  return { a, b: await b };
+}
+
+/** A port nothing listens on (it refuses). */
+async function refusingPort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A target whose first accepted socket is handed out. */
+async function firstSocket(t: ExecutionContext, onSocket?: (socket: Socket) => void): Promise<{ port: number; socket: Promise<Socket> }> {
+  let got!: (socket: Socket) => void;
+  const socket = new Promise<Socket>((resolve) => (got = resolve));
+  const port = await listen(t, (s) => {
+    onSocket?.(s);
+    got(s);
+  });
+  return { port, socket };
+}
+
+/** An echo target: answers everything it reads, ends when its peer ends. */
+function echoTarget(t: ExecutionContext): Promise<number> {
+  return listen(t, (socket) => socket.pipe(socket));
+}
+
+function skeletonServer(port: number, psk: Buffer): SkeletonServer {
+  return { id: SERVER_ID, host: '127.0.0.1', port, secret: new Redacted(psk), description: '', protocol: 'tcp' };
+}
+
+interface TunnelPair {
+  client: Tunnel;
+  /** Resolves when the skeleton's side of the tunnel has closed. */
+  served: Promise<void>;
+  /** The bytes between the two ends, in both directions (the relay's view). */
+  seen: Buffer[];
+  /** The two sockets of the middle (client side, skeleton side). */
+  middle: { toClient: Socket; toSkeleton: Socket };
+}
+
+/** Client Tunnel <-> middle <-> skeleton serveTunnel(target). */
+async function tunnelPair(t: ExecutionContext, targetPort: number, opts: { psk?: Buffer; clientPsk?: Buffer } = {}): Promise<TunnelPair> {
+  const psk = opts.psk ?? randomBytes(32);
+  const up = await pair(t); // client <-> middle
+  const down = await pair(t); // middle <-> skeleton
+  const seen: Buffer[] = [];
+  up.b.on('data', (c: Buffer) => seen.push(c));
+  down.a.on('data', (c: Buffer) => seen.push(c));
+  up.b.pipe(down.a);
+  down.a.pipe(up.b);
+  let served!: Promise<void>;
+  const responded = secureResponder(down.b, {
+    psk, serverId: SERVER_ID, accept: async () => undefined,
+    tunnel: (link: TunnelLink) => {
+      served = serveTunnel(link, skeletonServer(targetPort, psk), silentLogger(), 2_000);
+    },
+  });
+  const link = await secureTunnel(up.a, { psk: opts.clientPsk ?? psk, serverId: SERVER_ID });
+  await responded;
+  const client = new Tunnel(link, 'initiator');
+  t.teardown(() => client.destroy());
+  return { client, served, seen, middle: { toClient: up.b, toSkeleton: down.a } };
+}
+
+/** Opens a channel for a fresh local connection; returns the app's end of it. */
+async function openApp(t: ExecutionContext, tunnel: Tunnel): Promise<{ app: Socket; channel: ReturnType<Tunnel['openChannel']> }> {
+  const { a: app, b: local } = await pair(t);
+  local.pause();
+  return { app, channel: tunnel.openChannel(local) };
+}
+
+function readAll(socket: Socket): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  return new Promise((resolve, reject) => {
+    socket.once('end', () => resolve(Buffer.concat(chunks)));
+    socket.once('close', () => resolve(Buffer.concat(chunks)));
+    socket.once('error', reject);
+  });
+}
+
+const digest = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+test('many channels over one tunnel: every byte echoes back intact, half-close both ways', async (t) => {
+  const target = await echoTarget(t);
+  const { client, served } = await tunnelPair(t, target);
+  const runs = Array.from({ length: 24 }, async (_, i) => {
+    const { app, channel } = await openApp(t, client);
+    const payload = randomBytes(1000 + i * 40_000); // up to ~0.9 MiB: crosses frame and grant sizes
+    const echoed = readAll(app);
+    app.end(payload);
+    const back = await echoed;
+    t.is(back.length, payload.length, `channel ${i}`);
+    t.is(digest(back), digest(payload), `channel ${i}`);
+    const result = await channel.settled;
+    t.true(result.opened);
+    t.is(result.code, undefined);
+  });
+  await Promise.all(runs);
+  t.is(client.channelCount, 0);
+  client.end();
+  await served;
+});
+
+test('a channel whose target does not read does not stall another channel, and its bytes wait within the window', async (t) => {
+  const stalled = await firstSocket(t, (s) => s.pause());
+  const echo = await echoTarget(t);
+  // One tunnel has one target: a router in front picks the stalled or the echo target by the first byte.
+  const router = await listen(t, (s) => {
+    s.once('readable', () => {
+      const first = s.read(1) as Buffer | null;
+      if (!first) return;
+      const to = net.connect({ port: first[0] === 0x53 ? stalled.port : echo, host: '127.0.0.1', allowHalfOpen: true });
+      to.on('error', () => s.destroy());
+      s.on('error', () => to.destroy());
+      s.pipe(to);
+      to.pipe(s);
+    });
+  });
+  const { client } = await tunnelPair(t, router);
+  const slow = await openApp(t, client);
+  const big = Buffer.alloc(8 * CHANNEL_WINDOW, 7);
+  slow.app.write(Buffer.from('S'));
+  slow.app.write(big);
+  const stalledSocket = await stalled.socket;
+  const fast = await openApp(t, client);
+  const echoed = readAll(fast.app);
+  fast.app.end(Buffer.from('Fhello'));
+  t.is((await echoed).toString(), 'hello');
+  // The slow channel's bytes are held back by credit, not piled up in the tunnel: the app still holds
+  // part of what it wrote (a few sockets' kernel buffers plus one window are far below 8 windows).
+  t.true(slow.app.writableLength > 0, 'the app could not hand over everything');
+  const received = readAll(stalledSocket);
+  slow.app.end();
+  stalledSocket.resume();
+  const all = await received;
+  t.is(all.length, big.length);
+  t.true(all.every((byte) => byte === 7));
+});
+
+test('a target that refuses refuses that channel alone, with ERR_SERVER_UNREACHABLE', async (t) => {
+  const bad = await tunnelPair(t, await refusingPort());
+  const { app, channel } = await openApp(t, bad.client);
+  app.write('early bytes');
+  t.deepEqual(await channel.settled, { opened: false, refused: true, code: 'ERR_SERVER_UNREACHABLE' });
+  await once(app, 'close');
+  t.true(bad.client.usable, 'the tunnel lives on');
+  const again = await openApp(t, bad.client);
+  t.is((await again.channel.settled).code, 'ERR_SERVER_UNREACHABLE');
+  // A tunnel to a live target, for contrast.
+  const good = await tunnelPair(t, await echoTarget(t));
+  const ok = await openApp(t, good.client);
+  const echoed = readAll(ok.app);
+  ok.app.end('x');
+  t.is((await echoed).toString(), 'x');
+});
+
+test('an app that resets its connection resets the target connection', async (t) => {
+  const target = await firstSocket(t);
+  const { client } = await tunnelPair(t, target.port);
+  const { app, channel } = await openApp(t, client);
+  app.write('hi');
+  const targetSide = await target.socket;
+  const failed = once(targetSide, 'error').then(([err]) => (err as NodeJS.ErrnoException).code, () => 'no error');
+  app.resetAndDestroy();
+  t.is((await channel.settled).code, 'ERR_CONNECTION_CLOSED');
+  t.is(await failed, 'ECONNRESET', 'the reset travels on as a TCP reset');
+  t.true(client.usable);
+});
+
+test('the relay sees no channel ids, types or payload: only ciphertext', async (t) => {
+  const target = await echoTarget(t);
+  const { client, seen } = await tunnelPair(t, target);
+  const marker = Buffer.from('VISIBLE-MARKER-'.repeat(40));
+  const { app } = await openApp(t, client);
+  const echoed = readAll(app);
+  app.end(marker);
+  await echoed;
+  const wire = Buffer.concat(seen);
+  t.true(wire.length > marker.length * 2);
+  t.is(wire.indexOf(Buffer.from('VISIBLE-MARKER-')), -1);
+});
+
+test('a wrong secret fails the tunnel handshake and opens nothing', async (t) => {
+  let touched = false;
+  const target = await listen(t, () => void (touched = true));
+  await t.throwsAsync(tunnelPair(t, target, { psk: randomBytes(32), clientPsk: randomBytes(32) }), { message: /e2e|handshake|closed/i });
+  t.false(touched);
+});
+
+test('a skeleton that does not offer tunnels refuses the handshake without touching its target', async (t) => {
+  const psk = randomBytes(32);
+  const { a, b } = await pair(t);
+  let accepted = false;
+  const responding = secureResponder(b, { psk, serverId: SERVER_ID, accept: async () => void (accepted = true) });
+  const initiating = secureTunnel(a, { psk, serverId: SERVER_ID });
+  await t.throwsAsync(responding, { instanceOf: Error, message: /unsupported stream kind/ });
+  await t.throwsAsync(initiating);
+  t.false(accepted);
+});
+
+test('a peer sending past its window, or on a channel never opened, closes the tunnel', async (t) => {
+  const target = await echoTarget(t);
+  for (const abuse of ['window', 'unopened'] as const) {
+    const { client, served } = await tunnelPair(t, target);
+    const closed = once(client, 'close');
+    if (abuse === 'window') {
+      client.send(FRAME.open, 1);
+      const chunk = Buffer.alloc(MAX_DATA);
+      for (let sent = 0; sent <= CHANNEL_WINDOW; sent += chunk.length) client.send(FRAME.data, 1, chunk);
+    } else {
+      client.send(FRAME.data, 9, Buffer.from('x'));
+    }
+    await served; // the skeleton gave up on the tunnel
+    const [code] = await closed;
+    t.truthy(code, abuse);
+  }
+});
+
+test('a middle that cuts the tunnel without its end frame fails every channel with ERR_STREAM_TRUNCATED', async (t) => {
+  const target = await listen(t, () => undefined); // a target that never answers
+  const { client, middle } = await tunnelPair(t, target);
+  const { channel } = await openApp(t, client);
+  const second = await openApp(t, client);
+  middle.toSkeleton.unpipe();
+  middle.toClient.end(); // a clean TCP end, but no authenticated end of the tunnel
+  const [code] = await once(client, 'close');
+  t.is(code, 'ERR_STREAM_TRUNCATED');
+  t.is((await channel.settled).code, 'ERR_STREAM_TRUNCATED');
+  t.is((await second.channel.settled).code, 'ERR_STREAM_TRUNCATED');
+});
+
+test('frames are checked: unknown types, empty data, bad windows and stray payloads are malformed', (t) => {
+  const frame = (type: number, channel: number, payload: Buffer = Buffer.alloc(0)): Buffer => {
+    const h = Buffer.alloc(5);
+    h.writeUInt8(type, 0);
+    h.writeUInt32BE(channel, 1);
+    return Buffer.concat([h, payload]);
+  };
+  t.is(parseFrame(frame(FRAME.data, 3, Buffer.from('x'))).channel, 3);
+  for (const bad of [
+    Buffer.from([4, 0, 0]), // short header
+    frame(99, 1),
+    frame(FRAME.data, 1),
+    frame(FRAME.data, 0, Buffer.from('x')),
+    frame(FRAME.open, 1, Buffer.from('x')),
+    frame(FRAME.window, 1, Buffer.from([0, 0, 0, 0])),
+    frame(FRAME.window, 1, Buffer.from([0, 1])),
+    frame(FRAME.refused, 1),
+  ]) {
+    t.throws(() => parseFrame(bad), { message: /tunnel frame/ }, bad.toString('hex'));
+  }
+});
