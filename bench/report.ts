@@ -26,6 +26,7 @@ const CONTENDERS: Record<string, string> = {
   'ssh-default': `OpenSSH default (${m('ssh_default_cipher').replace('@openssh.com', '') || 'default'})`,
   'ssh-gcm': 'OpenSSH aes128-gcm',
   burrow: 'burrow',
+  'burrow-separate': 'burrow --separate-streams',
 };
 const contenders = m('contenders').split(',').filter((c) => c in CONTENDERS);
 

@@ -6,7 +6,8 @@
 # Every contender has the same three-hop shape:
 #   app -> client-side forwarder -> relay -> server-side agent -> real server
 # Contenders (interleaved in each repetition, per workload): direct, haproxy (3 plain TCP hops),
-# ssh-default and ssh-gcm (sshd as relay, ssh -R / ssh -L), burrow (relay, skeleton, client connect).
+# ssh-default and ssh-gcm (sshd as relay, ssh -R / ssh -L), burrow (relay, skeleton, client connect),
+# and on request burrow-separate (client connect --separate-streams: one relay stream per connection).
 # Workloads: iperf1 iperf4 wrk_close wrk_ka connect redis idle-1000 [idle-10000].
 #
 # Installs what is missing from Debian (as root), builds burrow, runs everything, writes a Markdown
@@ -46,8 +47,8 @@ case $REPS in '' | *[!0-9]* | 0) echo "run.sh: --reps must be a positive integer
 # Names are checked before anything is installed or built.
 IFS=, read -r -a _names <<<"$CONTENDERS"
 for CT in "${_names[@]}"; do
-  case $CT in direct | haproxy | ssh-default | ssh-gcm | burrow) ;;
-    *) echo "run.sh: unknown contender '$CT' (direct, haproxy, ssh-default, ssh-gcm, burrow)" >&2; exit 2 ;;
+  case $CT in direct | haproxy | ssh-default | ssh-gcm | burrow | burrow-separate) ;;
+    *) echo "run.sh: unknown contender '$CT' (direct, haproxy, ssh-default, ssh-gcm, burrow, burrow-separate)" >&2; exit 2 ;;
   esac
 done
 IFS=, read -r -a _names <<<"$WORKLOADS"

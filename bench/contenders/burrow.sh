@@ -23,6 +23,7 @@ burrow_init() {
 
 burrow_setup() {
   local target=$1 dir=$WORK/burrow rcp rsp cp relay skeleton client i
+  local -a extra=("${@:2}")
   pick_port rcp && pick_port rsp && pick_port cp || return 1
   start_bg "$CASE-burrow-relay" "${BURROW[@]}" relay --host 127.0.0.1 --client-port "$rcp" --skeleton-port "$rsp" \
     --keys "$dir/keys" --users "$dir/users.json" --log-level warn --drain 1 --admin 127.0.0.1:0 \
@@ -44,7 +45,7 @@ burrow_setup() {
   done
   start_bg "$CASE-burrow-client" "${BURROW[@]}" client connect bench-target --listen "127.0.0.1:$cp" \
     --secret-file "$dir/bench.secret" --relay "127.0.0.1:$rcp" --fingerprint "$BURROW_FP" \
-    --user bench-client --password-file "$dir/password" --log-level warn
+    --user bench-client --password-file "$dir/password" --log-level warn "${extra[@]}"
   client=$BG_PID
   C_PIDS="$client $relay $skeleton"
   wait_listen "$cp" 20 "$client" || return 1
@@ -55,3 +56,9 @@ burrow_teardown() {
   # shellcheck disable=SC2086
   stop_pids $C_PIDS
 }
+
+# Contender "burrow-separate": the same, but every connection is its own relay stream and handshake
+# (`--separate-streams`) instead of a channel of one tunnel: shows what the tunnel buys.
+burrow_separate_init() { [ -n "${BURROW_FP:-}" ] || burrow_init; }
+burrow_separate_setup() { burrow_setup "$1" --separate-streams; }
+burrow_separate_teardown() { burrow_teardown; }
