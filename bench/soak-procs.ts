@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../bin/node-flags.js';
 
 export const CLI = fileURLToPath(new URL('../bin/burrow.js', import.meta.url));
 
@@ -31,7 +32,7 @@ process.once('exit', () => {
 });
 
 export function spawnBurrow(name: string, args: string[], cwd: string, env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   alive.add(child);
   child.once('exit', () => alive.delete(child));
   const lines: string[] = [];

@@ -1,5 +1,8 @@
-#!/usr/bin/env node
-/** The one `burrow` command: every role and admin task as a subcommand. Exit codes are the contract. */
+#!/usr/bin/env -S node --initial-old-space-size=64
+/**
+ * The one `burrow` command: every role and admin task as a subcommand. Exit codes are the contract.
+ * The shebang starts node with NODE_FLAGS (bin/node-flags.ts says why); `env -S` splits them off.
+ */
 import { CommanderError } from 'commander';
 import { BurrowError, exitCodeOf } from '../shared/errors.js';
 import { buildProgram } from './program.js';

@@ -10,7 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CLI_PATH, cliEnv } from '../helpers/cli-process.js';
+import { CLI_COMMAND, cliEnv } from '../helpers/cli-process.js';
 import { newSecret, PASSWORD, server, startTestSkeleton, startWorld, tempDir } from '../helpers/world.js';
 
 const MISSING = 'is not installed: this test needs OpenSSH (apt-get install -y openssh-server openssh-client; .ci/run installs them)';
@@ -141,7 +141,7 @@ test('ssh logs in to a real sshd with burrow client stdio as its ProxyCommand', 
   await writeFile(passwordFile, PASSWORD + '\n', { mode: 0o600 });
 
   const proxyCommand = [
-    process.execPath, CLI_PATH, 'client', 'stdio', 'ssh1', '--secret-file', secretFile,
+    ...CLI_COMMAND, 'client', 'stdio', 'ssh1', '--secret-file', secretFile,
     '--relay', `127.0.0.1:${world.relay.addresses.client.port}`, '--fingerprint', world.identity.fingerprint,
     '--user', 'alice', '--password-file', passwordFile,
   ].map(shellQuote).join(' ');

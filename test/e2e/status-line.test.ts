@@ -7,7 +7,7 @@ import test from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CLI_PATH, cliEnv, LINE_TIMEOUT_MS } from '../helpers/cli-process.js';
+import { CLI_COMMAND, cliEnv, LINE_TIMEOUT_MS } from '../helpers/cli-process.js';
 import { echoServer, newSecret, PASSWORD, server, startTestSkeleton, startWorld } from '../helpers/world.js';
 
 function hasScript(): boolean {
@@ -40,7 +40,7 @@ interface PtyRun {
 /** Runs the CLI under `script` with a pty; the shell prints its pid, then execs node, so we stop exactly that process. */
 function underPty(t: import('ava').ExecutionContext, args: string[]): PtyRun {
   const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-  const command = `echo "pid $$"; exec ${quote(process.execPath)} ${quote(CLI_PATH)} ${args.map(quote).join(' ')}`;
+  const command = `echo "pid $$"; exec ${[...CLI_COMMAND, ...args].map(quote).join(' ')}`;
   const child = spawn('script', ['-qfec', command, '/dev/null'], { env: cliEnv({ BURROW_PASSWORD: PASSWORD }), stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   const listeners = new Set<() => void>();

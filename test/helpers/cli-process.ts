@@ -7,9 +7,16 @@
 import type { ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../bin/node-flags.js';
 
 /** Compiled helpers live in dist/test/helpers/, the CLI in dist/bin/. */
 export const CLI_PATH = fileURLToPath(new URL('../../bin/burrow.js', import.meta.url));
+
+/**
+ * How a test starts the CLI with node explicitly: this node, the node options the `burrow` command's
+ * shebang gives (so a test's relay collects garbage like a deployed one), the script. Append the args.
+ */
+export const CLI_COMMAND: readonly [string, ...string[]] = [process.execPath, ...NODE_FLAGS, CLI_PATH];
 
 export const LINE_TIMEOUT_MS = 20_000;
 const RUN_TIMEOUT_MS = 60_000;
@@ -24,6 +31,8 @@ export interface CliOptions {
   /** Added to the environment (BURROW_PASSWORD, ...). */
   env?: Record<string, string>;
   cwd?: string;
+  /** What runs, before the args: CLI_COMMAND unless given (`[CLI_PATH]` runs the script by its shebang). */
+  command?: readonly [string, ...string[]];
 }
 
 type StreamName = 'stdout' | 'stderr';
@@ -81,11 +90,13 @@ function describe(args: readonly string[], out: string, err: string, why: string
 }
 
 /**
- * Spawns `node dist/bin/burrow.js ...args`. With `t`, registers a teardown that stops it; without (a
- * process shared by a whole file), the caller stops it, e.g. in `test.after.always`.
+ * Spawns `CLI_COMMAND ...args` (`node --initial-old-space-size=64 dist/bin/burrow.js ...args`). With `t`,
+ * registers a teardown that stops it; without (a process shared by a whole file), the caller stops it,
+ * e.g. in `test.after.always`.
  */
 export function spawnCli(t: ExecutionContext | undefined, args: readonly string[], opts: CliOptions = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+  const [program, ...before] = opts.command ?? CLI_COMMAND;
+  const child = spawn(program, [...before, ...args], {
     cwd: opts.cwd,
     env: cliEnv(opts.env),
     stdio: ['pipe', 'pipe', 'pipe'],

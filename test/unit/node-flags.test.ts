@@ -1,0 +1,34 @@
+/**
+ * NODE_FLAGS is the one list of node options the `burrow` command wants. Whatever starts it and cannot
+ * import that list (the shebang, npm start, the sample systemd units, the bench's burrow contender)
+ * spells it out; this keeps them all in step.
+ */
+import test from 'ava';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../bin/node-flags.js';
+
+/** Compiled tests live in dist/test/unit/; the project root is three levels up. */
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const FLAGS = NODE_FLAGS.join(' ');
+const firstLine = async (path: string): Promise<string> => (await readFile(ROOT + path, 'utf8')).split('\n')[0]!;
+
+test('NODE_FLAGS gives V8 a roomier initial old generation', (t) => {
+  t.true(NODE_FLAGS.includes('--initial-old-space-size=64'));
+});
+
+test('the burrow command\'s shebang passes NODE_FLAGS, in the source and in the built script', async (t) => {
+  const shebang = `#!/usr/bin/env -S node ${FLAGS}`;
+  t.is(await firstLine('bin/burrow.ts'), shebang);
+  t.is(await firstLine('dist/bin/burrow.js'), shebang);
+});
+
+test('npm start, the sample systemd units and the bench contender start node with NODE_FLAGS', async (t) => {
+  const pkg = JSON.parse(await readFile(ROOT + 'package.json', 'utf8')) as { scripts: Record<string, string> };
+  t.regex(pkg.scripts.start!, new RegExp(`(^|&& )node ${FLAGS} dist/bin/burrow\\.js demo$`));
+  for (const role of ['relay', 'skeleton']) {
+    const unit = await readFile(`${ROOT}docs/examples/burrow-${role}.service`, 'utf8');
+    t.regex(unit, new RegExp(`^ExecStart=/usr/bin/node ${FLAGS} /opt/burrow/dist/bin/burrow\\.js ${role} `, 'm'), `burrow-${role}.service`);
+  }
+  t.regex(await readFile(ROOT + 'bench/contenders/burrow.sh', 'utf8'), new RegExp(`^BURROW=\\(node ${FLAGS} "\\$ROOT/dist/bin/burrow\\.js"\\)$`, 'm'));
+});
