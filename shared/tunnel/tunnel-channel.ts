@@ -8,10 +8,8 @@
 import type { Socket } from 'node:net';
 import { BurrowError, wireCode, type ErrorCode } from '../errors.js';
 import type { Tunnel } from './tunnel.js';
-import { CHANNEL_WINDOW, codePayload, FRAME, MAX_DATA, payloadCode, windowPayload, type Frame } from './tunnel-frames.js';
+import { CHANNEL_WINDOW, codePayload, FRAME, MAX_CHANNEL_WINDOW, MAX_DATA, payloadCode, windowPayload, type ControlFrame } from './tunnel-frames.js';
 
-/** Credit is granted back in steps of this many consumed bytes. */
-const GRANT_STEP = CHANNEL_WINDOW / 4;
 const MAX_CREDIT = 0xffff_ffff;
 
 export interface ChannelResult {
@@ -32,6 +30,7 @@ export class Channel {
   #local: Socket | undefined;
   #sendCredit = CHANNEL_WINDOW;
   #recvAllowance = CHANNEL_WINDOW;
+  #recvWindow = CHANNEL_WINDOW; // grows while the local socket keeps up
   #consumed = 0;
   #pendingIn: Buffer[] = []; // data that arrived before the responder's target connected
   #pendingEnd = false;
@@ -108,19 +107,20 @@ export class Channel {
     this.#end(code);
   }
 
-  onFrame(frame: Frame): void {
+  onFrame(frame: ControlFrame): void {
     if (this.#gone) return;
     switch (frame.type) {
       case FRAME.opened:
         if (this.#opened) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'opened twice'));
         this.#opened = true;
         return;
-      case FRAME.refused:
+      case FRAME.refused: {
         this.#refused = true;
-        this.#local?.destroy();
+        // The app sees its connection reset, the nearest thing to a refused connection once accepted.
+        const local = this.#local;
+        if (local && !local.destroyed) local.resetAndDestroy();
         return this.#end(payloadCode(frame.payload, 'ERR_SERVER_UNREACHABLE'));
-      case FRAME.data:
-        return this.#onData(frame.payload);
+      }
       case FRAME.end:
         if (this.#gotEnd) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'end twice'));
         this.#gotEnd = true;
@@ -140,7 +140,9 @@ export class Channel {
     }
   }
 
-  #onData(payload: Buffer): void {
+  /** A piece of a data frame from the peer. */
+  onData(payload: Buffer): void {
+    if (this.#gone) return;
     if (this.#gotEnd) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'data after end'));
     if (payload.length > this.#recvAllowance) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'data beyond the window'));
     this.#recvAllowance -= payload.length;
@@ -148,13 +150,23 @@ export class Channel {
     else this.#pendingIn.push(payload);
   }
 
+  /**
+   * Writes to the local socket; once it has taken a quarter window, that much is granted back, plus as
+   * much again (up to MAX_CHANNEL_WINDOW) when nothing is queued behind it: a fast reader's window grows.
+   */
   #deliver(chunk: Buffer): void {
-    this.#local?.write(chunk, (err) => {
+    const local = this.#local;
+    local?.write(chunk, (err) => {
       if (err || this.#gone) return;
       this.#consumed += chunk.length;
-      if (this.#consumed < GRANT_STEP) return;
-      const grant = this.#consumed;
+      if (this.#consumed < this.#recvWindow / 4) return;
+      let grant = this.#consumed;
       this.#consumed = 0;
+      if (this.#recvWindow < MAX_CHANNEL_WINDOW && local.writableLength === 0) {
+        const growth = Math.min(this.#recvWindow, MAX_CHANNEL_WINDOW - this.#recvWindow);
+        this.#recvWindow += growth;
+        grant += growth;
+      }
       this.#recvAllowance += grant;
       this.#tunnel.send(FRAME.window, this.id, windowPayload(grant));
     });

@@ -1,12 +1,13 @@
 /**
  * A tunnel: many channels (one per local TCP connection) over one end-to-end channel, so a stream
  * costs a frame instead of a relay connection and a handshake. The initiator (client) opens channels;
- * the responder (skeleton) connects each to its target. Frames are sealed one per Noise transport
- * message (tunnel-frames.ts); an empty message is the authenticated end of the whole tunnel.
+ * the responder (skeleton) connects each to its target. Frames (tunnel-frames.ts) queued in one turn of
+ * the event loop are sealed together, cut into Noise transport messages of at most 65519 bytes, and
+ * leave in one socket write; an empty message is the authenticated end of the whole tunnel.
  *
  * Flow control is per channel and credit based (CHANNEL_WINDOW, granted back as the local socket takes
  * the bytes), so the tunnel socket is never paused for one slow channel and a peer that sends past its
- * credit is a protocol error. Frames written in one turn of the event loop leave in one socket write.
+ * credit is a protocol error.
  * Any protocol error, a frame that fails to open, or a socket end without the end frame closes the
  * tunnel and every channel in it; a bad channel never takes the process down.
  */
@@ -14,14 +15,17 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { E2eFrameDecoder } from '../crypto/e2e-frame-decoder.js';
-import { decodeVerdict, e2eHeader } from '../crypto/e2e-frames.js';
+import { decodeVerdict, E2E_MAX_PLAINTEXT, e2eHeader } from '../crypto/e2e-frames.js';
 import type { CipherState } from '../crypto/noise/cipher-state.js';
 import type { TunnelLink } from '../crypto/secure-stream.js';
 import { BurrowError, codeOf, type ErrorCode } from '../errors.js';
 import { Channel } from './tunnel-channel.js';
-import { FRAME, frameHeader, parseFrame, type Frame, type FrameType } from './tunnel-frames.js';
+import { FrameReader } from './tunnel-frame-reader.js';
+import { FRAME, frameHeader, type ControlFrame, type FrameType } from './tunnel-frames.js';
 
 const EMPTY = Buffer.alloc(0);
+/** Queued plaintext past which the tunnel counts as congested and flushes at once. */
+const FLUSH_AT = 256 * 1024;
 
 export type TunnelRole = 'initiator' | 'responder';
 
@@ -46,7 +50,10 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   readonly #waitingDrain = new Set<Channel>();
   #lastId = 0; // highest channel id opened so far
   #verdictPending: boolean;
-  #corked = false;
+  readonly #reader: FrameReader;
+  #queue: Buffer[] = []; // plaintext frame bytes not yet sealed
+  #queued = 0;
+  #flushScheduled = false;
   #congested = false;
   #socketEnded: boolean;
   #peerEnded = false;
@@ -63,6 +70,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.#verdictPending = link.verdictPending;
     this.#socketEnded = link.socketEnded;
     this.#maxChannels = opts.maxChannels ?? Number.POSITIVE_INFINITY;
+    this.#reader = new FrameReader({ control: (frame) => this.#dispatch(frame), data: (id, piece) => this.#onDataPiece(id, piece) });
     const socket = this.#socket;
     socket.on('data', this.#onData);
     socket.on('end', this.#onSocketEnd);
@@ -101,8 +109,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
     for (const channel of [...this.#channels.values()]) channel.abort('ERR_CONNECTION_CLOSED');
-    this.#writeMessage([EMPTY]);
-    this.#uncork();
+    this.#flush();
+    this.#writeMessage([]);
     this.#socket.end();
     if (this.#peerEnded) this.#finish(undefined);
   }
@@ -116,17 +124,24 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   /** True while the tunnel socket's buffer is full: channels should stop reading their local side. */
   get congested(): boolean {
-    return this.#congested;
+    return this.#congested || this.#queued >= FLUSH_AT;
   }
 
   waitForDrain(channel: Channel): void {
     this.#waitingDrain.add(channel);
   }
 
-  /** Seals and queues one frame; frames of one event-loop turn leave in one write. */
+  /** Queues one frame; frames of one event-loop turn are sealed and written together. */
   send(type: FrameType, channel: number, payload: Buffer = EMPTY): void {
     if (this.#closed || this.#ending) return;
-    this.#writeMessage([frameHeader(type, channel), payload]);
+    this.#queue.push(frameHeader(type, channel, payload.length));
+    this.#queued += 7 + payload.length;
+    if (payload.length > 0) this.#queue.push(payload);
+    if (this.#queued >= FLUSH_AT) this.#flush();
+    else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#flush);
+    }
   }
 
   /** A channel is done on both sides; a late frame for its id is ignored. */
@@ -144,26 +159,51 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   // --- internals -------------------------------------------------------------------------------
 
-  #writeMessage(pieces: Buffer[]): void {
+  /** Seals the queued frame bytes into messages of at most E2E_MAX_PLAINTEXT and writes them at once. */
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    if (this.#queued === 0 || this.#closed) return;
+    const queue = this.#queue;
+    this.#queue = [];
+    this.#queued = 0;
+    const socket = this.#socket;
+    socket.cork();
+    let ok = true;
+    let pieces: Buffer[] = [];
+    let room = E2E_MAX_PLAINTEXT;
+    const seal = (): void => {
+      ok = this.#writeMessage(pieces);
+      pieces = [];
+      room = E2E_MAX_PLAINTEXT;
+    };
+    for (let piece of queue) {
+      while (piece.length > room) {
+        pieces.push(piece.subarray(0, room));
+        piece = piece.subarray(room);
+        room = 0;
+        seal();
+      }
+      if (piece.length > 0) {
+        pieces.push(piece);
+        room -= piece.length;
+      }
+      if (room === 0) seal();
+    }
+    if (pieces.length > 0) seal();
+    socket.uncork();
+    if (!ok) this.#congested = true;
+  };
+
+  /** Seals one transport message (its plaintext in pieces) and writes it; false once the socket is full. */
+  #writeMessage(pieces: Buffer[]): boolean {
     const sealed = this.#send.encryptPieces(EMPTY, pieces);
     let length = 0;
     for (const p of sealed) length += p.length;
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#socket.cork();
-      setImmediate(this.#uncork);
-    }
     this.#socket.write(e2eHeader(length));
     let ok = true;
     for (const p of sealed) ok = this.#socket.write(p);
-    if (!ok) this.#congested = true;
+    return ok;
   }
-
-  readonly #uncork = (): void => {
-    if (!this.#corked) return;
-    this.#corked = false;
-    this.#socket.uncork();
-  };
 
   #readFrames(): void {
     while (!this.#closed) {
@@ -185,21 +225,29 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
         continue;
       }
       if (plaintext.length === 0) {
+        if (!this.#reader.atBoundary) return this.#finish('ERR_STREAM_TRUNCATED');
         this.#onPeerEnd();
         continue;
       }
-      let frame: Frame;
       try {
-        frame = parseFrame(plaintext);
+        this.#reader.push(plaintext);
       } catch (err) {
         return this.#finish(codeOf(err));
       }
-      this.#dispatch(frame);
     }
     if (this.#socketEnded && !this.#peerEnded && !this.#closed) this.#finish('ERR_STREAM_TRUNCATED');
   }
 
-  #dispatch(frame: Frame): void {
+  #onDataPiece(id: number, piece: Buffer): void {
+    const channel = this.#channels.get(id);
+    if (channel === undefined) {
+      if (id > this.#lastId) this.#finish('ERR_PROTOCOL');
+      return;
+    }
+    channel.onData(piece);
+  }
+
+  #dispatch(frame: ControlFrame): void {
     if (frame.type === FRAME.open) {
       if (this.role !== 'responder' || frame.channel <= this.#lastId) return this.#finish('ERR_PROTOCOL');
       this.#lastId = frame.channel;
@@ -242,7 +290,6 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     socket.off('data', this.#onData);
     socket.off('drain', this.#onDrain);
     if (code === undefined) {
-      this.#uncork();
       // Our end frame is written; the socket closes once the peer's FIN arrives or after a grace.
       const grace = setTimeout(() => socket.destroy(), 5_000);
       grace.unref();

@@ -10,7 +10,8 @@ import { secureResponder, secureTunnel, type TunnelLink } from '../../shared/cry
 import { silentLogger } from '../../shared/log.js';
 import { Redacted } from '../../shared/redacted.js';
 import { Tunnel } from '../../shared/tunnel/tunnel.js';
-import { CHANNEL_WINDOW, FRAME, MAX_DATA, parseFrame } from '../../shared/tunnel/tunnel-frames.js';
+import { FrameReader } from '../../shared/tunnel/tunnel-frame-reader.js';
+import { CHANNEL_WINDOW, FRAME, frameHeader, MAX_DATA, type ControlFrame } from '../../shared/tunnel/tunnel-frames.js';
 import { serveTunnel } from '../../skeleton/io/serve-tunnel.js';
 import type { SkeletonServer } from '../../skeleton/io/skeleton-server.js';
 
@@ -106,8 +107,7 @@ async function tunnelPair(t: ExecutionContext, targetPort: number, opts: { psk?:
       served = serveTunnel(link, skeletonServer(targetPort, psk), silentLogger(), 2_000);
     },
   });
-  const link = await secureTunnel(up.a, { psk: opts.clientPsk ?? psk, serverId: SERVER_ID });
-  await responded;
+  const [link] = await Promise.all([secureTunnel(up.a, { psk: opts.clientPsk ?? psk, serverId: SERVER_ID }), responded]);
   const client = new Tunnel(link, 'initiator');
   t.teardown(() => client.destroy());
   return { client, served, seen, middle: { toClient: up.b, toSkeleton: down.a } };
@@ -193,8 +193,12 @@ test('a target that refuses refuses that channel alone, with ERR_SERVER_UNREACHA
   const bad = await tunnelPair(t, await refusingPort());
   const { app, channel } = await openApp(t, bad.client);
   app.write('early bytes');
+  const reset = new Promise<string | undefined>((resolve) => {
+    app.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
+    app.once('close', () => resolve(undefined));
+  });
   t.deepEqual(await channel.settled, { opened: false, refused: true, code: 'ERR_SERVER_UNREACHABLE' });
-  await once(app, 'close');
+  t.is(await reset, 'ECONNRESET', 'the app sees its connection reset, as if refused');
   t.true(bad.client.usable, 'the tunnel lives on');
   const again = await openApp(t, bad.client);
   t.is((await again.channel.settled).code, 'ERR_SERVER_UNREACHABLE');
@@ -281,16 +285,32 @@ test('a middle that cuts the tunnel without its end frame fails every channel wi
   t.is((await second.channel.settled).code, 'ERR_STREAM_TRUNCATED');
 });
 
-test('frames are checked: unknown types, empty data, bad windows and stray payloads are malformed', (t) => {
+test('the frame reader: frames cut anywhere across messages read back the same; bad headers are malformed', (t) => {
   const frame = (type: number, channel: number, payload: Buffer = Buffer.alloc(0)): Buffer => {
-    const h = Buffer.alloc(5);
+    const h = Buffer.alloc(7);
     h.writeUInt8(type, 0);
     h.writeUInt32BE(channel, 1);
+    h.writeUInt16BE(payload.length, 5);
     return Buffer.concat([h, payload]);
   };
-  t.is(parseFrame(frame(FRAME.data, 3, Buffer.from('x'))).channel, 3);
+  const data = randomBytes(3000);
+  const stream = Buffer.concat([
+    frame(FRAME.open, 1), frame(FRAME.data, 1, data), frame(FRAME.window, 1, Buffer.from([0, 0, 1, 0])),
+    frame(FRAME.reset, 2, Buffer.from('ERR_LIMIT')), frame(FRAME.end, 1),
+  ]);
+  t.deepEqual(frameHeader(FRAME.data, 1, data.length), stream.subarray(7, 14));
+  for (const cut of [1, 2, 6, 7, 8, 500, stream.length]) {
+    const controls: ControlFrame[] = [];
+    const pieces: Buffer[] = [];
+    const reader = new FrameReader({ control: (f) => controls.push({ ...f, payload: Buffer.from(f.payload) }), data: (_, piece) => pieces.push(Buffer.from(piece)) });
+    for (let at = 0; at < stream.length; at += cut) reader.push(stream.subarray(at, at + cut));
+    t.true(reader.atBoundary);
+    t.deepEqual(controls.map((f) => [f.type, f.channel, f.payload.toString('hex')]), [
+      [FRAME.open, 1, ''], [FRAME.window, 1, '00000100'], [FRAME.reset, 2, Buffer.from('ERR_LIMIT').toString('hex')], [FRAME.end, 1, ''],
+    ], `cut ${cut}`);
+    t.true(Buffer.concat(pieces).equals(data), `cut ${cut}`);
+  }
   for (const bad of [
-    Buffer.from([4, 0, 0]), // short header
     frame(99, 1),
     frame(FRAME.data, 1),
     frame(FRAME.data, 0, Buffer.from('x')),
@@ -298,7 +318,10 @@ test('frames are checked: unknown types, empty data, bad windows and stray paylo
     frame(FRAME.window, 1, Buffer.from([0, 0, 0, 0])),
     frame(FRAME.window, 1, Buffer.from([0, 1])),
     frame(FRAME.refused, 1),
+    frame(FRAME.reset, 1, Buffer.alloc(65, 0x41)),
   ]) {
-    t.throws(() => parseFrame(bad), { message: /tunnel frame/ }, bad.toString('hex'));
+    const reader = new FrameReader({ control: () => undefined, data: () => undefined });
+    t.throws(() => reader.push(bad), { message: /tunnel frame/ }, bad.toString('hex'));
   }
+  t.is(MAX_DATA, 0xffff);
 });
