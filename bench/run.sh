@@ -130,7 +130,7 @@ if [ "$QUICK" -eq 0 ]; then
   BIG=$(( (NOFILE - 512) / 2 / 1000 * 1000 ))
   [ "$BIG" -gt 10000 ] && BIG=10000
   if [ "$BIG" -lt 10000 ]; then
-    BIG_NOTE="10,000 idle connections need ulimit -n >= 20512 (2 sockets per connection in the relay, the client forwarder and each haproxy hop); this machine allows $NOFILE (hard limit, not raisable here), so the large case ran with $BIG."
+    BIG_NOTE="10,000 idle connections need ulimit -n >= 20512 for the contenders that hold 2 sockets per connection in one process (each haproxy hop, sshd, burrow's relay and client with --separate-streams); this machine allows $NOFILE (hard limit, not raisable here), so the large case ran with $BIG. A burrow tunnel holds 1 per connection in the client and the skeleton and 2 in all at the relay: \`--workloads idle-10000 --contenders burrow\` runs it at full size."
     say "$BIG_NOTE"
   fi
   [ "$BIG" -gt 1000 ] && IDLE_COUNTS+=("$BIG")
