@@ -239,6 +239,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   }
 
   #onDataPiece(id: number, piece: Buffer): void {
+    if (this.#closed) return; // the rest of a message behind a frame that failed the tunnel
     const channel = this.#channels.get(id);
     if (channel === undefined) {
       if (id > this.#lastId) this.#finish('ERR_PROTOCOL');
@@ -248,6 +249,9 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   }
 
   #dispatch(frame: ControlFrame): void {
+    // A frame that failed the tunnel may have more behind it in the same message: none of them counts,
+    // least of all an open (its target would be connected for a tunnel that is gone, and never closed).
+    if (this.#closed) return;
     if (frame.type === FRAME.open) {
       if (this.role !== 'responder' || frame.channel <= this.#lastId) return this.#finish('ERR_PROTOCOL');
       this.#lastId = frame.channel;

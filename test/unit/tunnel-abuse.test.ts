@@ -1,0 +1,64 @@
+/**
+ * The tunnel against a hostile or careless peer, on real loopback sockets: both ends are bare Tunnels
+ * (the responder's channels handled by the test), so the peer can send frames our client never would.
+ */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import test, { type ExecutionContext } from 'ava';
+import { secureResponder, secureTunnel, type TunnelLink } from '../../shared/crypto/secure-stream.js';
+import { Tunnel } from '../../shared/tunnel/tunnel.js';
+import type { Channel } from '../../shared/tunnel/tunnel-channel.js';
+import { FRAME } from '../../shared/tunnel/tunnel-frames.js';
+
+const SERVER_ID = 'home-db';
+
+/** A connected pair of loopback sockets: `a` dialled, `b` accepted; both half-open capable. */
+async function pair(t: ExecutionContext): Promise<{ a: Socket; b: Socket }> {
+  const server = net.createServer({ allowHalfOpen: true });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'connection');
+  const a = net.connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
+  const [b] = (await accepted) as [Socket];
+  await once(a, 'connect').catch(() => undefined);
+  for (const s of [a, b]) {
+    s.on('error', () => undefined);
+    t.teardown(() => s.destroy());
+  }
+  t.teardown(() => server.close());
+  return { a, b };
+}
+
+/** An initiator and a responder Tunnel joined directly; the responder's channels go to `onChannel`. */
+async function bareTunnels(t: ExecutionContext, onChannel: (channel: Channel) => void): Promise<{ client: Tunnel; skeleton: Tunnel }> {
+  const psk = randomBytes(32);
+  const { a, b } = await pair(t);
+  let skeleton!: Tunnel;
+  const responded = secureResponder(b, {
+    psk, serverId: SERVER_ID, accept: async () => undefined,
+    tunnel: (link: TunnelLink) => {
+      skeleton = new Tunnel(link, 'responder');
+      skeleton.on('channel', onChannel);
+    },
+  });
+  const [link] = await Promise.all([secureTunnel(a, { psk, serverId: SERVER_ID }), responded]);
+  const client = new Tunnel(link, 'initiator');
+  t.teardown(() => client.destroy());
+  t.teardown(() => skeleton.destroy());
+  return { client, skeleton };
+}
+
+test('a tunnel that failed opens no channel for the frames behind the bad one', async (t) => {
+  const events: string[] = [];
+  const { client, skeleton } = await bareTunnels(t, (channel) => events.push(`channel ${channel.id}`));
+  skeleton.on('close', (code) => events.push(`close ${code}`));
+  // One turn: one sealed message holding a frame on a channel never opened, then opens behind it.
+  client.send(FRAME.data, 9, Buffer.from('x'));
+  client.send(FRAME.open, 10);
+  client.send(FRAME.open, 11);
+  await once(skeleton, 'close');
+  // The rest of that message was read in the same turn as the failure, so everything is recorded.
+  t.deepEqual(events, ['close ERR_PROTOCOL']);
+  t.is(skeleton.channelCount, 0);
+});
