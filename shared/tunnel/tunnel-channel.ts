@@ -146,8 +146,11 @@ export class Channel {
     if (this.#gotEnd) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'data after end'));
     if (payload.length > this.#recvAllowance) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'data beyond the window'));
     this.#recvAllowance -= payload.length;
-    if (this.#local) this.#deliver(payload);
-    else this.#pendingIn.push(payload);
+    // A piece is a view of its whole decrypted message (up to 64 KiB), and the window counts only the
+    // piece: held (pendingIn, a slow socket's queue) as a view, one byte of window could pin 64 KiB.
+    const own = payload.length < payload.buffer.byteLength / 2 ? Buffer.from(payload) : payload;
+    if (this.#local) this.#deliver(own);
+    else this.#pendingIn.push(own);
   }
 
   /**

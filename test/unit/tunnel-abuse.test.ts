@@ -62,3 +62,41 @@ test('a tunnel that failed opens no channel for the frames behind the bad one', 
   t.deepEqual(events, ['close ERR_PROTOCOL']);
   t.is(skeleton.channelCount, 0);
 });
+
+test('a tiny data piece held for a target does not keep its whole 64 KiB message alive', async (t) => {
+  const pending = new Map<number, Channel>();
+  let marker!: () => void;
+  const markerSeen = new Promise<void>((resolve) => (marker = resolve));
+  const { client } = await bareTunnels(t, (channel) => {
+    pending.set(channel.id, channel);
+    if (channel.id === 3) marker();
+  });
+  const app = await pair(t);
+  app.b.pause();
+  client.openChannel(app.b); // channel 1, held at the skeleton: its target is not connected yet
+  const other = await pair(t);
+  other.b.pause();
+  client.openChannel(other.b); // channel 2, which the peer resets at once: data for it is ignored
+  client.send(FRAME.reset, 2);
+  // Each sealed message (65519 bytes): one byte for channel 1, the rest on the reset channel 2, which
+  // costs no window. 1 byte of window must not pin 64 KiB of memory.
+  const messages = 32;
+  for (let i = 0; i < messages; i++) {
+    client.send(FRAME.data, 1, Buffer.of(i));
+    client.send(FRAME.data, 2, Buffer.alloc(65519 - 8 - 7));
+  }
+  client.send(FRAME.open, 3); // read after everything above
+  await markerSeen;
+  const target = await pair(t);
+  const written: Buffer[] = [];
+  const write = target.a.write.bind(target.a) as (chunk: Buffer, cb?: (err?: Error | null) => void) => boolean;
+  target.a.write = ((chunk: Buffer, cb?: (err?: Error | null) => void) => {
+    written.push(chunk);
+    return write(chunk, cb);
+  }) as typeof target.a.write;
+  pending.get(1)?.accept(target.a);
+  t.is(Buffer.concat(written).length, messages);
+  t.deepEqual([...Buffer.concat(written)], Array.from({ length: messages }, (_, i) => i));
+  const pinned = written.reduce((n, chunk) => n + chunk.buffer.byteLength, 0);
+  t.true(pinned <= messages * 8192, `${pinned} bytes pinned by ${messages} bytes of data`);
+});
