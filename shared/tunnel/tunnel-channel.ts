@@ -97,7 +97,10 @@ export class Channel {
   resumeLocal(): void {
     const local = this.#local;
     if (this.#gone || local === undefined || this.#held !== undefined || this.#localEnded) return;
-    if (this.#sendCredit > 0 && !this.#tunnel.congested) local.resume();
+    if (this.#sendCredit <= 0) return; // a window frame resumes it
+    // Congested: the drain resumes it (a channel attached now was never paused by #send, so is not waiting yet).
+    if (this.#tunnel.congested) this.#tunnel.waitForDrain(this);
+    else local.resume();
   }
 
   /** The tunnel went away (or ended): the local socket is destroyed. */

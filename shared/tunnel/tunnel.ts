@@ -325,10 +325,11 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   readonly #onDrain = (): void => {
     this.#congested = false;
-    for (const channel of this.#waitingDrain) {
+    // A snapshot: a channel that finds the tunnel congested again waits for the next drain, not this loop.
+    for (const channel of [...this.#waitingDrain]) {
+      if (this.#congested) break;
       this.#waitingDrain.delete(channel);
       channel.resumeLocal();
-      if (this.#congested) break;
     }
   };
 }

@@ -9,7 +9,7 @@ import test, { type ExecutionContext } from 'ava';
 import { secureResponder, secureTunnel, type TunnelLink } from '../../shared/crypto/secure-stream.js';
 import { Tunnel } from '../../shared/tunnel/tunnel.js';
 import type { Channel } from '../../shared/tunnel/tunnel-channel.js';
-import { FRAME } from '../../shared/tunnel/tunnel-frames.js';
+import { FRAME, MAX_DATA } from '../../shared/tunnel/tunnel-frames.js';
 
 const SERVER_ID = 'home-db';
 
@@ -31,7 +31,7 @@ async function pair(t: ExecutionContext): Promise<{ a: Socket; b: Socket }> {
 }
 
 /** An initiator and a responder Tunnel joined directly; the responder's channels go to `onChannel`. */
-async function bareTunnels(t: ExecutionContext, onChannel: (channel: Channel) => void): Promise<{ client: Tunnel; skeleton: Tunnel }> {
+async function bareTunnels(t: ExecutionContext, onChannel: (channel: Channel) => void): Promise<{ client: Tunnel; skeleton: Tunnel; clientSocket: Socket }> {
   const psk = randomBytes(32);
   const { a, b } = await pair(t);
   let skeleton!: Tunnel;
@@ -46,7 +46,7 @@ async function bareTunnels(t: ExecutionContext, onChannel: (channel: Channel) =>
   const client = new Tunnel(link, 'initiator');
   t.teardown(() => client.destroy());
   t.teardown(() => skeleton.destroy());
-  return { client, skeleton };
+  return { client, skeleton, clientSocket: a };
 }
 
 test('a tunnel that failed opens no channel for the frames behind the bad one', async (t) => {
@@ -99,4 +99,31 @@ test('a tiny data piece held for a target does not keep its whole 64 KiB message
   t.deepEqual([...Buffer.concat(written)], Array.from({ length: messages }, (_, i) => i));
   const pinned = written.reduce((n, chunk) => n + chunk.buffer.byteLength, 0);
   t.true(pinned <= messages * 8192, `${pinned} bytes pinned by ${messages} bytes of data`);
+});
+
+test('a channel opened while the tunnel is congested starts reading its app once the tunnel drains', async (t) => {
+  const channels = new Map<number, Channel>();
+  let second!: (channel: Channel) => void;
+  const secondSeen = new Promise<Channel>((resolve) => (second = resolve));
+  const { client, clientSocket } = await bareTunnels(t, (channel) => {
+    channels.set(channel.id, channel);
+    if (channel.id === 2) second(channel);
+  });
+  const first = await pair(t);
+  const app = await pair(t); // app.a is the app, app.b the forwarder's accepted connection
+  first.b.pause();
+  app.b.pause();
+  client.openChannel(first.b); // channel 1: held at the skeleton (never accepted)
+  // A quarter MiB on channel 1 (within its window) fills the tunnel socket: the tunnel is congested.
+  for (let i = 0; i < 4; i++) client.send(FRAME.data, 1, Buffer.alloc(MAX_DATA, 1));
+  t.true(client.congested);
+  client.openChannel(app.b);
+  app.a.write('hello');
+  await once(clientSocket, 'drain');
+  t.true(app.b.readableFlowing, 'the new channel reads its app once the tunnel drained');
+  if (!app.b.readableFlowing) return;
+  const target = await pair(t);
+  (await secondSeen).accept(target.a);
+  const [got] = (await once(target.b, 'data')) as [Buffer];
+  t.is(got.toString(), 'hello');
 });
