@@ -26,6 +26,14 @@ import { FRAME, frameHeader, type ControlFrame, type FrameType } from './tunnel-
 const EMPTY = Buffer.alloc(0);
 /** Queued plaintext past which the tunnel counts as congested and flushes at once. */
 const FLUSH_AT = 256 * 1024;
+/**
+ * Bytes the tunnel socket may hold unsent. Channels stop reading while it is congested, so only
+ * replies the peer provokes (refusals, window grants) grow it further: a peer that floods opens and
+ * never reads its side is cut off with ERR_LIMIT instead of growing our memory without bound.
+ */
+export const MAX_BACKLOG = 32 * 1024 * 1024;
+/** How long an ended tunnel waits for the peer's end before it is cut. */
+const END_GRACE_MS = 5_000;
 
 export type TunnelRole = 'initiator' | 'responder';
 
@@ -46,6 +54,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   readonly #recv: CipherState;
   readonly #channels = new Map<number, Channel>();
   readonly #maxChannels: number;
+  readonly #maxBacklog: number;
+  readonly #endGraceMs: number;
   /** Channels that paused their local socket until the tunnel socket drains. */
   readonly #waitingDrain = new Set<Channel>();
   #lastId = 0; // highest channel id opened so far
@@ -60,7 +70,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   #ending = false; // our end frame is sent: no new channels
   #closed = false;
 
-  constructor(link: TunnelLink, role: TunnelRole, opts: { maxChannels?: number } = {}) {
+  constructor(link: TunnelLink, role: TunnelRole, opts: { maxChannels?: number; maxBacklog?: number; endGraceMs?: number } = {}) {
     super();
     this.role = role;
     this.#socket = link.socket;
@@ -70,6 +80,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.#verdictPending = link.verdictPending;
     this.#socketEnded = link.socketEnded;
     this.#maxChannels = opts.maxChannels ?? Number.POSITIVE_INFINITY;
+    this.#maxBacklog = opts.maxBacklog ?? MAX_BACKLOG;
+    this.#endGraceMs = opts.endGraceMs ?? END_GRACE_MS;
     this.#reader = new FrameReader({ control: (frame) => this.#dispatch(frame), data: (id, piece) => this.#onDataPiece(id, piece) });
     const socket = this.#socket;
     socket.on('data', this.#onData);
@@ -113,6 +125,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.#writeMessage([]);
     this.#socket.end();
     if (this.#peerEnded) this.#finish(undefined);
+    else setTimeout(() => this.#finish('ERR_TIMEOUT'), this.#endGraceMs).unref(); // a peer that never ends its side
   }
 
   /** Closes the tunnel at once; every channel's local socket is destroyed. */
@@ -192,6 +205,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     if (pieces.length > 0) seal();
     socket.uncork();
     if (!ok) this.#congested = true;
+    if (socket.writableLength > this.#maxBacklog) this.#finish('ERR_LIMIT');
   };
 
   /** Seals one transport message (its plaintext in pieces) and writes it; false once the socket is full. */
@@ -295,7 +309,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     socket.off('drain', this.#onDrain);
     if (code === undefined) {
       // Our end frame is written; the socket closes once the peer's FIN arrives or after a grace.
-      const grace = setTimeout(() => socket.destroy(), 5_000);
+      const grace = setTimeout(() => socket.destroy(), this.#endGraceMs);
       grace.unref();
       socket.once('close', () => clearTimeout(grace));
       socket.resume();

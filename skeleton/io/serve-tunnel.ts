@@ -3,6 +3,7 @@
  * made only now (the client proved the secret in the tunnel's handshake). A target that refuses or
  * does not answer refuses that channel alone.
  */
+import type { Socket } from 'node:net';
 import type { TunnelLink } from '../../shared/crypto/secure-stream.js';
 import { BurrowError, codeOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
@@ -15,19 +16,39 @@ import type { SkeletonServer } from './skeleton-server.js';
 
 /** Channels one tunnel may hold at once; more are refused with ERR_LIMIT. */
 export const MAX_TUNNEL_CHANNELS = 65_536;
+/**
+ * Target connections one tunnel may have in progress at once, counted until each connect settles
+ * (a channel reset meanwhile no longer counts as a channel, but its connect still runs); more opens
+ * are refused with ERR_LIMIT, so open-and-reset cannot pile up connects to a slow target.
+ */
+export const MAX_TUNNEL_CONNECTING = 256;
+
+export interface ServeTunnelOptions {
+  maxConnecting?: number;
+  /** How a channel reaches its target (tests inject a slow one). */
+  connect?: (host: string, port: number, timeoutMs: number) => Promise<Socket>;
+}
 
 export function serveTunnel(
-  link: TunnelLink, server: SkeletonServer, log: Logger, targetTimeoutMs: number, client?: ClientEndpoints,
+  link: TunnelLink, server: SkeletonServer, log: Logger, targetTimeoutMs: number, client?: ClientEndpoints, opts: ServeTunnelOptions = {},
 ): Promise<void> {
   const tunnel = new Tunnel(link, 'responder', { maxChannels: MAX_TUNNEL_CHANNELS });
+  const maxConnecting = opts.maxConnecting ?? MAX_TUNNEL_CONNECTING;
+  const connect = opts.connect ?? connectTarget;
   const started = Date.now();
   let channels = 0;
+  let connecting = 0;
   tunnel.on('channel', (channel) => {
     channels++;
-    openTarget(channel, server, targetTimeoutMs, client).catch((err: unknown) => {
+    if (connecting >= maxConnecting) {
+      channel.refuse('ERR_LIMIT');
+      return;
+    }
+    connecting++;
+    openTarget(channel, server, targetTimeoutMs, connect, client).catch((err: unknown) => {
       log.info({ server: server.id, channel: channel.id, code: codeOf(err) }, 'stream refused');
       channel.refuse(codeOf(err));
-    });
+    }).finally(() => connecting--);
   });
   return new Promise((resolve) => {
     tunnel.once('close', (code) => {
@@ -37,10 +58,12 @@ export function serveTunnel(
   });
 }
 
-async function openTarget(channel: Channel, server: SkeletonServer, timeoutMs: number, client?: ClientEndpoints): Promise<void> {
+async function openTarget(
+  channel: Channel, server: SkeletonServer, timeoutMs: number, connect: NonNullable<ServeTunnelOptions['connect']>, client?: ClientEndpoints,
+): Promise<void> {
   // A server that expects a PROXY header must never get a stream without one.
   if (server.proxy && !client) throw new BurrowError('ERR_PROXY_NOT_ALLOWED', 'the relay sent no client address');
-  const target = await connectTarget(server.host, server.port, timeoutMs);
+  const target = await connect(server.host, server.port, timeoutMs);
   if (server.proxy && client) target.write(proxyHeader(server.proxy, client));
   channel.accept(target);
 }

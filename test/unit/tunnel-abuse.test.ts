@@ -31,22 +31,24 @@ async function pair(t: ExecutionContext): Promise<{ a: Socket; b: Socket }> {
 }
 
 /** An initiator and a responder Tunnel joined directly; the responder's channels go to `onChannel`. */
-async function bareTunnels(t: ExecutionContext, onChannel: (channel: Channel) => void): Promise<{ client: Tunnel; skeleton: Tunnel; clientSocket: Socket }> {
+async function bareTunnels(
+  t: ExecutionContext, onChannel: (channel: Channel) => void, opts: { skeleton?: ConstructorParameters<typeof Tunnel>[2]; client?: ConstructorParameters<typeof Tunnel>[2] } = {},
+): Promise<{ client: Tunnel; skeleton: Tunnel; clientSocket: Socket; skeletonSocket: Socket }> {
   const psk = randomBytes(32);
   const { a, b } = await pair(t);
   let skeleton!: Tunnel;
   const responded = secureResponder(b, {
     psk, serverId: SERVER_ID, accept: async () => undefined,
     tunnel: (link: TunnelLink) => {
-      skeleton = new Tunnel(link, 'responder');
+      skeleton = new Tunnel(link, 'responder', opts.skeleton);
       skeleton.on('channel', onChannel);
     },
   });
   const [link] = await Promise.all([secureTunnel(a, { psk, serverId: SERVER_ID }), responded]);
-  const client = new Tunnel(link, 'initiator');
+  const client = new Tunnel(link, 'initiator', opts.client);
   t.teardown(() => client.destroy());
   t.teardown(() => skeleton.destroy());
-  return { client, skeleton, clientSocket: a };
+  return { client, skeleton, clientSocket: a, skeletonSocket: b };
 }
 
 test('a tunnel that failed opens no channel for the frames behind the bad one', async (t) => {
@@ -126,4 +128,30 @@ test('a channel opened while the tunnel is congested starts reading its app once
   (await secondSeen).accept(target.a);
   const [got] = (await once(target.b, 'data')) as [Buffer];
   t.is(got.toString(), 'hello');
+});
+
+test('a peer that floods opens and never reads its side is cut off with ERR_LIMIT, not buffered without bound', async (t) => {
+  const { client, skeleton, clientSocket } = await bareTunnels(t, () => undefined, { skeleton: { maxChannels: 0, maxBacklog: 256 * 1024 } });
+  await new Promise((resolve) => setImmediate(resolve)); // the client tunnel has resumed its socket by now
+  clientSocket.pause(); // the flooding client reads nothing back
+  let closed = null as string | undefined | null;
+  skeleton.once('close', (code) => (closed = code));
+  let id = 0;
+  while (closed === null && id < 4_000_000) {
+    for (let i = 0; i < 20_000; i++) client.send(FRAME.open, ++id); // each is refused (ERR_LIMIT) by the skeleton
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  if (closed === null) await once(skeleton, 'close').then(([code]) => (closed = code as string));
+  t.is(closed, 'ERR_LIMIT');
+});
+
+test('an ended tunnel whose peer never answers is cut after the grace period', async (t) => {
+  const { client, skeletonSocket } = await bareTunnels(t, () => undefined, { client: { endGraceMs: 200 } });
+  await new Promise((resolve) => setImmediate(resolve));
+  skeletonSocket.pause(); // the skeleton never reads our end, so never answers it
+  const started = Date.now();
+  client.end();
+  const [code] = await once(client, 'close');
+  t.is(code, 'ERR_TIMEOUT');
+  t.true(Date.now() - started >= 150);
 });
