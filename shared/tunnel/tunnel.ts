@@ -1,9 +1,9 @@
 /**
  * A tunnel: many channels (one per local TCP connection) over one end-to-end channel, so a stream
  * costs a frame instead of a relay connection and a handshake. The initiator (client) opens channels;
- * the responder (skeleton) connects each to its target. Frames (tunnel-frames.ts) queued in one turn of
- * the event loop are sealed together, cut into Noise transport messages of at most 65519 bytes, and
- * leave in one socket write; an empty message is the authenticated end of the whole tunnel.
+ * the responder (skeleton) connects each to its target. Frames (tunnel-frames.ts) go out through a
+ * FrameWriter (one seal and one write per event-loop turn) and come in through a FrameReader; an empty
+ * transport message is the authenticated end of the whole tunnel.
  *
  * Flow control is per channel and credit based (CHANNEL_WINDOW, granted back as the local socket takes
  * the bytes), so the tunnel socket is never paused for one slow channel and a peer that sends past its
@@ -15,17 +15,16 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { E2eFrameDecoder } from '../crypto/e2e-frame-decoder.js';
-import { decodeVerdict, E2E_MAX_PLAINTEXT, e2eHeader } from '../crypto/e2e-frames.js';
+import { decodeVerdict } from '../crypto/e2e-frames.js';
 import type { CipherState } from '../crypto/noise/cipher-state.js';
 import type { TunnelLink } from '../crypto/secure-stream.js';
 import { BurrowError, codeOf, type ErrorCode } from '../errors.js';
 import { Channel } from './tunnel-channel.js';
 import { FrameReader } from './tunnel-frame-reader.js';
-import { FRAME, frameHeader, type ControlFrame, type FrameType } from './tunnel-frames.js';
+import { FrameWriter } from './tunnel-frame-writer.js';
+import { FRAME, type ControlFrame, type FrameType } from './tunnel-frames.js';
 
 const EMPTY = Buffer.alloc(0);
-/** Queued plaintext past which the tunnel counts as congested and flushes at once. */
-const FLUSH_AT = 256 * 1024;
 /**
  * Bytes the tunnel socket may hold unsent. Channels stop reading while it is congested, so only
  * replies the peer provokes (refusals, window grants) grow it further: a peer that floods opens and
@@ -50,7 +49,6 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   readonly role: TunnelRole;
   readonly #socket: Duplex;
   readonly #decoder: E2eFrameDecoder;
-  readonly #send: CipherState;
   readonly #recv: CipherState;
   readonly #channels = new Map<number, Channel>();
   readonly #maxChannels: number;
@@ -61,9 +59,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   #lastId = 0; // highest channel id opened so far
   #verdictPending: boolean;
   readonly #reader: FrameReader;
-  #queue: Buffer[] = []; // plaintext frame bytes not yet sealed
-  #queued = 0;
-  #flushScheduled = false;
+  readonly #writer: FrameWriter;
   #congested = false;
   #socketEnded: boolean;
   #peerEnded = false;
@@ -75,7 +71,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.role = role;
     this.#socket = link.socket;
     this.#decoder = link.decoder;
-    this.#send = link.ciphers.send;
+    this.#writer = new FrameWriter(link.socket, link.ciphers.send, (ok) => this.#afterFlush(ok));
     this.#recv = link.ciphers.recv;
     this.#verdictPending = link.verdictPending;
     this.#socketEnded = link.socketEnded;
@@ -121,8 +117,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
     for (const channel of [...this.#channels.values()]) channel.abort('ERR_CONNECTION_CLOSED');
-    this.#flush();
-    this.#writeMessage([]);
+    this.#writer.end();
     this.#socket.end();
     if (this.#peerEnded) this.#finish(undefined);
     else setTimeout(() => this.#finish('ERR_TIMEOUT'), this.#endGraceMs).unref(); // a peer that never ends its side
@@ -137,7 +132,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   /** True while the tunnel socket's buffer is full: channels should stop reading their local side. */
   get congested(): boolean {
-    return this.#congested || this.#queued >= FLUSH_AT;
+    return this.#congested || this.#writer.full;
   }
 
   waitForDrain(channel: Channel): void {
@@ -147,14 +142,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   /** Queues one frame; frames of one event-loop turn are sealed and written together. */
   send(type: FrameType, channel: number, payload: Buffer = EMPTY): void {
     if (this.#closed || this.#ending) return;
-    this.#queue.push(frameHeader(type, channel, payload.length));
-    this.#queued += 7 + payload.length;
-    if (payload.length > 0) this.#queue.push(payload);
-    if (this.#queued >= FLUSH_AT) this.#flush();
-    else if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(this.#flush);
-    }
+    this.#writer.frame(type, channel, payload);
   }
 
   /** A channel is done on both sides; a late frame for its id is ignored. */
@@ -172,51 +160,9 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   // --- internals -------------------------------------------------------------------------------
 
-  /** Seals the queued frame bytes into messages of at most E2E_MAX_PLAINTEXT and writes them at once. */
-  readonly #flush = (): void => {
-    this.#flushScheduled = false;
-    if (this.#queued === 0 || this.#closed) return;
-    const queue = this.#queue;
-    this.#queue = [];
-    this.#queued = 0;
-    const socket = this.#socket;
-    socket.cork();
-    let ok = true;
-    let pieces: Buffer[] = [];
-    let room = E2E_MAX_PLAINTEXT;
-    const seal = (): void => {
-      ok = this.#writeMessage(pieces);
-      pieces = [];
-      room = E2E_MAX_PLAINTEXT;
-    };
-    for (let piece of queue) {
-      while (piece.length > room) {
-        pieces.push(piece.subarray(0, room));
-        piece = piece.subarray(room);
-        room = 0;
-        seal();
-      }
-      if (piece.length > 0) {
-        pieces.push(piece);
-        room -= piece.length;
-      }
-      if (room === 0) seal();
-    }
-    if (pieces.length > 0) seal();
-    socket.uncork();
+  #afterFlush(ok: boolean): void {
     if (!ok) this.#congested = true;
-    if (socket.writableLength > this.#maxBacklog) this.#finish('ERR_LIMIT');
-  };
-
-  /** Seals one transport message (its plaintext in pieces) and writes it; false once the socket is full. */
-  #writeMessage(pieces: Buffer[]): boolean {
-    const sealed = this.#send.encryptPieces(EMPTY, pieces);
-    let length = 0;
-    for (const p of sealed) length += p.length;
-    this.#socket.write(e2eHeader(length));
-    let ok = true;
-    for (const p of sealed) ok = this.#socket.write(p);
-    return ok;
+    if (this.#socket.writableLength > this.#maxBacklog) this.#finish('ERR_LIMIT');
   }
 
   #readFrames(): void {
@@ -301,6 +247,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   #finish(code: ErrorCode | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (code !== undefined) this.#writer.stop();
     for (const channel of [...this.#channels.values()]) channel.abort(code ?? 'ERR_CONNECTION_CLOSED');
     this.#channels.clear();
     this.#waitingDrain.clear();

@@ -4,31 +4,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import net, { type AddressInfo, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import { secureResponder, secureTunnel, type TunnelLink } from '../../shared/crypto/secure-stream.js';
 import { Tunnel } from '../../shared/tunnel/tunnel.js';
 import type { Channel } from '../../shared/tunnel/tunnel-channel.js';
 import { FRAME, MAX_DATA } from '../../shared/tunnel/tunnel-frames.js';
+import { pair } from '../helpers/loopback.js';
 
 const SERVER_ID = 'home-db';
-
-/** A connected pair of loopback sockets: `a` dialled, `b` accepted; both half-open capable. */
-async function pair(t: ExecutionContext): Promise<{ a: Socket; b: Socket }> {
-  const server = net.createServer({ allowHalfOpen: true });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection');
-  const a = net.connect({ port: (server.address() as AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
-  const [b] = (await accepted) as [Socket];
-  await once(a, 'connect').catch(() => undefined);
-  for (const s of [a, b]) {
-    s.on('error', () => undefined);
-    t.teardown(() => s.destroy());
-  }
-  t.teardown(() => server.close());
-  return { a, b };
-}
 
 /** An initiator and a responder Tunnel joined directly; the responder's channels go to `onChannel`. */
 async function bareTunnels(

@@ -14,41 +14,9 @@ import { FrameReader } from '../../shared/tunnel/tunnel-frame-reader.js';
 import { CHANNEL_WINDOW, FRAME, frameHeader, MAX_DATA, type ControlFrame } from '../../shared/tunnel/tunnel-frames.js';
 import { serveTunnel, type ServeTunnelOptions } from '../../skeleton/io/serve-tunnel.js';
 import type { SkeletonServer } from '../../skeleton/io/skeleton-server.js';
+import { listen, pair } from '../helpers/loopback.js';
 
 const SERVER_ID = 'home-db';
-
-async function listen(t: ExecutionContext, onSocket: (socket: Socket) => void): Promise<number> {
-  const sockets = new Set<Socket>();
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    onSocket(socket);
-  });
-  t.teardown(() => {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return (server.address() as AddressInfo).port;
-}
-
-async function dial(t: ExecutionContext, port: number): Promise<Socket> {
-  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-  t.teardown(() => socket.destroy());
-  socket.on('error', () => undefined);
-  await once(socket, 'connect');
-  return socket;
-}
-
-/** A connected pair: `a` dialled, `b` accepted. */
-async function pair(t: ExecutionContext): Promise<{ a: Socket; b: Socket }> {
-  let accepted!: (socket: Socket) => void;
-  const b = new Promise<Socket>((resolve) => (accepted = resolve));
-  const port = await listen(t, (socket) => accepted(socket));
-  const a = await dial(t, port);
-  return { a, b: await b };
-}
 
 /** A port nothing listens on (it refuses). */
 async function refusingPort(): Promise<number> {

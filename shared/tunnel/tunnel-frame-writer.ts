@@ -1,0 +1,107 @@
+/**
+ * Writes the tunnel's frame stream: frames queued in one turn of the event loop are sealed together,
+ * cut into Noise transport messages of at most E2E_MAX_PLAINTEXT bytes (a frame may span two), and
+ * handed to the socket corked, so they leave in one write. The reader's counterpart.
+ */
+import type { Duplex } from 'node:stream';
+import { E2E_MAX_PLAINTEXT, e2eHeader } from '../crypto/e2e-frames.js';
+import type { CipherState } from '../crypto/noise/cipher-state.js';
+import { FRAME_HEADER_LENGTH, frameHeader, type FrameType } from './tunnel-frames.js';
+
+const EMPTY = Buffer.alloc(0);
+/** Queued plaintext past which the writer flushes at once (and counts as congested until then). */
+const FLUSH_AT = 256 * 1024;
+
+export class FrameWriter {
+  readonly #socket: Duplex;
+  readonly #cipher: CipherState;
+  /** Called after each flush with whether the socket took everything without backing up. */
+  readonly #flushed: (ok: boolean) => void;
+  #queue: Buffer[] = []; // plaintext frame bytes not yet sealed
+  #queued = 0;
+  #scheduled = false;
+  #stopped = false;
+
+  constructor(socket: Duplex, cipher: CipherState, flushed: (ok: boolean) => void) {
+    this.#socket = socket;
+    this.#cipher = cipher;
+    this.#flushed = flushed;
+  }
+
+  /** True while a flush is due at once: the queue itself is full. */
+  get full(): boolean {
+    return this.#queued >= FLUSH_AT;
+  }
+
+  /** Queues one frame; it is sealed at the end of this turn, or at once when the queue is full. */
+  frame(type: FrameType, channel: number, payload: Buffer = EMPTY): void {
+    if (this.#stopped) return;
+    this.#queue.push(frameHeader(type, channel, payload.length));
+    this.#queued += FRAME_HEADER_LENGTH + payload.length;
+    if (payload.length > 0) this.#queue.push(payload);
+    if (this.#queued >= FLUSH_AT) this.flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** Flushes what is queued, then writes the empty message (the end of the tunnel); nothing after it. */
+  end(): void {
+    this.flush();
+    this.#message([]);
+    this.#stopped = true;
+  }
+
+  /** Drops what is queued and writes nothing more (the tunnel failed). */
+  stop(): void {
+    this.#stopped = true;
+    this.#queue = [];
+    this.#queued = 0;
+  }
+
+  /** Seals the queued frame bytes into messages and writes them, corked. */
+  readonly flush = (): void => {
+    this.#scheduled = false;
+    if (this.#queued === 0 || this.#stopped) return;
+    const queue = this.#queue;
+    this.#queue = [];
+    this.#queued = 0;
+    this.#socket.cork();
+    let ok = true;
+    let pieces: Buffer[] = [];
+    let room = E2E_MAX_PLAINTEXT;
+    const seal = (): void => {
+      ok = this.#message(pieces);
+      pieces = [];
+      room = E2E_MAX_PLAINTEXT;
+    };
+    for (let piece of queue) {
+      while (piece.length > room) {
+        pieces.push(piece.subarray(0, room));
+        piece = piece.subarray(room);
+        room = 0;
+        seal();
+      }
+      if (piece.length > 0) {
+        pieces.push(piece);
+        room -= piece.length;
+      }
+      if (room === 0) seal();
+    }
+    if (pieces.length > 0) seal();
+    this.#socket.uncork();
+    this.#flushed(ok);
+  };
+
+  /** Seals one transport message (its plaintext in pieces) and writes it; false once the socket is full. */
+  #message(pieces: Buffer[]): boolean {
+    const sealed = this.#cipher.encryptPieces(EMPTY, pieces);
+    let length = 0;
+    for (const p of sealed) length += p.length;
+    this.#socket.write(e2eHeader(length));
+    let ok = true;
+    for (const p of sealed) ok = this.#socket.write(p);
+    return ok;
+  }
+}
