@@ -6,7 +6,10 @@ import test, { type ExecutionContext } from 'ava';
 import { once } from 'node:events';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { startForwarder, type StreamOutcome } from '../../client/io/forwarder.js';
+import { TunnelSource } from '../../client/io/tunnel-source.js';
 import { silentLogger } from '../../shared/log.js';
+import type { Tunnel } from '../../shared/tunnel/tunnel.js';
+import { pair } from '../helpers/loopback.js';
 import { connectTestClient, echoServer, listenLocal, newSecret, server, startTestSkeleton, startWorld } from '../helpers/world.js';
 
 const CONNECTIONS = 20;
@@ -87,4 +90,34 @@ test('when the skeleton goes away the tunnel is lost; the next connection opens 
   after.end();
   await once(after, 'close');
   t.is(world.relay.runtime.snapshot().streams.length, 1, 'one new tunnel');
+});
+
+test('a tunnel without channels for the idle time is ended, and the next connection opens a new one', async (t) => {
+  const world = await startWorld(t);
+  const echo = await echoServer(t);
+  const secret = newSecret();
+  await startTestSkeleton(t, world, [server('echo', echo.port, secret)]);
+  const client = await connectTestClient(t, world);
+  const opened: Tunnel[] = [];
+  const source = new TunnelSource(async () => {
+    const tunnel = await client.tunnel('echo', { secret });
+    opened.push(tunnel);
+    return tunnel;
+  }, silentLogger(), 50);
+  t.teardown(() => source.close());
+  const roundTrip = async (text: string): Promise<void> => {
+    const { a: app, b: local } = await pair(t);
+    local.pause();
+    await source.openChannel(local);
+    app.end(text);
+    const chunks: Buffer[] = [];
+    app.on('data', (c: Buffer) => chunks.push(c));
+    await new Promise((resolve) => app.once('close', resolve));
+    t.is(Buffer.concat(chunks).toString(), text);
+  };
+  await roundTrip('first');
+  const [code] = await once(opened[0]!, 'close');
+  t.is(code, undefined, 'ended cleanly after the idle time');
+  await roundTrip('second');
+  t.is(opened.length, 2);
 });
