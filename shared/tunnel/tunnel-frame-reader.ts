@@ -7,6 +7,8 @@ import { checkHeader, FRAME, FRAME_HEADER_LENGTH, malformed, type ControlFrame }
 
 export interface FrameSink {
   control(frame: ControlFrame): void;
+  /** The peer's next transport message is sealed under its rekeyed key. */
+  rekey(): void;
   /** One piece of a data frame's payload (a frame may come in several). */
   data(channel: number, piece: Buffer): void;
 }
@@ -40,6 +42,14 @@ export class FrameReader {
         this.#headerHave += take;
         offset += take;
         if (this.#headerHave < FRAME_HEADER_LENGTH) return;
+        if (this.#header.readUInt8(0) === FRAME.rekey) {
+          this.#headerHave = 0;
+          checkHeader(FRAME.rekey, this.#header.readUInt32BE(1), this.#header.readUInt16BE(5));
+          // The key changes at a message boundary: nothing may follow in this message.
+          if (offset !== plaintext.length) throw malformed('frames after a rekey in the same message');
+          this.#sink.rekey();
+          return;
+        }
         this.#startFrame();
         continue;
       }

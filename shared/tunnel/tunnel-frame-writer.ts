@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import { E2E_MAX_PLAINTEXT, e2eHeader } from '../crypto/e2e-frames.js';
 import type { CipherState } from '../crypto/noise/cipher-state.js';
-import { FRAME_HEADER_LENGTH, frameHeader, type FrameType } from './tunnel-frames.js';
+import { FRAME, FRAME_HEADER_LENGTH, frameHeader, type FrameType } from './tunnel-frames.js';
 
 const EMPTY = Buffer.alloc(0);
 /** Queued plaintext past which the writer flushes at once (and counts as congested until then). */
@@ -21,11 +21,15 @@ export class FrameWriter {
   #queued = 0;
   #scheduled = false;
   #stopped = false;
+  readonly #rekeyBytes: number;
+  #sealedSinceRekey = 0;
 
-  constructor(socket: Duplex, cipher: CipherState, flushed: (ok: boolean) => void) {
+  /** `rekeyBytes`: the key is changed (rekey()) once this many plaintext bytes were sealed under it. */
+  constructor(socket: Duplex, cipher: CipherState, flushed: (ok: boolean) => void, rekeyBytes = Number.POSITIVE_INFINITY) {
     this.#socket = socket;
     this.#cipher = cipher;
     this.#flushed = flushed;
+    this.#rekeyBytes = rekeyBytes;
   }
 
   /** True while a flush is due at once: the queue itself is full. */
@@ -51,6 +55,18 @@ export class FrameWriter {
     this.flush();
     this.#message([]);
     this.#stopped = true;
+  }
+
+  /**
+   * Flushes what is queued, then sends the rekey frame alone in the last message under the old key;
+   * every later message is sealed under Rekey(k), and the old key is gone.
+   */
+  rekey(): void {
+    if (this.#stopped) return;
+    this.flush();
+    this.#message([frameHeader(FRAME.rekey, 0, 0)]);
+    this.#cipher.rekey();
+    this.#sealedSinceRekey = 0;
   }
 
   /** Drops what is queued and writes nothing more (the tunnel failed). */
@@ -90,6 +106,7 @@ export class FrameWriter {
       if (room === 0) seal();
     }
     if (pieces.length > 0) seal();
+    if (this.#sealedSinceRekey >= this.#rekeyBytes) this.rekey();
     this.#socket.uncork();
     this.#flushed(ok);
   };
@@ -98,6 +115,7 @@ export class FrameWriter {
   #message(pieces: Buffer[]): boolean {
     const sealed = this.#cipher.encryptPieces(EMPTY, pieces);
     let length = 0;
+    for (const p of pieces) this.#sealedSinceRekey += p.length;
     for (const p of sealed) length += p.length;
     this.#socket.write(e2eHeader(length));
     let ok = true;

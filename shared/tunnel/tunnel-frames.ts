@@ -13,10 +13,12 @@
  * reset    both                      abort; payload empty or an ASCII error code; the channel is gone
  * window   both                      u32be: more bytes the receiver may now be sent (> 0); granting more than
  *                                    was consumed grows the window (the receiver decides, up to MAX_CHANNEL_WINDOW)
+ * rekey    both, channel 0           payload empty; the last frame of its transport message: the sender's
+ *                                    direction continues under Noise Rekey(k) from the next message on
  */
 import { BurrowError, isErrorCode, type ErrorCode } from '../errors.js';
 
-export const FRAME = { open: 1, opened: 2, refused: 3, data: 4, end: 5, reset: 6, window: 7 } as const;
+export const FRAME = { open: 1, opened: 2, refused: 3, data: 4, end: 5, reset: 6, window: 7, rekey: 8 } as const;
 export type FrameType = (typeof FRAME)[keyof typeof FRAME];
 
 export const FRAME_HEADER_LENGTH = 7;
@@ -70,6 +72,10 @@ export function malformed(detail: string): BurrowError {
 
 /** Checks a frame header as soon as it is read, before its payload; throws ERR_MALFORMED_FRAME. */
 export function checkHeader(type: number, channel: number, length: number): asserts type is FrameType {
+  if (type === FRAME.rekey) {
+    if (channel !== 0 || length !== 0) throw malformed('rekey is for the tunnel, without payload');
+    return;
+  }
   if (channel === 0) throw malformed('channel id 0');
   switch (type) {
     case FRAME.open:

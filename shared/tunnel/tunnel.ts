@@ -33,6 +33,12 @@ const EMPTY = Buffer.alloc(0);
 export const MAX_BACKLOG = 32 * 1024 * 1024;
 /** How long an ended tunnel waits for the peer's end before it is cut. */
 const END_GRACE_MS = 5_000;
+/**
+ * Each side changes its sending key (Noise Rekey) this often and after this many bytes, so a long-lived
+ * tunnel keeps forward secrecy in windows: a key taken from memory opens at most the last window.
+ */
+export const REKEY_MS = 10 * 60_000;
+export const REKEY_BYTES = 1024 ** 3;
 
 export type TunnelRole = 'initiator' | 'responder';
 
@@ -60,25 +66,39 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   #verdictPending: boolean;
   readonly #reader: FrameReader;
   readonly #writer: FrameWriter;
+  readonly #rekeyTimer: NodeJS.Timeout;
+  /** Rekeys of the peer's direction seen so far (for tests and diagnostics). */
+  peerRekeys = 0;
   #congested = false;
   #socketEnded: boolean;
   #peerEnded = false;
   #ending = false; // our end frame is sent: no new channels
   #closed = false;
 
-  constructor(link: TunnelLink, role: TunnelRole, opts: { maxChannels?: number; maxBacklog?: number; endGraceMs?: number } = {}) {
+  constructor(
+    link: TunnelLink, role: TunnelRole,
+    opts: { maxChannels?: number; maxBacklog?: number; endGraceMs?: number; rekeyMs?: number; rekeyBytes?: number } = {},
+  ) {
     super();
     this.role = role;
     this.#socket = link.socket;
     this.#decoder = link.decoder;
-    this.#writer = new FrameWriter(link.socket, link.ciphers.send, (ok) => this.#afterFlush(ok));
+    this.#writer = new FrameWriter(link.socket, link.ciphers.send, (ok) => this.#afterFlush(ok), opts.rekeyBytes ?? REKEY_BYTES);
+    this.#rekeyTimer = setInterval(() => this.#writer.rekey(), opts.rekeyMs ?? REKEY_MS).unref();
     this.#recv = link.ciphers.recv;
     this.#verdictPending = link.verdictPending;
     this.#socketEnded = link.socketEnded;
     this.#maxChannels = opts.maxChannels ?? Number.POSITIVE_INFINITY;
     this.#maxBacklog = opts.maxBacklog ?? MAX_BACKLOG;
     this.#endGraceMs = opts.endGraceMs ?? END_GRACE_MS;
-    this.#reader = new FrameReader({ control: (frame) => this.#dispatch(frame), data: (id, piece) => this.#onDataPiece(id, piece) });
+    this.#reader = new FrameReader({
+      control: (frame) => this.#dispatch(frame),
+      data: (id, piece) => this.#onDataPiece(id, piece),
+      rekey: () => {
+        this.#recv.rekey();
+        this.peerRekeys++;
+      },
+    });
     const socket = this.#socket;
     socket.on('data', this.#onData);
     socket.on('end', this.#onSocketEnd);
@@ -117,6 +137,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
     for (const channel of [...this.#channels.values()]) channel.abort('ERR_CONNECTION_CLOSED');
+    clearInterval(this.#rekeyTimer);
     this.#writer.end();
     this.#socket.end();
     if (this.#peerEnded) this.#finish(undefined);
@@ -247,6 +268,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   #finish(code: ErrorCode | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#rekeyTimer);
     if (code !== undefined) this.#writer.stop();
     for (const channel of [...this.#channels.values()]) channel.abort(code ?? 'ERR_CONNECTION_CLOSED');
     this.#channels.clear();

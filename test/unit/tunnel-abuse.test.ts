@@ -1,12 +1,14 @@
 /**
- * The tunnel against a hostile or careless peer, on real loopback sockets: both ends are bare Tunnels
- * (the responder's channels handled by the test), so the peer can send frames our client never would.
+ * The tunnel against a hostile or careless peer, and its key schedule, on real loopback sockets: both
+ * ends are bare Tunnels (the responder's channels handled by the test), so the peer can send frames our
+ * client never would and both ends take options the product leaves at their defaults.
  */
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import { secureResponder, secureTunnel, type TunnelLink } from '../../shared/crypto/secure-stream.js';
+import { CipherState } from '../../shared/crypto/noise/cipher-state.js';
 import { Tunnel } from '../../shared/tunnel/tunnel.js';
 import type { Channel } from '../../shared/tunnel/tunnel-channel.js';
 import { FRAME, MAX_DATA } from '../../shared/tunnel/tunnel-frames.js';
@@ -138,4 +140,50 @@ test('an ended tunnel whose peer never answers is cut after the grace period', a
   const [code] = await once(client, 'close');
   t.is(code, 'ERR_TIMEOUT');
   t.true(Date.now() - started >= 150);
+});
+
+test('both directions rekey (Noise Rekey) every few hundred KiB and a 4 MiB echo crosses dozens of key changes intact', async (t) => {
+  const echo = net.createServer({ allowHalfOpen: true }, (s) => {
+    s.on('error', () => undefined);
+    s.pipe(s);
+  });
+  echo.listen(0, '127.0.0.1');
+  await once(echo, 'listening');
+  t.teardown(() => echo.close());
+  const echoPort = (echo.address() as { port: number }).port;
+  const small = { rekeyBytes: 256 * 1024 };
+  const { client, skeleton } = await bareTunnels(t, (channel) => {
+    const target = net.connect({ port: echoPort, host: '127.0.0.1', allowHalfOpen: true }, () => channel.accept(target));
+    target.on('error', () => undefined);
+  }, { client: small, skeleton: small });
+  const { a: app, b: local } = await pair(t);
+  local.pause();
+  const channel = client.openChannel(local);
+  const payload = randomBytes(4 * 1024 * 1024);
+  const chunks: Buffer[] = [];
+  app.on('data', (c: Buffer) => chunks.push(c));
+  const ended = once(app, 'end');
+  app.end(payload);
+  await ended;
+  t.true(Buffer.concat(chunks).equals(payload));
+  t.is((await channel.settled).code, undefined);
+  t.true(skeleton.peerRekeys >= 10, `skeleton saw ${skeleton.peerRekeys} client rekeys`);
+  t.true(client.peerRekeys >= 10, `client saw ${client.peerRekeys} skeleton rekeys`);
+});
+
+test('Noise Rekey: the new key is ENCRYPT(k, maxnonce, empty, zeros)[0..32], and a message sealed after it opens only under it', (t) => {
+  const key = randomBytes(32);
+  const sender = new CipherState('AESGCM', key);
+  const stale = new CipherState('AESGCM', key);
+  const receiver = new CipherState('AESGCM', key);
+  const maxNonce = Buffer.concat([Buffer.alloc(4), Buffer.alloc(8, 0xff)]);
+  const c = createCipheriv('aes-256-gcm', key, maxNonce, { authTagLength: 16 });
+  const expected = Buffer.concat([c.update(Buffer.alloc(32)), c.final()]);
+  sender.rekey();
+  receiver.rekey();
+  const control = new CipherState('AESGCM', expected);
+  const sealed = sender.encryptWithAd(Buffer.alloc(0), Buffer.from('after the rekey'));
+  t.is(control.decryptWithAd(Buffer.alloc(0), sealed)?.toString(), 'after the rekey');
+  t.is(stale.decryptWithAd(Buffer.alloc(0), sealed), null, 'the old key does not open it');
+  t.is(receiver.decryptWithAd(Buffer.alloc(0), sealed)?.toString(), 'after the rekey');
 });

@@ -269,7 +269,7 @@ test('the frame reader: frames cut anywhere across messages read back the same; 
   for (const cut of [1, 2, 6, 7, 8, 500, stream.length]) {
     const controls: ControlFrame[] = [];
     const pieces: Buffer[] = [];
-    const reader = new FrameReader({ control: (f) => controls.push({ ...f, payload: Buffer.from(f.payload) }), data: (_, piece) => pieces.push(Buffer.from(piece)) });
+    const reader = new FrameReader({ control: (f) => controls.push({ ...f, payload: Buffer.from(f.payload) }), data: (_, piece) => pieces.push(Buffer.from(piece)), rekey: () => undefined });
     for (let at = 0; at < stream.length; at += cut) reader.push(stream.subarray(at, at + cut));
     t.true(reader.atBoundary);
     t.deepEqual(controls.map((f) => [f.type, f.channel, f.payload.toString('hex')]), [
@@ -287,8 +287,18 @@ test('the frame reader: frames cut anywhere across messages read back the same; 
     frame(FRAME.refused, 1),
     frame(FRAME.reset, 1, Buffer.alloc(65, 0x41)),
   ]) {
-    const reader = new FrameReader({ control: () => undefined, data: () => undefined });
+    const reader = new FrameReader({ control: () => undefined, data: () => undefined, rekey: () => undefined });
     t.throws(() => reader.push(bad), { message: /tunnel frame/ }, bad.toString('hex'));
+  }
+  // A rekey is for the tunnel (channel 0), carries nothing, and ends its message.
+  let rekeys = 0;
+  const reader = new FrameReader({ control: () => undefined, data: () => undefined, rekey: () => void rekeys++ });
+  reader.push(frame(FRAME.open, 1));
+  reader.push(frame(FRAME.rekey, 0));
+  t.is(rekeys, 1);
+  for (const bad of [frame(FRAME.rekey, 1), frame(FRAME.rekey, 0, Buffer.from('x')), Buffer.concat([frame(FRAME.rekey, 0), frame(FRAME.end, 1)])]) {
+    const r = new FrameReader({ control: () => undefined, data: () => undefined, rekey: () => undefined });
+    t.throws(() => r.push(bad), { message: /tunnel frame/ }, bad.toString('hex'));
   }
   t.is(MAX_DATA, 0xffff);
 });

@@ -110,6 +110,23 @@ export class CipherState {
     return rest.length === 0 ? body : Buffer.concat([body, rest]);
   }
 
+  /**
+   * Rekey() (§4.2, §11.3): the key becomes the first 32 bytes of ENCRYPT(k, maxnonce, empty ad, 32
+   * zero bytes). One-way, so a key taken later does not open what was sealed before; the counter stays.
+   */
+  rekey(): void {
+    const key = this.#requireKey();
+    const nonce = Buffer.alloc(12, 0xff);
+    nonce.fill(0, 0, 4);
+    const options = { authTagLength: TAG_LENGTH };
+    const cipher =
+      this.cipher === 'AESGCM'
+        ? createCipheriv('aes-256-gcm', key, nonce, options)
+        : createCipheriv('chacha20-poly1305', key, nonce, options);
+    const out = Buffer.concat([cipher.update(Buffer.alloc(KEY_LENGTH)), cipher.final()]);
+    this.#key = out.subarray(0, KEY_LENGTH);
+  }
+
   #requireKey(): Buffer {
     if (this.#key === undefined) throw new BurrowError('ERR_INTERNAL', 'cipher state has no key');
     return this.#key;
