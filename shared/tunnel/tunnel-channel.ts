@@ -33,6 +33,7 @@ export class Channel {
   #recvWindow = CHANNEL_WINDOW; // grows while the local socket keeps up
   #consumed = 0;
   #pendingIn: Buffer[] = []; // data that arrived before the responder's target connected
+  #pendingBytes = 0;
   #pendingEnd = false;
   #held: Buffer | undefined; // bytes read locally that wait for credit
   #localEnded = false;
@@ -87,7 +88,7 @@ export class Channel {
     local.on('error', () => undefined); // 'close' follows and says what it means for the channel
     local.on('close', this.#onLocalClose);
     for (const chunk of this.#pendingIn) this.#deliver(chunk);
-    this.#pendingIn = [];
+    this.#dropPending();
     if (this.#pendingEnd) local.end();
     if (local.destroyed) this.#onLocalClose();
     else this.resumeLocal();
@@ -153,7 +154,18 @@ export class Channel {
     // piece: held (pendingIn, a slow socket's queue) as a view, one byte of window could pin 64 KiB.
     const own = payload.length < payload.buffer.byteLength / 2 ? Buffer.from(payload) : payload;
     if (this.#local) this.#deliver(own);
-    else this.#pendingIn.push(own);
+    else {
+      this.#pendingIn.push(own);
+      this.#pendingBytes += own.length;
+      this.#tunnel.holdPending(own.length);
+    }
+  }
+
+  /** Gives the tunnel back what this channel held for a target that was not there yet. */
+  #dropPending(): void {
+    this.#tunnel.releasePending(this.#pendingBytes);
+    this.#pendingBytes = 0;
+    this.#pendingIn = [];
   }
 
   /**
@@ -242,7 +254,7 @@ export class Channel {
   #end(code: ErrorCode | undefined): void {
     if (this.#gone) return;
     this.#gone = true;
-    this.#pendingIn = [];
+    this.#dropPending();
     this.#held = undefined;
     this.#tunnel.forget(this);
     this.#resolve({ opened: this.#opened, refused: this.#refused, ...(code ? { code } : {}) });

@@ -38,6 +38,11 @@ const END_GRACE_MS = 5_000;
  * tunnel keeps forward secrecy in windows: a key taken from memory opens at most the last window.
  */
 export const REKEY_MS = 10 * 60_000;
+/**
+ * Bytes all channels of a tunnel may hold for targets that are still connecting (each channel may send
+ * up to its window before `opened`); past it the tunnel is cut with ERR_LIMIT.
+ */
+export const MAX_PENDING = 16 * 1024 * 1024;
 export const REKEY_BYTES = 1024 ** 3;
 
 export type TunnelRole = 'initiator' | 'responder';
@@ -59,6 +64,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   readonly #channels = new Map<number, Channel>();
   readonly #maxChannels: number;
   readonly #maxBacklog: number;
+  readonly #maxPending: number;
+  #pending = 0;
   readonly #endGraceMs: number;
   /** Channels that paused their local socket until the tunnel socket drains. */
   readonly #waitingDrain = new Set<Channel>();
@@ -77,7 +84,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   constructor(
     link: TunnelLink, role: TunnelRole,
-    opts: { maxChannels?: number; maxBacklog?: number; endGraceMs?: number; rekeyMs?: number; rekeyBytes?: number } = {},
+    opts: { maxChannels?: number; maxBacklog?: number; maxPending?: number; endGraceMs?: number; rekeyMs?: number; rekeyBytes?: number } = {},
   ) {
     super();
     this.role = role;
@@ -90,6 +97,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.#socketEnded = link.socketEnded;
     this.#maxChannels = opts.maxChannels ?? Number.POSITIVE_INFINITY;
     this.#maxBacklog = opts.maxBacklog ?? MAX_BACKLOG;
+    this.#maxPending = opts.maxPending ?? MAX_PENDING;
     this.#endGraceMs = opts.endGraceMs ?? END_GRACE_MS;
     this.#reader = new FrameReader({
       control: (frame) => this.#dispatch(frame),
@@ -172,6 +180,16 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     if (this.#channels.get(channel.id) !== channel) return;
     this.#channels.delete(channel.id);
     if (this.#channels.size === 0 && this.role === 'initiator' && !this.#closed) this.emit('idle');
+  }
+
+  /** A channel holds `bytes` for a target still connecting; too much over all channels cuts the tunnel. */
+  holdPending(bytes: number): void {
+    this.#pending += bytes;
+    if (this.#pending > this.#maxPending) this.#finish('ERR_LIMIT');
+  }
+
+  releasePending(bytes: number): void {
+    this.#pending -= bytes;
   }
 
   /** A protocol error on one channel: the peer is not to be trusted with the tunnel any more. */

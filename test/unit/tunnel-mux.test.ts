@@ -70,6 +70,11 @@ async function tunnelPair(
   down.a.on('data', (c: Buffer) => seen.push(c));
   up.b.pipe(down.a);
   down.a.pipe(up.b);
+  // As the relay's splice does: an error on either side destroys both.
+  up.b.on('error', () => down.a.destroy());
+  down.a.on('error', () => up.b.destroy());
+  up.b.on('close', () => down.a.destroy());
+  down.a.on('close', () => up.b.destroy());
   let served!: Promise<void>;
   const responded = secureResponder(down.b, {
     psk, serverId: SERVER_ID, accept: async () => undefined,
@@ -320,4 +325,21 @@ test('target connects in progress are capped per tunnel: opening and resetting c
   t.is((await fifth.channel.settled).code, 'ERR_LIMIT');
   t.is(started, 3);
   t.true(client.usable);
+});
+
+test('bytes held for targets still connecting are capped per tunnel: past the cap the tunnel is cut with ERR_LIMIT', async (t) => {
+  const never = (): Promise<Socket> => new Promise(() => undefined);
+  const { client, served } = await tunnelPair(t, 1, { serve: { connect: never } });
+  const closed = once(client, 'close');
+  // Each channel may send a whole window before its target answers; 20 of them exceed 16 MiB.
+  for (let i = 0; i < 20; i++) {
+    const { a: app, b: local } = await pair(t);
+    if (!client.usable) break; // already cut: the cap was reached
+    local.pause();
+    client.openChannel(local);
+    app.write(Buffer.alloc(CHANNEL_WINDOW, i));
+  }
+  await served;
+  const [code] = await closed;
+  t.truthy(code, 'the client sees its tunnel cut');
 });
