@@ -123,6 +123,25 @@ test('S8: bytes that are not a handshake with the secret, sent after the join, c
   t.is(echo.connections(), 0);
 });
 
+/** A relay, a skeleton fronting a recording echo, and a victim client whose relay traffic is recorded. */
+async function recordedVictim(t: ExecutionContext) {
+  const world = await startWorld(t);
+  const echo = await recordingEcho(t);
+  const secret = newSecret();
+  const clientSide = await recordingForwarder(t, world.clientTarget.port);
+  await startTestSkeleton(t, world, [server('echo', echo.port, secret)]);
+  const victim = await connect({ relay: { ...world.clientTarget, port: clientSide.port }, user: 'alice', password: new Redacted(PASSWORD) });
+  t.teardown(() => victim.close());
+  /** What the victim sent on its first data connection after the Attach frame. */
+  const afterAttach = (): Buffer => {
+    const decoder = new FrameDecoder(1 << 20);
+    decoder.append(Buffer.concat(clientSide.captures[1]!.up));
+    t.truthy(decoder.next(), 'the attach frame');
+    return decoder.takeRest();
+  };
+  return { world, echo, secret, victim, afterAttach };
+}
+
 // Regression (was a bug): shared/crypto/secure-stream.ts:105,120 (secureResponder) calls accept(), which dials the target,
 // as soon as Noise message 1 decrypts, but message 1 of NNpsk0 carries no freshness from the responder,
 // so a recorded message 1 replayed on a new joined stream decrypts again: anyone who can inject bytes
@@ -134,21 +153,11 @@ test('S8: bytes that are not a handshake with the secret, sent after the join, c
 // psk and the fresh ephemeral key; send the target's refusal as a transport message instead of in
 // message 2's verdict.
 test('S8: a recorded handshake message 1 replayed on a new stream does not make the skeleton open its target', async (t) => {
-  const world = await startWorld(t);
-  const echo = await recordingEcho(t);
-  const secret = newSecret();
-  const clientSide = await recordingForwarder(t, world.clientTarget.port);
-  await startTestSkeleton(t, world, [server('echo', echo.port, secret)]);
-  const victim = await connect({ relay: { ...world.clientTarget, port: clientSide.port }, user: 'alice', password: new Redacted(PASSWORD) });
-  t.teardown(() => victim.close());
+  const { world, echo, secret, victim, afterAttach } = await recordedVictim(t);
   t.is((await sendAndCollect(await victim.open('echo', { secret }), Buffer.from('genuine'))).toString(), 'genuine');
   t.is(echo.connections(), 1);
   // The victim's data connection: its Attach frame, then Noise message 1 (u16 length + message).
-  const up = Buffer.concat(clientSide.captures[1]!.up);
-  const decoder = new FrameDecoder(1 << 20);
-  decoder.append(up);
-  t.truthy(decoder.next(), 'the attach frame');
-  const rest = decoder.takeRest();
+  const rest = afterAttach();
   const message1 = rest.subarray(0, 2 + rest.readUInt16BE(0));
 
   // The attacker: a client allowed to open 'echo' but without the secret, replaying message 1.
@@ -165,13 +174,7 @@ test('S8: a recorded handshake message 1 replayed on a new stream does not make 
 });
 
 test('S8: a recorded tunnel (handshake, confirm, channel open and data) replayed on a new stream makes the skeleton open no target and carries nothing', async (t) => {
-  const world = await startWorld(t);
-  const echo = await recordingEcho(t);
-  const secret = newSecret();
-  const clientSide = await recordingForwarder(t, world.clientTarget.port);
-  await startTestSkeleton(t, world, [server('echo', echo.port, secret)]);
-  const victim = await connect({ relay: { ...world.clientTarget, port: clientSide.port }, user: 'alice', password: new Redacted(PASSWORD) });
-  t.teardown(() => victim.close());
+  const { world, echo, secret, victim, afterAttach } = await recordedVictim(t);
   const forwarder = await startForwarder({ client: victim, serverId: 'echo', secret, host: '127.0.0.1', port: 0, log: silentLogger() });
   t.teardown(() => forwarder.close());
   const app = tcpConnect({ host: '127.0.0.1', port: forwarder.address.port });
@@ -182,11 +185,7 @@ test('S8: a recorded tunnel (handshake, confirm, channel open and data) replayed
   t.is(Buffer.concat(chunks).toString(), 'genuine through the tunnel');
   t.is(echo.connections(), 1);
   // The tunnel's data connection: its Attach frame, then everything the client sent inside the tunnel.
-  const up = Buffer.concat(clientSide.captures[1]!.up);
-  const decoder = new FrameDecoder(1 << 20);
-  decoder.append(up);
-  t.truthy(decoder.next(), 'the attach frame');
-  const recorded = decoder.takeRest();
+  const recorded = afterAttach();
   t.true(recorded.length > 100, 'message 1, the confirm and the channel frames');
 
   const session = await login(world.clientTarget, 'client', { user: 'alice', password: new Redacted(PASSWORD) });
