@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import net, { type AddressInfo, type Server, type Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import test, { type ExecutionContext } from 'ava';
 import { BurrowError } from '../../shared/errors.js';
+import { dial, listen } from '../helpers/loopback.js';
 import { beginInitiator, secureInitiator, secureProbe, secureResponder as secureResponderOrProbe, type SecureResponderOptions } from '../../shared/crypto/secure-stream.js';
 
 const SERVER_ID = 'db-primary';
@@ -13,28 +14,6 @@ async function secureResponder(socket: Duplex, opts: SecureResponderOptions): Pr
   const duplex = await secureResponderOrProbe(socket, opts);
   if (!duplex) throw new Error('expected a stream, got a probe');
   return duplex;
-}
-
-async function listen(t: ExecutionContext, onSocket: (socket: Socket) => void): Promise<number> {
-  const sockets = new Set<Socket>();
-  const server: Server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    sockets.add(socket);
-    onSocket(socket);
-  });
-  t.teardown(() => {
-    for (const socket of sockets) socket.destroy();
-    server.close();
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return (server.address() as AddressInfo).port;
-}
-
-async function connect(t: ExecutionContext, port: number): Promise<Socket> {
-  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-  t.teardown(() => socket.destroy());
-  await once(socket, 'connect');
-  return socket;
 }
 
 /** A connected socket pair: `client` dialled, `server` accepted (optionally through a capturing forwarder). */
@@ -55,7 +34,7 @@ async function sockets(t: ExecutionContext, capture?: Buffer[]): Promise<{ clien
       up.pipe(down);
     });
   }
-  const client = await connect(t, port);
+  const client = await dial(t, port);
   return { client, server: await serverSocket };
 }
 
