@@ -102,9 +102,11 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   checkAdminExposure(binding, token !== undefined);
   const users = await UsersStore.open(options.usersFile, log);
   const audit = options.auditLog !== undefined ? await AuditLog.open(options.auditLog, log) : undefined;
-  const hasher = new PasswordHasher({ concurrency: options.argon2Concurrency ?? DEFAULT_ARGON2_CONCURRENCY });
+  const argon2Concurrency = options.argon2Concurrency ?? DEFAULT_ARGON2_CONCURRENCY;
+  const hasher = new PasswordHasher({ concurrency: argon2Concurrency });
   await hasher.prime();
-  const limits = { ...DEFAULT_RELAY_LIMITS, ...options.limits };
+  // The core queues logins itself (fair, bounded, cancellable) and starts as many as the hasher runs at once.
+  const limits = { ...DEFAULT_RELAY_LIMITS, loginConcurrency: argon2Concurrency, ...options.limits };
   const clusterOpts = typeof options.cluster === 'string' ? { url: options.cluster } : options.cluster;
   const host = options.host ?? '0.0.0.0';
   // The runtime needs the bound skeleton address (a cluster advertises it); nothing arrives before it exists.

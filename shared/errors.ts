@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   ERR_PROXY_NOT_ALLOWED: { exit: 1, wire: true, text: 'this relay does not allow PROXY protocol headers' },
   ERR_INVALID_REQUEST: { exit: 1, wire: true, text: 'request is well-formed but invalid' },
   ERR_LIMIT: { exit: 1, wire: true, text: 'a configured limit was reached' },
+  ERR_BUSY: { exit: 1, wire: true, text: 'the relay is too busy to check this login now; try again shortly' },
+  ERR_SESSION_ENDED: { exit: 1, wire: true, text: 'the session this stream was opened by has ended' },
   ERR_CLUSTER_UNAVAILABLE: { exit: 1, wire: true, text: 'the relay cluster\'s shared state (Redis) is unreachable; try another relay or later' },
   ERR_SHUTTING_DOWN: { exit: 1, wire: true, text: 'relay is shutting down' },
   ERR_CONNECTION_CLOSED: { exit: 1, wire: false, text: 'connection closed' },

@@ -11,7 +11,7 @@ import type { RelaySnapshot } from '../core/relay-snapshot.js';
 import type { StreamAudit } from '../io/relay-runtime.js';
 import type { SpliceBytes } from '../../shared/net/splice.js';
 
-export const LOGIN_FAILURE_REASONS: readonly LoginFailure[] = ['bad-login', 'unknown-user', 'bad-password', 'disabled', 'wrong-role', 'throttled', 'session-limit'];
+export const LOGIN_FAILURE_REASONS: readonly LoginFailure[] = ['bad-login', 'unknown-user', 'bad-password', 'disabled', 'wrong-role', 'throttled', 'session-limit', 'abandoned'];
 const ROLES = ['client', 'skeleton'] as const;
 
 /** What the metrics read from the relay; RelayRuntime provides it. */

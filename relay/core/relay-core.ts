@@ -12,7 +12,7 @@ import type { ClientEndpoints, PortRole } from '../../shared/protocol/messages.j
 import type { ClusterEvent, ConnId, RelayCommand, RelayEvent } from './relay-events.js';
 import { remoteDialFailed, remoteDialRequested, remoteFound, ticketMinted, ticketVerified } from './cluster-broker.js';
 import { clusterClaimed, clusterListed, revocationsChanged } from './cluster-control.js';
-import { beginLogin, finishLogin, greet } from './relay-login.js';
+import { abandonLogin, beginLogin, expireLogins, finishLogin, greet, startLogins } from './relay-login.js';
 import { RelayState, type Conn, type RelayDeps } from './relay-state.js';
 import { sourceKey } from './source-guard.js';
 import { matchesAny } from '../users/id-pattern.js';
@@ -36,8 +36,10 @@ export class RelayCore {
         this.#frame(event.conn, event.body, now);
         break;
       case 'login-verified': {
+        state.logins.finished(event.conn);
         const conn = state.conns.get(event.conn);
-        if (conn?.phase === 'verifying') finishLogin(state, conn, event.verdict, now);
+        if (conn?.phase === 'verifying' && conn.login && !conn.closing) finishLogin(state, conn, event.verdict, now);
+        startLogins(state, now);
         break;
       }
       case 'raw-bytes': {
@@ -147,6 +149,7 @@ export class RelayCore {
     if (!conn) return;
     state.conns.delete(connId);
     state.authenticated(conn);
+    abandonLogin(state, conn, now);
     const session = conn.sid ? state.sessions.get(conn.sid) : undefined;
     if (conn.phase === 'control' && session?.control === connId) endSession(state, session, now);
     else if (conn.phase === 'pooled' && session) session.pool.splice(session.pool.indexOf(connId) >>> 0, 1);
@@ -207,12 +210,18 @@ export class RelayCore {
     const state = this.state;
     const { limits } = state.deps;
     for (const conn of state.conns.values()) {
-      if (conn.phase === 'greeted' && !conn.closing && now - conn.greetedAt > limits.handshakeTimeoutMs) {
-        state.deps.log.warn({ conn: conn.id, port: conn.port }, 'handshake timeout');
-        state.guard.penalize(conn.source, 'no-auth', now);
+      if (conn.closing) continue;
+      if (conn.phase === 'greeted' && now - conn.greetedAt > limits.handshakeTimeoutMs) {
+        // Only a peer that never proved itself is charged; an authenticated connection is never left here.
+        state.logLimited(`handshake-timeout:${conn.source}`, now, { conn: conn.id, port: conn.port }, 'handshake timeout');
+        if (conn.unauth) state.guard.penalize(conn.source, 'no-auth', now);
         state.fail(conn.id, 'ERR_HANDSHAKE_TIMEOUT');
+      } else if (conn.ticketAttach && now - conn.greetedAt > limits.handshakeTimeoutMs + limits.loginTimeoutMs) {
+        // A ticket check the cluster never answered: the relay's trouble, not the peer's.
+        state.fail(conn.id, 'ERR_BUSY');
       }
     }
+    expireLogins(state, now);
     failWaiting(state, (_sid, client) => client.deadline !== undefined && now >= client.deadline);
     for (const session of state.sessions.values()) {
       if (now - session.lastHeard > limits.deadMs) {

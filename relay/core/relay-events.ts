@@ -99,7 +99,7 @@ export type ClusterCommand =
   | { type: 'cluster-penalty'; source: string; user?: string };
 
 /** Why a login was refused. The wire answer is the same for all but throttled (S5); only metrics tell them apart. */
-export type LoginFailure = 'bad-login' | 'unknown-user' | 'bad-password' | 'disabled' | 'wrong-role' | 'throttled' | 'session-limit';
+export type LoginFailure = 'bad-login' | 'unknown-user' | 'bad-password' | 'disabled' | 'wrong-role' | 'throttled' | 'session-limit' | 'abandoned';
 
 /**
  * What the core noticed, for metrics and the admin API: no protocol decision depends on these. `at` is the

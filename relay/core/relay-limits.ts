@@ -15,6 +15,14 @@ export interface RelayLimits {
   maxSessionsPerUser: number;
   /** Idle pooled data connections one skeleton session may park at the relay. */
   maxPoolPerSession: number;
+  /** Password checks (argon2) running at once; startRelay sets it from its argon2 concurrency. */
+  loginConcurrency: number;
+  /** Logins one source address (or IPv6 /64) may have waiting for or in their password check. */
+  maxLoginsPerSource: number;
+  /** Logins waiting for a password check, over all sources that have not logged in before. */
+  maxQueuedLogins: number;
+  /** A login still waiting for its password check this long after it arrived is refused with ERR_BUSY. */
+  loginTimeoutMs: number;
 }
 
 export const DEFAULT_RELAY_LIMITS: RelayLimits = {
@@ -27,4 +35,8 @@ export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   maxStreamsPerSession: 1024,
   maxSessionsPerUser: 32,
   maxPoolPerSession: 64,
+  loginConcurrency: 1,
+  maxLoginsPerSource: 4,
+  maxQueuedLogins: 256,
+  loginTimeoutMs: 10_000,
 };

@@ -15,11 +15,57 @@ export function greet(state: RelayState, conn: Conn): void {
   });
 }
 
+/** A Login joins the login queue; it is refused at once, before any work, if its source or the queue is full. */
 export function beginLogin(state: RelayState, conn: Conn, jwe: string, now: number): void {
-  const { limits } = state.deps;
   conn.phase = 'verifying';
-  conn.grant = { sid: state.token(), sessionKey: new Redacted(state.deps.random(32)), exp: now + 24 * 3600_000, pingMs: limits.pingMs };
-  state.out.push({ type: 'verify-login', conn: conn.id, jwe, eph: conn.eph, grant: conn.grant });
+  // Connections opened before their source earned its penalty get no password check either.
+  if (state.guard.throttled(conn.source, now)) {
+    state.note({ kind: 'login', ok: false, at: now, port: conn.port, reason: 'throttled' });
+    return state.fail(conn.id, 'ERR_THROTTLED');
+  }
+  const admission = state.logins.add(conn.source, conn.id, state.guard.trusted(conn.source));
+  if (admission !== 'queued') {
+    state.logLimited(`login-queue:${conn.source}`, now, { conn: conn.id, port: conn.port, source: conn.source, admission }, 'login refused: too many logins waiting');
+    state.note({ kind: 'refused', at: now, port: conn.port, reason: 'busy' });
+    return state.fail(conn.id, admission === 'source-full' ? 'ERR_LIMIT' : 'ERR_BUSY');
+  }
+  conn.login = { jwe, deadline: now + state.deps.limits.loginTimeoutMs };
+  startLogins(state, now);
+}
+
+/** Hands the adapter as many queued logins as may run now. */
+export function startLogins(state: RelayState, now: number): void {
+  for (const { conn: id } of state.logins.start()) {
+    const conn = state.conns.get(id);
+    if (!conn?.login) {
+      state.logins.finished(id);
+      continue;
+    }
+    conn.grant = { sid: state.token(), sessionKey: new Redacted(state.deps.random(32)), exp: now + 24 * 3600_000, pingMs: state.deps.limits.pingMs };
+    state.out.push({ type: 'verify-login', conn: id, jwe: conn.login.jwe, eph: conn.eph, grant: conn.grant });
+  }
+}
+
+/**
+ * A login's connection went before its answer: whatever work it queued is dropped (or, already running,
+ * its result ignored), and its source is charged as for a handshake it never finished.
+ */
+export function abandonLogin(state: RelayState, conn: Conn, now: number): void {
+  if (!conn.login) return;
+  conn.login = undefined;
+  state.logins.remove(conn.source, conn.id);
+  state.guard.penalize(conn.source, 'no-auth', now);
+  state.note({ kind: 'login', ok: false, at: now, port: conn.port, reason: 'abandoned' });
+}
+
+/** Logins that waited past their deadline for a check are refused (the relay's load, not the peer's fault). */
+export function expireLogins(state: RelayState, now: number): void {
+  for (const conn of state.conns.values()) {
+    if (!conn.login || conn.closing || now <= conn.login.deadline || !state.logins.remove(conn.source, conn.id)) continue;
+    conn.login = undefined;
+    state.logLimited('login-timeout', now, { conn: conn.id, port: conn.port }, 'login refused: waited too long for its password check');
+    state.fail(conn.id, 'ERR_BUSY');
+  }
 }
 
 /** Why a login cannot be accepted, or undefined if it can. Every reason gets the same wire answer. */
@@ -38,6 +84,7 @@ export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict
   const log = state.deps.log;
   const { grant } = conn;
   conn.grant = undefined;
+  conn.login = undefined;
   const name = verdict.claims?.user;
   const reason = grant ? refusal(conn, verdict, now, state.deps.limits.loginMaxAgeMs, name !== undefined && state.revoked.has(name)) : 'bad-login';
   const good = reason === undefined;

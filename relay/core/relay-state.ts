@@ -9,6 +9,8 @@ import type { Attach } from '../../shared/protocol/messages.js';
 import type { ConnId, RelayCommand, RelayNote, RemoteHolder, SessionGrantDraft } from './relay-events.js';
 import type { RelayLimits } from './relay-limits.js';
 import type { RelaySession } from './relay-session.js';
+import { LogLimiter } from './log-limiter.js';
+import { LoginQueue } from './login-queue.js';
 import { ServerRegistry } from './server-registry.js';
 import { DEFAULT_GUARD_LIMITS, SourceGuard, type GuardLimits } from './source-guard.js';
 
@@ -37,6 +39,8 @@ export interface Conn {
   stream?: number;
   /** Told to close: nothing more is processed or penalised for it while its socket winds down. */
   closing?: boolean;
+  /** A login waiting for or in its password check, and when it stops waiting (see login-queue.ts). */
+  login?: { jwe: string; deadline: number };
   /** The session this connection gets if its login is accepted. */
   grant?: SessionGrantDraft;
   /** A ticket attach waiting for its ticket to be checked. */
@@ -107,12 +111,16 @@ export class RelayState {
   /** Cluster: accounts disabled on some relay of the cluster. */
   revoked: ReadonlySet<string> = new Set();
   readonly guard: SourceGuard;
+  readonly logins: LoginQueue;
+  readonly #logLimiter = new LogLimiter();
   nextStream = 1;
   out: RelayCommand[] = [];
   shuttingDown = false;
 
   constructor(readonly deps: RelayDeps) {
     this.guard = new SourceGuard(deps.guard ?? DEFAULT_GUARD_LIMITS);
+    const { loginConcurrency, maxLoginsPerSource, maxQueuedLogins } = deps.limits;
+    this.logins = new LoginQueue({ concurrency: loginConcurrency, perSource: maxLoginsPerSource, total: maxQueuedLogins });
   }
 
   /** The connection proved itself (login or attach): it no longer counts as unauthenticated. */
@@ -136,6 +144,13 @@ export class RelayState {
   /** In a cluster, the local registry changed and must be published. */
   registryChanged(): void {
     if (this.deps.cluster) this.out.push({ type: 'cluster-sync' });
+  }
+
+  /** A log line a peer can trigger: once per `key` and window, with the count of lines left out (log-limiter.ts). */
+  logLimited(key: string, now: number, fields: Record<string, unknown>, message: string, level: 'warn' | 'info' = 'warn'): void {
+    const suppressed = this.#logLimiter.admit(key, now);
+    if (suppressed === undefined) return;
+    this.deps.log[level](suppressed > 0 ? { ...fields, suppressed } : fields, message);
   }
 
   note(note: RelayNote): void {
@@ -173,6 +188,10 @@ export class RelayState {
 
   markClosing(conn: ConnId): void {
     const c = this.conns.get(conn);
-    if (c) c.closing = true;
+    if (!c) return;
+    c.closing = true;
+    // A login of a connection we close will never be answered: its queued work goes with it.
+    if (c.login) this.logins.remove(c.source, c.id);
+    c.login = undefined;
   }
 }

@@ -8,7 +8,11 @@
  *   at most a few per source, so this catches guessing spread over many addresses (one address is the
  *   per-source penalties' job): past a limit in a window, that name is throttled, but never from a
  *   source that has logged in as that user before, so an attacker elsewhere cannot lock the real user
- *   out of their usual places.
+ *   out of their usual places;
+ * - a source that has logged in before (any account, remembered like the rest) is trusted: the relay-wide
+ *   cap on unauthenticated connections does not apply to it (its own per-source cap does), so strangers
+ *   filling that cap cannot keep logged-in peers from attaching their data connections, and its logins
+ *   go first in the login queue (login-queue.ts).
  */
 import { isIPv6 } from 'node:net';
 
@@ -78,15 +82,21 @@ export class SourceGuard {
   #unauthTotal = 0;
   readonly #userFailures = new Map<string, { at: number; source: string }[]>();
   readonly #knownGood = new Map<string, Set<string>>();
+  readonly #trusted = new Map<string, true>();
 
   constructor(readonly limits: GuardLimits = DEFAULT_GUARD_LIMITS) {}
 
+  /** Whether `source` is refused right now because of its penalty. */
+  throttled(source: string, now: number): boolean {
+    const penalty = this.#penalties.get(source);
+    return penalty !== undefined && penalty.penaltyMs >= this.limits.penaltyMinMs && now < penalty.until;
+  }
+
   /** Whether a new connection from `source` may start a handshake; if so it counts as unauthenticated. */
   admit(source: string, now: number): Admission {
-    const penalty = this.#penalties.get(source);
-    if (penalty && penalty.penaltyMs >= this.limits.penaltyMinMs && now < penalty.until) return 'throttled';
+    if (this.throttled(source, now)) return 'throttled';
     const open = this.#unauth.get(source) ?? 0;
-    if (open >= this.limits.maxUnauthPerSource || this.#unauthTotal >= this.limits.maxUnauth) return 'busy';
+    if (open >= this.limits.maxUnauthPerSource || (this.#unauthTotal >= this.limits.maxUnauth && !this.#trusted.has(source))) return 'busy';
     this.#unauth.set(source, open + 1);
     this.#unauthTotal++;
     return 'ok';
@@ -124,7 +134,13 @@ export class SourceGuard {
     remember(this.#userFailures, user, recent.slice(-this.limits.userMaxFailures), this.limits.maxTracked);
   }
 
+  /** Whether `source` has logged in before (see the header). */
+  trusted(source: string): boolean {
+    return this.#trusted.has(source);
+  }
+
   userSucceeded(user: string, source: string): void {
+    remember(this.#trusted, source, true, this.limits.maxTracked);
     const sources = this.#knownGood.get(user) ?? new Set<string>();
     sources.add(source);
     if (sources.size > 32) sources.delete(sources.values().next().value as string);
