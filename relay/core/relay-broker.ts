@@ -4,6 +4,7 @@
  * exist" are the same answer (S11).
  */
 import { verifyAttachMac } from '../../shared/crypto/attach-proof.js';
+import type { ErrorCode } from '../../shared/errors.js';
 import type { Attach } from '../../shared/protocol/messages.js';
 import { matchesAny } from '../users/id-pattern.js';
 import type { ConnId } from './relay-events.js';
@@ -98,6 +99,10 @@ export function join(state: RelayState, pending: PendingDial, skeletonConn: Conn
   if (!client || !skeleton || !clientSession || skeletonUser === undefined || (!pending.remote && !skeletonSession)) {
     if (clientSession) clientSession.streams--;
     if (clientSession) state.releaseGuest(clientSession.sid);
+    // Neither side is left waiting for a timeout that would charge it for the other's departure.
+    if (client) state.fail(client.id, clientSession ? 'ERR_SERVER_UNREACHABLE' : 'ERR_SESSION_ENDED');
+    if (skeleton && skeletonSession) return offerToPool(state, skeleton, skeletonSession, now);
+    if (skeleton) state.close(skeleton.id, 'ok');
     return;
   }
   const stream = state.nextStream++;
@@ -120,13 +125,16 @@ export function join(state: RelayState, pending: PendingDial, skeletonConn: Conn
   state.out.push({ type: 'splice', stream, client: clientConn, skeleton: skeletonConn, server, user: clientSession.user });
 }
 
-/** Client streams waiting on a skeleton session that is gone, or that waited too long, get an error. */
-export function failWaiting(state: RelayState, match: (skeletonSid: string, client: Conn) => boolean): void {
+/**
+ * Client streams waiting on a dial that will not come (their skeleton session is gone, they waited too
+ * long, their own session ended) get an error (`code`, default ERR_SERVER_UNREACHABLE) and close.
+ */
+export function failWaiting(state: RelayState, match: (pending: PendingDial, client: Conn) => boolean, code: ErrorCode = 'ERR_SERVER_UNREACHABLE'): void {
   for (const [dial, pending] of state.dials) {
     const client = state.conns.get(pending.client);
-    if (!client || match(pending.skeletonSid, client)) {
+    if (!client || match(pending, client)) {
       dialEnded(state, dial);
-      if (client) state.fail(client.id, 'ERR_SERVER_UNREACHABLE');
+      if (client) state.fail(client.id, code);
     }
   }
 }

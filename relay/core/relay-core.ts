@@ -222,7 +222,7 @@ export class RelayCore {
       }
     }
     expireLogins(state, now);
-    failWaiting(state, (_sid, client) => client.deadline !== undefined && now >= client.deadline);
+    failWaiting(state, (_pending, client) => client.deadline !== undefined && now >= client.deadline);
     for (const session of state.sessions.values()) {
       if (now - session.lastHeard > limits.deadMs) {
         state.deps.log.warn({ session: session.sid, user: session.user }, 'peer silent, closing session');

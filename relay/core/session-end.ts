@@ -8,7 +8,9 @@ export function endSession(state: RelayState, session: RelaySession, now: number
   const freed = state.registry.releaseSession(session.sid);
   if (freed.length > 0) state.registryChanged();
   for (const pooled of session.pool.splice(0)) state.close(pooled, 'ok');
-  failWaiting(state, (skeletonSid) => skeletonSid === session.sid);
+  failWaiting(state, (pending) => pending.skeletonSid === session.sid);
+  // A client's streams still waiting for a dial end with its session; those already joined run on.
+  failWaiting(state, (pending) => pending.clientSid === session.sid, 'ERR_SESSION_ENDED');
   state.deps.log.info({ session: session.sid, user: session.user, freed }, 'session ended');
   state.note({ kind: 'session-ended', at: now, session: session.sid, user: session.user, port: session.port });
 }

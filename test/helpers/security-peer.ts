@@ -5,6 +5,7 @@
  */
 import type { ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
+import { attachMac } from '../../shared/crypto/attach-proof.js';
 import { sealLogin } from '../../shared/crypto/login-token.js';
 import { deriveSessionKeys } from '../../shared/crypto/session-keys.js';
 import { openWelcome } from '../../shared/crypto/welcome-token.js';
@@ -93,4 +94,15 @@ export function countVerifications(relay: RelayHandle): () => number {
 /** The error code of an outcome, or 'ok'. */
 export function outcomeCode(outcome: LoginOutcome): ErrorCode | 'ok' {
   return outcome.ok ? 'ok' : outcome.code;
+}
+
+/** A data connection of a hand-made session from `localAddress`: greeted, then an Attach proving the session. */
+export async function attachFrom(
+  t: ExecutionContext, target: RelayTarget, port: PortRole, session: HandSession, claim: { purpose: 'stream' | 'pool' | 'dial'; server?: string; dial?: string }, localAddress?: string,
+): Promise<RawPeer> {
+  const greeting = await greetFrom(t, target, port, localAddress);
+  if (!('hello' in greeting)) throw new BurrowError(greeting.code, 'refused before Hello');
+  const full = { sid: session.sid, ...claim };
+  greeting.peer.send(encodeFrame({ t: 'attach', ...full, mac: attachMac(session.keys.attach, greeting.hello.challenge, full) }));
+  return greeting.peer;
 }
