@@ -2,6 +2,11 @@
  * One socket at the relay: frames in, commands out. Holds no protocol logic: it decodes frames one at a
  * time, hands them to the core, and stops decoding the moment the core holds the connection, so the
  * bytes that follow stay raw for the splice.
+ *
+ * Backpressure: what the relay writes answers what the peer sent, so while the socket's write side needs
+ * to drain no further frame is decoded and the socket is paused; a peer that sends requests and never
+ * reads them holds at most one reply beyond the socket's high-water mark. What the relay sends
+ * unprompted (Dial, ping) cannot be held back that way: past SEND_QUEUE_LIMIT unsent bytes the peer is cut.
  */
 import type { Socket } from 'node:net';
 import { codeOf } from '../../shared/errors.js';
@@ -14,12 +19,16 @@ import type { ConnId, RelayEvent } from '../core/relay-events.js';
 const HELD_BUFFER_LIMIT = 256 * 1024;
 /** A closed connection whose peer does not close its side is destroyed after this. */
 const CLOSE_GRACE_MS = 5_000;
+/** A peer that leaves this much of what the relay sent it unread is cut. */
+export const SEND_QUEUE_LIMIT = 1024 * 1024;
 
 export class RelayConnection {
   readonly decoder = new FrameDecoder(FRAME_LIMITS.handshake);
   #held = false;
   #closing = false;
   #detached = false;
+  /** Decoding stopped until the socket's write side drains. */
+  #waitingForDrain = false;
 
   constructor(
     readonly id: ConnId,
@@ -46,8 +55,16 @@ export class RelayConnection {
       this.dispatch({ type: 'raw-bytes', conn: this.id });
       return;
     }
+    this.#decode();
+  };
+
+  /** Hands the buffered frames to the core one by one, until it holds us, closes us, or our replies back up. */
+  #decode(): void {
     try {
-      for (let body = this.decoder.next(); body; body = this.#held || this.#closing ? undefined : this.decoder.next()) {
+      while (!this.#held && !this.#closing && !this.#waitingForDrain) {
+        if (this.socket.writableNeedDrain) return this.#awaitDrain();
+        const body = this.decoder.next();
+        if (!body) break;
         this.dispatch({ type: 'frame', conn: this.id, body });
       }
       // Bytes that came in the same read as the frame that made the core hold us are raw bytes too.
@@ -55,6 +72,20 @@ export class RelayConnection {
     } catch (err) {
       this.dispatch({ type: 'bad-bytes', conn: this.id, code: codeOf(err) });
     }
+  }
+
+  #awaitDrain(): void {
+    this.#waitingForDrain = true;
+    this.socket.pause();
+    this.log.debug({ unsent: this.socket.writableLength }, 'peer is not reading its replies: reading paused until they drain');
+    this.socket.once('drain', this.#onDrain);
+  }
+
+  #onDrain = (): void => {
+    this.#waitingForDrain = false;
+    if (this.#detached || this.#closing) return;
+    this.socket.resume();
+    this.#decode();
   };
 
   /** Before a splice, a peer that stops sending can never finish its handshake: close, and say if it cut a frame. */
@@ -72,7 +103,17 @@ export class RelayConnection {
   }
 
   send(frame: Buffer): void {
-    if (!this.#closing && !this.socket.destroyed) this.socket.write(frame);
+    if (this.#closing || this.socket.destroyed) return;
+    this.socket.write(frame);
+    if (this.socket.writableLength > SEND_QUEUE_LIMIT) {
+      this.log.warn({ unsent: this.socket.writableLength }, 'peer is not reading: cutting it');
+      this.socket.destroy();
+    }
+  }
+
+  /** Bytes written to the socket that the kernel has not taken yet. */
+  get unsent(): number {
+    return this.#detached ? 0 : this.socket.writableLength;
   }
 
   close(): void {
@@ -90,6 +131,8 @@ export class RelayConnection {
   /** Hands the socket over to a splice; returns the raw bytes already read past the last frame. */
   detach(): Buffer {
     this.#detached = true;
+    this.#waitingForDrain = false;
+    this.socket.removeListener('drain', this.#onDrain);
     this.socket.removeListener('data', this.#onData);
     this.socket.removeListener('end', this.#onEnd);
     return this.decoder.takeRest();

@@ -106,6 +106,13 @@ export class RelayRuntime extends EventEmitter {
     for (const socket of corked) socket.uncork();
   }
 
+  /** Bytes the relay has written to peers' framed connections that they have not read yet (splices excluded). */
+  unsentBytes(): number {
+    let n = 0;
+    for (const conn of this.#conns.values()) n += conn.unsent;
+    return n;
+  }
+
   get activeStreams(): number {
     return this.#activeSplices.size;
   }
