@@ -18,7 +18,7 @@ const REQUESTS = 2000;
 
 function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(resolve, ms); });
+  const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
