@@ -5,6 +5,7 @@ import { withExamples } from '../shared/cli/help-examples.js';
 import { logLevelOption, loggerFor, untilSignal } from '../shared/cli/log-options.js';
 import { knownRelaysDefault, passwordNote, peerOptions, peerPassword, relayTargetsOf, required } from '../shared/cli/peer-options.js';
 import { readSecretFile } from '../shared/cli/secret-file.js';
+import { forTerminal, jsonForTerminal } from '../shared/cli/terminal-text.js';
 import { addOptions, configOrPrint, CONFIG_OPTION } from '../shared/config/command-options.js';
 import type { Config } from '../shared/config/load-config.js';
 import { option, type OptionSpec } from '../shared/config/option-spec.js';
@@ -74,9 +75,9 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     const c = await login(config, ctx, 'burrow-client');
     try {
       const servers = await c.list();
-      if (config.json === true) ctx.stdout(JSON.stringify(servers));
+      if (config.json === true) ctx.stdout(jsonForTerminal(servers));
       else if (servers.length === 0) ctx.stderr('no servers visible to this account');
-      else for (const s of servers) ctx.stdout(`${s.id}\t${s.protocol}\t${s.description}`);
+      else for (const s of servers) ctx.stdout([s.id, s.protocol, s.description].map(forTerminal).join('\t'));
     } finally {
       c.close();
     }

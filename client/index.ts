@@ -13,6 +13,7 @@ import { TicketCache } from './io/ticket-cache.js';
 
 /** Failures that another relay of the cluster may not have. */
 const FAILOVER: ReadonlySet<ErrorCode> = new Set(['ERR_RELAY_UNREACHABLE', 'ERR_CONNECTION_CLOSED', 'ERR_TIMEOUT', 'ERR_SHUTTING_DOWN', 'ERR_CLUSTER_UNAVAILABLE']);
+import { listAll } from './io/list-servers.js';
 import { openStream, openTunnelLink } from './io/open-stream.js';
 import { Tunnel } from '../shared/tunnel/tunnel.js';
 import { Semaphore } from '../shared/semaphore.js';
@@ -85,12 +86,7 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
   };
   return {
     list() {
-      return withFailover(async ({ control }) => {
-        const reply = await control.request((id) => ({ t: 'list', id }));
-        if (reply.t === 'error') throw new BurrowError(reply.code);
-        if (reply.t !== 'servers') throw new BurrowError('ERR_PROTOCOL', `expected servers, got ${reply.t}`);
-        return reply.servers;
-      });
+      return withFailover((live) => listAll(live.control));
     },
     open(serverId, opts = {}) {
       const mode = opts.earlyData ? 'early' : 'stream';

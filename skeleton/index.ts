@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../shared/log.js';
 import type { RelayTarget } from '../shared/peer/relay-address.js';
 import type { Redacted } from '../shared/redacted.js';
 import { SkeletonRuntime, type AdvertiseResult } from './io/skeleton-runtime.js';
-import type { SkeletonServer } from './io/skeleton-server.js';
+import { checkServers, type SkeletonServer } from './io/skeleton-server.js';
 
 export type { SkeletonServer } from './io/skeleton-server.js';
 export type { AdvertiseResult } from './io/skeleton-runtime.js';
@@ -64,6 +64,7 @@ export async function startSkeleton(options: SkeletonOptions): Promise<SkeletonH
   const log = options.log ?? silentLogger();
   const targets = Array.isArray(options.relay) ? options.relay : [options.relay];
   if (targets.length === 0) throw new BurrowError('ERR_USAGE', 'no relay address');
+  checkServers(options.servers);
   const runtimes = targets.map((target) => new SkeletonRuntime(target, { user: options.user, password: options.password }, options.servers,
     targets.length > 1 ? log.child({ relay: `${target.host}:${target.port}` }) : log, {
       pool: options.pool ?? 2, poolMax: Math.max(options.pool ?? 2, options.poolMax ?? 16), targetTimeoutMs: options.targetTimeoutMs ?? 5000,

@@ -7,7 +7,7 @@ import { readSecretFile } from '../shared/cli/secret-file.js';
 import { BurrowError } from '../shared/errors.js';
 import { parseHostPort } from '../shared/peer/relay-address.js';
 import { SERVER_ID_PATTERN } from '../shared/protocol/parse.js';
-import type { SkeletonServer } from './io/skeleton-server.js';
+import { serverInfoProblem, type SkeletonServer } from './io/skeleton-server.js';
 
 const KEYS = ['secret-file', 'description', 'protocol', 'proxy-protocol'];
 const SHAPE = 'expected ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]';
@@ -46,10 +46,13 @@ export function parseServerFields(text: string): ServerFields | { problem: strin
   const secretFile = fields.get('secret-file');
   if (secretFile === undefined || secretFile === '') return problem('secret-file=F is required: every server has a pre-shared secret (burrow secret generate --out F)');
   const protocol = fields.get('protocol') ?? 'tcp';
-  if (!/^[a-z0-9+.-]{1,32}$/i.test(protocol)) return problem('protocol must be a short name such as http, ssh, smtp or tcp');
   const proxy = fields.get('proxy-protocol');
   if (proxy !== undefined && proxy !== 'v1' && proxy !== 'v2') return problem('proxy-protocol must be v1 or v2');
-  const server: ServerFields = { id, ...address, secretFile, description: (fields.get('description') ?? '').slice(0, 200), protocol };
+  // Longer descriptions are cut (never inside a surrogate pair); anything else the relay would refuse is an error here.
+  const description = (fields.get('description') ?? '').slice(0, 200).replace(/[\uD800-\uDBFF]$/, '');
+  const infoProblem = serverInfoProblem({ id, description, protocol });
+  if (infoProblem) return problem(`server ${id}: ${infoProblem}`);
+  const server: ServerFields = { id, ...address, secretFile, description, protocol };
   if (proxy === 'v1' || proxy === 'v2') server.proxy = proxy;
   return server;
 }

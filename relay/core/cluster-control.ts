@@ -8,12 +8,26 @@ import type { ServerInfo } from '../../shared/protocol/messages.js';
 import { matchesAny } from '../users/id-pattern.js';
 import type { RelaySession } from './relay-session.js';
 import type { RelayState } from './relay-state.js';
+import { listingPage } from './listing-page.js';
 import { endSession } from './session-end.js';
 
 const key = (sid: string, request: number): string => `${sid}:${request}`;
 
+/** Requests one session may have waiting for Redis at once; more get ERR_LIMIT (each settles within Redis's command timeout). */
+export const MAX_CLUSTER_REQUESTS_PER_SESSION = 4;
+
+/** Whether a session may ask the cluster one more thing now; if not, it has its error reply. */
+export function clusterMayAsk(state: RelayState, session: RelaySession, request: number): boolean {
+  const k = key(session.sid, request);
+  const code = state.pendingClaims.has(k) || state.pendingLists.has(k) ? 'ERR_INVALID_REQUEST'
+    : session.clusterRequests >= MAX_CLUSTER_REQUESTS_PER_SESSION ? 'ERR_LIMIT' : undefined;
+  if (code) state.sendSealed(session, { t: 'error', id: request, code });
+  return code === undefined;
+}
+
 /** Ids claimed locally wait for the cluster before the Advertised reply goes out. */
 export function awaitClusterClaim(state: RelayState, session: RelaySession, request: number, accepted: string[], rejected: { id: string; code: ErrorCode }[]): void {
+  session.clusterRequests++;
   state.pendingClaims.set(key(session.sid, request), { accepted, rejected });
   const servers = accepted.map((id) => state.registry.get(id)).filter((reg) => reg !== undefined)
     .map((reg) => ({ ...reg.info, ...(reg.proxy ? { proxy: reg.proxy } : {}) }));
@@ -25,6 +39,7 @@ export function clusterClaimed(state: RelayState, sid: string, request: number, 
   state.pendingClaims.delete(key(sid, request));
   const session = state.sessions.get(sid);
   if (!pending || !session) return;
+  session.clusterRequests--;
   const refusedIds = new Set(refused.map((r) => r.id));
   for (const r of refused) {
     if (!session.servers.delete(r.id)) continue;
@@ -36,15 +51,26 @@ export function clusterClaimed(state: RelayState, sid: string, request: number, 
   state.sendSealed(session, { t: 'advertised', id: request, accepted, rejected: [...pending.rejected, ...refused] });
 }
 
+/** A listing in a cluster waits for the servers other relays hold; the page cursor waits with it. */
+export function awaitClusterList(state: RelayState, session: RelaySession, request: number, after: string | undefined): void {
+  if (!clusterMayAsk(state, session, request)) return;
+  session.clusterRequests++;
+  state.pendingLists.set(key(session.sid, request), { after });
+  state.out.push({ type: 'cluster-list', sid: session.sid, request });
+}
+
 export function clusterListed(state: RelayState, sid: string, request: number, remote: ServerInfo[] | undefined): void {
+  const pending = state.pendingLists.get(key(sid, request));
+  state.pendingLists.delete(key(sid, request));
   const session = state.sessions.get(sid);
-  if (!session) return;
+  if (!pending || !session) return;
+  session.clusterRequests--;
   if (!remote) return state.sendSealed(session, { t: 'error', id: request, code: 'ERR_CLUSTER_UNAVAILABLE' });
   const byId = new Map<string, ServerInfo>();
   for (const info of remote) byId.set(info.id, info);
   for (const reg of state.registry.list()) byId.set(reg.info.id, { ...reg.info });
-  const servers = [...byId.values()].filter((info) => matchesAny(session.record.access, info.id)).sort((a, b) => a.id.localeCompare(b.id));
-  state.sendSealed(session, { t: 'servers', id: request, servers });
+  const visible = [...byId.values()].filter((info) => matchesAny(session.record.access, info.id));
+  state.sendSealed(session, { t: 'servers', id: request, ...listingPage(visible, pending.after) });
 }
 
 /** The cluster-wide revocation set changed: sessions of revoked accounts end, as if disabled here. */

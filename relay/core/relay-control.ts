@@ -4,26 +4,25 @@
  * reply and the channel lives on.
  */
 import type { ErrorCode } from '../../shared/errors.js';
-import type { Advertise, AdvertisedServer, PeerControlMessage, ServerInfo } from '../../shared/protocol/messages.js';
+import type { Advertise, AdvertisedServer, PeerControlMessage } from '../../shared/protocol/messages.js';
 import { matchesAny } from '../users/id-pattern.js';
 import { Redacted } from '../../shared/redacted.js';
 import type { RelaySession } from './relay-session.js';
 import type { RelayState } from './relay-state.js';
-import { awaitClusterClaim } from './cluster-control.js';
+import { awaitClusterClaim, awaitClusterList, clusterMayAsk } from './cluster-control.js';
+import { listingPage } from './listing-page.js';
 
 export function handleControl(state: RelayState, session: RelaySession, msg: PeerControlMessage, now: number): void {
   switch (msg.t) {
     case 'advertise':
       if (session.port !== 'skeleton') return state.sendSealed(session, { t: 'error', id: msg.id, code: 'ERR_INVALID_REQUEST' });
+      if (state.deps.cluster && !clusterMayAsk(state, session, msg.id)) return;
       return advertise(state, session, msg, now);
     case 'list': {
       if (session.port !== 'client') return state.sendSealed(session, { t: 'error', id: msg.id, code: 'ERR_INVALID_REQUEST' });
-      if (state.deps.cluster) return void state.out.push({ type: 'cluster-list', sid: session.sid, request: msg.id });
-      const servers: ServerInfo[] = state.registry.list()
-        .filter((reg) => matchesAny(session.record.access, reg.info.id))
-        .map((reg) => ({ ...reg.info }))
-        .sort((a, b) => a.id.localeCompare(b.id));
-      return state.sendSealed(session, { t: 'servers', id: msg.id, servers });
+      if (state.deps.cluster) return awaitClusterList(state, session, msg.id, msg.after);
+      const visible = state.registry.list().filter((reg) => matchesAny(session.record.access, reg.info.id)).map((reg) => reg.info);
+      return state.sendSealed(session, { t: 'servers', id: msg.id, ...listingPage(visible, msg.after) });
     }
     case 'ticket-request':
       if (!state.deps.cluster || session.port !== 'client') return state.sendSealed(session, { t: 'error', id: msg.id, code: 'ERR_INVALID_REQUEST' });

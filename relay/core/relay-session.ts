@@ -24,6 +24,8 @@ export class RelaySession {
   lastPing: number;
   pingSeq = 0;
   streams = 0;
+  /** Requests of this session waiting for the cluster's shared state (listings, advertise claims). */
+  clusterRequests = 0;
 
   constructor(init: { sid: string; user: string; record: UserRecord; port: PortRole; control: ConnId; sessionKey: Buffer; now: number }) {
     this.sid = init.sid;

@@ -108,6 +108,8 @@ export class RelayState {
   readonly guests = new Map<string, StreamOwner>();
   /** Cluster: Advertise replies waiting for the cluster-wide claim, by `sid:request`. */
   readonly pendingClaims = new Map<string, { accepted: string[]; rejected: { id: string; code: ErrorCode }[] }>();
+  /** Cluster: listings waiting for the servers other relays hold, by `sid:request`, with their page cursor. */
+  readonly pendingLists = new Map<string, { after: string | undefined }>();
   /** Cluster: accounts disabled on some relay of the cluster. */
   revoked: ReadonlySet<string> = new Set();
   readonly guard: SourceGuard;

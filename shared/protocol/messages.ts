@@ -100,9 +100,11 @@ export interface Advertise {
   id: number;
   servers: AdvertisedServer[];
 }
+/** One page of the servers this account may see: those whose id sorts after `after` (the first page without it). */
 export interface ListServers {
   t: 'list';
   id: number;
+  after?: string;
 }
 /** Cluster: ask for a session ticket, to attach data connections at another relay of the cluster. */
 export interface TicketRequest {
@@ -129,6 +131,8 @@ export interface Servers {
   t: 'servers';
   id: number;
   servers: ServerInfo[];
+  /** Present when more servers follow: ask again with `after` set to it. */
+  next?: string;
 }
 export interface Dial {
   t: 'dial';

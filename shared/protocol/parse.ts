@@ -19,6 +19,14 @@ const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 export const MAX_TICKET_LENGTH = 2048;
 const JWE = /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 export const MAX_SERVERS_PER_MESSAGE = 256;
+/**
+ * Text a peer chooses that people will see (a server description): no control characters (C0, DEL, C1),
+ * no line or paragraph separators and no bidi overrides, so nothing can move a cursor, forge a row or
+ * reorder what a terminal, log or page shows.
+ */
+export const DISPLAY_TEXT = /^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u;
+/** A protocol hint (http, ssh, smtp, tcp, ...). */
+export const PROTOCOL_NAME = /^[a-z0-9+._-]{1,32}$/i;
 
 function typeOf(fields: Fields): string {
   return typeof fields.t === 'string' ? fields.t : '';
@@ -27,13 +35,15 @@ function typeOf(fields: Fields): string {
 function serverInfo(value: unknown): ServerInfo {
   const f = asFields(value);
   onlyKeys(f, ['id', 'description', 'protocol']);
-  return { id: str(f, 'id', 63, SERVER_ID_PATTERN), description: str(f, 'description', 200), protocol: str(f, 'protocol', 32) };
+  return { id: str(f, 'id', 63, SERVER_ID_PATTERN), description: str(f, 'description', 200, DISPLAY_TEXT), protocol: str(f, 'protocol', 32, PROTOCOL_NAME) };
 }
 
 function advertisedServer(value: unknown): AdvertisedServer {
   const f = asFields(value);
   onlyKeys(f, ['id', 'description', 'protocol', 'proxy']);
-  const info: AdvertisedServer = { id: str(f, 'id', 63, SERVER_ID_PATTERN), description: str(f, 'description', 200), protocol: str(f, 'protocol', 32) };
+  const info: AdvertisedServer = {
+    id: str(f, 'id', 63, SERVER_ID_PATTERN), description: str(f, 'description', 200, DISPLAY_TEXT), protocol: str(f, 'protocol', 32, PROTOCOL_NAME),
+  };
   if (f.proxy !== undefined) info.proxy = oneOf(f, 'proxy', ['v1', 'v2'] as const);
   return info;
 }
@@ -125,8 +135,10 @@ export function parsePeerControl(value: unknown): PeerControlMessage {
       return advertise;
     }
     case 'list': {
-      onlyKeys(f, ['t', 'id']);
+      onlyKeys(f, ['t', 'id', 'after']);
       const listServers: ListServers = { t: 'list', id: uint(f, 'id') };
+      const after = optStr(f, 'after', 63, SERVER_ID_PATTERN);
+      if (after !== undefined) listServers.after = after;
       return listServers;
     }
     case 'ticket-request': {
@@ -160,8 +172,10 @@ export function parseRelayControl(value: unknown): RelayControlMessage {
       return advertised;
     }
     case 'servers': {
-      onlyKeys(f, ['t', 'id', 'servers']);
-      const servers: Servers = { t: 'servers', id: uint(f, 'id'), servers: list(f, 'servers', 10_000, serverInfo) };
+      onlyKeys(f, ['t', 'id', 'servers', 'next']);
+      const servers: Servers = { t: 'servers', id: uint(f, 'id'), servers: list(f, 'servers', MAX_SERVERS_PER_MESSAGE, serverInfo) };
+      const next = optStr(f, 'next', 63, SERVER_ID_PATTERN);
+      if (next !== undefined) servers.next = next;
       return servers;
     }
     case 'ticket': {

@@ -1,5 +1,7 @@
 /** A server the skeleton fronts: where it is, its secret, and what the listing says of it. */
+import { BurrowError } from '../../shared/errors.js';
 import type { AdvertisedServer } from '../../shared/protocol/messages.js';
+import { DISPLAY_TEXT, PROTOCOL_NAME, SERVER_ID_PATTERN } from '../../shared/protocol/parse.js';
 import type { Redacted } from '../../shared/redacted.js';
 
 export interface SkeletonServer {
@@ -18,4 +20,22 @@ export function serverInfo(server: SkeletonServer): AdvertisedServer {
   const info: AdvertisedServer = { id: server.id, description: server.description, protocol: server.protocol };
   if (server.proxy) info.proxy = server.proxy;
   return info;
+}
+
+/** What is wrong with what a server would advertise (the relay refuses the whole Advertise otherwise), or undefined. */
+export function serverInfoProblem(info: { id: string; description: string; protocol: string }): string | undefined {
+  if (!SERVER_ID_PATTERN.test(info.id)) return 'the id must be 1-63 of a-z A-Z 0-9 . _ -, starting with a letter or digit';
+  if (info.description.length > 200 || !DISPLAY_TEXT.test(info.description)) {
+    return 'description must be at most 200 characters of printable text (no control characters, line breaks or bidi overrides)';
+  }
+  if (!PROTOCOL_NAME.test(info.protocol)) return 'protocol must be a short name such as http, ssh, smtp or tcp';
+  return undefined;
+}
+
+/** For library callers: a server the relay would refuse is a configuration error now, not a reconnect loop later. */
+export function checkServers(servers: SkeletonServer[]): void {
+  for (const server of servers) {
+    const problem = serverInfoProblem(server);
+    if (problem) throw new BurrowError('ERR_CONFIG', `server ${JSON.stringify(server.id)}: ${problem}`);
+  }
 }
