@@ -91,7 +91,7 @@ export function ticketVerified(state: RelayState, connId: ConnId, claims: Ticket
   const pending = msg.purpose === 'dial' && msg.dial ? state.dials.get(msg.dial) : undefined;
   // Only the session the holding relay named may answer this dial; nothing else attaches with a ticket.
   if (conn.port !== 'skeleton' || !pending?.remote || pending.skeletonSid !== claims.sid || pending.remote.user !== claims.user) {
-    state.deps.log.warn({ conn: conn.id, purpose: msg.purpose }, 'ticket attach for no pending remote dial');
+    state.logLimited(`ticket-no-dial:${conn.source}`, now, { conn: conn.id, purpose: msg.purpose }, 'ticket attach for no pending remote dial');
     return state.fail(conn.id, 'ERR_PROTOCOL');
   }
   state.dials.delete(msg.dial!);
@@ -116,7 +116,7 @@ function guestStream(state: RelayState, conn: Conn, msg: Attach, claims: TicketC
 }
 
 function refuse(state: RelayState, conn: Conn, now: number): void {
-  state.deps.log.warn({ conn: conn.id, port: conn.port, source: conn.source }, 'ticket attach rejected');
+  state.logLimited(`ticket-rejected:${conn.source}`, now, { conn: conn.id, port: conn.port, source: conn.source }, 'ticket attach rejected');
   state.guard.penalize(conn.source, 'auth-fail', now);
   state.fail(conn.id, 'ERR_AUTH_FAILED');
 }

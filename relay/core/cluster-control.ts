@@ -34,7 +34,7 @@ export function awaitClusterClaim(state: RelayState, session: RelaySession, requ
   state.out.push({ type: 'cluster-claim', sid: session.sid, user: session.user, request, servers });
 }
 
-export function clusterClaimed(state: RelayState, sid: string, request: number, refused: { id: string; code: ErrorCode }[]): void {
+export function clusterClaimed(state: RelayState, sid: string, request: number, refused: { id: string; code: ErrorCode }[], now: number): void {
   const pending = state.pendingClaims.get(key(sid, request));
   state.pendingClaims.delete(key(sid, request));
   const session = state.sessions.get(sid);
@@ -44,7 +44,10 @@ export function clusterClaimed(state: RelayState, sid: string, request: number, 
   for (const r of refused) {
     if (!session.servers.delete(r.id)) continue;
     state.registry.release(r.id, sid);
-    state.deps.log.warn({ session: sid, user: session.user, server: r.id, code: r.code }, 'advertise refused by the cluster');
+  }
+  if (refused.length > 0) {
+    const fields = { session: sid, user: session.user, refused: refused.length, servers: refused.slice(0, 8).map((r) => r.id), code: refused[0]!.code };
+    state.logLimited(`cluster-refused:${sid}`, now, fields, 'advertise refused by the cluster');
   }
   const accepted = pending.accepted.filter((id) => !refusedIds.has(id));
   state.registryChanged();

@@ -16,7 +16,7 @@ export function handleAttach(state: RelayState, conn: Conn, msg: Attach, now: nu
   if (msg.ticket !== undefined) return beginTicketAttach(state, conn, msg, now);
   const session = state.sessions.get(msg.sid);
   if (!session || session.port !== conn.port || !verifyAttachMac(session.keys.attach, conn.challenge, msg, msg.mac)) {
-    state.deps.log.warn({ conn: conn.id, port: conn.port, source: conn.source }, 'attach proof rejected');
+    state.logLimited(`attach-rejected:${conn.source}`, now, { conn: conn.id, port: conn.port, source: conn.source }, 'attach proof rejected');
     state.guard.penalize(conn.source, 'auth-fail', now);
     state.fail(conn.id, 'ERR_AUTH_FAILED');
     return;
@@ -50,7 +50,7 @@ export function openStream(state: RelayState, conn: Conn, client: StreamOwner, s
     return beginRemoteOpen(state, conn, client, server, now);
   }
   if (!reg || !skeleton || !allowed) {
-    log.info({ conn: conn.id, user: client.user, server }, 'open refused: unknown or not allowed');
+    state.logLimited(`open-refused:${client.sid}`, now, { conn: conn.id, user: client.user, server }, 'open refused: unknown or not allowed', 'info');
     return state.fail(conn.id, 'ERR_UNKNOWN_SERVER');
   }
   if (client.streams >= limits.maxStreamsPerSession) return state.fail(conn.id, 'ERR_LIMIT');

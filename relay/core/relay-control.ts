@@ -34,17 +34,21 @@ export function handleControl(state: RelayState, session: RelaySession, msg: Pee
   }
 }
 
-/** An Advertise carries the whole list: ids the session held and no longer lists are released. */
+/**
+ * An Advertise carries the whole list: ids the session held and no longer lists are released. What it
+ * changes is logged once per id (and window); what it asks for in vain, in one line per Advertise.
+ */
 function advertise(state: RelayState, session: RelaySession, msg: Advertise, now: number): void {
-  const { log, limits } = state.deps;
+  const { limits } = state.deps;
   const accepted: string[] = [];
   const rejected: { id: string; code: ErrorCode }[] = [];
   const listed = new Set(msg.servers.map((s) => s.id));
-  for (const id of session.servers) {
+  const held = new Set(session.servers);
+  for (const id of held) {
     if (!listed.has(id)) {
       state.registry.release(id, session.sid);
       session.servers.delete(id);
-      log.info({ session: session.sid, server: id }, 'server withdrawn');
+      state.logLimited(`withdrawn:${session.sid}:${id}`, now, { session: session.sid, server: id }, 'server withdrawn', 'info');
     }
   }
   const seen = new Set<string>();
@@ -54,11 +58,16 @@ function advertise(state: RelayState, session: RelaySession, msg: Advertise, now
     const code = duplicate ? 'ERR_INVALID_REQUEST' : claim(state, session, info, accepted.length >= limits.maxServersPerSkeleton, now);
     if (code) {
       rejected.push({ id: info.id, code });
-      log.warn({ session: session.sid, user: session.user, server: info.id, code }, 'advertise refused');
     } else {
       accepted.push(info.id);
-      log.info({ session: session.sid, user: session.user, server: info.id }, 'server advertised');
+      if (!held.has(info.id)) state.logLimited(`advertised:${session.sid}:${info.id}`, now, { session: session.sid, user: session.user, server: info.id }, 'server advertised', 'info');
     }
+  }
+  if (rejected.length > 0) {
+    const codes: Record<string, number> = {};
+    for (const r of rejected) codes[r.code] = (codes[r.code] ?? 0) + 1;
+    const fields = { session: session.sid, user: session.user, refused: rejected.length, codes, servers: rejected.slice(0, 8).map((r) => r.id) };
+    state.logLimited(`advertise-refused:${session.sid}`, now, fields, 'advertise refused');
   }
   if (state.deps.cluster) {
     state.registryChanged();
@@ -77,7 +86,7 @@ function claim(state: RelayState, session: RelaySession, info: AdvertisedServer,
   if (result.replaced) {
     // Takeover by the same account: the stale session loses the id at once.
     state.sessions.get(result.replaced)?.servers.delete(info.id);
-    state.deps.log.info({ server: info.id, from: result.replaced, to: session.sid }, 'server taken over');
+    state.logLimited(`takeover:${info.id}`, now, { server: info.id, from: result.replaced, to: session.sid }, 'server taken over', 'info');
   }
   return undefined;
 }

@@ -51,7 +51,7 @@ export class RelayCore {
       case 'bad-bytes': {
         const conn = state.conns.get(event.conn);
         if (!conn || conn.closing) break;
-        state.deps.log.warn({ conn: event.conn, code: event.code }, 'bad bytes, closing connection');
+        state.logLimited(`bad-bytes:${conn.source}`, now, { conn: event.conn, code: event.code }, 'bad bytes, closing connection');
         if (conn.unauth) state.guard.penalize(conn.source, 'no-auth', now);
         state.fail(conn.id, event.code);
         break;
@@ -110,7 +110,7 @@ export class RelayCore {
     state.conns.set(id, conn);
     if (state.shuttingDown) return state.fail(id, 'ERR_SHUTTING_DOWN');
     if (admission !== 'ok') {
-      state.deps.log.warn({ conn: id, source, admission }, 'connection refused');
+      state.logLimited(`refused:${source}`, now, { conn: id, source, admission }, 'connection refused');
       state.note({ kind: 'refused', at: now, port, reason: admission });
       return state.fail(id, admission === 'throttled' ? 'ERR_THROTTLED' : 'ERR_LIMIT');
     }
@@ -132,12 +132,14 @@ export class RelayCore {
         const msg = parsePeerControl(decodeBody(session.opener.open(body)));
         session.lastHeard = now;
         handleControl(state, session, msg, now);
+        const waitMs = session.pace.take(now);
+        if (waitMs > 0) state.out.push({ type: 'pause-reading', conn: connId, ms: waitMs });
       } else {
         throw new BurrowError('ERR_PROTOCOL', `frame in phase ${conn.phase}`);
       }
     } catch (err) {
       const code = codeOf(err);
-      state.deps.log.warn({ conn: connId, phase: conn.phase, code }, 'bad frame, closing connection');
+      state.logLimited(`bad-frame:${conn.source}`, now, { conn: connId, phase: conn.phase, code }, 'bad frame, closing connection');
       if (conn.unauth) state.guard.penalize(conn.source, 'no-auth', now);
       state.fail(connId, code === 'ERR_DECRYPT' ? 'ERR_PROTOCOL' : code);
     }
@@ -194,7 +196,7 @@ export class RelayCore {
       case 'ticket-minted':
         return ticketMinted(state, event.sid, event.purpose, event.ticket, event.exp);
       case 'cluster-claimed':
-        return clusterClaimed(state, event.sid, event.request, event.refused);
+        return clusterClaimed(state, event.sid, event.request, event.refused, now);
       case 'cluster-listed':
         return clusterListed(state, event.sid, event.request, event.servers);
       case 'revoked':

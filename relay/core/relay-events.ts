@@ -77,6 +77,8 @@ export type RelayCommand =
   | { type: 'send'; conn: ConnId; frame: Buffer }
   /** Stop decoding frames on this connection; later bytes stay raw until it is spliced. */
   | { type: 'hold'; conn: ConnId }
+  /** Read nothing more from this connection for `ms` (a session over its control message rate). */
+  | { type: 'pause-reading'; conn: ConnId; ms: number }
   /** Raise or lower the largest frame accepted on this connection. */
   | { type: 'frame-limit'; conn: ConnId; bytes: number }
   /** Send nothing more, flush, then close. */

@@ -17,12 +17,18 @@ export interface RelayLimits {
   maxPoolPerSession: number;
   /** Password checks (argon2) running at once; startRelay sets it from its argon2 concurrency. */
   loginConcurrency: number;
-  /** Logins one source address (or IPv6 /64) may have waiting for or in their password check. */
+  /**
+   * Logins one source address (or IPv6 /64) may have waiting for or in their password check. Sources take
+   * turns and a penalised source's waiting logins are refused without work, so this only bounds memory.
+   */
   maxLoginsPerSource: number;
   /** Logins waiting for a password check, over all sources that have not logged in before. */
   maxQueuedLogins: number;
   /** A login still waiting for its password check this long after it arrived is refused with ERR_BUSY. */
   loginTimeoutMs: number;
+  /** Control messages a session may send at once, and per second after that; beyond, it is read more slowly. */
+  controlBurst: number;
+  controlPerSecond: number;
 }
 
 export const DEFAULT_RELAY_LIMITS: RelayLimits = {
@@ -36,7 +42,9 @@ export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   maxSessionsPerUser: 32,
   maxPoolPerSession: 64,
   loginConcurrency: 1,
-  maxLoginsPerSource: 4,
+  maxLoginsPerSource: 32,
   maxQueuedLogins: 256,
   loginTimeoutMs: 10_000,
+  controlBurst: 200,
+  controlPerSecond: 50,
 };

@@ -33,16 +33,25 @@ export function beginLogin(state: RelayState, conn: Conn, jwe: string, now: numb
   startLogins(state, now);
 }
 
-/** Hands the adapter as many queued logins as may run now. */
+/**
+ * Hands the adapter as many queued logins as may run now. A login whose source was penalised while it
+ * waited is refused without its check, so a source's queued logins stop costing work once it has failed.
+ */
 export function startLogins(state: RelayState, now: number): void {
-  for (const { conn: id } of state.logins.start()) {
-    const conn = state.conns.get(id);
-    if (!conn?.login) {
-      state.logins.finished(id);
-      continue;
+  for (let batch = state.logins.start(); batch.length > 0; batch = state.logins.start()) {
+    for (const { conn: id, source } of batch) {
+      const conn = state.conns.get(id);
+      if (!conn?.login || state.guard.throttled(source, now)) {
+        state.logins.finished(id);
+        if (conn?.login) {
+          state.note({ kind: 'login', ok: false, at: now, port: conn.port, reason: 'throttled' });
+          state.fail(id, 'ERR_THROTTLED');
+        }
+        continue;
+      }
+      conn.grant = { sid: state.token(), sessionKey: new Redacted(state.deps.random(32)), exp: now + 24 * 3600_000, pingMs: state.deps.limits.pingMs };
+      state.out.push({ type: 'verify-login', conn: id, jwe: conn.login.jwe, eph: conn.eph, grant: conn.grant });
     }
-    conn.grant = { sid: state.token(), sessionKey: new Redacted(state.deps.random(32)), exp: now + 24 * 3600_000, pingMs: state.deps.limits.pingMs };
-    state.out.push({ type: 'verify-login', conn: id, jwe: conn.login.jwe, eph: conn.eph, grant: conn.grant });
   }
 }
 
@@ -96,13 +105,13 @@ export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict
   }
   // A throttled name gets the same answer whether or not the password was right, so guessing is useless.
   if (name !== undefined && state.guard.userThrottled(name, conn.source, now)) {
-    log.warn({ conn: conn.id, port: conn.port, source: conn.source }, 'login throttled for this user name');
+    state.logLimited(`login-throttled:${conn.source}`, now, { conn: conn.id, port: conn.port, source: conn.source }, 'login throttled for this user name');
     failed('throttled');
     state.fail(conn.id, 'ERR_THROTTLED');
     return;
   }
   if (!good || !grant || !verdict.claims || !verdict.record) {
-    log.warn({ conn: conn.id, port: conn.port, source: conn.source }, 'login failed');
+    state.logLimited(`login-failed:${conn.source}`, now, { conn: conn.id, port: conn.port, source: conn.source }, 'login failed');
     failed(reason ?? 'bad-login');
     state.fail(conn.id, 'ERR_AUTH_FAILED');
     return;
@@ -112,13 +121,14 @@ export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict
   state.authenticated(conn);
   const sessionsOfUser = [...state.sessions.values()].filter((s) => s.user === user).length;
   if (sessionsOfUser >= state.deps.limits.maxSessionsPerUser) {
-    log.warn({ conn: conn.id, user }, 'session limit reached');
+    state.logLimited(`session-limit:${user}`, now, { conn: conn.id, user }, 'session limit reached');
     failed('session-limit');
     state.fail(conn.id, 'ERR_LIMIT');
     return;
   }
   const session = new RelaySession({
     sid: grant.sid, user, record: verdict.record, port: conn.port, control: conn.id, sessionKey: grant.sessionKey.reveal(), now,
+    pace: { burst: state.deps.limits.controlBurst, perSecond: state.deps.limits.controlPerSecond },
   });
   state.sessions.set(session.sid, session);
   conn.phase = 'control';

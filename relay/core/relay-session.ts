@@ -4,6 +4,7 @@ import { deriveSessionKeys, type SessionKeys } from '../../shared/crypto/session
 import type { PortRole } from '../../shared/protocol/messages.js';
 import type { UserRecord } from '../users/users-file.js';
 import type { ConnId } from './relay-events.js';
+import { TokenBucket } from './token-bucket.js';
 
 export class RelaySession {
   readonly sid: string;
@@ -27,7 +28,12 @@ export class RelaySession {
   /** Requests of this session waiting for the cluster's shared state (listings, advertise claims). */
   clusterRequests = 0;
 
-  constructor(init: { sid: string; user: string; record: UserRecord; port: PortRole; control: ConnId; sessionKey: Buffer; now: number }) {
+  /** Paces the control messages this session sends (see token-bucket.ts). */
+  readonly pace: TokenBucket;
+
+  constructor(init: {
+    sid: string; user: string; record: UserRecord; port: PortRole; control: ConnId; sessionKey: Buffer; now: number; pace: { burst: number; perSecond: number };
+  }) {
     this.sid = init.sid;
     this.user = init.user;
     this.record = init.record;
@@ -39,5 +45,6 @@ export class RelaySession {
     this.started = init.now;
     this.lastHeard = init.now;
     this.lastPing = init.now;
+    this.pace = new TokenBucket(init.pace.burst, init.pace.perSecond, init.now);
   }
 }

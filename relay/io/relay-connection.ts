@@ -29,6 +29,8 @@ export class RelayConnection {
   #detached = false;
   /** Decoding stopped until the socket's write side drains. */
   #waitingForDrain = false;
+  /** Decoding stopped until the core's pacing lets the session send again. */
+  #pacedUntil: NodeJS.Timeout | undefined;
 
   constructor(
     readonly id: ConnId,
@@ -61,7 +63,7 @@ export class RelayConnection {
   /** Hands the buffered frames to the core one by one, until it holds us, closes us, or our replies back up. */
   #decode(): void {
     try {
-      while (!this.#held && !this.#closing && !this.#waitingForDrain) {
+      while (!this.#held && !this.#closing && !this.#waitingForDrain && !this.#pacedUntil) {
         if (this.socket.writableNeedDrain) return this.#awaitDrain();
         const body = this.decoder.next();
         if (!body) break;
@@ -81,16 +83,30 @@ export class RelayConnection {
     this.socket.once('drain', this.#onDrain);
   }
 
+  /** The core paces this session: read nothing for `ms`, then carry on with what is buffered. */
+  pauseReading(ms: number): void {
+    if (this.#pacedUntil || this.#detached || this.#closing) return;
+    this.socket.pause();
+    this.#pacedUntil = setTimeout(() => {
+      this.#pacedUntil = undefined;
+      if (this.#detached || this.#closing || this.#waitingForDrain) return;
+      this.socket.resume();
+      this.#decode();
+    }, ms);
+    this.#pacedUntil.unref();
+  }
+
   #onDrain = (): void => {
     this.#waitingForDrain = false;
     if (this.#detached || this.#closing) return;
+    if (this.#pacedUntil) return;
     this.socket.resume();
     this.#decode();
   };
 
   /** Before a splice, a peer that stops sending can never finish its handshake: close, and say if it cut a frame. */
   #onEnd = (): void => {
-    if (this.decoder.buffered > 0 && !this.#held) this.log.warn({ bytes: this.decoder.buffered }, 'peer ended inside a frame');
+    if (this.decoder.buffered > 0 && !this.#held) this.log.debug({ bytes: this.decoder.buffered }, 'peer ended inside a frame');
     this.close();
   };
 
@@ -132,6 +148,8 @@ export class RelayConnection {
   detach(): Buffer {
     this.#detached = true;
     this.#waitingForDrain = false;
+    clearTimeout(this.#pacedUntil);
+    this.#pacedUntil = undefined;
     this.socket.removeListener('drain', this.#onDrain);
     this.socket.removeListener('data', this.#onData);
     this.socket.removeListener('end', this.#onEnd);

@@ -163,6 +163,8 @@ export class RelayRuntime extends EventEmitter {
         return conn?.send(cmd.frame);
       case 'hold':
         return conn?.hold();
+      case 'pause-reading':
+        return conn?.pauseReading(cmd.ms);
       case 'frame-limit':
         return conn?.setFrameLimit(cmd.bytes);
       case 'close':
