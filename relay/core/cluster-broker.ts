@@ -108,6 +108,10 @@ function guestStream(state: RelayState, conn: Conn, msg: Attach, claims: TicketC
   state.authenticated(conn);
   conn.sid = claims.sid;
   if (msg.purpose !== 'stream' || !msg.server) return state.fail(conn.id, 'ERR_PROTOCOL');
+  // A ticket used at the client's own relay: its streams count against the session itself, not a guest
+  // record beside it (which would double the session's stream limit and never be freed).
+  const own = state.sessions.get(claims.sid);
+  if (own) return own.user === claims.user && own.port === 'client' ? openStream(state, conn, own, msg.server, now) : refuse(state, conn, now);
   const guest = state.guests.get(claims.sid) ?? { sid: claims.sid, user: claims.user, record, streams: 0 };
   guest.record = record;
   state.guests.set(guest.sid, guest);

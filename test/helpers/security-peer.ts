@@ -98,11 +98,14 @@ export function outcomeCode(outcome: LoginOutcome): ErrorCode | 'ok' {
 
 /** A data connection of a hand-made session from `localAddress`: greeted, then an Attach proving the session. */
 export async function attachFrom(
-  t: ExecutionContext, target: RelayTarget, port: PortRole, session: HandSession, claim: { purpose: 'stream' | 'pool' | 'dial'; server?: string; dial?: string }, localAddress?: string,
+  t: ExecutionContext, target: RelayTarget, port: PortRole, session: HandSession,
+  claim: { purpose: 'stream' | 'pool' | 'dial'; server?: string; dial?: string; ticket?: string }, localAddress?: string,
 ): Promise<RawPeer> {
   const greeting = await greetFrom(t, target, port, localAddress);
   if (!('hello' in greeting)) throw new BurrowError(greeting.code, 'refused before Hello');
-  const full = { sid: session.sid, ...claim };
-  greeting.peer.send(encodeFrame({ t: 'attach', ...full, mac: attachMac(session.keys.attach, greeting.hello.challenge, full) }));
+  const { ticket, ...proven } = claim;
+  const full = { sid: session.sid, ...proven };
+  const mac = attachMac(session.keys.attach, greeting.hello.challenge, full);
+  greeting.peer.send(encodeFrame({ t: 'attach', ...full, ...(ticket !== undefined ? { ticket } : {}), mac }));
   return greeting.peer;
 }
