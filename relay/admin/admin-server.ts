@@ -69,7 +69,9 @@ export async function startAdminServer(opts: { binding: AdminBinding; token?: Ad
     log.debug({ method, route: route.path.source, status: response.status }, 'admin request');
     send(res, response, req.method === 'HEAD');
   };
-  const server: Server = createServer((req, res) => {
+  // Header sizes and every timeout set here, not left to node's defaults: a client that stops reading a
+  // response (or never finishes a request) is dropped after 30 s of silence.
+  const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       log.error({ code: codeOf(err), err }, 'admin request failed');
       if (!res.headersSent) send(res, jsonError(500, 'ERR_INTERNAL'), false);
@@ -79,6 +81,8 @@ export async function startAdminServer(opts: { binding: AdminBinding; token?: Ad
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.maxHeadersCount = 64;
+  server.keepAliveTimeout = 5_000;
+  server.timeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.binding.port, opts.binding.host, () => {

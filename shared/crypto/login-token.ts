@@ -40,6 +40,8 @@ export async function openLogin(ephemeralPrivate: KeyObject, jwe: string): Promi
     const { plaintext, protectedHeader } = await compactDecrypt(jwe, ephemeralPrivate, {
       keyManagementAlgorithms: ['ECDH-ES'],
       contentEncryptionAlgorithms: ['A256GCM'],
+      // No compressed JWEs (jose accepts zip: DEF by default): nothing inflates before it is authenticated as ours.
+      maxDecompressedLength: 0,
     });
     if (protectedHeader.cty !== 'burrow-login-v1') throw new Error('content type');
     fields = JSON.parse(Buffer.from(plaintext).toString('utf8')) as Record<string, unknown>;

@@ -30,6 +30,8 @@ export async function openWelcome(clientKey: Redacted<Buffer>, jwe: string): Pro
     const { plaintext, protectedHeader } = await compactDecrypt(jwe, clientKey.reveal(), {
       keyManagementAlgorithms: ['dir'],
       contentEncryptionAlgorithms: ['A256GCM'],
+      // No compressed JWEs (jose accepts zip: DEF by default): nothing inflates before it is authenticated as ours.
+      maxDecompressedLength: 0,
     });
     if (protectedHeader.cty !== 'burrow-welcome-v1') throw new Error('content type');
     const f = JSON.parse(Buffer.from(plaintext).toString('utf8')) as Record<string, unknown>;
