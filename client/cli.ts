@@ -5,7 +5,7 @@ import { withExamples } from '../shared/cli/help-examples.js';
 import { logLevelOption, loggerFor, untilSignal } from '../shared/cli/log-options.js';
 import { knownRelaysDefault, passwordNote, peerOptions, peerPassword, relayTargetsOf, required } from '../shared/cli/peer-options.js';
 import { readSecretFile } from '../shared/cli/secret-file.js';
-import { forTerminal, jsonForTerminal } from '../shared/cli/terminal-text.js';
+import { forTerminal, jsonForTerminal } from '../shared/display-text.js';
 import { addOptions, configOrPrint, CONFIG_OPTION } from '../shared/config/command-options.js';
 import type { Config } from '../shared/config/load-config.js';
 import { option, type OptionSpec } from '../shared/config/option-spec.js';

@@ -30,6 +30,10 @@ export const RELAY_OPTIONS = [
   option('--max-streams-per-session <n>', 'int', 'concurrent streams per client session', { default: 1024, min: 1 }),
   option('--max-unauth-per-source <n>', 'int', 'connections not yet logged in, per source address', { default: 32, min: 1 }),
   option('--max-unauth <n>', 'int', 'connections not yet logged in, in all', { default: 512, min: 1 }),
+  option('--login-timeout <seconds>', 'int', 'a login still waiting for its password check this long is refused (ERR_BUSY)', { default: 10, min: 1, max: 300 }),
+  option('--max-queued-logins <n>', 'int', 'logins waiting for a password check, from sources that never logged in before', { default: 256, min: 1 }),
+  option('--control-burst <n>', 'int', 'control messages a session may send at once before it is read more slowly', { default: 200, min: 1 }),
+  option('--control-rate <n>', 'int', 'control messages per second a session may send after its burst', { default: 50, min: 1 }),
   option('--argon2-concurrency <n>', 'int', 'password checks at once (default: CPU cores - 1, so one core keeps splicing)', { default: DEFAULT_ARGON2_CONCURRENCY, min: 1, max: 4 }),
   option('--admin <host:port|off>', 'string', 'admin HTTP (health, metrics, JSON API, dashboard); off disables it', { default: DEFAULT_ADMIN }),
   option('--admin-token-file <file>', 'string', 'bearer token for the admin HTTP (first line); required off loopback'),
@@ -52,6 +56,8 @@ function limitsOf(config: Config): { limits: Partial<RelayLimits>; guard: Partia
     limits: {
       handshakeTimeoutMs: n('handshakeTimeout') * 1000, pingMs: n('pingInterval') * 1000, deadMs: n('deadAfter') * 1000, dialTimeoutMs: n('dialTimeout') * 1000, maxServersPerSkeleton: n('maxServersPerSkeleton'),
       maxSessionsPerUser: n('maxSessionsPerUser'), maxStreamsPerSession: n('maxStreamsPerSession'),
+      loginTimeoutMs: n('loginTimeout') * 1000, maxQueuedLogins: n('maxQueuedLogins'), maxLoginsPerSource: n('maxUnauthPerSource'),
+      controlBurst: n('controlBurst'), controlPerSecond: n('controlRate'),
     },
     guard: { maxUnauthPerSource: n('maxUnauthPerSource'), maxUnauth: n('maxUnauth') },
   };

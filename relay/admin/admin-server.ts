@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { codeOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
+import { LogLimiter } from '../core/log-limiter.js';
 import { isLoopbackHost, type AdminBinding } from './admin-binding.js';
 import { jsonError, send, type AdminResponse } from './admin-http.js';
 import type { AdminToken } from './admin-token.js';
@@ -39,6 +40,7 @@ export function urlOf(address: AddressInfo): string {
 
 export async function startAdminServer(opts: { binding: AdminBinding; token?: AdminToken; routes: AdminRoute[]; log: Logger }): Promise<AdminServer> {
   const { token, routes, log } = opts;
+  const refusals = new LogLimiter();
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     const path = new URL(req.url ?? '/', 'http://admin').pathname;
@@ -57,7 +59,9 @@ export async function startAdminServer(opts: { binding: AdminBinding; token?: Ad
     if (!found) return send(res, otherMethod ? jsonError(405, 'ERR_INVALID_REQUEST') : jsonError(404, 'ERR_NOT_FOUND'), req.method === 'HEAD');
     const { route, params } = found;
     if (!route.public && token && !token.allows(req.headers.authorization)) {
-      log.warn({ method, route: route.path.source }, 'admin request without a valid token');
+      // Anyone who can reach the port can make this line: once per 10 s, with the count left out.
+      const suppressed = refusals.admit('no-token', Date.now());
+      if (suppressed !== undefined) log.warn({ method, route: route.path.source, ...(suppressed > 0 ? { suppressed } : {}) }, 'admin request without a valid token');
       return send(res, jsonError(401, 'ERR_AUTH_FAILED', { 'WWW-Authenticate': 'Bearer realm="burrow-admin"' }), false);
     }
     // A cross-site form or fetch carries its own Origin: actions come only from this origin.

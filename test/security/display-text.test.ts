@@ -5,12 +5,13 @@
  * send them, and the CLI escapes anything of the kind that would still reach it.
  */
 import test from 'ava';
-import { forTerminal, jsonForTerminal } from '../../shared/cli/terminal-text.js';
+import { forTerminal, jsonForTerminal } from '../../shared/display-text.js';
 import { BurrowError } from '../../shared/errors.js';
 import { parsePeerControl } from '../../shared/protocol/parse.js';
 import { parseServerFields } from '../../skeleton/server-spec.js';
 import { startSkeleton } from '../../skeleton/index.js';
 import { Redacted } from '../../shared/redacted.js';
+import { adminRequest } from '../helpers/admin.js';
 import { runClient } from '../helpers/cli-inprocess.js';
 import { HandControl } from '../helpers/security-control.js';
 import { loginFrom } from '../helpers/security-peer.js';
@@ -62,4 +63,15 @@ test('Finding 5: parse, the skeleton and the CLI each stop terminal control text
     servers: [{ id: 'a', host: '127.0.0.1', port: 1, secret: new Redacted(Buffer.alloc(32)), description: HOSTILE['forged row']!, protocol: 'tcp' }],
   }), { instanceOf: BurrowError });
   t.is(error?.code, 'ERR_CONFIG');
+});
+
+test('Finding 5: a user name typed at login reaches the failed-logins API and the dashboard escaped', async (t) => {
+  const world = await startWorld(t);
+  const name = 'x\u001b]0;owned\u0007\u202Eevil';
+  const outcome = await loginFrom(t, { target: world.clientTarget, port: 'client', user: name, password: 'wrong' });
+  t.false(outcome.ok);
+  const reply = await adminRequest(world, '/api/failed-logins');
+  const [entry] = (reply.json() as { failedLogins: { user: string }[] }).failedLogins;
+  t.is(entry?.user, 'x\\u{1b}]0;owned\\u{7}\\u{202e}evil');
+  t.false(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202A-\u202E]/.test(reply.text), "nothing raw in the answer");
 });

@@ -53,3 +53,11 @@ test('Finding 4: the fullest page (256 servers with every field at its longest, 
   }
   t.is(total, widest.length);
 });
+
+test('Finding 4: the largest Advertised reply (256 refused ids of 63 characters, the longest code) seals under the control frame limit', (t) => {
+  const sealer = new ControlSealer(Buffer.alloc(32, 1));
+  const rejected = Array.from({ length: MAX_SERVERS_PER_MESSAGE }, (_, i) => ({ id: `${String(i).padStart(4, '0')}${'y'.repeat(59)}`, code: 'ERR_SERVER_ID_NOT_ALLOWED' }));
+  const bytes = frame(sealer.seal(encodeBody({ t: 'advertised', id: 0xffffffff, accepted: [], rejected }))).length;
+  t.log(`${bytes} bytes`);
+  t.true(bytes <= FRAME_LIMITS.control + 4);
+});

@@ -1,8 +1,9 @@
 /**
- * Peer-chosen text on its way to a terminal. The relay already refuses descriptions with control
- * characters (DISPLAY_TEXT), but what a CLI prints must not depend on every relay being ours and up to
- * date: anything that could move the cursor, set a window title, write the clipboard (OSC 52), break a
- * row or reorder text is shown as a visible \u{...} escape instead.
+ * Peer-chosen text on its way to a terminal, a page or an API answer. The relay already refuses
+ * descriptions with control characters (DISPLAY_TEXT), but what is shown must not depend on every peer
+ * being ours and up to date (and a login's user name is anything the peer typed): anything that could move
+ * the cursor, set a window title, write the clipboard (OSC 52), break a row or reorder text is shown as a
+ * visible \u{...} escape instead.
  */
 const UNSAFE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/gu;
 
