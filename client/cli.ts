@@ -18,7 +18,7 @@ import { startStatusLine } from './status-line.js';
 import { registerTrustCommand, TRUST_OPTIONS } from './cli-trust.js';
 
 const COMMON = [CONFIG_OPTION, ...peerOptions(7000), logLevelOption('warn')];
-const SECRET_FILE = option('--secret-file <file>', 'string', "the server's pre-shared secret (burrow secret generate)");
+const SECRET_FILE = option('--secret-file <file>', 'string', "the server's pre-shared secret (copied from the skeleton host)", { path: true });
 export const LIST_OPTIONS = [...COMMON, option('--json', 'bool', 'print JSON for scripts')];
 export const CONNECT_OPTIONS = [
   ...COMMON, SECRET_FILE,

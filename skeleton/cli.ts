@@ -12,12 +12,12 @@ import type { Logger } from '../shared/log.js';
 import { watchFile } from '../shared/watch-file.js';
 import type { SkeletonServer } from './io/skeleton-server.js';
 import { startSkeleton } from './index.js';
-import { parseServerSpec, serverSpecProblem } from './server-spec.js';
+import { parseServerSpec, serverSpecInDir, serverSpecProblem } from './server-spec.js';
 
 export const SKELETON_OPTIONS = [
   CONFIG_OPTION,
   ...peerOptions(7001),
-  option('--server <spec>', 'list', 'ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]; repeat for more servers', { check: serverSpecProblem }),
+  option('--server <spec>', 'list', 'ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]; repeat for more servers', { check: serverSpecProblem, path: serverSpecInDir }),
   option('--pool <n>', 'int', 'idle data connections kept at the relay', { default: 2, min: 0, max: 64 }),
   LOG_LEVEL_OPTION,
 ];

@@ -14,6 +14,7 @@ import { readPassword } from './read-password.js';
 
 export const KNOWN_RELAYS_OPTION = option(
   '--known-relays <file>', 'string', 'pinned relay fingerprints, written by burrow client trust (default: $XDG_CONFIG_HOME/burrow/known_relays or ~/.config/burrow/known_relays)',
+  { path: true },
 );
 
 export function peerOptions(defaultPort: number) {
@@ -22,7 +23,7 @@ export function peerOptions(defaultPort: number) {
     option('--fingerprint <fp>', 'string', "the relay's fingerprint (SHA256:..., from burrow keys fingerprint); else looked up in --known-relays", { check: fingerprintProblem }),
     KNOWN_RELAYS_OPTION,
     option('--user <name>', 'string', 'account name'),
-    option('--password-file <file>', 'string', 'file holding the password (else BURROW_PASSWORD, else a prompt)'),
+    option('--password-file <file>', 'string', 'file holding the password (else BURROW_PASSWORD, else a prompt)', { path: true }),
   ];
 }
 
