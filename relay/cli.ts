@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
 import { withExamples } from '../shared/cli/help-examples.js';
+import { explainListen, type ListenFlags } from '../shared/cli/listen-hint.js';
+import { BurrowError } from '../shared/errors.js';
 import { LOG_LEVEL_OPTION, loggerFor, untilSignal } from '../shared/cli/log-options.js';
 import { addOptions, configOrPrint, CONFIG_OPTION } from '../shared/config/command-options.js';
 import { option } from '../shared/config/option-spec.js';
@@ -41,6 +43,12 @@ export const RELAY_OPTIONS = [
   LOG_LEVEL_OPTION,
 ];
 
+const RELAY_LISTEN_FLAGS: ListenFlags = {
+  'client port': { port: '--client-port', host: '--host' },
+  'skeleton port': { port: '--skeleton-port', host: '--host' },
+  admin: { port: '--admin', host: '--admin' },
+};
+
 function clusterUrlProblem(value: string): string | undefined {
   return /^rediss?:\/\/[^\s]+$/.test(value) ? undefined : 'expected redis://HOST:PORT or rediss://HOST:PORT';
 }
@@ -72,6 +80,9 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
     const log = loggerFor('burrow-relay', config.logLevel);
     const admin = parseAdminSetting(config.admin as string, '--admin');
     checkAdminExposure(admin, config.adminTokenFile !== undefined, 'ERR_USAGE');
+    if (config.clientPort === config.skeletonPort && config.clientPort !== 0) {
+      throw new BurrowError('ERR_USAGE', `--client-port and --skeleton-port are both ${String(config.clientPort)}: clients and skeletons need a port each (7000 and 7001 by default)`);
+    }
     // Loaded only when a relay runs, so the relay's dependencies (prom-client, ioredis) stay out of the
     // skeleton's and the client's processes: loaded there, they halved bulk throughput through the
     // tunnel (iperf3: 5.5 -> 2.9 Gbit/s, the peers' CPU per byte doubled); the cause was not found.
@@ -98,6 +109,8 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
       } : {}),
       ...limitsOf(config),
       log,
+    }).catch((err: unknown) => {
+      throw explainListen(err, RELAY_LISTEN_FLAGS);
     });
     // Listen for signals before saying we are ready, so a supervisor's early SIGTERM is a clean stop.
     const stopped = untilSignal();

@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   ERR_TIMEOUT: { exit: 1, wire: false, text: 'timed out' },
   ERR_NOT_FOUND: { exit: 1, wire: false, text: 'no such resource' },
   ERR_NOT_A_RELAY: { exit: 2, wire: false, text: 'not a burrow relay port' },
+  ERR_LISTEN: { exit: 2, wire: false, text: 'cannot listen' },
   ERR_CONFIG: { exit: 2, wire: false, text: 'invalid configuration' },
   ERR_USAGE: { exit: 2, wire: false, text: 'invalid usage' },
   ERR_INTERNAL: { exit: 1, wire: true, text: 'internal error' },
