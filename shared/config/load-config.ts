@@ -5,6 +5,7 @@
  */
 import { dirname } from 'node:path';
 import { BurrowError } from '../errors.js';
+import { hostPortProblem } from '../peer/relay-address.js';
 import { pathInDir, type OptionSpec } from './option-spec.js';
 
 export type ConfigValue = string | number | boolean | string[];
@@ -77,8 +78,6 @@ export function flagName(spec: OptionSpec): string {
   return spec.flag.split(' ')[0] ?? spec.flag;
 }
 
-const HOST_PORT_RE = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/;
-
 /** A bad value is ERR_CONFIG in a file and ERR_USAGE on the command line or in the environment. */
 function coerce(spec: OptionSpec, value: unknown, where: string, code: 'ERR_CONFIG' | 'ERR_USAGE'): ConfigValue {
   const fail = (problem: string): never => {
@@ -95,8 +94,8 @@ function coerce(spec: OptionSpec, value: unknown, where: string, code: 'ERR_CONF
     case 'string':
       return checked(typeof value === 'string' && value.length > 0 ? value : fail('expected a non-empty string'));
     case 'hostport': {
-      const m = typeof value === 'string' ? HOST_PORT_RE.exec(value) : null;
-      return checked(m && Number(m[2]) <= 65535 ? (value as string) : fail('expected HOST:PORT with a port from 0 to 65535 (IPv6 as [ADDR]:PORT)'));
+      const problem = typeof value === 'string' ? hostPortProblem(value) : 'expected HOST:PORT (IPv6 as [ADDR]:PORT)';
+      return checked(problem === undefined ? (value as string) : fail(problem));
     }
     case 'bool':
       if (typeof value === 'boolean') return value;
