@@ -139,7 +139,7 @@ function oneShot(port: number, request: string): Promise<string> {
 function curl(url: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile('curl', ['-sS', '--max-time', '20', url], (err, stdout, stderr) => {
-      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new Error('curl is not installed (apt-get install curl; .ci/run installs it)'));
+      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new Error('curl is not installed (apt-get install curl; the pretest step of npm test installs it as root)'));
       resolve({ code: err ? Number((err as { code?: unknown }).code) : 0, stdout, stderr });
     });
   });
