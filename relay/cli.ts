@@ -15,7 +15,7 @@ import { DEFAULT_ARGON2_CONCURRENCY } from './users/password-hash.js';
 
 export const RELAY_OPTIONS = [
   CONFIG_OPTION,
-  option('--host <host>', 'string', 'address to listen on', { default: '0.0.0.0' }),
+  option('--host <host>', 'string', 'address to listen on for both ports (0.0.0.0: every address of this machine)', { default: '0.0.0.0' }),
   option('--client-port <port>', 'port', 'port for clients', { default: 7000 }),
   option('--skeleton-port <port>', 'port', 'port for skeletons', { default: 7001 }),
   option('--keys <dir>', 'string', 'directory with relay.key.jwk and relay.pub.jwk', { default: 'keys', path: true }),

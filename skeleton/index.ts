@@ -40,7 +40,7 @@ export interface SkeletonHandle {
   close(): Promise<void>;
 }
 
-const FATAL: ReadonlySet<ErrorCode> = new Set(['ERR_AUTH_FAILED', 'ERR_RELAY_KEY_MISMATCH', 'ERR_VERSION_MISMATCH', 'ERR_USAGE']);
+const FATAL: ReadonlySet<ErrorCode> = new Set(['ERR_AUTH_FAILED', 'ERR_RELAY_KEY_MISMATCH', 'ERR_VERSION_MISMATCH', 'ERR_USAGE', 'ERR_NOT_A_RELAY']);
 
 /** Logs in to one relay, retrying with backoff; rejects only on what retrying cannot fix. */
 async function connectWithRetry(runtime: SkeletonRuntime, log: Logger, stopped: () => boolean, onRetry: (err: BurrowError) => void): Promise<void> {

@@ -5,7 +5,8 @@
  * that waits for its client to speak (HTTP: the relay's own admin port) says nothing; if the relay has
  * not greeted within PROBE_AFTER_MS, a second connection asks it `HEAD /`: an HTTP answer settles it, a
  * Hello there means a slow relay (the probe is closed and the greeting awaited as before). The probe
- * never touches the connection being greeted, so a slow relay still works.
+ * never touches the connection being greeted, so a slow relay still works; it costs that relay one
+ * garbage connection from us (a 2 s penalty, far below the 15 s at which a source is refused).
  */
 import { connect, type Socket } from 'node:net';
 import { BurrowError } from '../errors.js';

@@ -71,11 +71,17 @@ test('--relay with a port out of range: exit 2 saying so', async (t) => {
   includesAll(t, failure(t, run, 2, 'ERR_USAGE'), ['--relay', 'port 99999 is out of range', '65535']);
 });
 
-test("a client aimed at the relay's admin port fails at once: not a burrow relay port, exit 2", async (t) => {
+test("a client or skeleton aimed at the relay's admin port fails at once: not a burrow relay port, exit 2", async (t) => {
   const world = await startWorld(t);
   const adminPort = world.relay.admin!.address.port;
   const run = await runCli(['client', 'list', ...clientArgs(world, adminPort)], { BURROW_PASSWORD: PASSWORD });
   includesAll(t, failure(t, run, 2, 'ERR_NOT_A_RELAY'), ['not a burrow relay port', 'HTTP', "relay's client port"]);
+  const dir = await tempDir(t);
+  await writeSecret(dir, 'web.secret');
+  const skeleton = await runCli(['skeleton', '--relay', `127.0.0.1:${adminPort}`, '--fingerprint', world.identity.fingerprint, '--user', 'home', '--server', 'web=127.0.0.1:9,secret-file=web.secret'], {
+    BURROW_PASSWORD: PASSWORD,
+  }, { cwd: dir });
+  includesAll(t, failure(t, skeleton, 2, 'ERR_NOT_A_RELAY'), ['not a burrow relay port', "relay's skeleton port"]);
 });
 
 test("a client aimed at the relay's skeleton port: exit 2, use the client port", async (t) => {
