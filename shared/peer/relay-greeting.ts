@@ -67,11 +67,17 @@ export function checkHello(hello: Hello, target: RelayTarget, port: PortRole, no
   verified.add(memo);
 }
 
-/** Connects to one of the relay's ports and verifies its Hello; `onSocket` sees the socket as soon as it exists. */
-export async function greet(target: RelayTarget, port: PortRole, timeoutMs: number, onSocket?: (socket: Socket) => void): Promise<Greeting> {
+/**
+ * Connects to one of the relay's ports and verifies its Hello; `onSocket` sees the socket as soon as it
+ * exists. `probe`: a port that stays silent is probed for HTTP (not-a-relay.ts): for logins, not for the
+ * data connections that follow one to an address that has just proven to be a relay.
+ */
+export async function greet(
+  target: RelayTarget, port: PortRole, timeoutMs: number, opts: { onSocket?: (socket: Socket) => void; probe?: boolean } = {},
+): Promise<Greeting> {
   const socket = await connectSocket(target.host, target.port, timeoutMs);
-  onSocket?.(socket);
-  const notARelay = watchNotARelay(socket, target.host, target.port);
+  opts.onSocket?.(socket);
+  const notARelay = watchNotARelay(socket, target.host, target.port, { probe: opts.probe === true });
   const channel = new FrameChannel(socket, FRAME_LIMITS.handshake);
   try {
     const msg = parseRelayHandshake(decodeBody(await Promise.race([channel.next(timeoutMs), notARelay.refused])));

@@ -24,7 +24,7 @@ export interface ProbedIdentity {
 
 export async function probeRelayIdentity(host: string, port: number, timeoutMs = 10_000): Promise<ProbedIdentity> {
   const socket = await connectSocket(host, port, timeoutMs);
-  const notARelay = watchNotARelay(socket, host, port);
+  const notARelay = watchNotARelay(socket, host, port, { probe: true });
   try {
     const channel = new FrameChannel(socket, FRAME_LIMITS.handshake);
     const msg = parseRelayHandshake(decodeBody(await Promise.race([channel.next(timeoutMs), notARelay.refused])));
