@@ -5,7 +5,7 @@
  * failed logins are their own, so their penalties reach no other test.
  */
 import test from 'ava';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { errorCode, errorLines, runCli, spawnCli, type CliResult } from '../helpers/cli-process.js';
@@ -164,7 +164,6 @@ test('a skeleton that pins another key refused the relay (not the reverse): exit
 
 test('a skeleton whose relay is not there says in words that it keeps retrying and why, and again after losing it', async (t) => {
   const dir = await tempDir(t);
-  await mkdir(join(dir, 'conf'));
   await writeSecret(dir, 'web.secret');
   // Something that takes the connection and drops it: no relay there (yet).
   const nothing = await listen(t, (socket) => socket.destroy());
