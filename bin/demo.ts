@@ -1,7 +1,8 @@
 /**
  * `burrow demo`: a relay, a skeleton fronting a small HTTP server, and a client forwarder, all on
  * loopback with throwaway keys and users in a temporary folder. Prints the URL to open and the commands
- * that run the same setup on real hosts. Ctrl-C stops everything and removes the folder.
+ * that run the same setup as separate processes while it runs (as printed: real addresses and paths).
+ * Ctrl-C stops everything and removes the folder.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -20,7 +21,8 @@ import { Redacted } from '../shared/redacted.js';
 import { startSkeleton } from '../skeleton/index.js';
 import { startDemoHttpServer } from './demo-http-server.js';
 
-async function forwardOn(start: (port: number) => Promise<Forwarder>): Promise<Forwarder> {
+async function forwardOn(start: (port: number) => Promise<Forwarder>, port: number | undefined): Promise<Forwarder> {
+  if (port !== undefined) return start(port);
   try {
     return await start(8080);
   } catch {
@@ -29,7 +31,8 @@ async function forwardOn(start: (port: number) => Promise<Forwarder>): Promise<F
   }
 }
 
-export async function runDemo(ctx: CliContext): Promise<void> {
+/** `port`: the forwarder's local port; by default 8080, or any free one if 8080 is taken. */
+export async function runDemo(ctx: CliContext, opts: { port?: number } = {}): Promise<void> {
   const log = createLogger('burrow-demo', 'warn');
   const dir = await mkdtemp(join(tmpdir(), 'burrow-demo-'));
   const keysDir = join(dir, 'keys');
@@ -57,9 +60,12 @@ export async function runDemo(ctx: CliContext): Promise<void> {
     servers: [{ id: 'demo-http', host: '127.0.0.1', port: http.port, secret, description: 'the demo web page', protocol: 'http' }],
   });
   const client = await connect({ relay: clientRelay, user: 'demo-client', password, log });
-  const forwarder = await forwardOn((port) => startForwarder({ client, serverId: 'demo-http', secret, host: '127.0.0.1', port, log }));
+  const forwarder = await forwardOn((port) => startForwarder({ client, serverId: 'demo-http', secret, host: '127.0.0.1', port, log }), opts.port);
   const stopped = untilSignal();
   const url = `http://127.0.0.1:${forwarder.address.port}/`;
+  // Started by `npm start` this runs in the burrow folder, where `npx burrow` works; else `burrow` is on PATH.
+  const burrow = ctx.env.npm_lifecycle_event === 'start' ? 'npx burrow' : 'burrow';
+  const clientArgs = `--relay 127.0.0.1:7000 --fingerprint ${fp} --user demo-client --password-file ${passwordFile}`;
   ctx.stdout(`burrow demo is running (throwaway keys and users in ${dir})
 
   open ${url}   or   curl ${url}
@@ -68,13 +74,16 @@ export async function runDemo(ctx: CliContext): Promise<void> {
 The page travels: curl -> client forwarder -> relay (127.0.0.1:${clientRelay.port}) -> skeleton -> demo HTTP server (127.0.0.1:${http.port}),
 encrypted end to end; the relay only sees ciphertext.
 
-The same setup as separate processes (on real hosts, use the relay's public address):
-  npx burrow relay --keys ${keysDir} --users ${usersFile} --client-port 7000 --skeleton-port 7001
-  npx burrow skeleton --relay RELAY:7001 --fingerprint ${fp} --user demo-home --password-file ${passwordFile} \\
+The same setup as separate processes, one terminal each, while this demo runs: they use its files and
+its web server, which Ctrl-C stops and deletes. On real hosts the relay leaves out --host (it then listens
+on every address, 0.0.0.0) and the others use its public name instead of 127.0.0.1.
+  ${burrow} relay --host 127.0.0.1 --client-port 7000 --skeleton-port 7001 --keys ${keysDir} --users ${usersFile}
+  ${burrow} skeleton --relay 127.0.0.1:7001 --fingerprint ${fp} --user demo-home --password-file ${passwordFile} \\
       --server demo-http=127.0.0.1:${http.port},secret-file=${secretFile},protocol=http
-  npx burrow client list --relay RELAY:7000 --fingerprint ${fp} --user demo-client --password-file ${passwordFile}
-  npx burrow client connect demo-http --listen 127.0.0.1:8081 --secret-file ${secretFile} \\
-      --relay RELAY:7000 --fingerprint ${fp} --user demo-client --password-file ${passwordFile}
+  ${burrow} client list ${clientArgs}
+  ${burrow} client connect demo-http --listen 127.0.0.1:8081 --secret-file ${secretFile} \\
+      ${clientArgs}
+  curl http://127.0.0.1:8081/
 
 Press Ctrl-C to stop.`);
   await stopped;

@@ -1,5 +1,5 @@
 /** The `burrow` command tree: every role and admin task as a subcommand (bin/burrow.ts runs it). */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerClientCommands } from '../client/cli.js';
 import { registerKeysCommands } from '../relay/cli-keys.js';
 import { registerRelayCommand } from '../relay/cli.js';
@@ -8,6 +8,12 @@ import { cliContext } from '../shared/cli/cli-context.js';
 import { registerSecretCommand } from '../shared/cli/cli-secret.js';
 import { withExamples } from '../shared/cli/help-examples.js';
 import { registerSkeletonCommand } from '../skeleton/cli.js';
+
+function demoPort(value: string): number {
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(port <= 65535)) throw new InvalidArgumentError('expected a port from 0 to 65535');
+  return port;
+}
 
 export function buildProgram(): Command {
   const ctx = cliContext();
@@ -24,8 +30,11 @@ export function buildProgram(): Command {
     'burrow <command> --help                              # every command has examples',
   );
   withExamples(
-    program.command('demo').description('relay, skeleton, a demo web server and a client forwarder on loopback').action(async () => (await import('./demo.js')).runDemo(ctx)),
+    program.command('demo').description('relay, skeleton, a demo web server and a client forwarder on loopback')
+      .addOption(new Option('--port <port>', 'local port of the demo forwarder (default: 8080, or any free port if 8080 is taken)').argParser(demoPort))
+      .action(async (opts: { port?: number }) => (await import('./demo.js')).runDemo(ctx, opts)),
     'burrow demo      # then: curl http://127.0.0.1:8080/',
+    'burrow demo --port 9080',
   );
   registerKeysCommands(program);
   registerSecretCommand(program);

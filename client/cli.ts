@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
 import { withExamples } from '../shared/cli/help-examples.js';
 import { logLevelOption, loggerFor, untilSignal } from '../shared/cli/log-options.js';
-import { knownRelaysDefault, passwordNote, peerOptions, peerPassword, relayTargetsOf, required } from '../shared/cli/peer-options.js';
+import { explainListen } from '../shared/cli/listen-hint.js';
+import { explainPeerFailure } from '../shared/cli/peer-hints.js';
+import { knownRelaysDefault, passwordNote, peerContext, peerOptions, peerPassword, relayTargetsOf, required } from '../shared/cli/peer-options.js';
 import { readSecretFile } from '../shared/cli/secret-file.js';
 import { forTerminal, jsonForTerminal } from '../shared/display-text.js';
 import { addOptions, configOrPrint, CONFIG_OPTION } from '../shared/config/command-options.js';
@@ -19,7 +21,7 @@ import { startStatusLine } from './status-line.js';
 import { registerTrustCommand, TRUST_OPTIONS } from './cli-trust.js';
 
 const COMMON = [CONFIG_OPTION, ...peerOptions(7000), logLevelOption('warn')];
-const SECRET_FILE = option('--secret-file <file>', 'string', "the server's pre-shared secret (burrow secret generate)");
+const SECRET_FILE = option('--secret-file <file>', 'string', "the server's pre-shared secret (copied from the skeleton host)", { path: true });
 export const LIST_OPTIONS = [...COMMON, option('--json', 'bool', 'print JSON for scripts')];
 export const CONNECT_OPTIONS = [
   ...COMMON, SECRET_FILE,
@@ -41,7 +43,13 @@ async function login(config: Config, ctx: CliContext, logName: string, onFatal?:
   const relay = await relayTargetsOf(config, ctx.env);
   const user = required(config, 'user', '--user');
   const log = loggerFor(logName, config.logLevel);
-  return connect({ relay, user, password: await peerPassword(config, ctx.env, user), log, ...(onFatal ? { keepAlive: true, onFatal } : {}) });
+  const hints = peerContext(config, ctx.env, 'client', relay);
+  const password = await peerPassword(config, ctx.env, user);
+  try {
+    return await connect({ relay, user, password, log, ...(onFatal ? { keepAlive: true, onFatal: (err: BurrowError) => onFatal(explainPeerFailure(err, hints)) } : {}) });
+  } catch (err) {
+    throw explainPeerFailure(err, hints);
+  }
 }
 
 /**
@@ -94,7 +102,7 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
   conn.action(async (id: string) => {
     const config = await clientConfig(conn, CONNECT_OPTIONS, ctx);
     if (!config) return;
-    const secret = await readSecretFile(required(config, 'secretFile', '--secret-file'));
+    const secret = await readSecretFile(required(config, 'secretFile', '--secret-file'), 'client');
     const { host, port } = parseHostPort(config.listen as string, '--listen');
     let refused: (err: BurrowError) => void = () => undefined;
     const fatal = new Promise<never>((_, reject) => { refused = reject; });
@@ -102,6 +110,9 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     await checkServer(c, id, secret);
     const forwarder = await startForwarder({
       client: c, serverId: id, secret, host, port, log: loggerFor('burrow-client', config.logLevel), separateStreams: config.separateStreams === true,
+    }).catch((err: unknown) => {
+      c.close();
+      throw explainListen(err, { forwarder: { port: '--listen', host: '--listen' } });
     });
     const stopped = Promise.race([untilSignal(), fatal]);
     ctx.stdout(`forwarding ${formatHostPort(forwarder.address.address, forwarder.address.port)} -> ${id} (end-to-end encrypted through the relay)`);
@@ -126,7 +137,7 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
   stdio.action(async (id: string) => {
     const config = await clientConfig(stdio, STDIO_OPTIONS, ctx);
     if (!config) return;
-    const secret = await readSecretFile(required(config, 'secretFile', '--secret-file'));
+    const secret = await readSecretFile(required(config, 'secretFile', '--secret-file'), 'client');
     const c = await login(config, ctx, 'burrow-client');
     try {
       const stream = await c.open(id, { secret });

@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
 import { withExamples } from '../shared/cli/help-examples.js';
+import { explainListen, type ListenFlags } from '../shared/cli/listen-hint.js';
+import { BurrowError } from '../shared/errors.js';
 import { LOG_LEVEL_OPTION, loggerFor, untilSignal } from '../shared/cli/log-options.js';
 import { addOptions, configOrPrint, CONFIG_OPTION } from '../shared/config/command-options.js';
 import { option } from '../shared/config/option-spec.js';
@@ -13,11 +15,11 @@ import { DEFAULT_ARGON2_CONCURRENCY } from './users/password-hash.js';
 
 export const RELAY_OPTIONS = [
   CONFIG_OPTION,
-  option('--host <host>', 'string', 'address to listen on', { default: '0.0.0.0' }),
+  option('--host <host>', 'string', 'address to listen on for both ports (0.0.0.0: every address of this machine)', { default: '0.0.0.0' }),
   option('--client-port <port>', 'port', 'port for clients', { default: 7000 }),
   option('--skeleton-port <port>', 'port', 'port for skeletons', { default: 7001 }),
-  option('--keys <dir>', 'string', 'directory with relay.key.jwk and relay.pub.jwk', { default: 'keys' }),
-  option('--users <file>', 'string', 'users file written by burrow users', { default: 'users.json' }),
+  option('--keys <dir>', 'string', 'directory with relay.key.jwk and relay.pub.jwk', { default: 'keys', path: true }),
+  option('--users <file>', 'string', 'users file written by burrow users', { default: 'users.json', path: true }),
   option('--drain <seconds>', 'int', 'on SIGTERM, how long running streams may take to finish', { default: 30, max: 3600 }),
   option('--allow-proxy-protocol', 'bool', 'let skeletons ask for PROXY protocol headers with the real client address', { default: false }),
   option('--handshake-timeout <seconds>', 'int', 'time a new connection has to log in or attach', { default: 10, min: 1, max: 300 }),
@@ -36,14 +38,20 @@ export const RELAY_OPTIONS = [
   option('--control-rate <n>', 'int', 'control messages per second a session may send after its burst', { default: 50, min: 1 }),
   option('--argon2-concurrency <n>', 'int', 'password checks at once (default: CPU cores - 1, so one core keeps splicing)', { default: DEFAULT_ARGON2_CONCURRENCY, min: 1, max: 4 }),
   option('--admin <host:port|off>', 'string', 'admin HTTP (health, metrics, JSON API, dashboard); off disables it', { default: DEFAULT_ADMIN }),
-  option('--admin-token-file <file>', 'string', 'bearer token for the admin HTTP (first line); required off loopback'),
-  option('--audit-log <file>', 'string', 'append one JSON line per finished stream; reopened on SIGHUP'),
+  option('--admin-token-file <file>', 'string', 'bearer token for the admin HTTP (first line); required off loopback', { path: true }),
+  option('--audit-log <file>', 'string', 'append one JSON line per finished stream; reopened on SIGHUP', { path: true }),
   option('--cluster <url>', 'string', 'join a relay cluster whose shared state is in Redis (redis://HOST:PORT); unset: a single relay', { check: clusterUrlProblem, secret: true }),
   option('--cluster-advertise <host:port>', 'hostport', "with --cluster: this relay's skeleton port as skeletons reach it (needed when --host is a wildcard)"),
   option('--cluster-id <id>', 'string', 'with --cluster: this relay\'s name in the cluster (default: random at each start)'),
   option('--cluster-heartbeat <seconds>', 'int', 'with --cluster: how often registrations are refreshed; they expire after three', { default: 5, min: 1, max: 300 }),
   LOG_LEVEL_OPTION,
 ];
+
+const RELAY_LISTEN_FLAGS: ListenFlags = {
+  'client port': { port: '--client-port', host: '--host' },
+  'skeleton port': { port: '--skeleton-port', host: '--host' },
+  admin: { port: '--admin', host: '--admin' },
+};
 
 function clusterUrlProblem(value: string): string | undefined {
   return /^rediss?:\/\/[^\s]+$/.test(value) ? undefined : 'expected redis://HOST:PORT or rediss://HOST:PORT';
@@ -78,6 +86,9 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
     const log = loggerFor('burrow-relay', config.logLevel);
     const admin = parseAdminSetting(config.admin as string, '--admin');
     checkAdminExposure(admin, config.adminTokenFile !== undefined, 'ERR_USAGE');
+    if (config.clientPort === config.skeletonPort && config.clientPort !== 0) {
+      throw new BurrowError('ERR_USAGE', `--client-port and --skeleton-port are both ${String(config.clientPort)}: clients and skeletons need a port each (7000 and 7001 by default)`);
+    }
     // Loaded only when a relay runs, so the relay's dependencies (prom-client, ioredis) stay out of the
     // skeleton's and the client's processes: loaded there, they halved bulk throughput through the
     // tunnel (iperf3: 5.5 -> 2.9 Gbit/s, the peers' CPU per byte doubled); the cause was not found.
@@ -104,6 +115,8 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
       } : {}),
       ...limitsOf(config),
       log,
+    }).catch((err: unknown) => {
+      throw explainListen(err, RELAY_LISTEN_FLAGS);
     });
     // Listen for signals before saying we are ready, so a supervisor's early SIGTERM is a clean stop.
     const stopped = untilSignal();

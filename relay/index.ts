@@ -1,7 +1,8 @@
 /**
  * startRelay(options): the relay as a library. Resolves once both ports listen.
  */
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
+import { listenOn } from '../shared/net/listen-on.js';
 import { EphemeralKeyRing } from '../shared/crypto/ephemeral-key.js';
 import { loadRelayKeys, type RelayIdentity } from '../shared/crypto/relay-key-files.js';
 import { silentLogger, type Logger } from '../shared/log.js';
@@ -81,16 +82,6 @@ export interface RelayHandle {
   cluster?: { link: ClusterLink; relayId: string; advertise: string };
 }
 
-function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
-
 export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   let closing: Promise<void> | undefined;
   const log = options.log ?? silentLogger();
@@ -116,7 +107,10 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   const servers = [clientServer, skeletonServer];
   let addresses: RelayHandle['addresses'];
   try {
-    addresses = { client: await listen(clientServer, options.clientPort ?? 7000, host), skeleton: await listen(skeletonServer, options.skeletonPort ?? 7001, host) };
+    addresses = {
+      client: await listenOn(clientServer, options.clientPort ?? 7000, host, 'client port'),
+      skeleton: await listenOn(skeletonServer, options.skeletonPort ?? 7001, host, 'skeleton port'),
+    };
   } catch (err) {
     for (const s of servers) s.close();
     await audit?.close();

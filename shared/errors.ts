@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   ERR_RELAY_UNREACHABLE: { exit: 1, wire: false, text: 'could not connect to the relay' },
   ERR_TIMEOUT: { exit: 1, wire: false, text: 'timed out' },
   ERR_NOT_FOUND: { exit: 1, wire: false, text: 'no such resource' },
+  ERR_NOT_A_RELAY: { exit: 2, wire: false, text: 'not a burrow relay port' },
+  ERR_LISTEN: { exit: 2, wire: false, text: 'cannot listen' },
   ERR_CONFIG: { exit: 2, wire: false, text: 'invalid configuration' },
   ERR_USAGE: { exit: 2, wire: false, text: 'invalid usage' },
   ERR_INTERNAL: { exit: 1, wire: true, text: 'internal error' },
@@ -47,10 +49,13 @@ export function wireCode(code: ErrorCode): ErrorCode {
 
 export class BurrowError extends Error {
   readonly code: ErrorCode;
+  /** What the message says after the code's text, if anything. */
+  readonly detail: string | undefined;
   constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
     super(detail ? `${ERROR_CODES[code].text}: ${detail}` : ERROR_CODES[code].text, options);
     this.name = 'BurrowError';
     this.code = code;
+    this.detail = detail;
   }
   get exitCode(): number {
     return ERROR_CODES[this.code].exit;

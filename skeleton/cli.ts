@@ -4,7 +4,8 @@ import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
 import { withExamples } from '../shared/cli/help-examples.js';
 import { LOG_LEVEL_OPTION, loggerFor, untilSignal } from '../shared/cli/log-options.js';
 import { formatHostPort } from '../shared/peer/relay-address.js';
-import { knownRelaysDefault, passwordNote, peerOptions, peerPassword, relayTargetsOf, required } from '../shared/cli/peer-options.js';
+import { explainPeerFailure, type PeerContext } from '../shared/cli/peer-hints.js';
+import { knownRelaysDefault, passwordNote, peerContext, peerOptions, peerPassword, relayTargetsOf, required } from '../shared/cli/peer-options.js';
 import { addOptions, configOrPrint, CONFIG_OPTION, resolveConfig } from '../shared/config/command-options.js';
 import { option } from '../shared/config/option-spec.js';
 import { BurrowError, codeOf } from '../shared/errors.js';
@@ -12,12 +13,12 @@ import type { Logger } from '../shared/log.js';
 import { watchFile } from '../shared/watch-file.js';
 import type { SkeletonServer } from './io/skeleton-server.js';
 import { startSkeleton } from './index.js';
-import { parseServerSpec, serverSpecProblem } from './server-spec.js';
+import { parseServerSpec, serverSpecInDir, serverSpecProblem } from './server-spec.js';
 
 export const SKELETON_OPTIONS = [
   CONFIG_OPTION,
   ...peerOptions(7001),
-  option('--server <spec>', 'list', 'ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]; repeat for more servers', { check: serverSpecProblem }),
+  option('--server <spec>', 'list', 'ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]; repeat for more servers', { check: serverSpecProblem, path: serverSpecInDir }),
   option('--pool <n>', 'int', 'idle data connections kept at the relay', { default: 2, min: 0, max: 64 }),
   LOG_LEVEL_OPTION,
 ];
@@ -53,6 +54,26 @@ function watchServers(cmd: Command, env: NodeJS.ProcessEnv, log: Logger, apply: 
   };
 }
 
+/**
+ * Says on stderr, in words, why the relay cannot be reached and that the skeleton keeps trying (the
+ * JSON log has every attempt): once per distinct reason, and again after the relay was lost.
+ */
+function retryReporter(ctx: CliContext, hints: PeerContext): { onRetry: (err: BurrowError) => void; lost: (code: string) => void } {
+  let last: string | undefined;
+  return {
+    onRetry: (err) => {
+      const why = explainPeerFailure(err, hints).message;
+      const line = `burrow skeleton: ${why}${/[.?!]$/.test(why) ? '' : '.'} Retrying until the relay answers (every 0.5 to 30 s).`;
+      if (line !== last) ctx.stderr(line);
+      last = line;
+    },
+    lost: (code) => {
+      last = undefined;
+      ctx.stderr(`burrow skeleton: lost the relay at ${hints.relay} (${code}); reconnecting`);
+    },
+  };
+}
+
 export function registerSkeletonCommand(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
   const cmd = withExamples(
@@ -70,7 +91,13 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     const relay = await relayTargetsOf(config, ctx.env);
     const user = required(config, 'user', '--user');
     const log = loggerFor('burrow-skeleton', config.logLevel);
-    const skeleton = await startSkeleton({ relay, user, password: await peerPassword(config, ctx.env, user), servers, pool: config.pool as number, log });
+    const hints = peerContext(config, ctx.env, 'skeleton', relay);
+    const retries = retryReporter(ctx, hints);
+    const password = await peerPassword(config, ctx.env, user);
+    const skeleton = await startSkeleton({ relay, user, password, servers, pool: config.pool as number, log, onRetry: (_target, err) => retries.onRetry(err) }).catch((err: unknown) => {
+      throw explainPeerFailure(err, hints);
+    });
+    skeleton.runtime.on('disconnected', retries.lost);
     for (const r of skeleton.advertised.rejected) ctx.stderr(`relay refused ${r.id}: ${r.code}`);
     if (skeleton.advertised.accepted.length === 0) {
       await skeleton.close();
@@ -79,7 +106,7 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     // Runs until a signal, or until the relay refuses us for good; a timer keeps the process up while
     // the runtime waits between reconnects with nothing else pending.
     const keepAlive = setInterval(() => undefined, 1 << 30);
-    const fatal = new Promise<never>((_, reject) => skeleton.runtime.once('fatal', reject));
+    const fatal = new Promise<never>((_, reject) => skeleton.runtime.once('fatal', (err) => reject(explainPeerFailure(err, hints))));
     const stopped = Promise.race([untilSignal(), fatal]);
     const stopReload = watchServers(cmd, ctx.env, log, (next) => skeleton.runtime.setServers(next));
     ctx.stdout(`skeleton serving ${skeleton.advertised.accepted.join(', ')} through ${relay.map((r) => formatHostPort(r.host, r.port)).join(', ')}`);

@@ -26,6 +26,8 @@ export interface SkeletonOptions {
   /** How long to wait for a local target to accept (default 5 s). */
   targetTimeoutMs?: number;
   log?: Logger;
+  /** Told of each failed attempt to reach a relay that will be retried (the CLI says it to the user). */
+  onRetry?: (relay: RelayTarget, err: BurrowError) => void;
 }
 
 export interface SkeletonHandle {
@@ -38,10 +40,10 @@ export interface SkeletonHandle {
   close(): Promise<void>;
 }
 
-const FATAL: ReadonlySet<ErrorCode> = new Set(['ERR_AUTH_FAILED', 'ERR_RELAY_KEY_MISMATCH', 'ERR_VERSION_MISMATCH', 'ERR_USAGE']);
+const FATAL: ReadonlySet<ErrorCode> = new Set(['ERR_AUTH_FAILED', 'ERR_RELAY_KEY_MISMATCH', 'ERR_VERSION_MISMATCH', 'ERR_USAGE', 'ERR_NOT_A_RELAY']);
 
 /** Logs in to one relay, retrying with backoff; rejects only on what retrying cannot fix. */
-async function connectWithRetry(runtime: SkeletonRuntime, log: Logger, stopped: () => boolean): Promise<void> {
+async function connectWithRetry(runtime: SkeletonRuntime, log: Logger, stopped: () => boolean, onRetry: (err: BurrowError) => void): Promise<void> {
   const backoff = new Backoff();
   while (!stopped()) {
     try {
@@ -51,6 +53,7 @@ async function connectWithRetry(runtime: SkeletonRuntime, log: Logger, stopped: 
       if (FATAL.has(codeOf(err))) throw err;
       const delay = backoff.next(Date.now());
       log.warn({ code: codeOf(err), retryInMs: delay }, 'relay connection failed, retrying');
+      onRetry(err instanceof BurrowError ? err : new BurrowError(codeOf(err)));
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
@@ -68,6 +71,7 @@ export async function startSkeleton(options: SkeletonOptions): Promise<SkeletonH
   const runtimes = targets.map((target) => new SkeletonRuntime(target, { user: options.user, password: options.password }, options.servers,
     targets.length > 1 ? log.child({ relay: `${target.host}:${target.port}` }) : log, {
       pool: options.pool ?? 2, poolMax: Math.max(options.pool ?? 2, options.poolMax ?? 16), targetTimeoutMs: options.targetTimeoutMs ?? 5000,
+      onRetry: (err) => options.onRetry?.(target, err),
     }));
   let stopped = false;
   const stopAll = (): void => {
@@ -78,7 +82,7 @@ export async function startSkeleton(options: SkeletonOptions): Promise<SkeletonH
     const first = await new Promise<{ runtime: SkeletonRuntime; advertised: AdvertiseResult }>((resolve, reject) => {
       for (const runtime of runtimes) {
         runtime.once('advertised', (advertised) => resolve({ runtime, advertised }));
-        connectWithRetry(runtime, log, () => stopped).then(() => {
+        connectWithRetry(runtime, log, () => stopped, (err) => runtime.onRetry(err)).then(() => {
           if (targets.length === 1) runtime.once('disconnected', (code) => reject(new BurrowError(code, 'lost the relay before advertising')));
         }, reject);
       }

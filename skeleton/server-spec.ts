@@ -4,11 +4,13 @@
  * `parseServerSpec` also reads the secret file.
  */
 import { readSecretFile } from '../shared/cli/secret-file.js';
+import { pathInDir } from '../shared/config/option-spec.js';
 import { BurrowError } from '../shared/errors.js';
 import { parseHostPort } from '../shared/peer/relay-address.js';
 import { SERVER_ID_PATTERN } from '../shared/protocol/parse.js';
 import { serverInfoProblem, type SkeletonServer } from './io/skeleton-server.js';
 
+const SECRET_FILE_KEY = 'secret-file=';
 const KEYS = ['secret-file', 'description', 'protocol', 'proxy-protocol'];
 const SHAPE = 'expected ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]';
 
@@ -55,6 +57,11 @@ export function parseServerFields(text: string): ServerFields | { problem: strin
   const server: ServerFields = { id, ...address, secretFile, description, protocol };
   if (proxy === 'v1' || proxy === 'v2') server.proxy = proxy;
   return server;
+}
+
+/** For OptionSpec.path: the spec as written in a config file in `dir`, its secret-file relative to `dir`. */
+export function serverSpecInDir(text: string, dir: string): string {
+  return text.split(',').map((part, i) => (i > 0 && part.startsWith(SECRET_FILE_KEY) ? SECRET_FILE_KEY + pathInDir(part.slice(SECRET_FILE_KEY.length), dir) : part)).join(',');
 }
 
 /** For OptionSpec.check: undefined when the spec is well-formed. */

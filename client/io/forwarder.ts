@@ -5,6 +5,7 @@
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { codeOf } from '../../shared/errors.js';
+import { listenOn } from '../../shared/net/listen-on.js';
 import type { Logger } from '../../shared/log.js';
 import { pipeBoth } from '../../shared/net/pipe-both.js';
 import type { Redacted } from '../../shared/redacted.js';
@@ -92,12 +93,9 @@ export async function startForwarder(opts: {
       failedToOpen,
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
+  const address = await listenOn(server, opts.port, opts.host, 'forwarder');
   return {
-    address: server.address() as AddressInfo,
+    address,
     stats: () => {
       let up = done.bytesUp;
       let down = done.bytesDown;

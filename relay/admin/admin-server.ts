@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { codeOf } from '../../shared/errors.js';
+import { listenOn } from '../../shared/net/listen-on.js';
 import type { Logger } from '../../shared/log.js';
 import { LogLimiter } from '../core/log-limiter.js';
 import { isLoopbackHost, type AdminBinding } from './admin-binding.js';
@@ -87,14 +88,7 @@ export async function startAdminServer(opts: { binding: AdminBinding; token?: Ad
   server.maxHeadersCount = 64;
   server.keepAliveTimeout = 5_000;
   server.timeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.binding.port, opts.binding.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
+  const address = await listenOn(server, opts.binding.port, opts.binding.host, 'admin');
   return {
     address,
     url: urlOf(address),

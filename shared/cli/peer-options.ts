@@ -8,12 +8,14 @@ import { fingerprintProblem, parseFingerprint } from '../crypto/fingerprint.js';
 import { BurrowError } from '../errors.js';
 import { findKnownRelay } from '../peer/known-relays.js';
 import { defaultKnownRelaysPath, readKnownRelays } from '../peer/known-relays-file.js';
-import { parseHostPort, type RelayTarget } from '../peer/relay-address.js';
+import { formatHostPort, hostPortProblem, parseHostPort, type RelayTarget } from '../peer/relay-address.js';
 import type { Redacted } from '../redacted.js';
+import type { PeerContext } from './peer-hints.js';
 import { readPassword } from './read-password.js';
 
 export const KNOWN_RELAYS_OPTION = option(
   '--known-relays <file>', 'string', 'pinned relay fingerprints, written by burrow client trust (default: $XDG_CONFIG_HOME/burrow/known_relays or ~/.config/burrow/known_relays)',
+  { path: true },
 );
 
 export function peerOptions(defaultPort: number) {
@@ -22,7 +24,7 @@ export function peerOptions(defaultPort: number) {
     option('--fingerprint <fp>', 'string', "the relay's fingerprint (SHA256:..., from burrow keys fingerprint); else looked up in --known-relays", { check: fingerprintProblem }),
     KNOWN_RELAYS_OPTION,
     option('--user <name>', 'string', 'account name'),
-    option('--password-file <file>', 'string', 'file holding the password (else BURROW_PASSWORD, else a prompt)'),
+    option('--password-file <file>', 'string', 'file holding the password (else BURROW_PASSWORD, else a prompt)', { path: true }),
   ];
 }
 
@@ -38,12 +40,11 @@ export function knownRelaysPathOf(config: Config, env: NodeJS.ProcessEnv): strin
 }
 
 function relayListProblem(value: string): string | undefined {
-  try {
-    for (const part of value.split(',')) parseHostPort(part);
-    return undefined;
-  } catch {
-    return 'expected HOST:PORT (IPv6 as [ADDR]:PORT), several separated by commas';
+  for (const part of value.split(',')) {
+    const problem = hostPortProblem(part);
+    if (problem !== undefined) return problem.startsWith('expected') ? `${problem}; several relays are separated by commas` : problem;
   }
+  return undefined;
 }
 
 /** Every --relay address (comma-separated or repeated), each with its pin. */
@@ -76,6 +77,13 @@ async function pinnedTarget(address: string, config: Config, env: NodeJS.Process
 
 export function peerPassword(config: Config, env: NodeJS.ProcessEnv, user: string): Promise<Redacted<string>> {
   return readPassword({ passwordFile: config.passwordFile as string | undefined, env, prompt: `password for ${user}: ` });
+}
+
+/** What a failure message tells the user to check: who logs in where, and where the password came from. */
+export function peerContext(config: Config, env: NodeJS.ProcessEnv, role: PeerContext['role'], relay: RelayTarget[]): PeerContext {
+  const passwordFrom = typeof config.passwordFile === 'string' ? `the first line of ${config.passwordFile}`
+    : env.BURROW_PASSWORD !== undefined ? 'BURROW_PASSWORD' : 'the one typed at the prompt';
+  return { role, relay: relay.map((r) => formatHostPort(r.host, r.port)).join(','), user: typeof config.user === 'string' ? config.user : '', passwordFrom };
 }
 
 /** For --print-config: where the password will come from, never the password. */

@@ -40,7 +40,11 @@ async function fromFile(path: string): Promise<Redacted<string>> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new BurrowError('ERR_CONFIG', `password file ${path}: unreadable (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const problem = code === 'ENOENT'
+      ? "not found; create it with the account's password (as given to burrow users add on the relay) on its first line, readable only by you (chmod 600)"
+      : `unreadable (${code ?? 'error'})`;
+    throw new BurrowError('ERR_CONFIG', `password file ${path}: ${problem}`);
   }
   const password = firstLine(text);
   if (password === '') throw new BurrowError('ERR_CONFIG', `password file ${path}: first line is empty`);

@@ -23,13 +23,20 @@ export function decodeSecret(text: string): Redacted<Buffer> | undefined {
   return bytes.length === SECRET_BYTES ? new Redacted(bytes) : undefined;
 }
 
-export async function readSecretFile(path: string): Promise<Redacted<Buffer>> {
+/**
+ * The skeleton host makes a server's secret (`server`); a client must use a copy of that file (`client`):
+ * a secret it generated itself would never match, so a missing file there says where to get it.
+ */
+export async function readSecretFile(path: string, side: 'server' | 'client' = 'server'): Promise<Redacted<Buffer>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const problem = code === 'ENOENT' ? `not found; create it with burrow secret generate --out ${path}` : `unreadable (${code ?? 'error'})`;
+    const create = side === 'server'
+      ? `create it with burrow secret generate --out ${path}, then copy it to the server's clients`
+      : "copy it from the skeleton host (the file named by secret-file= in that server's --server): it must be the server's own secret, a newly generated one would not match";
+    const problem = code === 'ENOENT' ? `not found; ${create}` : `unreadable (${code ?? 'error'})`;
     throw new BurrowError('ERR_CONFIG', `secret file ${path}: ${problem}`);
   }
   const secret = decodeSecret(text);

@@ -1,10 +1,12 @@
 /**
  * Merges one command's options from defaults, a TOML file, BURROW_* environment variables and flags,
- * in that order, and checks every value. Pure: the caller reads the file and the environment.
+ * in that order, and checks every value. A relative path in the file is relative to the file's directory. Pure: the caller reads the file and the environment.
  * Errors name the key and where it came from (the file, the variable or the flag) and what is allowed.
  */
+import { dirname } from 'node:path';
 import { BurrowError } from '../errors.js';
-import type { OptionSpec } from './option-spec.js';
+import { hostPortProblem } from '../peer/relay-address.js';
+import { pathInDir, type OptionSpec } from './option-spec.js';
 
 export type ConfigValue = string | number | boolean | string[];
 export type Config = Record<string, ConfigValue | undefined>;
@@ -45,7 +47,7 @@ export function loadConfigWithOrigins(specs: readonly OptionSpec[], sources: Con
     for (const [tomlKey, value] of Object.entries(data)) {
       const spec = specs.find((s) => s.toml === tomlKey);
       if (spec) {
-        set(spec, coerce(spec, value, `${path}: ${tomlKey}`, 'ERR_CONFIG'), 'file');
+        set(spec, relativeToFile(spec, coerce(spec, value, `${path}: ${tomlKey}`, 'ERR_CONFIG'), dirname(path)), 'file');
       } else if (!sources.siblingKeys?.includes(tomlKey)) {
         const allowed = [...new Set([...specs.map((s) => s.toml), ...(sources.siblingKeys ?? [])])].filter((k) => k !== 'config').join(', ');
         throw new BurrowError('ERR_CONFIG', `${path}: unknown key ${JSON.stringify(tomlKey)} (allowed: ${allowed})`);
@@ -63,11 +65,18 @@ export function loadConfigWithOrigins(specs: readonly OptionSpec[], sources: Con
   return { config, origins };
 }
 
+/** A path read from a config file in `dir` is relative to `dir` (OptionSpec.path). */
+function relativeToFile(spec: OptionSpec, value: ConfigValue, dir: string): ConfigValue {
+  const { path } = spec;
+  if (path === undefined) return value;
+  const one = (v: string): string => (path === true ? pathInDir(v, dir) : path(v, dir));
+  if (Array.isArray(value)) return value.map(one);
+  return typeof value === 'string' ? one(value) : value;
+}
+
 export function flagName(spec: OptionSpec): string {
   return spec.flag.split(' ')[0] ?? spec.flag;
 }
-
-const HOST_PORT_RE = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/;
 
 /** A bad value is ERR_CONFIG in a file and ERR_USAGE on the command line or in the environment. */
 function coerce(spec: OptionSpec, value: unknown, where: string, code: 'ERR_CONFIG' | 'ERR_USAGE'): ConfigValue {
@@ -85,8 +94,8 @@ function coerce(spec: OptionSpec, value: unknown, where: string, code: 'ERR_CONF
     case 'string':
       return checked(typeof value === 'string' && value.length > 0 ? value : fail('expected a non-empty string'));
     case 'hostport': {
-      const m = typeof value === 'string' ? HOST_PORT_RE.exec(value) : null;
-      return checked(m && Number(m[2]) <= 65535 ? (value as string) : fail('expected HOST:PORT with a port from 0 to 65535 (IPv6 as [ADDR]:PORT)'));
+      const problem = typeof value === 'string' ? hostPortProblem(value) : 'expected HOST:PORT (IPv6 as [ADDR]:PORT)';
+      return checked(problem === undefined ? (value as string) : fail(problem));
     }
     case 'bool':
       if (typeof value === 'boolean') return value;

@@ -2,6 +2,8 @@
  * One table per command of the options it takes. Each option is a flag, a BURROW_* environment twin
  * and a key in the TOML config file, with one type and one default: defaults < file < env < flags.
  */
+import { isAbsolute, join } from 'node:path';
+
 export type OptionKind = 'string' | 'int' | 'port' | 'bool' | 'list' | 'hostport';
 
 export interface OptionSpec {
@@ -26,6 +28,17 @@ export interface OptionSpec {
   check?: (value: string) => string | undefined;
   /** The value itself is a secret: --print-config never shows it. */
   secret?: boolean;
+  /**
+   * The value names a file or directory: in a config file, a relative one is relative to the directory
+   * of that config file (flags and BURROW_* variables stay relative to the working directory). `true`
+   * for a plain path; a function for a value that holds paths inside it (a --server spec).
+   */
+  path?: true | ((value: string, dir: string) => string);
+}
+
+/** A path as written in a config file in `dir`: absolute paths as they are, relative ones joined to `dir`. */
+export function pathInDir(value: string, dir: string): string {
+  return isAbsolute(value) ? value : join(dir, value);
 }
 
 /** Builds a spec from a flag: '--client-port <port>' -> key clientPort, toml client-port, env BURROW_CLIENT_PORT. */

@@ -4,7 +4,7 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BurrowError } from '../errors.js';
 import { writeFileAtomic } from '../write-file-atomic.js';
 import { fingerprintOf, type Ed25519PublicJwk } from './fingerprint.js';
@@ -82,7 +82,10 @@ async function readJwk(path: string): Promise<Record<string, unknown>> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const hint = code === 'ENOENT' ? 'not found; create the relay identity with burrow keys generate' : `unreadable (${code ?? 'error'})`;
+    // Usually the relay's keys are elsewhere: a new identity would make every peer re-pin, so say that last.
+    const hint = code === 'ENOENT'
+      ? `not found; name the directory that holds the relay's keys (burrow relay --keys DIR, burrow keys --dir DIR, or BURROW_KEYS), or, for a new relay, create its identity with burrow keys generate --dir ${dirname(path)}`
+      : `unreadable (${code ?? 'error'})`;
     throw new BurrowError('ERR_CONFIG', `${path}: ${hint}`);
   }
   let value: unknown;

@@ -15,7 +15,7 @@ export async function attachData(
   target: RelayTarget, port: PortRole, session: Pick<PeerSession, 'sid' | 'keys'>, claim: Omit<AttachClaim, 'sid'> & { ticket?: string }, timeoutMs = 10_000,
   onSocket?: (socket: Socket) => void, then?: Buffer,
 ): Promise<Greeting> {
-  const greeting = await greet(target, port, timeoutMs, onSocket);
+  const greeting = await greet(target, port, timeoutMs, onSocket ? { onSocket } : {});
   // A cluster ticket rides along (the relay that checks it is not the one holding the session); the MAC is the same.
   const full: AttachClaim & { ticket?: string } = { sid: session.sid, ...claim };
   const mac = attachMac(session.keys.attach, greeting.hello.challenge, full);

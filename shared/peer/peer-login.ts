@@ -31,7 +31,7 @@ export interface PeerSession {
 const LOGIN_REPLY_TIMEOUT_MS = 30_000;
 
 export async function login(target: RelayTarget, port: PortRole, creds: Credentials, timeoutMs = 10_000): Promise<PeerSession> {
-  const { socket, channel, hello } = await greet(target, port, timeoutMs);
+  const { socket, channel, hello } = await greet(target, port, timeoutMs, { probe: true });
   try {
     const clientKey = new Redacted(randomBytes(32));
     const jwe = await sealLogin(hello.eph, { user: creds.user, password: creds.password, challenge: hello.challenge, clientKey, port });

@@ -8,13 +8,21 @@ export interface RelayTarget {
   fingerprint: string;
 }
 
+const HOST_PORT_RE = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d+)$/;
+
+/** What is wrong with `text` as HOST:PORT (and what is allowed), or undefined when it is fine. */
+export function hostPortProblem(text: string): string | undefined {
+  const m = HOST_PORT_RE.exec(text.trim());
+  if (!m) return `expected HOST:PORT (IPv6 as [ADDR]:PORT), got ${JSON.stringify(text)}`;
+  const port = Number(m[3]);
+  return port <= 65535 ? undefined : `port ${m[3]} is out of range: a port is a number from 0 to 65535 (got ${JSON.stringify(text)})`;
+}
+
 export function parseHostPort(text: string, what = '--relay'): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) {
-    throw new BurrowError('ERR_USAGE', `${what}: expected HOST:PORT (IPv6 as [ADDR]:PORT), got ${JSON.stringify(text)}`);
-  }
-  return { host: (m[1] ?? m[2])!, port };
+  const problem = hostPortProblem(text);
+  if (problem !== undefined) throw new BurrowError('ERR_USAGE', `${what}: ${problem}`);
+  const m = HOST_PORT_RE.exec(text.trim())!;
+  return { host: (m[1] ?? m[2])!, port: Number(m[3]) };
 }
 
 export function formatHostPort(host: string, port: number): string {

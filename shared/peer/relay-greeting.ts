@@ -11,7 +11,8 @@ import { decodeBody } from '../protocol/codec.js';
 import { FRAME_LIMITS, PROTOCOL_VERSION, type Hello, type PortRole } from '../protocol/messages.js';
 import { parseRelayHandshake } from '../protocol/parse.js';
 import { FrameChannel } from '../net/frame-channel.js';
-import type { RelayTarget } from './relay-address.js';
+import { watchNotARelay } from './not-a-relay.js';
+import { formatHostPort, type RelayTarget } from './relay-address.js';
 
 /** How far a relay's clock may be behind ours before its ephemeral key counts as expired. */
 const CLOCK_SKEW_MS = 5 * 60_000;
@@ -51,7 +52,10 @@ const MAX_VERIFIED = 8;
 
 export function checkHello(hello: Hello, target: RelayTarget, port: PortRole, now: number): void {
   if (hello.v !== PROTOCOL_VERSION) throw new BurrowError('ERR_VERSION_MISMATCH', `relay speaks version ${hello.v}, we speak ${PROTOCOL_VERSION}`);
-  if (hello.port !== port) throw new BurrowError('ERR_USAGE', `that is the relay's ${hello.port} port, not its ${port} port`);
+  if (hello.port !== port) {
+    const right = port === 'client' ? 'clients use its client port (7000 by default)' : 'skeletons use its skeleton port (7001 by default)';
+    throw new BurrowError('ERR_USAGE', `${formatHostPort(target.host, target.port)} is the relay's ${hello.port} port, not its ${port} port: ${right}`);
+  }
   if (hello.exp < now - CLOCK_SKEW_MS) throw new BurrowError('ERR_RELAY_KEY_MISMATCH', 'ephemeral key expired (check clocks)');
   const memo = `${target.fingerprint}|${Buffer.concat([hello.key, hello.eph, hello.sig]).toString('base64')}|${hello.exp}`;
   if (verified.has(memo)) return;
@@ -63,13 +67,20 @@ export function checkHello(hello: Hello, target: RelayTarget, port: PortRole, no
   verified.add(memo);
 }
 
-/** Connects to one of the relay's ports and verifies its Hello; `onSocket` sees the socket as soon as it exists. */
-export async function greet(target: RelayTarget, port: PortRole, timeoutMs: number, onSocket?: (socket: Socket) => void): Promise<Greeting> {
+/**
+ * Connects to one of the relay's ports and verifies its Hello; `onSocket` sees the socket as soon as it
+ * exists. `probe`: a port that stays silent is probed for HTTP (not-a-relay.ts): for logins, not for the
+ * data connections that follow one to an address that has just proven to be a relay.
+ */
+export async function greet(
+  target: RelayTarget, port: PortRole, timeoutMs: number, opts: { onSocket?: (socket: Socket) => void; probe?: boolean } = {},
+): Promise<Greeting> {
   const socket = await connectSocket(target.host, target.port, timeoutMs);
-  onSocket?.(socket);
+  opts.onSocket?.(socket);
+  const notARelay = watchNotARelay(socket, target.host, target.port, { probe: opts.probe === true });
   const channel = new FrameChannel(socket, FRAME_LIMITS.handshake);
   try {
-    const msg = parseRelayHandshake(decodeBody(await channel.next(timeoutMs)));
+    const msg = parseRelayHandshake(decodeBody(await Promise.race([channel.next(timeoutMs), notARelay.refused])));
     if (msg.t === 'error') throw new BurrowError(msg.code, 'relay refused the connection');
     if (msg.t !== 'hello') throw new BurrowError('ERR_PROTOCOL', `expected hello, got ${msg.t}`);
     checkHello(msg, target, port, Date.now());
@@ -77,5 +88,7 @@ export async function greet(target: RelayTarget, port: PortRole, timeoutMs: numb
   } catch (err) {
     socket.destroy();
     throw err;
+  } finally {
+    notARelay.stop();
   }
 }

@@ -13,6 +13,7 @@ import { FrameChannel } from '../net/frame-channel.js';
 import { decodeBody } from '../protocol/codec.js';
 import { FRAME_LIMITS, PROTOCOL_VERSION, type PortRole } from '../protocol/messages.js';
 import { parseRelayHandshake } from '../protocol/parse.js';
+import { watchNotARelay } from './not-a-relay.js';
 import { connectSocket } from './relay-greeting.js';
 
 export interface ProbedIdentity {
@@ -23,9 +24,10 @@ export interface ProbedIdentity {
 
 export async function probeRelayIdentity(host: string, port: number, timeoutMs = 10_000): Promise<ProbedIdentity> {
   const socket = await connectSocket(host, port, timeoutMs);
+  const notARelay = watchNotARelay(socket, host, port, { probe: true });
   try {
     const channel = new FrameChannel(socket, FRAME_LIMITS.handshake);
-    const msg = parseRelayHandshake(decodeBody(await channel.next(timeoutMs)));
+    const msg = parseRelayHandshake(decodeBody(await Promise.race([channel.next(timeoutMs), notARelay.refused])));
     if (msg.t === 'error') throw new BurrowError(msg.code, 'relay refused the connection');
     if (msg.t !== 'hello') throw new BurrowError('ERR_PROTOCOL', `expected hello, got ${msg.t}`);
     if (msg.v !== PROTOCOL_VERSION) throw new BurrowError('ERR_VERSION_MISMATCH', `relay speaks version ${msg.v}, we speak ${PROTOCOL_VERSION}`);
@@ -39,6 +41,7 @@ export async function probeRelayIdentity(host: string, port: number, timeoutMs =
     if (!ok) throw new BurrowError('ERR_RELAY_KEY_MISMATCH', 'the relay did not sign its Hello with the key it presents');
     return { fingerprint: fingerprintOf(jwk), port: msg.port };
   } finally {
+    notARelay.stop();
     socket.destroy();
   }
 }

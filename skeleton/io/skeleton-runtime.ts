@@ -50,9 +50,10 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     private readonly creds: Credentials,
     servers: SkeletonServer[],
     private readonly log: Logger,
-    opts: { pool: number; poolMax: number; targetTimeoutMs: number },
+    opts: { pool: number; poolMax: number; targetTimeoutMs: number; onRetry?: (err: BurrowError) => void },
   ) {
     super();
+    this.onRetry = opts.onRetry ?? (() => undefined);
     for (const s of servers) this.#servers.set(s.id, s);
     this.core = new SkeletonCore({ pool: opts.pool, poolMax: opts.poolMax });
     this.targetTimeoutMs = opts.targetTimeoutMs;
@@ -60,6 +61,8 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
   }
 
   readonly targetTimeoutMs: number;
+  /** Told of each failed attempt to reach the relay that will be retried. */
+  readonly onRetry: (err: BurrowError) => void;
 
   /** One login attempt; on success the control channel runs until it closes. */
   async connect(): Promise<void> {
@@ -132,12 +135,14 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
           this.connect().catch((err: unknown) => {
             const code = codeOf(err);
             if (FATAL_ON_RECONNECT.has(code)) {
-              this.log.error({ code }, 'relay refused this skeleton; not retrying');
+              // A key mismatch is this skeleton refusing the relay (after a key rotation, say), not the reverse.
+              this.log.error({ code }, code === 'ERR_RELAY_KEY_MISMATCH' ? 'the relay did not prove the pinned key; refused it, not retrying' : 'relay refused this skeleton; not retrying');
               this.stop();
               this.emit('fatal', err instanceof BurrowError ? err : new BurrowError(code));
               return;
             }
             this.log.warn({ code }, 'relay connection failed');
+            this.onRetry(err instanceof BurrowError ? err : new BurrowError(code));
             this.#dispatch({ type: 'disconnected', code });
           });
         }, cmd.afterMs);

@@ -19,7 +19,7 @@ const TOKEN = 'dash-' + randomBytes(18).toString('base64url');
 
 test('the dashboard, behind a token, shows the online server and the live stream in a real browser', async (t) => {
   if (!existsSync(CHROMIUM)) {
-    t.fail(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium; .ci/run does it)`);
+    t.fail(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium; npm test's pretest does it as root)`);
     return;
   }
   const world = await startWorld(t, { relay: { adminToken: TOKEN } });

@@ -1,7 +1,7 @@
 /**
  * A whole SMTP dialogue through the tunnel: Debian's swaks as the mail client talks to a local client
  * forwarder; relay and skeleton carry it to a real SMTP server (the smtp-server package) at "home".
- * swaks is required, not optional: .ci/run installs it, and a missing swaks fails this test.
+ * swaks is required, not optional: npm test's pretest installs it, and a missing swaks fails this test.
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
@@ -27,7 +27,7 @@ function run(program: string, args: string[], timeoutMs = 60_000): Promise<Run> 
   return new Promise((resolve, reject) => {
     execFile(program, args, { timeout: timeoutMs }, (err, stdout, stderr) => {
       if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') {
-        return reject(new Error(`${program} is not installed: this test needs it (apt-get install -y ${program}; .ci/run installs it)`));
+        return reject(new Error(`${program} is not installed: this test needs it (apt-get install -y ${program}; npm test's pretest installs it as root)`));
       }
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
       resolve({ code, stdout, stderr });

@@ -1,19 +1,25 @@
 /**
- * `burrow client stdio` as a real ssh ProxyCommand: OpenSSH's ssh logs in to a real sshd (Debian
+ * README.md's ssh recipe, as written: OpenSSH's ssh, with the README's config block and `burrow` on PATH,
+ * runs `burrow client stdio` as its ProxyCommand and logs in to a real sshd (Debian
  * openssh-server) on loopback through relay and skeleton. ssh and sshd are required, not optional:
- * .ci/run installs them, and a missing one fails this test with a clear message.
+ * npm test's pretest installs them, and a missing one fails this test with a clear message.
  */
 import test, { type ExecutionContext } from 'ava';
 import { execFile, spawn } from 'node:child_process';
-import { access, constants, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { access, constants, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CLI_COMMAND, cliEnv } from '../helpers/cli-process.js';
+import { fileURLToPath } from 'node:url';
+import { cliEnv } from '../helpers/cli-process.js';
+import { burrowOnPath } from '../helpers/walkthrough.js';
 import { newSecret, PASSWORD, server, startTestSkeleton, startWorld, tempDir } from '../helpers/world.js';
 
-const MISSING = 'is not installed: this test needs OpenSSH (apt-get install -y openssh-server openssh-client; .ci/run installs them)';
+/** Compiled tests live in dist/test/e2e/; the README at the project root. */
+const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
+
+const MISSING = 'is not installed: this test needs OpenSSH (apt-get install -y openssh-server openssh-client; the pretest step of npm test installs them as root)';
 
 interface Run {
   code: number;
@@ -52,11 +58,6 @@ async function freePort(): Promise<number> {
   const { port } = probe.address() as AddressInfo;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
-}
-
-/** `'...'` for sh, which runs the ProxyCommand. */
-function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 interface Sshd {
@@ -124,7 +125,15 @@ async function startSshd(t: ExecutionContext, dir: string, userKeyPub: string): 
   throw new Error(`sshd could not listen after 3 attempts:\n${lastError}`);
 }
 
-test('ssh logs in to a real sshd with burrow client stdio as its ProxyCommand', async (t) => {
+/** The ssh config block of README.md's "ssh through burrow", as a user copies it. */
+async function readmeSshConfig(): Promise<string> {
+  const readme = await readFile(README, 'utf8');
+  const block = /## ssh through burrow[\s\S]*?```\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (!block?.includes('ProxyCommand burrow client stdio')) throw new Error('README.md: no ssh config block with a burrow ProxyCommand under "ssh through burrow"');
+  return block;
+}
+
+test("ssh logs in to a real sshd through the README's ProxyCommand recipe, burrow on PATH", async (t) => {
   const dir = await tempDir(t);
   const userKey = join(dir, 'userkey');
   await run('ssh', ['-V']); // fails clearly when the OpenSSH client is missing
@@ -133,24 +142,28 @@ test('ssh logs in to a real sshd with burrow client stdio as its ProxyCommand', 
 
   const world = await startWorld(t);
   const secret = newSecret();
-  const skeleton = await startTestSkeleton(t, world, [server('ssh1', sshd.port, secret, { protocol: 'ssh' })]);
-  t.deepEqual(skeleton.advertised.accepted, ['ssh1']);
-  const secretFile = join(dir, 'ssh1.secret');
-  const passwordFile = join(dir, 'alice.pass');
-  await writeFile(secretFile, secret.reveal().toString('base64url') + '\n', { mode: 0o600 });
-  await writeFile(passwordFile, PASSWORD + '\n', { mode: 0o600 });
+  const skeleton = await startTestSkeleton(t, world, [server('home-ssh', sshd.port, secret, { protocol: 'ssh' })]);
+  t.deepEqual(skeleton.advertised.accepted, ['home-ssh']);
+  // The recipe's files, where it says: ~/.burrow/ of a home of this test's own.
+  const home = join(dir, 'home');
+  await mkdir(join(home, '.burrow'), { recursive: true });
+  await writeFile(join(home, '.burrow', 'home-ssh.secret'), secret.reveal().toString('base64url') + '\n', { mode: 0o600 });
+  await writeFile(join(home, '.burrow', 'alice.pass'), PASSWORD + '\n', { mode: 0o600 });
 
-  const proxyCommand = [
-    ...CLI_COMMAND, 'client', 'stdio', 'ssh1', '--secret-file', secretFile,
-    '--relay', `127.0.0.1:${world.relay.addresses.client.port}`, '--fingerprint', world.identity.fingerprint,
-    '--user', 'alice', '--password-file', passwordFile,
-  ].map(shellQuote).join(' ');
+  // As written, but for the relay's address and fingerprint, and this machine's user.
   const user = userInfo().username;
+  const config = (await readmeSshConfig())
+    .replaceAll('relay.example.net:7000', `127.0.0.1:${world.relay.addresses.client.port}`)
+    .replaceAll('SHA256:...', world.identity.fingerprint)
+    .replace(/^(\s*)User me$/m, `$1User ${user}`);
+  t.regex(config, /^Host home$/m);
+  const configFile = join(dir, 'ssh_config');
+  await writeFile(configFile, config);
+  const env = cliEnv({ HOME: home, PATH: `${await burrowOnPath(t)}${delimiter}${process.env.PATH ?? ''}` });
   const ssh = await run('ssh', [
-    '-F', '/dev/null', '-i', userKey, '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-    '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-o', `ProxyCommand=${proxyCommand}`,
-    `${user}@burrow-test`, 'echo burrow-ssh-ok',
-  ], { env: cliEnv() });
+    '-F', configFile, '-i', userKey, '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
+    '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', 'home', 'echo burrow-ssh-ok',
+  ], { env });
   t.is(ssh.code, 0, ssh.stderr);
   t.is(ssh.stdout, 'burrow-ssh-ok\n');
   // sshd saw the login arrive from the skeleton on loopback, through the tunnel.

@@ -190,9 +190,9 @@ export interface CliResult {
 export async function runCli(
   args: readonly string[],
   env: Record<string, string> = {},
-  opts: { cwd?: string; input?: string; timeoutMs?: number } = {},
+  opts: { cwd?: string; input?: string; timeoutMs?: number; command?: CliOptions['command'] } = {},
 ): Promise<CliResult> {
-  const proc = spawnCli(undefined, args, { env, ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}) });
+  const proc = spawnCli(undefined, args, { env, ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}), ...(opts.command ? { command: opts.command } : {}) });
   proc.child.stdin!.end(opts.input ?? '');
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {

@@ -1,7 +1,7 @@
 /**
  * A real redis-server on 127.0.0.1 for cluster tests. Redis has no port 0: a free port is found by
  * binding one and closing it, and the server is known ready by its log line and a PING, never by sleeping.
- * A missing redis-server fails the test with a clear message (it is in .ci/run's packages).
+ * A missing redis-server fails the test with a clear message (npm test's pretest installs it).
  */
 import type { ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,7 +12,7 @@ import { delimiter, join } from 'node:path';
 export function findRedisServer(): string {
   const candidates = ['/usr/sbin/redis-server', '/usr/bin/redis-server', ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'redis-server'))];
   const found = candidates.find((path) => path && existsSync(path));
-  if (!found) throw new Error('redis-server not found (looked in /usr/sbin, /usr/bin and PATH): install it with `apt-get install -y redis-server` (.ci/run does)');
+  if (!found) throw new Error('redis-server not found (looked in /usr/sbin, /usr/bin and PATH): install it with `apt-get install -y redis-server` (the pretest step of npm test does, as root)');
   return found;
 }
 

@@ -101,3 +101,26 @@ test('origins: each value says whether it came from the default, the file, the e
   t.like(config, { host: '127.0.0.1', clientPort: 7200, skeletonPort: 7301, drain: 5, keys: 'keys' });
   t.like(origins, { host: 'file', clientPort: 'env', skeletonPort: 'flag', drain: 'file', keys: 'default' });
 });
+
+test('a relative path in a config file is relative to that file; flags, the environment and defaults to the working directory', (t) => {
+  const file = (data: Record<string, unknown>) => ({ path: '/etc/burrow/sub/x.toml', data });
+  const relay = loadConfig(own(RELAY_OPTIONS), {
+    file: file({ keys: 'keys', users: '../users.json', 'admin-token-file': '/run/admin.token', 'audit-log': 'audit/audit.jsonl' }), env: {}, flags: {},
+  });
+  t.like(relay, { keys: '/etc/burrow/sub/keys', users: '/etc/burrow/users.json', adminTokenFile: '/run/admin.token', auditLog: '/etc/burrow/sub/audit/audit.jsonl' });
+  t.like(loadConfig(own(RELAY_OPTIONS), { file: file({}), env: { BURROW_USERS: 'u.json' }, flags: {} }), { keys: 'keys', users: 'u.json' }, 'defaults and env stay as given');
+  t.like(loadConfig(own(RELAY_OPTIONS), { file: file({ keys: 'k' }), env: {}, flags: { keys: 'flag-keys' } }), { keys: 'flag-keys' });
+
+  const skeleton = loadConfig(own(SKELETON_OPTIONS), {
+    file: file({ 'password-file': 'home.pass', 'known-relays': 'known_relays', server: ['web=127.0.0.1:80,secret-file=web.secret,description=my site', 'ssh=127.0.0.1:22,secret-file=/abs/ssh.secret'] }),
+    env: {}, flags: {},
+  });
+  t.like(skeleton, { passwordFile: '/etc/burrow/sub/home.pass', knownRelays: '/etc/burrow/sub/known_relays' });
+  t.deepEqual(skeleton.server, ['web=127.0.0.1:80,secret-file=/etc/burrow/sub/web.secret,description=my site', 'ssh=127.0.0.1:22,secret-file=/abs/ssh.secret']);
+  const flagServer = loadConfig(own(SKELETON_OPTIONS), { file: file({}), env: {}, flags: { server: ['web=127.0.0.1:80,secret-file=web.secret'] } });
+  t.deepEqual(flagServer.server, ['web=127.0.0.1:80,secret-file=web.secret']);
+
+  t.like(loadConfig(own(CONNECT_OPTIONS), { file: file({ 'secret-file': 'home-http.secret', 'password-file': 'alice.pass' }), env: {}, flags: {} }), {
+    secretFile: '/etc/burrow/sub/home-http.secret', passwordFile: '/etc/burrow/sub/alice.pass',
+  });
+});

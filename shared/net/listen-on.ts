@@ -1,0 +1,39 @@
+/**
+ * Every listening socket burrow opens (the relay's client, skeleton and admin ports, a forwarder's local
+ * port) starts here, so a port that cannot be had is one error: ERR_LISTEN naming which listener and
+ * why (in use, not allowed, not an address of this machine), which the CLI turns into the flag to change.
+ */
+import type { AddressInfo, Server } from 'node:net';
+import { BurrowError } from '../errors.js';
+import { formatHostPort } from '../peer/relay-address.js';
+
+export type Listener = 'client port' | 'skeleton port' | 'admin' | 'forwarder';
+
+const WHY: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'not an address of this machine',
+};
+
+export class ListenError extends BurrowError {
+  constructor(
+    readonly listener: Listener,
+    readonly address: string,
+    /** The system's code: EADDRINUSE, EACCES, EADDRNOTAVAIL, ... */
+    readonly reason: string,
+  ) {
+    super('ERR_LISTEN', `${listener} ${address}: ${WHY[reason] ?? reason}`);
+  }
+}
+
+/** Listens on host:port; resolves with the bound address, rejects with a ListenError. */
+export function listenOn(server: Server, port: number, host: string, listener: Listener): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError(listener, formatHostPort(host, port), err.code ?? 'error'));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
