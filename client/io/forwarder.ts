@@ -4,12 +4,13 @@
  * that one local connection and are logged with their code.
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { codeOf } from '../../shared/errors.js';
+import { codeOf, isErrorCode, type ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { pipeBoth } from '../../shared/net/pipe-both.js';
 import type { Redacted } from '../../shared/redacted.js';
 import type { BurrowClient } from '../index.js';
 import { TunnelSource } from './tunnel-source.js';
+import { ServerOutage } from '../core/server-outage.js';
 
 export interface ForwarderStats {
   active: number;
@@ -33,11 +34,22 @@ export async function startForwarder(opts: {
   onStreamEnd?: (outcome: StreamOutcome, code?: string) => void;
   /** One relay stream (and handshake) per connection instead of channels of one tunnel. */
   separateStreams?: boolean;
+  /** The server was found away at start (and the user warned): refusals are part of that outage. */
+  unavailable?: ErrorCode;
 }): Promise<Forwarder> {
+  // A server (or relay) that is away refuses every local connection: one warning per outage, not per connection.
+  const outage = new ServerOutage();
+  if (opts.unavailable) outage.failed(opts.unavailable);
   const ended = (outcome: StreamOutcome, code?: string): void => {
     if (outcome === 'failed') {
       done.failed++;
-      opts.log.warn({ server: opts.serverId, code }, 'could not open stream');
+      const verdict = outage.failed(isErrorCode(code) ? code : 'ERR_INTERNAL');
+      // 'new': local connections are refused until a stream opens again; 'ongoing': more of the same outage.
+      if (verdict === 'new') opts.log.warn({ server: opts.serverId, code, outage: verdict }, 'could not open stream');
+      else opts.log.debug({ server: opts.serverId, code, outage: verdict }, 'could not open stream');
+    } else if (outcome === 'ok') {
+      const over = outage.served();
+      if (over) opts.log.info({ server: opts.serverId, code: over.code, refused: over.refused }, 'server reachable again; serving');
     } else if (outcome === 'cancelled') {
       opts.log.debug({ server: opts.serverId, code }, 'stream cancelled by the local app');
     }
