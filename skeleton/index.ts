@@ -1,10 +1,10 @@
 /**
  * startSkeleton(options): the skeleton as a library. Resolves once it is logged in and the relay has
  * answered its first Advertise; rejects at once on errors that retrying cannot fix (wrong password,
- * wrong relay key, protocol version), and otherwise keeps trying with backoff.
+ * wrong relay key, protocol version: their retry policy is `stop`), and otherwise keeps trying with
+ * backoff. close() cancels the wait between attempts, and the wait keeps no process alive.
  */
-import { Backoff } from '../shared/backoff.js';
-import { BurrowError, codeOf, type ErrorCode } from '../shared/errors.js';
+import { BurrowError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/log.js';
 import type { RelayTarget } from '../shared/peer/relay-address.js';
 import type { Redacted } from '../shared/redacted.js';
@@ -38,24 +38,6 @@ export interface SkeletonHandle {
   close(): Promise<void>;
 }
 
-const FATAL: ReadonlySet<ErrorCode> = new Set(['ERR_AUTH_FAILED', 'ERR_RELAY_KEY_MISMATCH', 'ERR_VERSION_MISMATCH', 'ERR_USAGE']);
-
-/** Logs in to one relay, retrying with backoff; rejects only on what retrying cannot fix. */
-async function connectWithRetry(runtime: SkeletonRuntime, log: Logger, stopped: () => boolean): Promise<void> {
-  const backoff = new Backoff();
-  while (!stopped()) {
-    try {
-      await runtime.connect();
-      return;
-    } catch (err) {
-      if (FATAL.has(codeOf(err))) throw err;
-      const delay = backoff.next(Date.now());
-      log.warn({ code: codeOf(err), retryInMs: delay }, 'relay connection failed, retrying');
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-}
-
 /**
  * Resolves once one relay has answered the first Advertise (the others keep trying in the background);
  * rejects if any relay refuses the account or its key, or, with a single relay, if it is lost first.
@@ -68,18 +50,18 @@ export async function startSkeleton(options: SkeletonOptions): Promise<SkeletonH
     targets.length > 1 ? log.child({ relay: `${target.host}:${target.port}` }) : log, {
       pool: options.pool ?? 2, poolMax: Math.max(options.pool ?? 2, options.poolMax ?? 16), targetTimeoutMs: options.targetTimeoutMs ?? 5000,
     }));
-  let stopped = false;
   const stopAll = (): void => {
-    stopped = true;
     for (const r of runtimes) r.stop();
   };
   try {
+    // Every login, the first too, goes through the skeleton core: its backoff, and its word on what
+    // retrying cannot fix (the code's retry policy in shared/errors.ts).
     const first = await new Promise<{ runtime: SkeletonRuntime; advertised: AdvertiseResult }>((resolve, reject) => {
       for (const runtime of runtimes) {
         runtime.once('advertised', (advertised) => resolve({ runtime, advertised }));
-        connectWithRetry(runtime, log, () => stopped).then(() => {
-          if (targets.length === 1) runtime.once('disconnected', (code) => reject(new BurrowError(code, 'lost the relay before advertising')));
-        }, reject);
+        runtime.once('fatal', reject);
+        if (targets.length === 1) runtime.once('disconnected', (code) => reject(new BurrowError(code, 'lost the relay before advertising')));
+        runtime.start();
       }
     });
     return { advertised: first.advertised, runtime: first.runtime, runtimes, close: async () => stopAll() };

@@ -4,11 +4,14 @@
  * reconnect. skeleton/io carries out its commands.
  */
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from '../../shared/backoff.js';
-import type { ErrorCode } from '../../shared/errors.js';
+import { ERROR_CODES, type ErrorCode } from '../../shared/errors.js';
 import type { RelayControlMessage } from '../../shared/protocol/messages.js';
 
 export type SkeletonEvent =
+  /** The skeleton starts: its first login goes through the same path as every later one. */
+  | { type: 'start' }
   | { type: 'connected' }
+  /** The session was lost, or a login attempt failed (`code` says why; its retry policy decides how long to wait). */
   | { type: 'disconnected'; code: ErrorCode }
   /** The relay is going away on purpose: come back after it says, without growing the backoff. */
   | { type: 'goodbye'; retryAfterMs: number }
@@ -24,7 +27,9 @@ export type SkeletonCommand =
   | { type: 'advertise' }
   | { type: 'open-data'; purpose: 'pool' }
   | { type: 'open-data'; purpose: 'dial'; dial: string; server: string; via?: { relay: string; ticket: string } }
-  | { type: 'reconnect'; afterMs: number; code: ErrorCode };
+  | { type: 'reconnect'; afterMs: number; code: ErrorCode }
+  /** Retrying cannot fix `code` (the account, the relay's key): stop, and say so. */
+  | { type: 'fatal'; code: ErrorCode };
 
 export interface SkeletonCoreOptions {
   /** Idle data connections to keep at the relay. */
@@ -60,18 +65,24 @@ export class SkeletonCore {
   handle(event: SkeletonEvent, now: number): SkeletonCommand[] {
     const out: SkeletonCommand[] = [];
     switch (event.type) {
+      case 'start':
+        out.push({ type: 'reconnect', afterMs: 0, code: 'ERR_RELAY_UNREACHABLE' });
+        break;
       case 'connected':
         this.#connected = true;
         this.#backoff.connected(now);
         out.push({ type: 'advertise' });
         this.#refill(out);
         break;
-      case 'disconnected':
+      case 'disconnected': {
         this.#connected = false;
         // The relay drops a dead session's pool connections; io reports nothing more about them.
         this.#pooled = 0;
-        out.push({ type: 'reconnect', afterMs: this.#backoff.next(now), code: event.code });
+        const policy = ERROR_CODES[event.code].retry;
+        if (policy === 'stop') out.push({ type: 'fatal', code: event.code });
+        else out.push({ type: 'reconnect', afterMs: this.#backoff.next(now, policy), code: event.code });
         break;
+      }
       case 'goodbye':
         this.#connected = false;
         this.#pooled = 0;

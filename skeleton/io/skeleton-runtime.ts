@@ -23,13 +23,11 @@ export interface AdvertiseResult {
 
 export interface SkeletonRuntimeEvents {
   advertised: [AdvertiseResult];
+  /** A session that was logged in was lost (failed login attempts are retried without a word here). */
   disconnected: [ErrorCode];
   /** Reconnecting cannot help (the account or the relay key was refused): the runtime has stopped. */
   fatal: [BurrowError];
 }
-
-/** Refusals that retrying cannot fix and that would only earn this address penalties at the relay. */
-const FATAL_ON_RECONNECT: ReadonlySet<ErrorCode> = new Set(['ERR_AUTH_FAILED', 'ERR_RELAY_KEY_MISMATCH', 'ERR_VERSION_MISMATCH']);
 
 export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
   readonly core: SkeletonCore;
@@ -41,6 +39,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
   #control: ControlChannel | undefined;
   #generation = 0;
   #stopped = false;
+  #lastError: unknown;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #readvertiseTimer: NodeJS.Timeout | undefined;
   readonly #tick: NodeJS.Timeout;
@@ -60,6 +59,11 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
   }
 
   readonly targetTimeoutMs: number;
+
+  /** Starts logging in (the first attempt at once, then as the core's backoff says) until stop(). */
+  start(): void {
+    this.#dispatch({ type: 'start' });
+  }
 
   /** One login attempt; on success the control channel runs until it closes. */
   async connect(): Promise<void> {
@@ -127,21 +131,26 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       case 'open-data':
         return void this.#openData(cmd);
       case 'reconnect':
-        this.log.info({ code: cmd.code, retryInMs: cmd.afterMs }, 'reconnecting to relay');
+        if (cmd.afterMs > 0) this.log.info({ code: cmd.code, retryInMs: cmd.afterMs }, 'reconnecting to relay');
+        clearTimeout(this.#reconnectTimer);
+        // Unref'd: a library caller's process may end while we wait; the CLI keeps its own handle.
         this.#reconnectTimer = setTimeout(() => {
           this.connect().catch((err: unknown) => {
             const code = codeOf(err);
-            if (FATAL_ON_RECONNECT.has(code)) {
-              this.log.error({ code }, 'relay refused this skeleton; not retrying');
-              this.stop();
-              this.emit('fatal', err instanceof BurrowError ? err : new BurrowError(code));
-              return;
-            }
+            this.#lastError = err;
             this.log.warn({ code }, 'relay connection failed');
             this.#dispatch({ type: 'disconnected', code });
           });
-        }, cmd.afterMs);
+        }, cmd.afterMs).unref();
         return;
+      case 'fatal': {
+        // Retrying would only earn this address penalties at the relay.
+        this.log.error({ code: cmd.code }, 'relay refused this skeleton; not retrying');
+        const err = this.#lastError instanceof BurrowError && this.#lastError.code === cmd.code ? this.#lastError : new BurrowError(cmd.code);
+        this.stop();
+        this.emit('fatal', err);
+        return;
+      }
     }
   }
 
