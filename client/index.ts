@@ -3,7 +3,7 @@
  * resolves to an end-to-end encrypted Duplex to that server.
  */
 import type { Duplex } from 'node:stream';
-import { BurrowError, codeOf, type ErrorCode } from '../shared/errors.js';
+import { BurrowError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/log.js';
 import type { RelayTarget } from '../shared/peer/relay-address.js';
 import type { ServerInfo } from '../shared/protocol/messages.js';
@@ -11,8 +11,6 @@ import type { Redacted } from '../shared/redacted.js';
 import { ClientSession, type LiveSession } from './io/client-session.js';
 import { TicketCache } from './io/ticket-cache.js';
 
-/** Failures that another relay of the cluster may not have. */
-const FAILOVER: ReadonlySet<ErrorCode> = new Set(['ERR_RELAY_UNREACHABLE', 'ERR_CONNECTION_CLOSED', 'ERR_TIMEOUT', 'ERR_SHUTTING_DOWN', 'ERR_CLUSTER_UNAVAILABLE']);
 import { openStream, openTunnelLink } from './io/open-stream.js';
 import { Tunnel } from '../shared/tunnel/tunnel.js';
 import { Semaphore } from '../shared/semaphore.js';
@@ -52,6 +50,8 @@ export interface BurrowClient {
   tunnel(serverId: string, opts?: { secret?: Redacted<Buffer>; via?: RelayTarget }): Promise<Tunnel>;
   /** Checks that the server is reachable and the secret right, without the skeleton opening its target. */
   probe(serverId: string, opts?: { secret?: Redacted<Buffer> }): Promise<void>;
+  /** Calls `listener` when the relay says Goodbye: open nothing new on what it carries, end that once idle. */
+  onGoodbye(listener: () => void): void;
   close(): void;
 }
 
@@ -72,14 +72,13 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
   };
   const tickets = new TicketCache();
   // With several relays, a request that failed because its relay is gone (or cannot reach the cluster's
-  // shared state) is tried once more through the next relay.
+  // shared state: the code's `failover` in shared/errors.ts) is tried once more through the next relay.
   const withFailover = async <T>(run: (live: LiveSession) => Promise<T>): Promise<T> => {
     const live = await session.get();
     try {
       return await run(live);
     } catch (err) {
-      if (relays.length < 2 || !FAILOVER.has(codeOf(err))) throw err;
-      session.drop(live);
+      if (!session.failed(live, err)) throw err;
       return run(await session.get());
     }
   };
@@ -110,6 +109,9 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
     },
     probe(serverId, opts = {}) {
       return withFailover((live) => openStream(live.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, 'probe'));
+    },
+    onGoodbye(listener) {
+      session.on('goodbye', listener);
     },
     close() {
       session.close();

@@ -172,8 +172,9 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       runtime.run(runtime.core.shutdown(opts.retryAfter ?? 1));
       const drainMs = opts.drainMs ?? options.drainMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs); });
-      await Promise.race([runtime.drained(), deadline]);
+      const deadline = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), drainMs); });
+      // Peers end what is idle when they hear Goodbye (a forwarder's idle tunnel), so this is usually quick.
+      const drained = await Promise.race([runtime.drained().then(() => true), deadline]);
       clearTimeout(timer);
       clearInterval(tick);
       users.close();
@@ -183,7 +184,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       await admin.close();
       await link?.close();
       await audit?.close();
-      log.info({ unfinished: runtime.activeStreams }, 'relay stopped');
+      log.info({ unfinished: runtime.activeStreams, drained }, 'relay stopped');
     })();
     return closing;
   };

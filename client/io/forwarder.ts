@@ -11,6 +11,10 @@ import type { Redacted } from '../../shared/redacted.js';
 import type { BurrowClient } from '../index.js';
 import { TunnelSource } from './tunnel-source.js';
 import { ServerOutage } from '../core/server-outage.js';
+import { openPatiently } from './patient-open.js';
+
+/** How long a local connection may wait for a server (or relay) that has just gone away: a restart heals in seconds. */
+export const OPEN_WAIT_MS = 10_000;
 
 export interface ForwarderStats {
   active: number;
@@ -37,13 +41,14 @@ export async function startForwarder(opts: {
   /** The server was found away at start (and the user warned): refusals are part of that outage. */
   unavailable?: ErrorCode;
 }): Promise<Forwarder> {
-  // A server (or relay) that is away refuses every local connection: one warning per outage, not per connection.
-  const outage = new ServerOutage();
-  if (opts.unavailable) outage.failed(opts.unavailable);
+  // A server (or relay) away for a moment makes connections wait; one away for longer refuses them, with
+  // one warning per outage, not per connection. Away at start (the user was warned): refuse at once.
+  const outage = new ServerOutage(OPEN_WAIT_MS);
+  if (opts.unavailable) outage.failed(opts.unavailable, Date.now() - OPEN_WAIT_MS);
   const ended = (outcome: StreamOutcome, code?: string): void => {
     if (outcome === 'failed') {
       done.failed++;
-      const verdict = outage.failed(isErrorCode(code) ? code : 'ERR_INTERNAL');
+      const verdict = outage.failed(isErrorCode(code) ? code : 'ERR_INTERNAL', Date.now());
       // 'new': local connections are refused until a stream opens again; 'ongoing': more of the same outage.
       if (verdict === 'new') opts.log.warn({ server: opts.serverId, code, outage: verdict }, 'could not open stream');
       else opts.log.debug({ server: opts.serverId, code, outage: verdict }, 'could not open stream');
@@ -56,6 +61,7 @@ export async function startForwarder(opts: {
     opts.onStreamEnd?.(outcome, code);
   };
   const tunnels = opts.separateStreams ? undefined : new TunnelSource(() => opts.client.tunnel(opts.serverId, { secret: opts.secret }), opts.log);
+  if (tunnels) opts.client.onGoodbye(() => tunnels.drain());
   const live = new Set<Socket>();
   const done = { total: 0, failed: 0, bytesUp: 0, bytesDown: 0 };
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (local) => {
@@ -80,7 +86,7 @@ export async function startForwarder(opts: {
       local.destroy();
     };
     if (tunnels) {
-      tunnels.openChannel(local).then(async (channel) => {
+      openPatiently(() => tunnels.openChannel(local), local, outage).then(async (channel) => {
         const result = await channel.settled;
         // Not opened: refused by the server's target, or the tunnel went away first.
         if (!result.opened && result.code) ended(cancelled ? 'cancelled' : 'failed', result.code);
@@ -91,7 +97,7 @@ export async function startForwarder(opts: {
       }, failedToOpen);
       return;
     }
-    opts.client.open(opts.serverId, { secret: opts.secret, earlyData: true }).then(
+    openPatiently(() => opts.client.open(opts.serverId, { secret: opts.secret, earlyData: true }), local, outage).then(
       async (stream) => {
         const result = await pipeBoth(local, stream);
         // With early data a refusal (the target is down) arrives as the stream's first error.
