@@ -15,7 +15,7 @@ const key = (sid: string, request: number): string => `${sid}:${request}`;
 /** Ids claimed locally wait for the cluster before the Advertised reply goes out. */
 export function awaitClusterClaim(state: RelayState, session: RelaySession, request: number, accepted: string[], rejected: { id: string; code: ErrorCode }[]): void {
   state.pendingClaims.set(key(session.sid, request), { accepted, rejected });
-  const servers = accepted.map((id) => state.registry.get(id)).filter((reg) => reg !== undefined)
+  const servers = accepted.map((id) => state.registry.member(id, session.sid)).filter((reg) => reg !== undefined)
     .map((reg) => ({ ...reg.info, ...(reg.proxy ? { proxy: reg.proxy } : {}) }));
   state.out.push({ type: 'cluster-claim', sid: session.sid, user: session.user, request, servers });
 }
