@@ -4,6 +4,7 @@
  * wrong relay key, protocol version: their retry policy is `stop`), and otherwise keeps trying with
  * backoff. close() cancels the wait between attempts, and the wait keeps no process alive.
  */
+import { randomBytes } from 'node:crypto';
 import { BurrowError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/log.js';
 import type { RelayTarget } from '../shared/peer/relay-address.js';
@@ -25,6 +26,11 @@ export interface SkeletonOptions {
   poolMax?: number;
   /** How long to wait for a local target to accept (default 5 s). */
   targetTimeoutMs?: number;
+  /**
+   * This skeleton's token in its Advertise (default: random per start). Skeletons of one account with
+   * different tokens serve an id together; a session with the same token takes it over from a stale one.
+   */
+  instance?: string;
   log?: Logger;
 }
 
@@ -46,9 +52,10 @@ export async function startSkeleton(options: SkeletonOptions): Promise<SkeletonH
   const log = options.log ?? silentLogger();
   const targets = Array.isArray(options.relay) ? options.relay : [options.relay];
   if (targets.length === 0) throw new BurrowError('ERR_USAGE', 'no relay address');
+  const instance = options.instance ?? randomBytes(12).toString('base64url');
   const runtimes = targets.map((target) => new SkeletonRuntime(target, { user: options.user, password: options.password }, options.servers,
     targets.length > 1 ? log.child({ relay: `${target.host}:${target.port}` }) : log, {
-      pool: options.pool ?? 2, poolMax: Math.max(options.pool ?? 2, options.poolMax ?? 16), targetTimeoutMs: options.targetTimeoutMs ?? 5000,
+      pool: options.pool ?? 2, poolMax: Math.max(options.pool ?? 2, options.poolMax ?? 16), targetTimeoutMs: options.targetTimeoutMs ?? 5000, instance,
     }));
   const stopAll = (): void => {
     for (const r of runtimes) r.stop();

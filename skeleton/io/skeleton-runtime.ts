@@ -49,16 +49,22 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     private readonly creds: Credentials,
     servers: SkeletonServer[],
     private readonly log: Logger,
-    opts: { pool: number; poolMax: number; targetTimeoutMs: number },
+    opts: { pool: number; poolMax: number; targetTimeoutMs: number; instance: string },
   ) {
     super();
     for (const s of servers) this.#servers.set(s.id, s);
     this.core = new SkeletonCore({ pool: opts.pool, poolMax: opts.poolMax });
     this.targetTimeoutMs = opts.targetTimeoutMs;
+    this.instance = opts.instance;
     this.#tick = setInterval(() => this.#dispatch({ type: 'tick' }), 1000).unref();
   }
 
   readonly targetTimeoutMs: number;
+  /**
+   * This skeleton's token in every Advertise, the same across its sessions: a later session of ours takes
+   * our ids over from a stale one, while another skeleton of the account serves them beside us.
+   */
+  readonly instance: string;
 
   /** Starts logging in (the first attempt at once, then as the core's backoff says) until stop(). */
   start(): void {
@@ -77,6 +83,9 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     this.#session = session;
     this.#control = control;
     control.on('message', (msg) => {
+      if (msg.t === 'withdrawn') {
+        this.log.warn({ servers: msg.servers, code: msg.code }, 'relay withdrew servers: another session of this account took them over; will advertise them again once free');
+      }
       if (msg.t === 'goodbye') {
         this.log.info({ retryAfter: msg.retryAfter }, 'relay said goodbye; will reconnect');
         // A planned restart, not a failure: this generation's close is not reported as a disconnect.
@@ -158,7 +167,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     const control = this.#control;
     if (!control) return;
     try {
-      const reply = await control.request((id) => ({ t: 'advertise', id, servers: [...this.#servers.values()].map(serverInfo) }));
+      const reply = await control.request((id) => ({ t: 'advertise', id, instance: this.instance, servers: [...this.#servers.values()].map(serverInfo) }));
       if (reply.t !== 'advertised') throw new BurrowError('ERR_PROTOCOL', `expected advertised, got ${reply.t}`);
       for (const r of reply.rejected) this.log.error({ server: r.id, code: r.code }, 'relay refused to list server');
       // A cluster relay that cannot reach its shared store refuses for now, not for good: ask again later.
@@ -167,6 +176,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
         this.#readvertiseTimer = setTimeout(() => this.#dispatch({ type: 'servers-changed' }), 1000 + Math.floor(Math.random() * 2000));
       }
       if (reply.accepted.length > 0) this.log.info({ servers: reply.accepted }, 'servers advertised');
+      this.#dispatch({ type: 'advertised', accepted: reply.accepted });
       this.emit('advertised', { accepted: reply.accepted, rejected: reply.rejected });
     } catch (err) {
       this.log.warn({ code: codeOf(err) }, 'advertise failed');
