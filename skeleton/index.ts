@@ -4,7 +4,8 @@
  * wrong relay key, protocol version: their retry policy is `stop`), and otherwise keeps trying with
  * backoff. close() cancels the wait between attempts, and the wait keeps no process alive.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { BurrowError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/log.js';
 import type { RelayTarget } from '../shared/peer/relay-address.js';
@@ -27,8 +28,8 @@ export interface SkeletonOptions {
   /** How long to wait for a local target to accept (default 5 s). */
   targetTimeoutMs?: number;
   /**
-   * This skeleton's token in its Advertise (default: random per start). Skeletons of one account with
-   * different tokens serve an id together; a session with the same token takes it over from a stale one.
+   * This skeleton's token in its Advertise (default: derived from the host name). Skeletons of one
+   * account with different tokens serve an id together; one with the same token takes it over.
    */
   instance?: string;
   log?: Logger;
@@ -45,6 +46,16 @@ export interface SkeletonHandle {
 }
 
 /**
+ * A skeleton's instance token unless given: a digest of the host's name (the relay never sees the
+ * name). A skeleton started again on the same host, while the relay still holds the old one's session
+ * (frozen, or its network gone silently), takes its ids over at once; skeletons on two hosts serve them
+ * together. Two on one host: the later takes over, and the earlier serves again once it has left.
+ */
+function defaultInstance(): string {
+  return createHash('sha256').update(`burrow skeleton instance\0${hostname()}`).digest('base64url').slice(0, 22);
+}
+
+/**
  * Resolves once one relay has answered the first Advertise (the others keep trying in the background);
  * rejects if any relay refuses the account or its key, or, with a single relay, if it is lost first.
  */
@@ -52,7 +63,7 @@ export async function startSkeleton(options: SkeletonOptions): Promise<SkeletonH
   const log = options.log ?? silentLogger();
   const targets = Array.isArray(options.relay) ? options.relay : [options.relay];
   if (targets.length === 0) throw new BurrowError('ERR_USAGE', 'no relay address');
-  const instance = options.instance ?? randomBytes(12).toString('base64url');
+  const instance = options.instance ?? defaultInstance();
   const runtimes = targets.map((target) => new SkeletonRuntime(target, { user: options.user, password: options.password }, options.servers,
     targets.length > 1 ? log.child({ relay: `${target.host}:${target.port}` }) : log, {
       pool: options.pool ?? 2, poolMax: Math.max(options.pool ?? 2, options.poolMax ?? 16), targetTimeoutMs: options.targetTimeoutMs ?? 5000, instance,

@@ -42,8 +42,8 @@ export interface SkeletonCoreOptions {
   random?: () => number;
 }
 
-/** A displaced skeleton asks for its ids again every 5 to 10 s until it has them back. */
-export const READVERTISE_MS = 5_000;
+/** A displaced skeleton asks for its ids again every 2 to 4 s until it has them back. */
+export const READVERTISE_MS = 2_000;
 
 export class SkeletonCore {
   #connected = false;

@@ -135,17 +135,17 @@ test('Backoff on its own: same sequence without a skeleton, defaults bounded by 
   t.is(seq.at(-1), Math.floor(500 + 0.999 * 29_500));
 });
 
-test('withdrawn by a takeover: the core advertises again every 5 to 10 s until the relay gives the ids back', (t) => {
+test('withdrawn by a takeover: the core advertises again every 2 to 4 s until the relay gives the ids back', (t) => {
   const c = core(0, 0, () => 0);
   c.handle({ type: 'connected' }, 0);
   t.deepEqual(c.handle({ type: 'control', msg: { t: 'withdrawn', servers: ['web'], code: 'ERR_SERVER_ID_TAKEN' } }, 1_000), []);
   t.deepEqual(c.withdrawn, ['web']);
-  t.deepEqual(c.handle({ type: 'tick' }, 5_999), []);
-  t.deepEqual(c.handle({ type: 'tick' }, 6_000), [{ type: 'advertise' }]);
-  c.handle({ type: 'advertised', accepted: [] }, 6_010);
-  t.deepEqual(c.handle({ type: 'tick' }, 10_999), [], 'not yet free: the next try is 5 s later');
-  t.deepEqual(c.handle({ type: 'tick' }, 11_000), [{ type: 'advertise' }]);
-  c.handle({ type: 'advertised', accepted: ['web'] }, 11_010);
+  t.deepEqual(c.handle({ type: 'tick' }, 2_999), []);
+  t.deepEqual(c.handle({ type: 'tick' }, 3_000), [{ type: 'advertise' }]);
+  c.handle({ type: 'advertised', accepted: [] }, 3_010);
+  t.deepEqual(c.handle({ type: 'tick' }, 4_999), [], 'not yet free: the next try is 2 s later');
+  t.deepEqual(c.handle({ type: 'tick' }, 5_000), [{ type: 'advertise' }]);
+  c.handle({ type: 'advertised', accepted: ['web'] }, 5_010);
   t.deepEqual(c.withdrawn, []);
   t.deepEqual(c.handle({ type: 'tick' }, 60_000), [], 'ours again: no more advertising');
 });
