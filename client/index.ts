@@ -14,6 +14,7 @@ import { TicketCache } from './io/ticket-cache.js';
 import { openStream, openTunnelLink } from './io/open-stream.js';
 import { Tunnel } from '../shared/tunnel/tunnel.js';
 import { Semaphore } from '../shared/semaphore.js';
+import type { RekeyOptions } from '../shared/tunnel/tunnel-frame-writer.js';
 
 /** Streams of one client that may be between connect and the relay's Joined at once. */
 const MAX_HANDSHAKES_IN_FLIGHT = 8;
@@ -29,6 +30,8 @@ export interface ClientOptions {
   secrets?: Record<string, Redacted<Buffer>>;
   /** Log in again in the background, with backoff, whenever the session is lost (long-running forwarders). */
   keepAlive?: boolean;
+  /** When end-to-end streams and tunnels replace their sending key (default every 10 minutes and every GiB). */
+  rekey?: RekeyOptions;
   /** With keepAlive: called when the relay refuses the account on a background login (then closed). */
   onFatal?: (err: BurrowError) => void;
   log?: Logger;
@@ -95,9 +98,9 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
       const mode = opts.earlyData ? 'early' : 'stream';
       if (opts.via) {
         const via = opts.via;
-        return session.get().then(async (live) => openStream(via, { ...live.session, ticket: await tickets.get(live) }, serverId, secretFor(serverId, opts.secret), handshakes, mode));
+        return session.get().then(async (live) => openStream(via, { ...live.session, ticket: await tickets.get(live) }, serverId, secretFor(serverId, opts.secret), handshakes, mode, options.rekey));
       }
-      return withFailover((live) => openStream(live.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, mode));
+      return withFailover((live) => openStream(live.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, mode, options.rekey));
     },
     async tunnel(serverId, opts = {}) {
       const secret = secretFor(serverId, opts.secret);
@@ -105,7 +108,7 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
       const link = via
         ? await session.get().then(async (live) => openTunnelLink(via, { ...live.session, ticket: await tickets.get(live) }, serverId, secret, handshakes))
         : await withFailover((live) => openTunnelLink(live.relay, live.session, serverId, secret, handshakes));
-      return new Tunnel(link, 'initiator');
+      return new Tunnel(link, 'initiator', options.rekey ? { rekey: options.rekey } : {});
     },
     probe(serverId, opts = {}) {
       return withFailover((live) => openStream(live.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, 'probe'));

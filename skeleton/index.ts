@@ -12,6 +12,7 @@ import type { RelayTarget } from '../shared/peer/relay-address.js';
 import type { Redacted } from '../shared/redacted.js';
 import { SkeletonRuntime, type AdvertiseResult } from './io/skeleton-runtime.js';
 import type { SkeletonServer } from './io/skeleton-server.js';
+import type { RekeyOptions } from '../shared/tunnel/tunnel-frame-writer.js';
 
 export type { SkeletonServer } from './io/skeleton-server.js';
 export type { AdvertiseResult } from './io/skeleton-runtime.js';
@@ -32,6 +33,8 @@ export interface SkeletonOptions {
    * account with different tokens serve an id together; one with the same token takes it over.
    */
   instance?: string;
+  /** When end-to-end streams replace their sending key (default every 10 minutes and every GiB); tests make it often. */
+  rekey?: RekeyOptions;
   log?: Logger;
 }
 
@@ -67,6 +70,7 @@ export async function startSkeleton(options: SkeletonOptions): Promise<SkeletonH
   const runtimes = targets.map((target) => new SkeletonRuntime(target, { user: options.user, password: options.password }, options.servers,
     targets.length > 1 ? log.child({ relay: `${target.host}:${target.port}` }) : log, {
       pool: options.pool ?? 2, poolMax: Math.max(options.pool ?? 2, options.poolMax ?? 16), targetTimeoutMs: options.targetTimeoutMs ?? 5000, instance,
+      ...(options.rekey ? { rekey: options.rekey } : {}),
     }));
   const stopAll = (): void => {
     for (const r of runtimes) r.stop();

@@ -14,14 +14,11 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { E2eFrameDecoder } from '../crypto/e2e-frame-decoder.js';
-import { decodeVerdict } from '../crypto/e2e-frames.js';
-import type { CipherState } from '../crypto/noise/cipher-state.js';
 import type { TunnelLink } from '../crypto/secure-stream.js';
+import { E2eReceiver, type TransportEvent } from '../transport/e2e-receiver.js';
 import { BurrowError, codeOf, type ErrorCode } from '../errors.js';
 import { Channel } from './tunnel-channel.js';
-import { FrameReader } from './tunnel-frame-reader.js';
-import { FrameWriter } from './tunnel-frame-writer.js';
+import { FrameWriter, type RekeyOptions } from './tunnel-frame-writer.js';
 import { FRAME, type ControlFrame, type FrameType } from './tunnel-frames.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -34,16 +31,11 @@ export const MAX_BACKLOG = 32 * 1024 * 1024;
 /** How long an ended tunnel waits for the peer's end before it is cut. */
 const END_GRACE_MS = 5_000;
 /**
- * Each side changes its sending key (Noise Rekey) this often and after this many bytes, so a long-lived
- * tunnel keeps forward secrecy in windows: a key taken from memory opens at most the last window.
- */
-export const REKEY_MS = 10 * 60_000;
-/**
  * Bytes all channels of a tunnel may hold for targets that are still connecting (each channel may send
  * up to its window before `opened`); past it the tunnel is cut with ERR_LIMIT.
  */
 export const MAX_PENDING = 16 * 1024 * 1024;
-export const REKEY_BYTES = 1024 ** 3;
+export { REKEY_BYTES, REKEY_MS } from './tunnel-frame-writer.js';
 
 export type TunnelRole = 'initiator' | 'responder';
 
@@ -59,8 +51,7 @@ export interface TunnelEvents {
 export class Tunnel extends EventEmitter<TunnelEvents> {
   readonly role: TunnelRole;
   readonly #socket: Duplex;
-  readonly #decoder: E2eFrameDecoder;
-  readonly #recv: CipherState;
+  readonly #receiver: E2eReceiver;
   readonly #channels = new Map<number, Channel>();
   readonly #maxChannels: number;
   readonly #maxBacklog: number;
@@ -70,12 +61,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   /** Channels that paused their local socket until the tunnel socket drains. */
   readonly #waitingDrain = new Set<Channel>();
   #lastId = 0; // highest channel id opened so far
-  #verdictPending: boolean;
-  readonly #reader: FrameReader;
   readonly #writer: FrameWriter;
-  readonly #rekeyTimer: NodeJS.Timeout;
-  /** Rekeys of the peer's direction seen so far (for tests and diagnostics). */
-  peerRekeys = 0;
   #congested = false;
   #socketEnded: boolean;
   #peerEnded = false;
@@ -84,29 +70,18 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   constructor(
     link: TunnelLink, role: TunnelRole,
-    opts: { maxChannels?: number; maxBacklog?: number; maxPending?: number; endGraceMs?: number; rekeyMs?: number; rekeyBytes?: number } = {},
+    opts: { maxChannels?: number; maxBacklog?: number; maxPending?: number; endGraceMs?: number; rekey?: RekeyOptions } = {},
   ) {
     super();
     this.role = role;
     this.#socket = link.socket;
-    this.#decoder = link.decoder;
-    this.#writer = new FrameWriter(link.socket, link.ciphers.send, (ok) => this.#afterFlush(ok), opts.rekeyBytes ?? REKEY_BYTES);
-    this.#rekeyTimer = setInterval(() => this.#writer.rekey(), opts.rekeyMs ?? REKEY_MS).unref();
-    this.#recv = link.ciphers.recv;
-    this.#verdictPending = link.verdictPending;
+    this.#writer = new FrameWriter(link.socket, link.ciphers.send, (ok) => this.#afterFlush(ok), opts.rekey);
+    this.#receiver = new E2eReceiver(link.decoder, link.ciphers.recv, { verdictPending: link.verdictPending });
     this.#socketEnded = link.socketEnded;
     this.#maxChannels = opts.maxChannels ?? Number.POSITIVE_INFINITY;
     this.#maxBacklog = opts.maxBacklog ?? MAX_BACKLOG;
     this.#maxPending = opts.maxPending ?? MAX_PENDING;
     this.#endGraceMs = opts.endGraceMs ?? END_GRACE_MS;
-    this.#reader = new FrameReader({
-      control: (frame) => this.#dispatch(frame),
-      data: (id, piece) => this.#onDataPiece(id, piece),
-      rekey: () => {
-        this.#recv.rekey();
-        this.peerRekeys++;
-      },
-    });
     const socket = this.#socket;
     socket.on('data', this.#onData);
     socket.on('end', this.#onSocketEnd);
@@ -118,6 +93,11 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
       this.#readFrames();
       socket.resume();
     });
+  }
+
+  /** Rekeys of the peer's direction seen so far (for tests and diagnostics). */
+  get peerRekeys(): number {
+    return this.#receiver.peerRekeys;
   }
 
   get channelCount(): number {
@@ -145,7 +125,6 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
     for (const channel of [...this.#channels.values()]) channel.abort('ERR_CONNECTION_CLOSED');
-    clearInterval(this.#rekeyTimer);
     this.#writer.end();
     this.#socket.end();
     if (this.#peerEnded) this.#finish(undefined);
@@ -206,35 +185,18 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   #readFrames(): void {
     while (!this.#closed) {
-      let message: Buffer | null;
+      let event: TransportEvent | null;
       try {
-        message = this.#decoder.next();
-      } catch (err) {
-        this.#finish(codeOf(err));
-        return;
-      }
-      if (message === null) break;
-      if (this.#peerEnded) return this.#finish('ERR_PROTOCOL');
-      const plaintext = this.#recv.decryptWithAd(EMPTY, message);
-      if (plaintext === null) return this.#finish('ERR_DECRYPT');
-      if (this.#verdictPending) {
-        this.#verdictPending = false;
-        const verdict = decodeVerdict(plaintext);
-        if (!verdict?.ok) return this.#finish(verdict?.code ?? 'ERR_E2E_HANDSHAKE_FAILED');
-        continue;
-      }
-      if (plaintext.length === 0) {
-        if (!this.#reader.atBoundary) return this.#finish('ERR_STREAM_TRUNCATED');
-        this.#onPeerEnd();
-        continue;
-      }
-      try {
-        this.#reader.push(plaintext);
+        event = this.#receiver.next();
       } catch (err) {
         return this.#finish(codeOf(err));
       }
+      if (event === null) break;
+      if (event.type === 'end') this.#onPeerEnd();
+      else if (event.type === 'control') this.#dispatch(event.frame);
+      else this.#onDataPiece(event.channel, event.piece);
     }
-    if (this.#socketEnded && !this.#peerEnded && !this.#closed) this.#finish('ERR_STREAM_TRUNCATED');
+    if (this.#socketEnded && !this.#peerEnded && !this.#closed) this.#finish(this.#receiver.truncation().code);
   }
 
   #onDataPiece(id: number, piece: Buffer): void {
@@ -286,8 +248,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   #finish(code: ErrorCode | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#rekeyTimer);
-    if (code !== undefined) this.#writer.stop();
+    // Our end (if any) is flushed already; this drops anything later and stops the rekey timer.
+    this.#writer.stop();
     for (const channel of [...this.#channels.values()]) channel.abort(code ?? 'ERR_CONNECTION_CLOSED');
     this.#channels.clear();
     this.#waitingDrain.clear();
@@ -307,7 +269,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   }
 
   readonly #onData = (chunk: Buffer): void => {
-    this.#decoder.push(chunk);
+    this.#receiver.push(chunk);
     this.#readFrames();
   };
 

@@ -14,6 +14,7 @@ import { login, type Credentials, type PeerSession } from '../../shared/peer/pee
 import { parseHostPort, type RelayTarget } from '../../shared/peer/relay-address.js';
 import { SkeletonCore, type SkeletonCommand, type SkeletonEvent } from '../core/skeleton-core.js';
 import { serveStream } from './serve-stream.js';
+import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
 import { serverInfo, type SkeletonServer } from './skeleton-server.js';
 
 export interface AdvertiseResult {
@@ -49,13 +50,14 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     private readonly creds: Credentials,
     servers: SkeletonServer[],
     private readonly log: Logger,
-    opts: { pool: number; poolMax: number; targetTimeoutMs: number; instance: string },
+    opts: { pool: number; poolMax: number; targetTimeoutMs: number; instance: string; rekey?: RekeyOptions },
   ) {
     super();
     for (const s of servers) this.#servers.set(s.id, s);
     this.core = new SkeletonCore({ pool: opts.pool, poolMax: opts.poolMax });
     this.targetTimeoutMs = opts.targetTimeoutMs;
     this.instance = opts.instance;
+    this.rekey = opts.rekey;
     this.#tick = setInterval(() => this.#dispatch({ type: 'tick' }), 1000).unref();
   }
 
@@ -65,6 +67,8 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
    * our ids over from a stale one, while another skeleton of the account serves them beside us.
    */
   readonly instance: string;
+  /** When streams and tunnels replace their sending key (default every 10 minutes and every GiB). */
+  readonly rekey: RekeyOptions | undefined;
 
   /** Starts logging in (the first attempt at once, then as the core's backoff says) until stop(). */
   start(): void {
@@ -214,7 +218,9 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       if (isPool && generation === this.#generation) this.#dispatch({ type: 'pool-used' });
       const server = this.#servers.get(msg.server);
       if (!server) throw new BurrowError('ERR_UNKNOWN_SERVER', 'relay bound a server we do not serve');
-      await serveStream(socket, greeting.channel.detach(), server, this.log, this.targetTimeoutMs, msg.proxy);
+      await serveStream(socket, greeting.channel.detach(), server, this.log, {
+        targetTimeoutMs: this.targetTimeoutMs, ...(msg.proxy ? { client: msg.proxy } : {}), ...(this.rekey ? { rekey: this.rekey } : {}),
+      });
     } catch (err) {
       socket?.destroy();
       if (isPool && !used && generation === this.#generation) this.#dispatch({ type: 'pool-lost' });
