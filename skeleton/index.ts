@@ -35,6 +35,8 @@ export interface SkeletonOptions {
   instance?: string;
   /** When end-to-end streams replace their sending key (default every 10 minutes and every GiB); tests make it often. */
   rekey?: RekeyOptions;
+  /** Gives up the start (the waits between login attempts too): startSkeleton rejects with ERR_CONNECTION_CLOSED. */
+  signal?: AbortSignal;
   log?: Logger;
 }
 
@@ -85,6 +87,9 @@ export async function startSkeleton(options: SkeletonOptions): Promise<SkeletonH
         if (targets.length === 1) runtime.once('disconnected', (code) => reject(new BurrowError(code, 'lost the relay before advertising')));
         runtime.start();
       }
+      const abort = (): void => reject(new BurrowError('ERR_CONNECTION_CLOSED', 'start cancelled'));
+      if (options.signal?.aborted) abort();
+      options.signal?.addEventListener('abort', abort, { once: true });
     });
     return { advertised: first.advertised, runtime: first.runtime, runtimes, close: async () => stopAll() };
   } catch (err) {

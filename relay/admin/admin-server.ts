@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { codeOf } from '../../shared/errors.js';
+import { BurrowError, codeOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { isLoopbackHost, type AdminBinding } from './admin-binding.js';
 import { jsonError, send, type AdminResponse } from './admin-http.js';
@@ -80,9 +80,12 @@ export async function startAdminServer(opts: { binding: AdminBinding; token?: Ad
   server.requestTimeout = 30_000;
   server.maxHeadersCount = 64;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: NodeJS.ErrnoException): void => {
+      reject(new BurrowError('ERR_CONFIG', `--admin: cannot listen on ${opts.binding.host}:${opts.binding.port} (${err.code ?? 'error'})`, { cause: err }));
+    };
+    server.once('error', failed);
     server.listen(opts.binding.port, opts.binding.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
