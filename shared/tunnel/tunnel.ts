@@ -18,6 +18,7 @@ import type { TunnelLink } from '../crypto/secure-stream.js';
 import { E2eReceiver, type TransportEvent } from '../transport/e2e-receiver.js';
 import { BurrowError, codeOf, type ErrorCode } from '../errors.js';
 import { Channel } from './tunnel-channel.js';
+import { ChannelTable } from './channel-table.js';
 import { FrameWriter, type RekeyOptions } from './tunnel-frame-writer.js';
 import { FRAME, type ControlFrame, type FrameType } from './tunnel-frames.js';
 
@@ -52,15 +53,14 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   readonly role: TunnelRole;
   readonly #socket: Duplex;
   readonly #receiver: E2eReceiver;
-  readonly #channels = new Map<number, Channel>();
-  readonly #maxChannels: number;
+  /** The channel table, sans-IO (channel-table.ts). */
+  readonly #table: ChannelTable<Channel>;
   readonly #maxBacklog: number;
   readonly #maxPending: number;
   #pending = 0;
   readonly #endGraceMs: number;
   /** Channels that paused their local socket until the tunnel socket drains. */
   readonly #waitingDrain = new Set<Channel>();
-  #lastId = 0; // highest channel id opened so far
   readonly #writer: FrameWriter;
   #congested = false;
   #socketEnded: boolean;
@@ -78,7 +78,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.#writer = new FrameWriter(link.socket, link.ciphers.send, (ok) => this.#afterFlush(ok), opts.rekey);
     this.#receiver = new E2eReceiver(link.decoder, link.ciphers.recv, { verdictPending: link.verdictPending });
     this.#socketEnded = link.socketEnded;
-    this.#maxChannels = opts.maxChannels ?? Number.POSITIVE_INFINITY;
+    this.#table = new ChannelTable<Channel>(opts.maxChannels);
     this.#maxBacklog = opts.maxBacklog ?? MAX_BACKLOG;
     this.#maxPending = opts.maxPending ?? MAX_PENDING;
     this.#endGraceMs = opts.endGraceMs ?? END_GRACE_MS;
@@ -101,20 +101,19 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   }
 
   get channelCount(): number {
-    return this.#channels.size;
+    return this.#table.size;
   }
 
   /** False once the tunnel failed, ended, or is ending: open no new channel on it. */
   get usable(): boolean {
-    return !this.#closed && !this.#ending && !this.#peerEnded && this.#lastId < 0xffff_ffff;
+    return !this.#closed && !this.#ending && !this.#peerEnded && this.#table.idsLeft;
   }
 
   /** Initiator: a new channel for `local`, whose bytes flow at once (the responder holds them until its target accepts). */
   openChannel(local: Socket): Channel {
     if (this.role !== 'initiator') throw new BurrowError('ERR_INTERNAL', 'only the initiator opens channels');
     if (!this.usable) throw new BurrowError('ERR_CONNECTION_CLOSED', 'tunnel is closing');
-    const channel = new Channel(this, ++this.#lastId);
-    this.#channels.set(channel.id, channel);
+    const channel = this.#table.openNext((id) => new Channel(this, id));
     this.send(FRAME.open, channel.id);
     channel.attach(local);
     return channel;
@@ -124,7 +123,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   end(): void {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
-    for (const channel of [...this.#channels.values()]) channel.abort('ERR_CONNECTION_CLOSED');
+    for (const channel of this.#table.values()) channel.abort('ERR_CONNECTION_CLOSED');
     this.#writer.end();
     this.#socket.end();
     if (this.#peerEnded) this.#finish(undefined);
@@ -156,9 +155,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   /** A channel is done on both sides; a late frame for its id is ignored. */
   forget(channel: Channel): void {
     this.#waitingDrain.delete(channel);
-    if (this.#channels.get(channel.id) !== channel) return;
-    this.#channels.delete(channel.id);
-    if (this.#channels.size === 0 && this.role === 'initiator' && !this.#closed) this.emit('idle');
+    if (!this.#table.remove(channel.id, channel)) return;
+    if (this.#table.size === 0 && this.role === 'initiator' && !this.#closed) this.emit('idle');
   }
 
   /** A channel holds `bytes` for a target still connecting; too much over all channels cuts the tunnel. */
@@ -201,9 +199,9 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   #onDataPiece(id: number, piece: Buffer): void {
     if (this.#closed) return; // the rest of a message behind a frame that failed the tunnel
-    const channel = this.#channels.get(id);
+    const channel = this.#table.get(id);
     if (channel === undefined) {
-      if (id > this.#lastId) this.#finish('ERR_PROTOCOL');
+      if (this.#table.unknown(id) === 'protocol-error') this.#finish('ERR_PROTOCOL');
       return;
     }
     channel.onData(piece);
@@ -214,23 +212,23 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     // least of all an open (its target would be connected for a tunnel that is gone, and never closed).
     if (this.#closed) return;
     if (frame.type === FRAME.open) {
-      if (this.role !== 'responder' || frame.channel <= this.#lastId) return this.#finish('ERR_PROTOCOL');
-      this.#lastId = frame.channel;
+      const verdict = this.role === 'responder' ? this.#table.admit(frame.channel) : 'protocol-error';
+      if (verdict === 'protocol-error') return this.#finish('ERR_PROTOCOL');
       if (this.#ending) return;
-      if (this.#channels.size >= this.#maxChannels) {
+      if (verdict === 'full') {
         this.send(FRAME.refused, frame.channel, Buffer.from('ERR_LIMIT', 'ascii'));
         return;
       }
       const channel = new Channel(this, frame.channel);
-      this.#channels.set(channel.id, channel);
+      this.#table.add(channel.id, channel);
       this.emit('channel', channel);
       return;
     }
-    const channel = this.#channels.get(frame.channel);
+    const channel = this.#table.get(frame.channel);
     if (channel === undefined) {
       // A frame for a channel that is already gone (its reset crossed this frame) is harmless; one for
       // an id never opened is not.
-      if (frame.channel > this.#lastId) this.#finish('ERR_PROTOCOL');
+      if (this.#table.unknown(frame.channel) === 'protocol-error') this.#finish('ERR_PROTOCOL');
       return;
     }
     const initiatorOnly = frame.type === FRAME.opened || frame.type === FRAME.refused;
@@ -240,7 +238,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   #onPeerEnd(): void {
     this.#peerEnded = true;
-    for (const channel of [...this.#channels.values()]) channel.abort('ERR_CONNECTION_CLOSED');
+    for (const channel of this.#table.values()) channel.abort('ERR_CONNECTION_CLOSED');
     if (this.#ending) this.#finish(undefined);
     else this.end();
   }
@@ -250,8 +248,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.#closed = true;
     // Our end (if any) is flushed already; this drops anything later and stops the rekey timer.
     this.#writer.stop();
-    for (const channel of [...this.#channels.values()]) channel.abort(code ?? 'ERR_CONNECTION_CLOSED');
-    this.#channels.clear();
+    for (const channel of this.#table.drain()) channel.abort(code ?? 'ERR_CONNECTION_CLOSED');
     this.#waitingDrain.clear();
     const socket = this.#socket;
     socket.off('data', this.#onData);
