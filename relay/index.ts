@@ -147,7 +147,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       link.stats = () => {
         const snap = runtime.snapshot();
         const bytes = runtime.totalBytes();
-        return { sessions: snap.sessions.length, servers: snap.servers.length, streams: snap.streams.length, bytesClientToServer: bytes.aToB, bytesServerToClient: bytes.bToA };
+        return { sessions: snap.sessions.length, servers: snap.servers.length, streams: snap.streams.length, bytesClientToServer: bytes.clientToServer, bytesServerToClient: bytes.serverToClient };
       };
       link.usersChanged(await users.current());
       await link.start();

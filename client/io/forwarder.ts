@@ -20,8 +20,9 @@ export interface ForwarderStats {
   active: number;
   total: number;
   failed: number;
-  bytesUp: number;
-  bytesDown: number;
+  /** Bytes from the local apps (the clients) to the server, and back. */
+  bytesClientToServer: number;
+  bytesServerToClient: number;
 }
 
 /** How one forwarded connection ended: served, failed (counted in `failed`), or cancelled by the app. */
@@ -63,7 +64,7 @@ export async function startForwarder(opts: {
   const tunnels = opts.separateStreams ? undefined : new TunnelSource(() => opts.client.tunnel(opts.serverId, { secret: opts.secret }), opts.log);
   if (tunnels) opts.client.onGoodbye(() => tunnels.drain());
   const live = new Set<Socket>();
-  const done = { total: 0, failed: 0, bytesUp: 0, bytesDown: 0 };
+  const done = { total: 0, failed: 0, bytesClientToServer: 0, bytesServerToClient: 0 };
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (local) => {
     live.add(local);
     done.total++;
@@ -78,8 +79,8 @@ export async function startForwarder(opts: {
     });
     local.once('close', () => {
       live.delete(local);
-      done.bytesUp += local.bytesRead;
-      done.bytesDown += local.bytesWritten;
+      done.bytesClientToServer += local.bytesRead;
+      done.bytesServerToClient += local.bytesWritten;
     });
     const failedToOpen = (err: unknown): void => {
       ended(cancelled || local.destroyed ? 'cancelled' : 'failed', codeOf(err));
@@ -117,13 +118,13 @@ export async function startForwarder(opts: {
   return {
     address: server.address() as AddressInfo,
     stats: () => {
-      let up = done.bytesUp;
-      let down = done.bytesDown;
+      let toServer = done.bytesClientToServer;
+      let toClient = done.bytesServerToClient;
       for (const s of live) {
-        up += s.bytesRead;
-        down += s.bytesWritten;
+        toServer += s.bytesRead;
+        toClient += s.bytesWritten;
       }
-      return { active: live.size, total: done.total, failed: done.failed, bytesUp: up, bytesDown: down };
+      return { active: live.size, total: done.total, failed: done.failed, bytesClientToServer: toServer, bytesServerToClient: toClient };
     },
     close: () => new Promise<void>((resolve) => {
       tunnels?.close();
