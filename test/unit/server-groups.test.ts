@@ -42,6 +42,7 @@ test('two skeletons of one account serve one id: both accepted, listed once, str
   const stream = h.attach(carol, 'stream', { server: 'web' });
   t.true(stream.cmds.some((c) => c.type === 'hold'), 'waits for a dial');
   t.like(h.take(a).find((m) => m.t === 'dial'), { t: 'dial', server: 'web' }, 'the remaining skeleton is asked to dial');
+  t.deepEqual(h.unread(), [], 'no message to anyone left unasserted');
 });
 
 test('an idle pooled connection wins over the turn', (t) => {
@@ -54,6 +55,7 @@ test('an idle pooled connection wins over the turn', (t) => {
   const pooled = h.attach(b, 'pool').conn;
   t.is(splicedTo(h.attach(carol, 'stream', { server: 'web' }).cmds), pooled, "a's turn, but only b has an idle connection");
   t.deepEqual(h.take(a).filter((m) => m.t === 'dial'), []);
+  t.deepEqual(h.unread(), [], 'no message to anyone left unasserted');
 });
 
 test('the same instance logging in again takes the id over from its stale session at once, and the stale one is told', (t) => {
@@ -73,6 +75,8 @@ test('the same instance logging in again takes the id over from its stale sessio
   h.control(legacy, { t: 'advertise', id: 1, servers: [{ id: 'old', description: '', protocol: 'tcp' }] });
   h.control(legacy2, { t: 'advertise', id: 1, servers: [{ id: 'old', description: '', protocol: 'tcp' }] });
   t.deepEqual(h.take(legacy).filter((m) => m.t === 'withdrawn'), [{ t: 'withdrawn', servers: ['old'], code: 'ERR_SERVER_ID_TAKEN' }]);
+  h.take(legacy2);
+  t.deepEqual(h.unread(), [], 'no message to anyone left unasserted');
 });
 
 test('S9 still: another account cannot join the group', (t) => {
