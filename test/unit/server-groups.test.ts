@@ -16,6 +16,12 @@ function advertise(h: RelayHarness, peer: Peer, instance?: string) {
   return h.take(peer);
 }
 
+/** A relay core with two skeleton sessions of account home and one client session. */
+function world(): { h: RelayHarness; a: Peer; b: Peer; carol: Peer } {
+  const h = new RelayHarness();
+  return { h, a: h.login('home', 'skeleton', SKELETON), b: h.login('home', 'skeleton', SKELETON), carol: h.login('carol', 'client', CLIENT) };
+}
+
 /** The skeleton connection a client stream was joined to, if it was. */
 function splicedTo(cmds: RelayCommand[]): number | undefined {
   const splice = cmds.find((c) => c.type === 'splice');
@@ -23,10 +29,7 @@ function splicedTo(cmds: RelayCommand[]): number | undefined {
 }
 
 test('two skeletons of one account serve one id: both accepted, listed once, streams in turn; when one leaves the other keeps serving', (t) => {
-  const h = new RelayHarness();
-  const a = h.login('home', 'skeleton', SKELETON);
-  const b = h.login('home', 'skeleton', SKELETON);
-  const carol = h.login('carol', 'client', CLIENT);
+  const { h, a, b, carol } = world();
   t.like(advertise(h, a, 'instance-a')[0], { t: 'advertised', accepted: ['web'], rejected: [] });
   t.like(advertise(h, b, 'instance-b')[0], { t: 'advertised', accepted: ['web'], rejected: [] });
   t.deepEqual(h.list(carol), ['web']);
@@ -46,10 +49,7 @@ test('two skeletons of one account serve one id: both accepted, listed once, str
 });
 
 test('an idle pooled connection wins over the turn', (t) => {
-  const h = new RelayHarness();
-  const a = h.login('home', 'skeleton', SKELETON);
-  const b = h.login('home', 'skeleton', SKELETON);
-  const carol = h.login('carol', 'client', CLIENT);
+  const { h, a, b, carol } = world();
   advertise(h, a, 'instance-a');
   advertise(h, b, 'instance-b');
   const pooled = h.attach(b, 'pool').conn;
@@ -59,10 +59,7 @@ test('an idle pooled connection wins over the turn', (t) => {
 });
 
 test('the same instance logging in again takes the id over from its stale session at once, and the stale one is told', (t) => {
-  const h = new RelayHarness();
-  const stale = h.login('home', 'skeleton', SKELETON);
-  const fresh = h.login('home', 'skeleton', SKELETON);
-  const carol = h.login('carol', 'client', CLIENT);
+  const { h, a: stale, b: fresh, carol } = world();
   advertise(h, stale, 'same');
   t.like(advertise(h, fresh, 'same')[0], { t: 'advertised', accepted: ['web'] });
   t.deepEqual(h.take(stale), [{ t: 'withdrawn', servers: ['web'], code: 'ERR_SERVER_ID_TAKEN' }]);
