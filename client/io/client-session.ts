@@ -4,7 +4,7 @@
  * unref'd timer for the core's next deadline. Emits 'goodbye' when the relay said it is going away.
  */
 import { EventEmitter } from 'node:events';
-import { BurrowError, codeOf, type ErrorCode } from '../../shared/errors.js';
+import { BurrowError, codeOf, failsOver, type ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { ControlChannel } from '../../shared/peer/control-channel.js';
 import { login, type Credentials, type PeerSession } from '../../shared/peer/peer-login.js';
@@ -60,8 +60,10 @@ export class ClientSession extends EventEmitter<{ goodbye: [] }> {
 
   /** A request on `live` failed: true if it should be tried again on a session at the next relay. */
   failed(live: LiveSession, err: unknown): boolean {
-    if (live !== this.#live) return false;
-    return this.#dispatch({ type: 'request-failed', code: codeOf(err) }).some((c) => c.type === 'failover');
+    if (live === this.#live) return this.#dispatch({ type: 'request-failed', code: codeOf(err) }).some((c) => c.type === 'failover');
+    // That session was lost meanwhile (the core has moved on to the next relay): one more try is worth it
+    // when the failure is one another relay may not have.
+    return this.relays.length > 1 && failsOver(err);
   }
 
   #dispatch(event: ClientEvent): ClientCommand[] {
