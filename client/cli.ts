@@ -11,7 +11,7 @@ import { forTerminal, jsonForTerminal } from '../shared/display-text.js';
 import { addOptions, configOrPrint, CONFIG_OPTION } from '../shared/config/command-options.js';
 import type { Config } from '../shared/config/load-config.js';
 import { option, type OptionSpec } from '../shared/config/option-spec.js';
-import { BurrowError } from '../shared/errors.js';
+import { BurrowError, codeOf, type ErrorCode } from '../shared/errors.js';
 import type { Redacted } from '../shared/redacted.js';
 import { formatHostPort, parseHostPort } from '../shared/peer/relay-address.js';
 import { connect, type BurrowClient } from './index.js';
@@ -53,13 +53,28 @@ async function login(config: Config, ctx: CliContext, logName: string, onFatal?:
 }
 
 /**
- * The server must be listed and the secret right; otherwise exit 4 at once rather than on the first
- * stream. The probe proves the secret to the skeleton without it opening its target.
+ * A forwarder outlives its server: one that is not listed (not advertised yet, offline, or a typo'd id)
+ * is a warning naming the id and what this account can see, and the forwarder listens anyway. A listed
+ * server is probed, which proves the secret to the skeleton without it opening its target: a wrong
+ * secret still exits 4 at once rather than on the first stream.
  */
-async function checkServer(client: BurrowClient, id: string, secret: Redacted<Buffer>): Promise<void> {
+async function checkServer(client: BurrowClient, id: string, secret: Redacted<Buffer>, warn: (line: string, code: ErrorCode) => void): Promise<ErrorCode | undefined> {
   const servers = await client.list();
-  if (!servers.some((s) => s.id === id)) throw new BurrowError('ERR_UNKNOWN_SERVER', id);
-  await client.probe(id, { secret });
+  if (!servers.some((s) => s.id === id)) {
+    const visible = servers.length === 0 ? 'none' : servers.map((s) => s.id).join(', ');
+    warn(`server ${id} is not listed (yet); this account can see: ${visible}. Listening anyway: connections are refused until ${id} is advertised`, 'ERR_UNKNOWN_SERVER');
+    return 'ERR_UNKNOWN_SERVER';
+  }
+  try {
+    await client.probe(id, { secret });
+  } catch (err) {
+    const code = codeOf(err);
+    // Gone between the listing and the probe: the same as not listed.
+    if (code !== 'ERR_UNKNOWN_SERVER' && code !== 'ERR_SERVER_UNREACHABLE') throw err;
+    warn(`server ${id} did not answer (${code}); listening anyway: connections are refused until it is back`, code);
+    return code;
+  }
+  return undefined;
 }
 
 export function registerClientCommands(program: Command, overrides: Partial<CliContext> = {}): Command {
@@ -107,9 +122,13 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     let refused: (err: BurrowError) => void = () => undefined;
     const fatal = new Promise<never>((_, reject) => { refused = reject; });
     const c = await login(config, ctx, 'burrow-client', (err) => refused(err));
-    await checkServer(c, id, secret);
+    const log = loggerFor('burrow-client', config.logLevel);
+    const unavailable = await checkServer(c, id, secret, (line, code) => {
+      ctx.stderr(`burrow: warning: ${line}`);
+      log.warn({ server: id, code }, 'server not available at start; forwarding anyway');
+    });
     const forwarder = await startForwarder({
-      client: c, serverId: id, secret, host, port, log: loggerFor('burrow-client', config.logLevel), separateStreams: config.separateStreams === true,
+      client: c, serverId: id, secret, host, port, log, separateStreams: config.separateStreams === true, ...(unavailable ? { unavailable } : {}),
     }).catch((err: unknown) => {
       c.close();
       throw explainListen(err, { forwarder: { port: '--listen', host: '--listen' } });

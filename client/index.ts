@@ -3,7 +3,7 @@
  * resolves to an end-to-end encrypted Duplex to that server.
  */
 import type { Duplex } from 'node:stream';
-import { BurrowError, codeOf, type ErrorCode } from '../shared/errors.js';
+import { BurrowError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/log.js';
 import type { RelayTarget } from '../shared/peer/relay-address.js';
 import type { ServerInfo } from '../shared/protocol/messages.js';
@@ -11,12 +11,11 @@ import type { Redacted } from '../shared/redacted.js';
 import { ClientSession, type LiveSession } from './io/client-session.js';
 import { TicketCache } from './io/ticket-cache.js';
 
-/** Failures that another relay of the cluster may not have. */
-const FAILOVER: ReadonlySet<ErrorCode> = new Set(['ERR_RELAY_UNREACHABLE', 'ERR_CONNECTION_CLOSED', 'ERR_TIMEOUT', 'ERR_SHUTTING_DOWN', 'ERR_CLUSTER_UNAVAILABLE']);
 import { listAll } from './io/list-servers.js';
 import { openStream, openTunnelLink } from './io/open-stream.js';
 import { Tunnel } from '../shared/tunnel/tunnel.js';
 import { Semaphore } from '../shared/semaphore.js';
+import type { RekeyOptions } from '../shared/tunnel/tunnel-frame-writer.js';
 
 /** Streams of one client that may be between connect and the relay's Joined at once. */
 const MAX_HANDSHAKES_IN_FLIGHT = 8;
@@ -32,6 +31,8 @@ export interface ClientOptions {
   secrets?: Record<string, Redacted<Buffer>>;
   /** Log in again in the background, with backoff, whenever the session is lost (long-running forwarders). */
   keepAlive?: boolean;
+  /** When end-to-end streams and tunnels replace their sending key (default every 10 minutes and every GiB). */
+  rekey?: RekeyOptions;
   /** With keepAlive: called when the relay refuses the account on a background login (then closed). */
   onFatal?: (err: BurrowError) => void;
   log?: Logger;
@@ -53,6 +54,8 @@ export interface BurrowClient {
   tunnel(serverId: string, opts?: { secret?: Redacted<Buffer>; via?: RelayTarget }): Promise<Tunnel>;
   /** Checks that the server is reachable and the secret right, without the skeleton opening its target. */
   probe(serverId: string, opts?: { secret?: Redacted<Buffer> }): Promise<void>;
+  /** Calls `listener` when the relay says Goodbye: open nothing new on what it carries, end that once idle. */
+  onGoodbye(listener: () => void): void;
   close(): void;
 }
 
@@ -73,14 +76,13 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
   };
   const tickets = new TicketCache();
   // With several relays, a request that failed because its relay is gone (or cannot reach the cluster's
-  // shared state) is tried once more through the next relay.
+  // shared state: the code's `failover` in shared/errors.ts) is tried once more through the next relay.
   const withFailover = async <T>(run: (live: LiveSession) => Promise<T>): Promise<T> => {
     const live = await session.get();
     try {
       return await run(live);
     } catch (err) {
-      if (relays.length < 2 || !FAILOVER.has(codeOf(err))) throw err;
-      session.drop(live);
+      if (!session.failed(live, err)) throw err;
       return run(await session.get());
     }
   };
@@ -92,9 +94,9 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
       const mode = opts.earlyData ? 'early' : 'stream';
       if (opts.via) {
         const via = opts.via;
-        return session.get().then(async (live) => openStream(via, { ...live.session, ticket: await tickets.get(live) }, serverId, secretFor(serverId, opts.secret), handshakes, mode));
+        return session.get().then(async (live) => openStream(via, { ...live.session, ticket: await tickets.get(live) }, serverId, secretFor(serverId, opts.secret), handshakes, mode, options.rekey));
       }
-      return withFailover((live) => openStream(live.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, mode));
+      return withFailover((live) => openStream(live.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, mode, options.rekey));
     },
     async tunnel(serverId, opts = {}) {
       const secret = secretFor(serverId, opts.secret);
@@ -102,10 +104,13 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
       const link = via
         ? await session.get().then(async (live) => openTunnelLink(via, { ...live.session, ticket: await tickets.get(live) }, serverId, secret, handshakes))
         : await withFailover((live) => openTunnelLink(live.relay, live.session, serverId, secret, handshakes));
-      return new Tunnel(link, 'initiator');
+      return new Tunnel(link, 'initiator', options.rekey ? { rekey: options.rekey } : {});
     },
     probe(serverId, opts = {}) {
       return withFailover((live) => openStream(live.relay, live.session, serverId, secretFor(serverId, opts.secret), handshakes, 'probe'));
+    },
+    onGoodbye(listener) {
+      session.on('goodbye', listener);
     },
     close() {
       session.close();

@@ -1,5 +1,6 @@
 /**
- * The live line `client connect` keeps on a terminal: open streams and bytes each way, redrawn every
+ * The live line `client connect` keeps on a terminal: open streams and bytes each way (client→server,
+ * server→client, as the relay's logs, audit file, API and metrics say), redrawn every
  * second in place. Off when the output is not a terminal (a pipe, a log file, systemd) or with --quiet.
  */
 import type { ForwarderStats } from './io/forwarder.js';
@@ -16,7 +17,7 @@ function size(bytes: number): string {
 }
 
 export function formatStatus(s: ForwarderStats): string {
-  return `streams ${s.active} open, ${s.total} total, ${s.failed} failed | up ${size(s.bytesUp)} down ${size(s.bytesDown)}`;
+  return `streams ${s.active} open, ${s.total} total, ${s.failed} failed | client→server ${size(s.bytesClientToServer)} server→client ${size(s.bytesServerToClient)}`;
 }
 
 export interface StatusLineOptions {

@@ -5,6 +5,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { listenOn } from '../shared/net/listen-on.js';
 import { EphemeralKeyRing } from '../shared/crypto/ephemeral-key.js';
 import { loadRelayKeys, type RelayIdentity } from '../shared/crypto/relay-key-files.js';
+import { CleanupStack } from '../shared/cleanup-stack.js';
+import { BurrowError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/log.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './core/relay-limits.js';
 import { DEFAULT_GUARD_LIMITS, type GuardLimits } from './core/source-guard.js';
@@ -91,95 +93,93 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   const token = options.adminToken !== undefined ? new AdminToken(options.adminToken)
     : options.adminTokenFile !== undefined ? await readAdminToken(options.adminTokenFile, (w) => log.warn(w)) : undefined;
   checkAdminExposure(binding, token !== undefined);
-  const users = await UsersStore.open(options.usersFile, log);
-  const audit = options.auditLog !== undefined ? await AuditLog.open(options.auditLog, log) : undefined;
-  const argon2Concurrency = options.argon2Concurrency ?? DEFAULT_ARGON2_CONCURRENCY;
-  const hasher = new PasswordHasher({ concurrency: argon2Concurrency });
-  await hasher.prime();
-  // The core queues logins itself (fair, bounded, cancellable) and starts as many as the hasher runs at once.
-  const limits = { ...DEFAULT_RELAY_LIMITS, loginConcurrency: argon2Concurrency, ...options.limits };
-  const clusterOpts = typeof options.cluster === 'string' ? { url: options.cluster } : options.cluster;
-  const host = options.host ?? '0.0.0.0';
-  // The runtime needs the bound skeleton address (a cluster advertises it); nothing arrives before it exists.
-  let accepting: RelayRuntime | undefined;
-  const clientServer = createServer({ allowHalfOpen: true }, (s) => (accepting ? accepting.accept(s, 'client') : s.destroy()));
-  const skeletonServer = createServer({ allowHalfOpen: true }, (s) => (accepting ? accepting.accept(s, 'skeleton') : s.destroy()));
-  const servers = [clientServer, skeletonServer];
-  let addresses: RelayHandle['addresses'];
-  try {
-    addresses = {
+  // Everything started from here on is released by one stack: in reverse order when a later step
+  // fails (a busy admin port), and by close() after the drain.
+  const cleanups = new CleanupStack();
+  const started = await cleanups.guard(async () => {
+    const users = await UsersStore.open(options.usersFile, log);
+    cleanups.push('users file watch', () => users.close());
+    const audit = options.auditLog !== undefined ? await AuditLog.open(options.auditLog, log) : undefined;
+    if (audit) cleanups.push('audit log', () => audit.close());
+    const argon2Concurrency = options.argon2Concurrency ?? DEFAULT_ARGON2_CONCURRENCY;
+    const hasher = new PasswordHasher({ concurrency: argon2Concurrency });
+    await hasher.prime();
+    // The core queues logins itself (fair, bounded, cancellable) and starts as many as the hasher runs at once.
+    const limits = { ...DEFAULT_RELAY_LIMITS, loginConcurrency: argon2Concurrency, ...options.limits };
+    const clusterOpts = typeof options.cluster === 'string' ? { url: options.cluster } : options.cluster;
+    const host = options.host ?? '0.0.0.0';
+    // The runtime needs the bound skeleton address (a cluster advertises it); nothing arrives before it exists.
+    let accepting: RelayRuntime | undefined;
+    const clientServer = createServer({ allowHalfOpen: true }, (s) => (accepting ? accepting.accept(s, 'client') : s.destroy()));
+    const skeletonServer = createServer({ allowHalfOpen: true }, (s) => (accepting ? accepting.accept(s, 'skeleton') : s.destroy()));
+    const servers = [clientServer, skeletonServer];
+    // Listening sockets stop accepting first on close (pushed last), and are released on a failed start.
+    const stopListening = (): Promise<unknown> => Promise.all(servers.map((server) => new Promise<void>((resolve) => {
+      if (server.listening) server.close(() => resolve());
+      else resolve();
+    })));
+    cleanups.push('listening sockets', stopListening);
+    const addresses = {
       client: await listenOn(clientServer, options.clientPort ?? 7000, host, 'client port'),
       skeleton: await listenOn(skeletonServer, options.skeletonPort ?? 7001, host, 'skeleton port'),
     };
-  } catch (err) {
-    for (const s of servers) s.close();
-    await audit?.close();
-    throw err;
-  }
-  // The cluster code (and its Redis client) loads only for a relay that joins a cluster: a module
-  // loaded into a process made its splicing dearer here (see bin/program.ts).
-  const clusterCode = clusterOpts ? await import('./cluster/start-cluster.js') : undefined;
-  let clusterId: { relayId: string; advertise: string } | undefined;
-  try {
-    clusterId = clusterOpts && clusterCode ? clusterCode.clusterIdentity(clusterOpts, addresses.skeleton) : undefined;
-  } catch (err) {
-    for (const s of servers) s.close();
-    await audit?.close();
-    throw err;
-  }
-  const runtime = new RelayRuntime({
-    log, limits, guard: { ...DEFAULT_GUARD_LIMITS, ...options.guard }, allowProxyProtocol: options.allowProxyProtocol ?? false,
-    ephemeral: new EphemeralKeyRing(identity.privateKey), identityKey: Buffer.from(identity.publicJwk.x, 'base64url'),
-    users, hasher, streamIdleMs: options.streamIdleMs ?? 6 * 3600_000, ...(clusterId ? { cluster: clusterId } : {}),
-  });
-  accepting = runtime;
-  const link = clusterOpts && clusterId && clusterCode ? clusterCode.createClusterLink(clusterOpts, clusterId, identity, runtime, users, log) : undefined;
-  if (link) {
-    link.stats = () => {
-      const snap = runtime.snapshot();
-      const bytes = runtime.totalBytes();
-      return { sessions: snap.sessions.length, servers: snap.servers.length, streams: snap.streams.length, bytesClientToServer: bytes.aToB, bytesServerToClient: bytes.bToA };
-    };
-    link.usersChanged(await users.current());
-    await link.start();
-  }
-  if (audit) runtime.on('stream-closed', (a: StreamAudit) => audit.write(a));
-  let admin: RelayAdmin;
-  try {
-    admin = await startRelayAdmin({
+    // The cluster code (and its Redis client) loads only for a relay that joins a cluster: a module
+    // loaded into a process made its splicing dearer here (see bin/program.ts).
+    const clusterCode = clusterOpts ? await import('./cluster/start-cluster.js') : undefined;
+    const clusterId = clusterOpts && clusterCode ? clusterCode.clusterIdentity(clusterOpts, addresses.skeleton) : undefined;
+    const runtime = new RelayRuntime({
+      log, limits, guard: { ...DEFAULT_GUARD_LIMITS, ...options.guard }, allowProxyProtocol: options.allowProxyProtocol ?? false,
+      ephemeral: new EphemeralKeyRing(identity.privateKey), identityKey: Buffer.from(identity.publicJwk.x, 'base64url'),
+      users, hasher, streamIdleMs: options.streamIdleMs ?? 6 * 3600_000, ...(clusterId ? { cluster: clusterId } : {}),
+    });
+    accepting = runtime;
+    // Connections accepted so far (and any stream still running at the end of a drain) are cut.
+    cleanups.push('connections', () => runtime.destroyAll());
+    const link = clusterOpts && clusterId && clusterCode ? clusterCode.createClusterLink(clusterOpts, clusterId, identity, runtime, users, log) : undefined;
+    if (link) {
+      cleanups.push('cluster link', () => link.close());
+      link.stats = () => {
+        const snap = runtime.snapshot();
+        const bytes = runtime.totalBytes();
+        return { sessions: snap.sessions.length, servers: snap.servers.length, streams: snap.streams.length, bytesClientToServer: bytes.clientToServer, bytesServerToClient: bytes.serverToClient };
+      };
+      link.usersChanged(await users.current());
+      await link.start();
+    }
+    if (audit) runtime.on('stream-closed', (a: StreamAudit) => audit.write(a));
+    const admin = await startRelayAdmin({
       runtime, users, publicJwk: identity.publicJwk, binding, log, stopping: () => closing !== undefined, ...(token ? { token } : {}), ...(link ? { cluster: link } : {}),
       info: { fingerprint: identity.fingerprint, clientPort: addresses.client.port, skeletonPort: addresses.skeleton.port, startedAt: Date.now() },
     });
-  } catch (err) {
-    for (const s of servers) s.close();
-    await audit?.close();
-    throw err;
-  }
-  users.watch((db) => {
-    runtime.dispatch({ type: 'users-changed', lookup: (name) => db.get(name) });
-    link?.usersChanged(db);
+    cleanups.push('admin', () => admin.close());
+    users.watch((db) => {
+      runtime.dispatch({ type: 'users-changed', lookup: (name) => db.get(name) });
+      link?.usersChanged(db);
+    });
+    const tick = setInterval(() => runtime.dispatch({ type: 'tick' }), Math.min(1000, limits.pingMs)).unref();
+    cleanups.push('tick', () => clearInterval(tick));
+    return { addresses, runtime, link, admin, clusterId, audit, users, stopListening };
   });
-  const tick = setInterval(() => runtime.dispatch({ type: 'tick' }), Math.min(1000, limits.pingMs)).unref();
+  const { addresses, runtime, link, admin, clusterId, audit, users, stopListening } = started;
   log.info({ client: addresses.client, skeleton: addresses.skeleton, admin: admin.server?.url ?? 'off', fingerprint: identity.fingerprint }, 'relay listening');
 
   const close = (opts: { drainMs?: number; retryAfter?: number } = {}): Promise<void> => {
     closing ??= (async () => {
-      for (const s of servers) s.close();
+      const stopped = stopListening();
       runtime.run(runtime.core.shutdown(opts.retryAfter ?? 1));
       const drainMs = opts.drainMs ?? options.drainMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs); });
-      await Promise.race([runtime.drained(), deadline]);
+      const deadline = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), drainMs); });
+      // Peers end what is idle when they hear Goodbye (a forwarder's idle tunnel), so this is usually quick.
+      const drained = await Promise.race([runtime.drained().then(() => true), deadline]);
       clearTimeout(timer);
-      clearInterval(tick);
-      users.close();
+      const unfinished = runtime.activeStreams;
       runtime.destroyAll();
       // Streams cut just now still write their audit lines before the file closes.
       await runtime.drained();
-      await admin.close();
-      await link?.close();
-      await audit?.close();
-      log.info({ unfinished: runtime.activeStreams }, 'relay stopped');
+      await stopped;
+      for (const { what, err } of await cleanups.release()) log.error({ what, err }, 'release failed while stopping');
+      log.info({ unfinished, drained }, 'relay stopped');
     })();
     return closing;
   };

@@ -91,21 +91,24 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     const relay = await relayTargetsOf(config, ctx.env);
     const user = required(config, 'user', '--user');
     const log = loggerFor('burrow-skeleton', config.logLevel);
+    // Runs until a signal, or until the relay refuses us for good; a timer keeps the process up while
+    // the runtime waits between reconnects (its timers are unref'd), from the first login on.
     const hints = peerContext(config, ctx.env, 'skeleton', relay);
     const retries = retryReporter(ctx, hints);
     const password = await peerPassword(config, ctx.env, user);
-    const skeleton = await startSkeleton({ relay, user, password, servers, pool: config.pool as number, log, onRetry: (_target, err) => retries.onRetry(err) }).catch((err: unknown) => {
-      throw explainPeerFailure(err, hints);
-    });
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    const skeleton = await startSkeleton({ relay, user, password, servers, pool: config.pool as number, log, onRetry: (_target, err) => retries.onRetry(err) })
+      .catch((err: unknown) => {
+        clearInterval(keepAlive);
+        throw explainPeerFailure(err, hints);
+      });
     skeleton.runtime.on('disconnected', retries.lost);
     for (const r of skeleton.advertised.rejected) ctx.stderr(`relay refused ${r.id}: ${r.code}`);
     if (skeleton.advertised.accepted.length === 0) {
+      clearInterval(keepAlive);
       await skeleton.close();
       throw new BurrowError('ERR_SERVER_ID_NOT_ALLOWED', 'the relay accepted none of the servers (check the account\'s --serve patterns)');
     }
-    // Runs until a signal, or until the relay refuses us for good; a timer keeps the process up while
-    // the runtime waits between reconnects with nothing else pending.
-    const keepAlive = setInterval(() => undefined, 1 << 30);
     const fatal = new Promise<never>((_, reject) => skeleton.runtime.once('fatal', (err) => reject(explainPeerFailure(err, hints))));
     const stopped = Promise.race([untilSignal(), fatal]);
     const stopReload = watchServers(cmd, ctx.env, log, (next) => skeleton.runtime.setServers(next));

@@ -1,15 +1,18 @@
 /**
  * startSkeleton(options): the skeleton as a library. Resolves once it is logged in and the relay has
  * answered its first Advertise; rejects at once on errors that retrying cannot fix (wrong password,
- * wrong relay key, protocol version), and otherwise keeps trying with backoff.
+ * wrong relay key, protocol version: their retry policy is `stop`), and otherwise keeps trying with
+ * backoff. close() cancels the wait between attempts, and the wait keeps no process alive.
  */
-import { Backoff } from '../shared/backoff.js';
-import { BurrowError, codeOf, type ErrorCode } from '../shared/errors.js';
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { BurrowError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/log.js';
 import type { RelayTarget } from '../shared/peer/relay-address.js';
 import type { Redacted } from '../shared/redacted.js';
 import { SkeletonRuntime, type AdvertiseResult } from './io/skeleton-runtime.js';
 import { checkServers, type SkeletonServer } from './io/skeleton-server.js';
+import type { RekeyOptions } from '../shared/tunnel/tunnel-frame-writer.js';
 
 export type { SkeletonServer } from './io/skeleton-server.js';
 export type { AdvertiseResult } from './io/skeleton-runtime.js';
@@ -25,6 +28,15 @@ export interface SkeletonOptions {
   poolMax?: number;
   /** How long to wait for a local target to accept (default 5 s). */
   targetTimeoutMs?: number;
+  /**
+   * This skeleton's token in its Advertise (default: derived from the host name). Skeletons of one
+   * account with different tokens serve an id together; one with the same token takes it over.
+   */
+  instance?: string;
+  /** When end-to-end streams replace their sending key (default every 10 minutes and every GiB); tests make it often. */
+  rekey?: RekeyOptions;
+  /** Gives up the start (the waits between login attempts too): startSkeleton rejects with ERR_CONNECTION_CLOSED. */
+  signal?: AbortSignal;
   log?: Logger;
   /** Told of each failed attempt to reach a relay that will be retried (the CLI says it to the user). */
   onRetry?: (relay: RelayTarget, err: BurrowError) => void;
@@ -40,23 +52,14 @@ export interface SkeletonHandle {
   close(): Promise<void>;
 }
 
-const FATAL: ReadonlySet<ErrorCode> = new Set(['ERR_AUTH_FAILED', 'ERR_RELAY_KEY_MISMATCH', 'ERR_VERSION_MISMATCH', 'ERR_USAGE', 'ERR_NOT_A_RELAY']);
-
-/** Logs in to one relay, retrying with backoff; rejects only on what retrying cannot fix. */
-async function connectWithRetry(runtime: SkeletonRuntime, log: Logger, stopped: () => boolean, onRetry: (err: BurrowError) => void): Promise<void> {
-  const backoff = new Backoff();
-  while (!stopped()) {
-    try {
-      await runtime.connect();
-      return;
-    } catch (err) {
-      if (FATAL.has(codeOf(err))) throw err;
-      const delay = backoff.next(Date.now());
-      log.warn({ code: codeOf(err), retryInMs: delay }, 'relay connection failed, retrying');
-      onRetry(err instanceof BurrowError ? err : new BurrowError(codeOf(err)));
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
+/**
+ * A skeleton's instance token unless given: a digest of the host's name (the relay never sees the
+ * name). A skeleton started again on the same host, while the relay still holds the old one's session
+ * (frozen, or its network gone silently), takes its ids over at once; skeletons on two hosts serve them
+ * together. Two on one host: the later takes over, and the earlier serves again once it has left.
+ */
+function defaultInstance(): string {
+  return createHash('sha256').update(`burrow skeleton instance\0${hostname()}`).digest('base64url').slice(0, 22);
 }
 
 /**
@@ -68,24 +71,28 @@ export async function startSkeleton(options: SkeletonOptions): Promise<SkeletonH
   const targets = Array.isArray(options.relay) ? options.relay : [options.relay];
   if (targets.length === 0) throw new BurrowError('ERR_USAGE', 'no relay address');
   checkServers(options.servers);
+  const instance = options.instance ?? defaultInstance();
   const runtimes = targets.map((target) => new SkeletonRuntime(target, { user: options.user, password: options.password }, options.servers,
     targets.length > 1 ? log.child({ relay: `${target.host}:${target.port}` }) : log, {
-      pool: options.pool ?? 2, poolMax: Math.max(options.pool ?? 2, options.poolMax ?? 16), targetTimeoutMs: options.targetTimeoutMs ?? 5000,
-      onRetry: (err) => options.onRetry?.(target, err),
+      pool: options.pool ?? 2, poolMax: Math.max(options.pool ?? 2, options.poolMax ?? 16), targetTimeoutMs: options.targetTimeoutMs ?? 5000, instance,
+      ...(options.rekey ? { rekey: options.rekey } : {}), onRetry: (err) => options.onRetry?.(target, err),
     }));
-  let stopped = false;
   const stopAll = (): void => {
-    stopped = true;
     for (const r of runtimes) r.stop();
   };
   try {
+    // Every login, the first too, goes through the skeleton core: its backoff, and its word on what
+    // retrying cannot fix (the code's retry policy in shared/errors.ts).
     const first = await new Promise<{ runtime: SkeletonRuntime; advertised: AdvertiseResult }>((resolve, reject) => {
       for (const runtime of runtimes) {
         runtime.once('advertised', (advertised) => resolve({ runtime, advertised }));
-        connectWithRetry(runtime, log, () => stopped, (err) => runtime.onRetry(err)).then(() => {
-          if (targets.length === 1) runtime.once('disconnected', (code) => reject(new BurrowError(code, 'lost the relay before advertising')));
-        }, reject);
+        runtime.once('fatal', reject);
+        if (targets.length === 1) runtime.once('disconnected', (code) => reject(new BurrowError(code, 'lost the relay before advertising')));
+        runtime.start();
       }
+      const abort = (): void => reject(new BurrowError('ERR_CONNECTION_CLOSED', 'start cancelled'));
+      if (options.signal?.aborted) abort();
+      options.signal?.addEventListener('abort', abort, { once: true });
     });
     return { advertised: first.advertised, runtime: first.runtime, runtimes, close: async () => stopAll() };
   } catch (err) {

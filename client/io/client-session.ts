@@ -1,16 +1,15 @@
 /**
- * The client's login, kept for as long as it lives. With keepAlive (a long-running forwarder), a lost
- * session is made again in the background with backoff and full jitter, or after the relay's Goodbye
- * says; either way any later stream logs in on demand if there is no session yet.
+ * Runs the client core (client/core/client-core.ts) against real sockets: logs in when it says, keeps
+ * the live session's control channel, hands the session to the requests it grants, and keeps one
+ * unref'd timer for the core's next deadline. Emits 'goodbye' when the relay said it is going away.
  */
-import { Backoff } from '../../shared/backoff.js';
-import { BurrowError, codeOf, type ErrorCode } from '../../shared/errors.js';
+import { EventEmitter } from 'node:events';
+import { BurrowError, codeOf, failsOver, type ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { ControlChannel } from '../../shared/peer/control-channel.js';
 import { login, type Credentials, type PeerSession } from '../../shared/peer/peer-login.js';
 import type { RelayTarget } from '../../shared/peer/relay-address.js';
-
-const FATAL_ON_RELOGIN: ReadonlySet<ErrorCode> = new Set(['ERR_AUTH_FAILED', 'ERR_RELAY_KEY_MISMATCH', 'ERR_VERSION_MISMATCH']);
+import { ClientCore, type ClientCommand, type ClientEvent } from '../core/client-core.js';
 
 export interface LiveSession {
   session: PeerSession;
@@ -19,105 +18,138 @@ export interface LiveSession {
   relay: RelayTarget;
 }
 
-export class ClientSession {
-  #live: Promise<LiveSession> | undefined;
-  #closed = false;
-  #retry: NodeJS.Timeout | undefined;
-  readonly #backoff = new Backoff();
-  /** Index of the relay address to try first: the last one that worked, or the one after a lost one. */
-  #first = 0;
+export interface ClientSessionOptions {
+  keepAlive?: boolean;
+  onFatal?: (err: BurrowError) => void;
+  /** How long a request waits for a session being made again (default 10 s). */
+  waitMs?: number;
+}
+
+export class ClientSession extends EventEmitter<{ goodbye: [] }> {
+  readonly #core: ClientCore;
+  readonly #waiters = new Map<number, { resolve: (live: LiveSession) => void; reject: (err: Error) => void }>();
+  #nextWaiter = 1;
+  #live: LiveSession | undefined;
+  /** The last login error per code, so a rejected request gets the error with its detail. */
+  #lastError: BurrowError | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #relogin = false;
 
   constructor(
     private readonly relays: RelayTarget[],
     private readonly creds: Credentials,
     private readonly log: Logger,
-    private readonly opts: { keepAlive?: boolean; onFatal?: (err: BurrowError) => void } = {},
-  ) {}
+    private readonly opts: ClientSessionOptions = {},
+  ) {
+    super();
+    this.#core = new ClientCore({ relays: relays.length, keepAlive: opts.keepAlive ?? false, ...(opts.waitMs !== undefined ? { waitMs: opts.waitMs } : {}) });
+  }
 
-  /** The current session, logging in first if there is none or it has closed. */
+  /** The live session, logging in (or waiting for the background login) first if there is none. */
   get(): Promise<LiveSession> {
-    if (this.#closed) return Promise.reject(new Error('client closed'));
-    this.#live ??= this.#login();
-    return this.#live;
+    const id = this.#nextWaiter++;
+    const promise = new Promise<LiveSession>((resolve, reject) => this.#waiters.set(id, { resolve, reject }));
+    this.#dispatch({ type: 'want', id });
+    return promise;
   }
 
   close(): void {
-    this.#closed = true;
-    clearTimeout(this.#retry);
-    void this.#live?.then(({ control }) => control.close(), () => undefined);
+    this.#dispatch({ type: 'close' });
+    clearTimeout(this.#timer);
   }
 
-  /** Forgets a session that failed a request, so the next get() logs in at the next relay address. */
-  drop(live: LiveSession): void {
-    void this.#live?.then((current) => {
-      if (current !== live) return;
-      this.#first = (this.relays.indexOf(live.relay) + 1) % this.relays.length;
-      live.control.close();
-    }, () => undefined);
+  /** A request on `live` failed: true if it should be tried again on a session at the next relay. */
+  failed(live: LiveSession, err: unknown): boolean {
+    if (live === this.#live) return this.#dispatch({ type: 'request-failed', code: codeOf(err) }).some((c) => c.type === 'failover');
+    // That session was lost meanwhile (the core has moved on to the next relay): one more try is worth it
+    // when the failure is one another relay may not have.
+    return this.relays.length > 1 && failsOver(err);
   }
 
-  /** Tries each relay address in turn; what retrying cannot fix (a refused account or key) stops at once. */
-  async #loginAny(): Promise<{ session: PeerSession; relay: RelayTarget; index: number }> {
-    let last: unknown;
-    for (let i = 0; i < this.relays.length; i++) {
-      const index = (this.#first + i) % this.relays.length;
-      const relay = this.relays[index]!;
-      try {
-        return { session: await login(relay, 'client', this.creds), relay, index };
-      } catch (err) {
-        if (FATAL_ON_RELOGIN.has(codeOf(err))) throw err;
-        if (this.relays.length > 1) this.log.warn({ relay: `${relay.host}:${relay.port}`, code: codeOf(err) }, 'relay login failed, trying the next relay');
-        last = err;
+  #dispatch(event: ClientEvent): ClientCommand[] {
+    const commands = this.#core.handle(event, Date.now());
+    for (const cmd of commands) this.#execute(cmd);
+    clearTimeout(this.#timer);
+    const next = this.#core.nextDeadline();
+    if (next !== undefined) this.#timer = setTimeout(() => this.#dispatch({ type: 'tick' }), Math.max(0, next - Date.now())).unref();
+    return commands;
+  }
+
+  #execute(cmd: ClientCommand): void {
+    switch (cmd.type) {
+      case 'login':
+        return this.#login(cmd.relay);
+      case 'grant':
+        for (const id of cmd.ids) this.#settle(id)?.resolve(this.#live!);
+        return;
+      case 'reject': {
+        const err = this.#lastError?.code === cmd.code ? this.#lastError : new BurrowError(cmd.code);
+        for (const id of cmd.ids) this.#settle(id)?.reject(err);
+        return;
+      }
+      case 'drop-session': {
+        const live = this.#live;
+        this.#live = undefined;
+        live?.control.close();
+        return;
+      }
+      case 'failover':
+        return;
+      case 'drain':
+        this.emit('goodbye');
+        return;
+      case 'retry-in':
+        this.#relogin = true;
+        this.log.info({ code: cmd.code, retryInMs: cmd.afterMs }, 'reconnecting to relay');
+        return;
+      case 'fatal': {
+        // Retrying a refused account would only earn this address penalties at the relay.
+        this.log.error({ code: cmd.code }, 'relay refused this account; not logging in again');
+        const err = this.#lastError?.code === cmd.code ? this.#lastError : new BurrowError(cmd.code);
+        this.close();
+        this.opts.onFatal?.(err);
+        return;
       }
     }
-    throw last;
   }
 
-  async #login(): Promise<LiveSession> {
-    try {
-      const { session, relay, index } = await this.#loginAny();
-      this.#first = index;
+  #settle(id: number): { resolve: (live: LiveSession) => void; reject: (err: Error) => void } | undefined {
+    const waiter = this.#waiters.get(id);
+    this.#waiters.delete(id);
+    return waiter;
+  }
+
+  #login(index: number): void {
+    const relay = this.relays[index]!;
+    login(relay, 'client', this.creds).then((session) => {
+      if (this.#core.phase === 'closed') {
+        session.channel.socket.destroy();
+        return;
+      }
       const control = new ControlChannel(session);
-      let retryAfterMs: number | undefined;
+      const live: LiveSession = { session, control, relay };
+      this.#live = live;
       control.on('message', (msg) => {
-        if (msg.t !== 'goodbye') return;
-        retryAfterMs = msg.retryAfter * 1000 + Math.floor(Math.random() * 1000);
-        control.close();
+        if (msg.t !== 'goodbye' || this.#live !== live) return;
+        this.#live = undefined;
+        control.close(new BurrowError('ERR_SHUTTING_DOWN'));
+        this.#dispatch({ type: 'goodbye', retryAfterMs: msg.retryAfter * 1000 });
       });
       control.once('close', (reason) => {
+        if (this.#live !== live) return;
         this.#live = undefined;
-        // Lost or said goodbye: the next login starts with the next relay address.
-        if (this.relays.length > 1) this.#first = (index + 1) % this.relays.length;
-        if (this.#closed) return;
         this.log.info({ code: reason.code }, 'relay session closed');
-        if (this.opts.keepAlive) this.#schedule(retryAfterMs ?? this.#backoff.next(Date.now()), retryAfterMs ? 'ERR_SHUTTING_DOWN' : reason.code);
+        this.#dispatch({ type: 'lost', code: reason.code });
       });
-      this.#backoff.connected(Date.now());
-      clearTimeout(this.#retry);
       this.log.debug({ session: session.sid }, 'logged in to relay');
-      return { session, control, relay };
-    } catch (err) {
-      this.#live = undefined;
-      throw err;
-    }
-  }
-
-  #schedule(afterMs: number, code: ErrorCode): void {
-    clearTimeout(this.#retry);
-    this.log.info({ code, retryInMs: afterMs }, 'reconnecting to relay');
-    this.#retry = setTimeout(() => {
-      if (this.#closed || this.#live) return;
-      this.get().then(
-        () => this.log.info('logged in to relay again'),
-        (err: unknown) => {
-          const code = codeOf(err);
-          if (!FATAL_ON_RELOGIN.has(code)) return this.#schedule(this.#backoff.next(Date.now()), code);
-          // Retrying a refused account would only earn this address penalties at the relay.
-          this.log.error({ code }, 'relay refused this account; not logging in again');
-          this.close();
-          this.opts.onFatal?.(err instanceof BurrowError ? err : new BurrowError(code));
-        },
-      );
-    }, afterMs);
+      if (this.#relogin) this.log.info('logged in to relay again');
+      this.#relogin = false;
+      this.#dispatch({ type: 'logged-in', relay: index });
+    }, (err: unknown) => {
+      const code: ErrorCode = codeOf(err);
+      this.#lastError = err instanceof BurrowError ? err : new BurrowError(code);
+      if (this.relays.length > 1) this.log.warn({ relay: `${relay.host}:${relay.port}`, code }, 'relay login failed');
+      this.#dispatch({ type: 'login-failed', relay: index, code });
+    });
   }
 }

@@ -4,20 +4,26 @@
  * that one local connection and are logged with their code.
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { codeOf } from '../../shared/errors.js';
+import { codeOf, isErrorCode, type ErrorCode } from '../../shared/errors.js';
 import { listenOn } from '../../shared/net/listen-on.js';
 import type { Logger } from '../../shared/log.js';
 import { pipeBoth } from '../../shared/net/pipe-both.js';
 import type { Redacted } from '../../shared/redacted.js';
 import type { BurrowClient } from '../index.js';
 import { TunnelSource } from './tunnel-source.js';
+import { ServerOutage } from '../core/server-outage.js';
+import { openPatiently } from './patient-open.js';
+
+/** How long a local connection may wait for a server (or relay) that has just gone away: a restart heals in seconds. */
+export const OPEN_WAIT_MS = 10_000;
 
 export interface ForwarderStats {
   active: number;
   total: number;
   failed: number;
-  bytesUp: number;
-  bytesDown: number;
+  /** Bytes from the local apps (the clients) to the server, and back. */
+  bytesClientToServer: number;
+  bytesServerToClient: number;
 }
 
 /** How one forwarded connection ended: served, failed (counted in `failed`), or cancelled by the app. */
@@ -34,19 +40,32 @@ export async function startForwarder(opts: {
   onStreamEnd?: (outcome: StreamOutcome, code?: string) => void;
   /** One relay stream (and handshake) per connection instead of channels of one tunnel. */
   separateStreams?: boolean;
+  /** The server was found away at start (and the user warned): refusals are part of that outage. */
+  unavailable?: ErrorCode;
 }): Promise<Forwarder> {
+  // A server (or relay) away for a moment makes connections wait; one away for longer refuses them, with
+  // one warning per outage, not per connection. Away at start (the user was warned): refuse at once.
+  const outage = new ServerOutage(OPEN_WAIT_MS);
+  if (opts.unavailable) outage.failed(opts.unavailable, Date.now() - OPEN_WAIT_MS);
   const ended = (outcome: StreamOutcome, code?: string): void => {
     if (outcome === 'failed') {
       done.failed++;
-      opts.log.warn({ server: opts.serverId, code }, 'could not open stream');
+      const verdict = outage.failed(isErrorCode(code) ? code : 'ERR_INTERNAL', Date.now());
+      // 'new': local connections are refused until a stream opens again; 'ongoing': more of the same outage.
+      if (verdict === 'new') opts.log.warn({ server: opts.serverId, code, outage: verdict }, 'could not open stream');
+      else opts.log.debug({ server: opts.serverId, code, outage: verdict }, 'could not open stream');
+    } else if (outcome === 'ok') {
+      const over = outage.served();
+      if (over) opts.log.info({ server: opts.serverId, code: over.code, refused: over.refused }, 'server reachable again; serving');
     } else if (outcome === 'cancelled') {
       opts.log.debug({ server: opts.serverId, code }, 'stream cancelled by the local app');
     }
     opts.onStreamEnd?.(outcome, code);
   };
   const tunnels = opts.separateStreams ? undefined : new TunnelSource(() => opts.client.tunnel(opts.serverId, { secret: opts.secret }), opts.log);
+  if (tunnels) opts.client.onGoodbye(() => tunnels.drain());
   const live = new Set<Socket>();
-  const done = { total: 0, failed: 0, bytesUp: 0, bytesDown: 0 };
+  const done = { total: 0, failed: 0, bytesClientToServer: 0, bytesServerToClient: 0 };
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (local) => {
     live.add(local);
     done.total++;
@@ -61,15 +80,15 @@ export async function startForwarder(opts: {
     });
     local.once('close', () => {
       live.delete(local);
-      done.bytesUp += local.bytesRead;
-      done.bytesDown += local.bytesWritten;
+      done.bytesClientToServer += local.bytesRead;
+      done.bytesServerToClient += local.bytesWritten;
     });
     const failedToOpen = (err: unknown): void => {
       ended(cancelled || local.destroyed ? 'cancelled' : 'failed', codeOf(err));
       local.destroy();
     };
     if (tunnels) {
-      tunnels.openChannel(local).then(async (channel) => {
+      openPatiently(() => tunnels.openChannel(local), local, outage).then(async (channel) => {
         const result = await channel.settled;
         // Not opened: refused by the server's target, or the tunnel went away first.
         if (!result.opened && result.code) ended(cancelled ? 'cancelled' : 'failed', result.code);
@@ -80,7 +99,7 @@ export async function startForwarder(opts: {
       }, failedToOpen);
       return;
     }
-    opts.client.open(opts.serverId, { secret: opts.secret, earlyData: true }).then(
+    openPatiently(() => opts.client.open(opts.serverId, { secret: opts.secret, earlyData: true }), local, outage).then(
       async (stream) => {
         const result = await pipeBoth(local, stream);
         // With early data a refusal (the target is down) arrives as the stream's first error.
@@ -97,13 +116,13 @@ export async function startForwarder(opts: {
   return {
     address,
     stats: () => {
-      let up = done.bytesUp;
-      let down = done.bytesDown;
+      let toServer = done.bytesClientToServer;
+      let toClient = done.bytesServerToClient;
       for (const s of live) {
-        up += s.bytesRead;
-        down += s.bytesWritten;
+        toServer += s.bytesRead;
+        toClient += s.bytesWritten;
       }
-      return { active: live.size, total: done.total, failed: done.failed, bytesUp: up, bytesDown: down };
+      return { active: live.size, total: done.total, failed: done.failed, bytesClientToServer: toServer, bytesServerToClient: toClient };
     },
     close: () => new Promise<void>((resolve) => {
       tunnels?.close();

@@ -13,6 +13,7 @@ import type { PeerSession } from '../../shared/peer/peer-login.js';
 import type { RelayTarget } from '../../shared/peer/relay-address.js';
 import type { Greeting } from '../../shared/peer/relay-greeting.js';
 import type { Semaphore } from '../../shared/semaphore.js';
+import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
 
 /** The relay may wait up to its dial timeout (10 s by default) for the skeleton. */
 const JOIN_TIMEOUT_MS = 20_000;
@@ -26,17 +27,17 @@ export type OpenMode = 'stream' | 'early' | 'probe';
 /** A session, and a cluster session ticket when the stream attaches at another relay than the session's. */
 export type StreamSession = PeerSession & { ticket?: string };
 
-export async function openStream(relay: RelayTarget, session: StreamSession, serverId: string, secret: Buffer, slots: Semaphore, mode?: 'stream' | 'early'): Promise<Duplex>;
+export async function openStream(relay: RelayTarget, session: StreamSession, serverId: string, secret: Buffer, slots: Semaphore, mode?: 'stream' | 'early', rekey?: RekeyOptions): Promise<Duplex>;
 export async function openStream(relay: RelayTarget, session: StreamSession, serverId: string, secret: Buffer, slots: Semaphore, mode: 'probe'): Promise<void>;
 export async function openStream(
-  relay: RelayTarget, session: StreamSession, serverId: string, secret: Buffer, slots: Semaphore, mode: OpenMode = 'stream',
+  relay: RelayTarget, session: StreamSession, serverId: string, secret: Buffer, slots: Semaphore, mode: OpenMode = 'stream', rekey?: RekeyOptions,
 ): Promise<Duplex | void> {
   const start = beginInitiator({ psk: secret, serverId }, mode === 'probe' ? 'probe' : 'stream');
   const { socket, channel } = await slots.run(() => attachAndJoin(relay, session, serverId, start));
   try {
     const opts = { psk: secret, serverId, leftover: channel.detach(), start };
     if (mode === 'probe') return await secureProbe(socket, opts);
-    return await secureInitiator(socket, { ...opts, earlyData: mode === 'early' });
+    return await secureInitiator(socket, { ...opts, earlyData: mode === 'early', ...(rekey ? { rekey } : {}) });
   } catch (err) {
     socket.destroy();
     throw err;

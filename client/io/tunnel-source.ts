@@ -3,6 +3,7 @@
  * it lives, opened again after it is lost, and ended after it has carried no channel for `idleMs`.
  */
 import type { Socket } from 'node:net';
+import { BurrowError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { Channel } from '../../shared/tunnel/tunnel-channel.js';
 import type { Tunnel } from '../../shared/tunnel/tunnel.js';
@@ -28,6 +29,20 @@ export class TunnelSource {
     return tunnel.openChannel(local);
   }
 
+  /**
+   * The relay said Goodbye: open no new channel on the current tunnel (the next connection opens a new
+   * one, through the session made again), and end it as soon as its last channel ends, so the relay's
+   * drain ends with the work instead of waiting for an idle tunnel to time out.
+   */
+  drain(): void {
+    const tunnel = this.#tunnel;
+    this.#tunnel = undefined;
+    if (!tunnel) return;
+    this.log.info({ channels: tunnel.channelCount }, 'relay going away: ending the tunnel once its channels end');
+    if (tunnel.channelCount === 0) tunnel.end();
+    else tunnel.once('idle', () => tunnel.end());
+  }
+
   close(): void {
     this.#closed = true;
     clearTimeout(this.#idleTimer);
@@ -35,7 +50,7 @@ export class TunnelSource {
   }
 
   #get(): Promise<Tunnel> {
-    if (this.#closed) return Promise.reject(new Error('forwarder closed'));
+    if (this.#closed) return Promise.reject(new BurrowError('ERR_CONNECTION_CLOSED', 'forwarder closed'));
     if (this.#tunnel?.usable) return Promise.resolve(this.#tunnel);
     this.#opening ??= this.#open().finally(() => {
       this.#opening = undefined;
@@ -47,7 +62,7 @@ export class TunnelSource {
     const tunnel = await this.open();
     if (this.#closed) {
       tunnel.end();
-      throw new Error('forwarder closed');
+      throw new BurrowError('ERR_CONNECTION_CLOSED', 'forwarder closed');
     }
     this.#tunnel = tunnel;
     this.log.debug('tunnel opened');

@@ -29,10 +29,10 @@ export class AdminViews {
   streams(snap = this.runtime.snapshot()): object[] {
     const now = Date.now();
     return snap.streams.map((s) => {
-      const bytes = this.runtime.live.get(s.id)?.bytes() ?? { aToB: 0, bToA: 0 };
+      const bytes = this.runtime.live.bytesOf(s.id) ?? { clientToServer: 0, serverToClient: 0 };
       return {
         id: s.id, server: s.server, clientAccount: s.clientAccount, skeletonAccount: s.skeletonAccount, since: iso(s.since), durationMs: now - s.since,
-        bytesClientToServer: bytes.aToB, bytesServerToClient: bytes.bToA,
+        bytesClientToServer: bytes.clientToServer, bytesServerToClient: bytes.serverToClient,
       };
     });
   }
@@ -51,7 +51,7 @@ export class AdminViews {
       totals: {
         sessions: snap.sessions.length, skeletons: snap.sessions.filter((s) => s.role === 'skeleton').length, servers: snap.servers.length,
         streams: snap.streams.length, idleConnections: snap.idleConnections, penalisedSources: snap.penalised,
-        bytesClientToServer: bytes.aToB, bytesServerToClient: bytes.bToA,
+        bytesClientToServer: bytes.clientToServer, bytesServerToClient: bytes.serverToClient,
       },
       servers: this.servers(snap),
       sessions: this.sessions(snap),

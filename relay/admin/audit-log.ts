@@ -25,7 +25,7 @@ export interface AuditLine {
 export function auditLine(audit: StreamAudit): AuditLine {
   return {
     type: 'stream', account: audit.user, server: audit.server, stream: audit.stream, start: audit.start, end: audit.end,
-    durationMs: audit.durationMs, bytesClientToServer: audit.bytesUp, bytesServerToClient: audit.bytesDown, reason: audit.reason,
+    durationMs: audit.durationMs, bytesClientToServer: audit.bytesClientToServer, bytesServerToClient: audit.bytesServerToClient, reason: audit.reason,
   };
 }
 

@@ -9,7 +9,7 @@ import { Counter, Gauge, Histogram, Registry } from './prom.js';
 import type { LoginFailure, RelayNote } from '../core/relay-events.js';
 import type { RelaySnapshot } from '../core/relay-snapshot.js';
 import type { StreamAudit } from '../io/relay-runtime.js';
-import type { SpliceBytes } from '../../shared/net/splice.js';
+import type { DirectionBytes } from '../io/live-streams.js';
 
 export const LOGIN_FAILURE_REASONS: readonly LoginFailure[] = ['bad-login', 'unknown-user', 'bad-password', 'disabled', 'wrong-role', 'throttled', 'session-limit', 'abandoned'];
 const ROLES = ['client', 'skeleton'] as const;
@@ -19,7 +19,7 @@ export interface MetricsSource {
   on(event: 'note', listener: (note: RelayNote) => void): unknown;
   on(event: 'stream-closed', listener: (audit: StreamAudit) => void): unknown;
   snapshot(): RelaySnapshot;
-  totalBytes(): SpliceBytes;
+  totalBytes(): DirectionBytes;
 }
 
 const label = (reason: string): string => reason.replace(/-/g, '_');
@@ -65,8 +65,8 @@ export class RelayMetrics {
       collect() {
         const total = source.totalBytes();
         this.reset();
-        this.inc({ direction: 'client_to_server' }, total.aToB);
-        this.inc({ direction: 'server_to_client' }, total.bToA);
+        this.inc({ direction: 'client_to_server' }, total.clientToServer);
+        this.inc({ direction: 'server_to_client' }, total.serverToClient);
       },
     });
     const ok = new Counter({ name: 'burrow_login_successes_total', help: 'Successful logins, by role', labelNames: ['role'], registers });

@@ -29,7 +29,7 @@ export function clusterMayAsk(state: RelayState, session: RelaySession, request:
 export function awaitClusterClaim(state: RelayState, session: RelaySession, request: number, accepted: string[], rejected: { id: string; code: ErrorCode }[]): void {
   session.clusterRequests++;
   state.pendingClaims.set(key(session.sid, request), { accepted, rejected });
-  const servers = accepted.map((id) => state.registry.get(id)).filter((reg) => reg !== undefined)
+  const servers = accepted.map((id) => state.registry.member(id, session.sid)).filter((reg) => reg !== undefined)
     .map((reg) => ({ ...reg.info, ...(reg.proxy ? { proxy: reg.proxy } : {}) }));
   state.out.push({ type: 'cluster-claim', sid: session.sid, user: session.user, request, servers });
 }

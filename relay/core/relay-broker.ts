@@ -41,7 +41,8 @@ export function handleAttach(state: RelayState, conn: Conn, msg: Attach, now: nu
 
 export function openStream(state: RelayState, conn: Conn, client: StreamOwner, server: string, now: number): void {
   const { log, limits } = state.deps;
-  const reg = state.registry.get(server);
+  // A group of skeletons serves the id in turn (server-registry.ts).
+  const reg = state.registry.pick(server, (sid) => (state.sessions.get(sid)?.pool.length ?? 0) > 0);
   const skeleton = reg ? state.sessions.get(reg.sid) : undefined;
   const allowed = matchesAny(client.record.access, server);
   // Not held here: in a cluster another relay may hold it (its skeleton dials us); S11 still holds.
@@ -118,7 +119,7 @@ export function join(state: RelayState, pending: PendingDial, skeletonConn: Conn
   });
   state.note({ kind: 'joined', at: now, stream, server, waitedMs: now - (client.openedAt ?? now) });
   // S10: the skeleton learns the client's address only for a server that opted in, on a relay that allows it.
-  const wants = pending.remote ? pending.remote.proxy : state.registry.get(server)?.proxy;
+  const wants = pending.remote ? pending.remote.proxy : state.registry.member(server, pending.skeletonSid)?.proxy;
   const proxy = wants && state.deps.allowProxyProtocol ? client.endpoints : undefined;
   state.sendPlain(skeletonConn, proxy ? { t: 'bind', server, proxy } : { t: 'bind', server });
   state.sendPlain(clientConn, { t: 'joined' });

@@ -55,7 +55,7 @@ function advertise(state: RelayState, session: RelaySession, msg: Advertise, now
   for (const info of msg.servers) {
     const duplicate = seen.has(info.id);
     seen.add(info.id);
-    const code = duplicate ? 'ERR_INVALID_REQUEST' : claim(state, session, info, accepted.length >= limits.maxServersPerSkeleton, now);
+    const code = duplicate ? 'ERR_INVALID_REQUEST' : claim(state, session, info, accepted.length >= limits.maxServersPerSkeleton, now, msg.instance);
     if (code) {
       rejected.push({ id: info.id, code });
     } else {
@@ -76,17 +76,21 @@ function advertise(state: RelayState, session: RelaySession, msg: Advertise, now
   state.sendSealed(session, { t: 'advertised', id: msg.id, accepted, rejected });
 }
 
-function claim(state: RelayState, session: RelaySession, info: AdvertisedServer, full: boolean, now: number): ErrorCode | undefined {
+function claim(state: RelayState, session: RelaySession, info: AdvertisedServer, full: boolean, now: number, instance?: string): ErrorCode | undefined {
   if (!matchesAny(session.record.serve, info.id)) return 'ERR_SERVER_ID_NOT_ALLOWED';
   if (info.proxy && !state.deps.allowProxyProtocol) return 'ERR_PROXY_NOT_ALLOWED';
   if (full) return 'ERR_LIMIT';
-  const result = state.registry.claim(info, session.sid, session.user, now);
+  const result = state.registry.claim(info, session.sid, session.user, now, instance);
   if (!result.ok) return result.code;
   session.servers.add(info.id);
-  if (result.replaced) {
-    // Takeover by the same account: the stale session loses the id at once.
-    state.sessions.get(result.replaced)?.servers.delete(info.id);
-    state.logLimited(`takeover:${info.id}`, now, { server: info.id, from: result.replaced, to: session.sid }, 'server taken over', 'info');
-  }
+  if (result.replaced) tellDisplaced(state, result.replaced, info.id, session.sid, now);
   return undefined;
+}
+
+/** A takeover by the same account and instance: the stale session loses the id at once, and is told so. */
+function tellDisplaced(state: RelayState, sid: string, id: string, by: string, now: number): void {
+  const displaced = state.sessions.get(sid);
+  displaced?.servers.delete(id);
+  if (displaced) state.sendSealed(displaced, { t: 'withdrawn', servers: [id], code: 'ERR_SERVER_ID_TAKEN' });
+  state.logLimited(`takeover:${id}`, now, { server: id, from: sid, to: by }, 'server taken over', 'info');
 }

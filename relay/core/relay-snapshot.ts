@@ -50,7 +50,7 @@ export function relaySnapshot(state: RelayState, now: number): RelaySnapshot {
   const sessions: SessionView[] = [...state.sessions.values()].map((s) => ({
     id: s.sid, account: s.user, role: s.port, since: s.started, streams: s.streams, servers: [...s.servers].sort(), idle: s.pool.length,
   }));
-  const servers: ServerView[] = state.registry.list().map((r) => ({
+  const servers: ServerView[] = state.registry.all().map((r) => ({
     id: r.info.id, account: r.user, session: r.sid, since: r.since, protocol: r.info.protocol, description: r.info.description,
   })).sort((a, b) => a.id.localeCompare(b.id));
   const streams: StreamView[] = [...state.streams.entries()].map(([id, r]) => ({

@@ -1,7 +1,11 @@
 /**
- * Server id -> the skeleton session that serves it (S9). An id belongs to the account that advertised
- * it while that session lives; the same account advertising it again takes it over at once; another
- * account is refused.
+ * Server id -> the skeleton sessions that serve it (S9). An id belongs to one account while any of its
+ * sessions serves it; another account is refused. Sessions of that account form a load-balancing group
+ * (as frp's groups do): each advertises the id with its process's `instance` token, new streams go to
+ * the members in turn (those with an idle pooled connection first), and when one leaves the others go on
+ * serving. A session of the same instance replaces its stale predecessor at once (the same skeleton
+ * logging in again before the relay noticed the old session died); so does any session of an account
+ * whose skeletons send no instance, as before groups.
  */
 import type { ErrorCode } from '../../shared/errors.js';
 import type { AdvertisedServer, ServerInfo } from '../../shared/protocol/messages.js';
@@ -14,32 +18,63 @@ export interface Registration {
   sid: string;
   user: string;
   since: number;
+  /** The advertising skeleton process's token ('' when it sent none). */
+  instance: string;
 }
 
 export type ClaimResult = { ok: true; replaced?: string } | { ok: false; code: ErrorCode };
 
 export class ServerRegistry {
-  readonly #servers = new Map<string, Registration>();
+  /** Members of each id, in the order they joined. */
+  readonly #groups = new Map<string, Registration[]>();
+  /** Where the turn of each id's group stands. */
+  readonly #turn = new Map<string, number>();
 
+  /** The first member of an id's group: what listings show of it. */
   get(id: string): Registration | undefined {
-    return this.#servers.get(id);
+    return this.#groups.get(id)?.[0];
   }
 
-  /** Claims an id for a session; `replaced` is the sid of a same-account session that lost it. */
-  claim(advertised: AdvertisedServer, sid: string, user: string, now: number): ClaimResult {
+  /** The registration of one session for an id. */
+  member(id: string, sid: string): Registration | undefined {
+    return this.#groups.get(id)?.find((r) => r.sid === sid);
+  }
+
+  /** The member that serves the next stream: in turn, members with an idle connection first. */
+  pick(id: string, hasIdle: (sid: string) => boolean): Registration | undefined {
+    const group = this.#groups.get(id);
+    if (!group || group.length === 0) return undefined;
+    const start = (this.#turn.get(id) ?? 0) % group.length;
+    const order = group.map((_, k) => group[(start + k) % group.length]!);
+    const chosen = order.find((r) => hasIdle(r.sid)) ?? order[0]!;
+    this.#turn.set(id, (group.indexOf(chosen) + 1) % group.length);
+    return chosen;
+  }
+
+  /** Claims an id for a session; `replaced` is the sid of a same-account, same-instance session that lost it. */
+  claim(advertised: AdvertisedServer, sid: string, user: string, now: number, instance = ''): ClaimResult {
     const { proxy, ...info } = advertised;
-    const current = this.#servers.get(info.id);
-    if (current && current.user !== user) return { ok: false, code: 'ERR_SERVER_ID_TAKEN' };
-    this.#servers.set(info.id, { info, sid, user, since: now, ...(proxy ? { proxy } : {}) });
-    return current && current.sid !== sid ? { ok: true, replaced: current.sid } : { ok: true };
+    const group = this.#groups.get(info.id) ?? [];
+    if (group.some((r) => r.user !== user)) return { ok: false, code: 'ERR_SERVER_ID_TAKEN' };
+    const mine: Registration = { info, sid, user, since: now, instance, ...(proxy ? { proxy } : {}) };
+    const own = group.findIndex((r) => r.sid === sid);
+    if (own >= 0) {
+      group[own] = { ...mine, since: group[own]!.since };
+      return { ok: true };
+    }
+    const stale = group.findIndex((r) => r.instance === instance);
+    const replaced = stale >= 0 ? group.splice(stale, 1)[0]!.sid : undefined;
+    group.push(mine);
+    this.#groups.set(info.id, group);
+    return replaced ? { ok: true, replaced } : { ok: true };
   }
 
   /** Frees every id a session holds; returns them. */
   releaseSession(sid: string): string[] {
     const freed: string[] = [];
-    for (const [id, reg] of this.#servers) {
-      if (reg.sid === sid) {
-        this.#servers.delete(id);
+    for (const id of [...this.#groups.keys()]) {
+      if (this.member(id, sid)) {
+        this.release(id, sid);
         freed.push(id);
       }
     }
@@ -47,10 +82,23 @@ export class ServerRegistry {
   }
 
   release(id: string, sid: string): void {
-    if (this.#servers.get(id)?.sid === sid) this.#servers.delete(id);
+    const group = this.#groups.get(id);
+    if (!group) return;
+    const rest = group.filter((r) => r.sid !== sid);
+    if (rest.length > 0) this.#groups.set(id, rest);
+    else {
+      this.#groups.delete(id);
+      this.#turn.delete(id);
+    }
   }
 
+  /** One registration per id (its first member): what the relay lists and publishes to its cluster. */
   list(): Registration[] {
-    return [...this.#servers.values()];
+    return [...this.#groups.values()].map((group) => group[0]!);
+  }
+
+  /** Every member of every group (the admin API shows each session that serves an id). */
+  all(): Registration[] {
+    return [...this.#groups.values()].flat();
   }
 }

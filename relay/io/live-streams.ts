@@ -5,12 +5,18 @@
 import type { Socket } from 'node:net';
 import type { SpliceBytes } from '../../shared/net/splice.js';
 
+/** Stream bytes each way, in the one vocabulary of logs, the audit file, the admin API and metrics. */
+export interface DirectionBytes {
+  clientToServer: number;
+  serverToClient: number;
+}
+
 export interface LiveStream {
   id: number;
   server: string;
   user: string;
   start: Date;
-  /** Client -> server is aToB, server -> client is bToA. */
+  /** The splice's counters: side a is the client, so aToB is client to server. */
   bytes: () => SpliceBytes;
   sockets: [Socket, Socket];
 }
@@ -38,16 +44,22 @@ export class LiveStreams {
     return this.#streams.size;
   }
 
+  /** Bytes carried so far by one live stream, each way; undefined if it is not running. */
+  bytesOf(id: number): DirectionBytes | undefined {
+    const b = this.#streams.get(id)?.bytes();
+    return b ? { clientToServer: b.aToB, serverToClient: b.bToA } : undefined;
+  }
+
   /** Bytes carried so far by every live stream, each way. */
-  totals(): SpliceBytes {
-    let aToB = 0;
-    let bToA = 0;
+  totals(): DirectionBytes {
+    let clientToServer = 0;
+    let serverToClient = 0;
     for (const s of this.#streams.values()) {
       const b = s.bytes();
-      aToB += b.aToB;
-      bToA += b.bToA;
+      clientToServer += b.aToB;
+      serverToClient += b.bToA;
     }
-    return { aToB, bToA };
+    return { clientToServer, serverToClient };
   }
 
   /** Cuts one stream at once (both sockets); false if it is not running. */

@@ -17,7 +17,7 @@ import type { GuardLimits } from '../core/source-guard.js';
 import type { ClusterIdentity } from '../core/relay-state.js';
 import type { PasswordHasher } from '../users/password-hash.js';
 import { verifyLogin } from './login-verifier.js';
-import { LiveStreams } from './live-streams.js';
+import { LiveStreams, type DirectionBytes } from './live-streams.js';
 import { RelayConnection } from './relay-connection.js';
 import type { UsersStore } from './users-store.js';
 
@@ -30,9 +30,9 @@ export interface StreamAudit {
   start: string;
   end: string;
   durationMs: number;
-  /** Client -> server and server -> client. */
-  bytesUp: number;
-  bytesDown: number;
+  /** Bytes each way: from the client to the server, and back (one vocabulary in logs, audit, API, metrics). */
+  bytesClientToServer: number;
+  bytesServerToClient: number;
   /** 'ok' (both sides closed), 'operator' (cut from the admin API) or the first socket error code. */
   reason: string;
   error?: string;
@@ -41,8 +41,8 @@ export interface StreamAudit {
 /** Stream byte counts as they stand: live streams read their sockets now. */
 export interface StreamBytes {
   id: number;
-  bytesUp: number;
-  bytesDown: number;
+  bytesClientToServer: number;
+  bytesServerToClient: number;
 }
 
 export class RelayRuntime extends EventEmitter {
@@ -52,7 +52,7 @@ export class RelayRuntime extends EventEmitter {
   #activeSplices = new Set<Promise<SpliceResult>>();
   readonly live = new LiveStreams();
   readonly #cutByOperator = new Set<number>();
-  readonly #closedBytes = { aToB: 0, bToA: 0 };
+  readonly #closedBytes: DirectionBytes = { clientToServer: 0, serverToClient: 0 };
 
   private readonly log: Logger;
   private readonly users: UsersStore;
@@ -126,10 +126,10 @@ export class RelayRuntime extends EventEmitter {
     return relaySnapshot(this.core.state, Date.now());
   }
 
-  /** Stream bytes carried since start, each way (client -> server is aToB), running streams included. */
-  totalBytes(): { aToB: number; bToA: number } {
+  /** Stream bytes carried since start, each way, running streams included. */
+  totalBytes(): DirectionBytes {
     const live = this.live.totals();
-    return { aToB: this.#closedBytes.aToB + live.aToB, bToA: this.#closedBytes.bToA + live.bToA };
+    return { clientToServer: this.#closedBytes.clientToServer + live.clientToServer, serverToClient: this.#closedBytes.serverToClient + live.serverToClient };
   }
 
   /** Ends a session as an operator asked (admin API); false if there is no such session. */
@@ -198,12 +198,13 @@ export class RelayRuntime extends EventEmitter {
     void done.then((result) => {
       this.#activeSplices.delete(done);
       this.live.remove(cmd.stream);
-      this.#closedBytes.aToB += result.aToB;
-      this.#closedBytes.bToA += result.bToA;
+      // The splice's side a is the client, b the skeleton (the server).
+      this.#closedBytes.clientToServer += result.aToB;
+      this.#closedBytes.serverToClient += result.bToA;
       const cut = this.#cutByOperator.delete(cmd.stream);
       const audit: StreamAudit = {
         stream: cmd.stream, user: cmd.user, server: cmd.server, start: start.toISOString(), end: new Date(start.getTime() + result.durationMs).toISOString(),
-        durationMs: result.durationMs, bytesUp: result.aToB, bytesDown: result.bToA, reason: cut ? 'operator' : (result.error ?? 'ok'),
+        durationMs: result.durationMs, bytesClientToServer: result.aToB, bytesServerToClient: result.bToA, reason: cut ? 'operator' : (result.error ?? 'ok'),
         ...(result.error ? { error: result.error } : {}),
       };
       this.log.info({ audit }, 'stream closed');

@@ -9,7 +9,7 @@ import { BurrowError } from '../errors.js';
 import { E2eFrameDecoder } from './e2e-frame-decoder.js';
 import { HANDSHAKE_LIMITS, TRANSPORT_LIMITS } from './e2e-frames.js';
 import type { CipherState } from './noise/cipher-state.js';
-import { SecureDuplex } from './secure-duplex.js';
+import { SecureDuplex, type SecureDuplexOptions } from './secure-duplex.js';
 
 interface Waiter {
   resolve: (message: Buffer) => void;
@@ -54,7 +54,7 @@ export class E2eHandshakeReader {
   }
 
   /** Ends the handshake phase: the socket and everything buffered go to a SecureDuplex. */
-  handOver(ciphers: { send: CipherState; recv: CipherState }, opts: { verdictPending?: boolean } = {}): SecureDuplex {
+  handOver(ciphers: { send: CipherState; recv: CipherState }, opts: Omit<SecureDuplexOptions, 'socketEnded'> = {}): SecureDuplex {
     this.assertAlive();
     const duplex = new SecureDuplex(this.#socket, this.#decoder, ciphers, { ...opts, socketEnded: this.#ended });
     this.release();

@@ -25,6 +25,7 @@ import type { E2eFrameDecoder } from './e2e-frame-decoder.js';
 import { E2eHandshakeReader } from './e2e-handshake-reader.js';
 import type { CipherState } from './noise/cipher-state.js';
 import { HandshakeState } from './noise/handshake-state.js';
+import type { RekeyOptions } from '../tunnel/tunnel-frame-writer.js';
 
 export interface SecureStreamOptions {
   /** The 32-byte server secret both ends share. */
@@ -35,6 +36,8 @@ export interface SecureStreamOptions {
   leftover?: Buffer;
   /** How long to wait for the peer's handshake message; default 10 s, then ERR_TIMEOUT. */
   timeoutMs?: number;
+  /** When the stream replaces its sending key (default every 10 minutes and every GiB); tests make it often. */
+  rekey?: RekeyOptions;
 }
 
 /** A finished tunnel handshake: the socket, its decoder and the transport ciphers, for `Tunnel`. */
@@ -161,11 +164,11 @@ export async function secureInitiator(socket: Duplex, opts: SecureInitiatorOptio
       socket.cork();
       socket.write(confirm);
       setImmediate(() => socket.uncork());
-      return reader.handOver(ciphers, { verdictPending: true });
+      return reader.handOver(ciphers, { verdictPending: true, ...(opts.rekey ? { rekey: opts.rekey } : {}) });
     }
     socket.write(confirm);
     checkVerdict(ciphers.recv.decryptWithAd(EMPTY, await reader.next(timeoutMs)));
-    return reader.handOver(ciphers);
+    return reader.handOver(ciphers, opts.rekey ? { rekey: opts.rekey } : {});
   });
 }
 
@@ -236,7 +239,7 @@ export async function secureResponder(socket: Duplex, opts: SecureResponderOptio
   return orDestroy(socket, reader, async () => {
     reader.assertAlive();
     socket.write(e2eFrame(ciphers.send.encryptWithAd(EMPTY, encodeVerdict())));
-    return reader.handOver(ciphers);
+    return reader.handOver(ciphers, opts.rekey ? { rekey: opts.rekey } : {});
   });
 }
 

@@ -3,6 +3,7 @@
  * the other's end). An error on either destroys both. Resolves once both have closed.
  */
 import type { Duplex } from 'node:stream';
+import { BurrowError } from '../errors.js';
 
 export interface PipeResult {
   error?: string;
@@ -27,6 +28,6 @@ export function pipeBoth(a: Duplex, b: Duplex): Promise<PipeResult> {
     }
     a.pipe(b);
     b.pipe(a);
-    if (a.destroyed || b.destroyed) fail(Object.assign(new Error('closed'), { code: 'ERR_CONNECTION_CLOSED' }));
+    if (a.destroyed || b.destroyed) fail(new BurrowError('ERR_CONNECTION_CLOSED', 'closed before piping'));
   });
 }

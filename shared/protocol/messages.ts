@@ -99,6 +99,12 @@ export interface Advertise {
   t: 'advertise';
   id: number;
   servers: AdvertisedServer[];
+  /**
+   * The skeleton process's own random token, the same on every session it makes. A session of the same
+   * account and instance takes the ids over (its stale session); one of another instance serves them
+   * beside it (a load-balancing group). Absent: takeover, as before groups.
+   */
+  instance?: string;
 }
 /** One page of the servers this account may see: those whose id sorts after `after` (the first page without it). */
 export interface ListServers {
@@ -149,6 +155,12 @@ export interface Ticket {
   /** Expiry, ms since the epoch. */
   exp: number;
 }
+/** Ids this session no longer serves because another session of its account took them over. */
+export interface Withdrawn {
+  t: 'withdrawn';
+  servers: string[];
+  code: ErrorCode;
+}
 export interface Goodbye {
   t: 'goodbye';
   /** Seconds after which the peer should reconnect. */
@@ -158,4 +170,4 @@ export interface Goodbye {
 export type RelayHandshakeMessage = Hello | Welcome | Joined | Bind | ErrorMessage;
 export type PeerHandshakeMessage = Login | Attach;
 export type PeerControlMessage = Advertise | ListServers | TicketRequest | Ping | Pong;
-export type RelayControlMessage = Advertised | Servers | Dial | Ticket | ErrorMessage | Ping | Pong | Goodbye;
+export type RelayControlMessage = Advertised | Servers | Dial | Ticket | Withdrawn | ErrorMessage | Ping | Pong | Goodbye;

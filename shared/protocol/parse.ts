@@ -5,7 +5,7 @@
 import type {
   AdvertisedServer, ClientEndpoints,
   Advertise, Advertised, Attach, Bind, Dial, ErrorMessage, Goodbye, Hello, Joined, ListServers, Login,
-  PeerControlMessage, PeerHandshakeMessage, Ping, Pong, RelayControlMessage, RelayHandshakeMessage, ServerInfo, Servers, Ticket, TicketRequest, Welcome,
+  PeerControlMessage, PeerHandshakeMessage, Ping, Pong, RelayControlMessage, RelayHandshakeMessage, ServerInfo, Servers, Ticket, TicketRequest, Welcome, Withdrawn,
 } from './messages.js';
 import { asFields, bytes, errorCode, list, malformed, oneOf, onlyKeys, optStr, optUint, str, uint, type Fields } from './fields.js';
 
@@ -130,8 +130,10 @@ export function parsePeerControl(value: unknown): PeerControlMessage {
   const f = asFields(value);
   switch (typeOf(f)) {
     case 'advertise': {
-      onlyKeys(f, ['t', 'id', 'servers']);
+      onlyKeys(f, ['t', 'id', 'servers', 'instance']);
       const advertise: Advertise = { t: 'advertise', id: uint(f, 'id'), servers: list(f, 'servers', MAX_SERVERS_PER_MESSAGE, advertisedServer) };
+      const instance = optStr(f, 'instance', 64, TOKEN);
+      if (instance !== undefined) advertise.instance = instance;
       return advertise;
     }
     case 'list': {
@@ -191,6 +193,12 @@ export function parseRelayControl(value: unknown): RelayControlMessage {
       if ((relay === undefined) !== (ticket === undefined)) throw malformed('dial: relay and ticket go together');
       if (relay !== undefined && ticket !== undefined) Object.assign(dial, { relay, ticket });
       return dial;
+    }
+    case 'withdrawn': {
+      onlyKeys(f, ['t', 'servers', 'code']);
+      const id = (v: unknown) => str({ v }, 'v', 63, SERVER_ID_PATTERN);
+      const withdrawn: Withdrawn = { t: 'withdrawn', servers: list(f, 'servers', MAX_SERVERS_PER_MESSAGE, id), code: errorCode(f, 'code') };
+      return withdrawn;
     }
     case 'goodbye': {
       onlyKeys(f, ['t', 'retryAfter']);

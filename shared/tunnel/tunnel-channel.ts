@@ -8,9 +8,8 @@
 import type { Socket } from 'node:net';
 import { BurrowError, wireCode, type ErrorCode } from '../errors.js';
 import type { Tunnel } from './tunnel.js';
-import { CHANNEL_WINDOW, codePayload, FRAME, MAX_CHANNEL_WINDOW, MAX_DATA, payloadCode, windowPayload, type ControlFrame } from './tunnel-frames.js';
-
-const MAX_CREDIT = 0xffff_ffff;
+import { ChannelCredit } from './channel-credit.js';
+import { codePayload, FRAME, MAX_DATA, payloadCode, windowPayload, type ControlFrame } from './tunnel-frames.js';
 
 export interface ChannelResult {
   /** Initiator: the responder's target accepted. Responder: accept() was called. */
@@ -28,10 +27,8 @@ export class Channel {
   readonly #tunnel: Tunnel;
   #resolve!: (result: ChannelResult) => void;
   #local: Socket | undefined;
-  #sendCredit = CHANNEL_WINDOW;
-  #recvAllowance = CHANNEL_WINDOW;
-  #recvWindow = CHANNEL_WINDOW; // grows while the local socket keeps up
-  #consumed = 0;
+  /** Flow control, sans-IO (channel-credit.ts). */
+  readonly #credit = new ChannelCredit();
   #pendingIn: Buffer[] = []; // data that arrived before the responder's target connected
   #pendingBytes = 0;
   #pendingEnd = false;
@@ -98,7 +95,7 @@ export class Channel {
   resumeLocal(): void {
     const local = this.#local;
     if (this.#gone || local === undefined || this.#held !== undefined || this.#localEnded) return;
-    if (this.#sendCredit <= 0) return; // a window frame resumes it
+    if (this.#credit.sendable <= 0) return; // a window frame resumes it
     // Congested: the drain resumes it (a channel attached now was never paused by #send, so is not waiting yet).
     if (this.#tunnel.congested) this.#tunnel.waitForDrain(this);
     else local.resume();
@@ -148,8 +145,7 @@ export class Channel {
   onData(payload: Buffer): void {
     if (this.#gone) return;
     if (this.#gotEnd) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'data after end'));
-    if (payload.length > this.#recvAllowance) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'data beyond the window'));
-    this.#recvAllowance -= payload.length;
+    if (!this.#credit.received(payload.length)) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'data beyond the window'));
     // A piece is a view of its whole decrypted message (up to 64 KiB), and the window counts only the
     // piece: held (pendingIn, a slow socket's queue) as a view, one byte of window could pin 64 KiB.
     const own = payload.length < payload.buffer.byteLength / 2 ? Buffer.from(payload) : payload;
@@ -176,23 +172,13 @@ export class Channel {
     const local = this.#local;
     local?.write(chunk, (err) => {
       if (err || this.#gone) return;
-      this.#consumed += chunk.length;
-      if (this.#consumed < this.#recvWindow / 4) return;
-      let grant = this.#consumed;
-      this.#consumed = 0;
-      if (this.#recvWindow < MAX_CHANNEL_WINDOW && local.writableLength === 0) {
-        const growth = Math.min(this.#recvWindow, MAX_CHANNEL_WINDOW - this.#recvWindow);
-        this.#recvWindow += growth;
-        grant += growth;
-      }
-      this.#recvAllowance += grant;
-      this.#tunnel.send(FRAME.window, this.id, windowPayload(grant));
+      const grant = this.#credit.delivered(chunk.length, local.writableLength === 0);
+      if (grant > 0) this.#tunnel.send(FRAME.window, this.id, windowPayload(grant));
     });
   }
 
   #onWindow(grant: number): void {
-    if (this.#sendCredit + grant > MAX_CREDIT) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'window overflow'));
-    this.#sendCredit += grant;
+    if (!this.#credit.granted(grant)) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'window overflow'));
     const held = this.#held;
     if (held !== undefined) {
       this.#held = undefined;
@@ -211,10 +197,10 @@ export class Channel {
   /** Sends what credit allows; the rest is held and the local socket paused until more is granted. */
   #send(chunk: Buffer): void {
     let offset = 0;
-    while (offset < chunk.length && this.#sendCredit > 0) {
-      const n = Math.min(chunk.length - offset, MAX_DATA, this.#sendCredit);
+    while (offset < chunk.length && this.#credit.sendable > 0) {
+      const n = Math.min(chunk.length - offset, MAX_DATA, this.#credit.sendable);
       this.#tunnel.send(FRAME.data, this.id, chunk.subarray(offset, offset + n));
-      this.#sendCredit -= n;
+      this.#credit.spend(n);
       offset += n;
     }
     const local = this.#local;

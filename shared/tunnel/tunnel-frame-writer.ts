@@ -1,7 +1,10 @@
 /**
- * Writes the tunnel's frame stream: frames queued in one turn of the event loop are sealed together,
- * cut into Noise transport messages of at most E2E_MAX_PLAINTEXT bytes (a frame may span two), and
- * handed to the socket corked, so they leave in one write. The reader's counterpart.
+ * The one send path of the end-to-end transport, for single streams and tunnels alike: frames queued
+ * in one turn of the event loop are sealed together, cut into Noise transport messages of at most
+ * E2E_MAX_PLAINTEXT bytes (a frame may span two), and handed to the socket corked, so they leave in
+ * one write. The sending key is replaced (Noise Rekey, announced by a rekey frame) every `rekeyMs`
+ * and after every `rekeyBytes` sealed, so a long-lived stream keeps forward secrecy in windows: a key
+ * taken from memory opens at most the last window. The reader's counterpart.
  */
 import type { Duplex } from 'node:stream';
 import { E2E_MAX_PLAINTEXT, e2eHeader } from '../crypto/e2e-frames.js';
@@ -9,6 +12,14 @@ import type { CipherState } from '../crypto/noise/cipher-state.js';
 import { FRAME, FRAME_HEADER_LENGTH, frameHeader, type FrameType } from './tunnel-frames.js';
 
 const EMPTY = Buffer.alloc(0);
+/** Each side replaces its sending key this often, and after this many bytes. */
+export const REKEY_MS = 10 * 60_000;
+export const REKEY_BYTES = 1024 ** 3;
+
+export interface RekeyOptions {
+  ms?: number;
+  bytes?: number;
+}
 /** Queued plaintext past which the writer flushes at once (and counts as congested until then). */
 const FLUSH_AT = 256 * 1024;
 
@@ -22,14 +33,18 @@ export class FrameWriter {
   #scheduled = false;
   #stopped = false;
   readonly #rekeyBytes: number;
+  readonly #rekeyTimer: NodeJS.Timeout | undefined;
   #sealedSinceRekey = 0;
+  /** Rekeys of our direction so far. */
+  rekeys = 0;
 
-  /** `rekeyBytes`: the key is changed (rekey()) once this many plaintext bytes were sealed under it. */
-  constructor(socket: Duplex, cipher: CipherState, flushed: (ok: boolean) => void, rekeyBytes = Number.POSITIVE_INFINITY) {
+  /** The key is changed (rekey()) every `rekeyMs` and once `rekeyBytes` plaintext bytes were sealed under it. */
+  constructor(socket: Duplex, cipher: CipherState, flushed: (ok: boolean) => void, rekey: RekeyOptions = {}) {
     this.#socket = socket;
     this.#cipher = cipher;
     this.#flushed = flushed;
-    this.#rekeyBytes = rekeyBytes;
+    this.#rekeyBytes = rekey.bytes ?? REKEY_BYTES;
+    this.#rekeyTimer = setInterval(() => this.rekey(), rekey.ms ?? REKEY_MS).unref();
   }
 
   /** True while a flush is due at once: the queue itself is full. */
@@ -52,9 +67,10 @@ export class FrameWriter {
 
   /** Flushes what is queued, then writes the empty message (the end of the tunnel); nothing after it. */
   end(): void {
+    if (this.#stopped) return;
     this.flush();
     this.#message([]);
-    this.#stopped = true;
+    this.#stop();
   }
 
   /**
@@ -67,13 +83,19 @@ export class FrameWriter {
     this.#message([frameHeader(FRAME.rekey, 0, 0)]);
     this.#cipher.rekey();
     this.#sealedSinceRekey = 0;
+    this.rekeys++;
   }
 
-  /** Drops what is queued and writes nothing more (the tunnel failed). */
+  /** Drops what is queued and writes nothing more (the stream or tunnel failed). */
   stop(): void {
-    this.#stopped = true;
+    this.#stop();
     this.#queue = [];
     this.#queued = 0;
+  }
+
+  #stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#rekeyTimer);
   }
 
   /** Seals the queued frame bytes into messages and writes them, corked. */

@@ -14,14 +14,12 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { E2eFrameDecoder } from '../crypto/e2e-frame-decoder.js';
-import { decodeVerdict } from '../crypto/e2e-frames.js';
-import type { CipherState } from '../crypto/noise/cipher-state.js';
 import type { TunnelLink } from '../crypto/secure-stream.js';
+import { E2eReceiver, type TransportEvent } from '../transport/e2e-receiver.js';
 import { BurrowError, codeOf, type ErrorCode } from '../errors.js';
 import { Channel } from './tunnel-channel.js';
-import { FrameReader } from './tunnel-frame-reader.js';
-import { FrameWriter } from './tunnel-frame-writer.js';
+import { ChannelTable } from './channel-table.js';
+import { FrameWriter, type RekeyOptions } from './tunnel-frame-writer.js';
 import { FRAME, type ControlFrame, type FrameType } from './tunnel-frames.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -34,16 +32,11 @@ export const MAX_BACKLOG = 32 * 1024 * 1024;
 /** How long an ended tunnel waits for the peer's end before it is cut. */
 const END_GRACE_MS = 5_000;
 /**
- * Each side changes its sending key (Noise Rekey) this often and after this many bytes, so a long-lived
- * tunnel keeps forward secrecy in windows: a key taken from memory opens at most the last window.
- */
-export const REKEY_MS = 10 * 60_000;
-/**
  * Bytes all channels of a tunnel may hold for targets that are still connecting (each channel may send
  * up to its window before `opened`); past it the tunnel is cut with ERR_LIMIT.
  */
 export const MAX_PENDING = 16 * 1024 * 1024;
-export const REKEY_BYTES = 1024 ** 3;
+export { REKEY_BYTES, REKEY_MS } from './tunnel-frame-writer.js';
 
 export type TunnelRole = 'initiator' | 'responder';
 
@@ -59,23 +52,16 @@ export interface TunnelEvents {
 export class Tunnel extends EventEmitter<TunnelEvents> {
   readonly role: TunnelRole;
   readonly #socket: Duplex;
-  readonly #decoder: E2eFrameDecoder;
-  readonly #recv: CipherState;
-  readonly #channels = new Map<number, Channel>();
-  readonly #maxChannels: number;
+  readonly #receiver: E2eReceiver;
+  /** The channel table, sans-IO (channel-table.ts). */
+  readonly #table: ChannelTable<Channel>;
   readonly #maxBacklog: number;
   readonly #maxPending: number;
   #pending = 0;
   readonly #endGraceMs: number;
   /** Channels that paused their local socket until the tunnel socket drains. */
   readonly #waitingDrain = new Set<Channel>();
-  #lastId = 0; // highest channel id opened so far
-  #verdictPending: boolean;
-  readonly #reader: FrameReader;
   readonly #writer: FrameWriter;
-  readonly #rekeyTimer: NodeJS.Timeout;
-  /** Rekeys of the peer's direction seen so far (for tests and diagnostics). */
-  peerRekeys = 0;
   #congested = false;
   #socketEnded: boolean;
   #peerEnded = false;
@@ -84,29 +70,18 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   constructor(
     link: TunnelLink, role: TunnelRole,
-    opts: { maxChannels?: number; maxBacklog?: number; maxPending?: number; endGraceMs?: number; rekeyMs?: number; rekeyBytes?: number } = {},
+    opts: { maxChannels?: number; maxBacklog?: number; maxPending?: number; endGraceMs?: number; rekey?: RekeyOptions } = {},
   ) {
     super();
     this.role = role;
     this.#socket = link.socket;
-    this.#decoder = link.decoder;
-    this.#writer = new FrameWriter(link.socket, link.ciphers.send, (ok) => this.#afterFlush(ok), opts.rekeyBytes ?? REKEY_BYTES);
-    this.#rekeyTimer = setInterval(() => this.#writer.rekey(), opts.rekeyMs ?? REKEY_MS).unref();
-    this.#recv = link.ciphers.recv;
-    this.#verdictPending = link.verdictPending;
+    this.#writer = new FrameWriter(link.socket, link.ciphers.send, (ok) => this.#afterFlush(ok), opts.rekey);
+    this.#receiver = new E2eReceiver(link.decoder, link.ciphers.recv, { verdictPending: link.verdictPending });
     this.#socketEnded = link.socketEnded;
-    this.#maxChannels = opts.maxChannels ?? Number.POSITIVE_INFINITY;
+    this.#table = new ChannelTable<Channel>(opts.maxChannels);
     this.#maxBacklog = opts.maxBacklog ?? MAX_BACKLOG;
     this.#maxPending = opts.maxPending ?? MAX_PENDING;
     this.#endGraceMs = opts.endGraceMs ?? END_GRACE_MS;
-    this.#reader = new FrameReader({
-      control: (frame) => this.#dispatch(frame),
-      data: (id, piece) => this.#onDataPiece(id, piece),
-      rekey: () => {
-        this.#recv.rekey();
-        this.peerRekeys++;
-      },
-    });
     const socket = this.#socket;
     socket.on('data', this.#onData);
     socket.on('end', this.#onSocketEnd);
@@ -120,21 +95,25 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     });
   }
 
+  /** Rekeys of the peer's direction seen so far (for tests and diagnostics). */
+  get peerRekeys(): number {
+    return this.#receiver.peerRekeys;
+  }
+
   get channelCount(): number {
-    return this.#channels.size;
+    return this.#table.size;
   }
 
   /** False once the tunnel failed, ended, or is ending: open no new channel on it. */
   get usable(): boolean {
-    return !this.#closed && !this.#ending && !this.#peerEnded && this.#lastId < 0xffff_ffff;
+    return !this.#closed && !this.#ending && !this.#peerEnded && this.#table.idsLeft;
   }
 
   /** Initiator: a new channel for `local`, whose bytes flow at once (the responder holds them until its target accepts). */
   openChannel(local: Socket): Channel {
     if (this.role !== 'initiator') throw new BurrowError('ERR_INTERNAL', 'only the initiator opens channels');
     if (!this.usable) throw new BurrowError('ERR_CONNECTION_CLOSED', 'tunnel is closing');
-    const channel = new Channel(this, ++this.#lastId);
-    this.#channels.set(channel.id, channel);
+    const channel = this.#table.openNext((id) => new Channel(this, id));
     this.send(FRAME.open, channel.id);
     channel.attach(local);
     return channel;
@@ -144,8 +123,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   end(): void {
     if (this.#closed || this.#ending) return;
     this.#ending = true;
-    for (const channel of [...this.#channels.values()]) channel.abort('ERR_CONNECTION_CLOSED');
-    clearInterval(this.#rekeyTimer);
+    for (const channel of this.#table.values()) channel.abort('ERR_CONNECTION_CLOSED');
     this.#writer.end();
     this.#socket.end();
     if (this.#peerEnded) this.#finish(undefined);
@@ -177,9 +155,8 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   /** A channel is done on both sides; a late frame for its id is ignored. */
   forget(channel: Channel): void {
     this.#waitingDrain.delete(channel);
-    if (this.#channels.get(channel.id) !== channel) return;
-    this.#channels.delete(channel.id);
-    if (this.#channels.size === 0 && this.role === 'initiator' && !this.#closed) this.emit('idle');
+    if (!this.#table.remove(channel.id, channel)) return;
+    if (this.#table.size === 0 && this.role === 'initiator' && !this.#closed) this.emit('idle');
   }
 
   /** A channel holds `bytes` for a target still connecting; too much over all channels cuts the tunnel. */
@@ -206,42 +183,25 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   #readFrames(): void {
     while (!this.#closed) {
-      let message: Buffer | null;
+      let event: TransportEvent | null;
       try {
-        message = this.#decoder.next();
-      } catch (err) {
-        this.#finish(codeOf(err));
-        return;
-      }
-      if (message === null) break;
-      if (this.#peerEnded) return this.#finish('ERR_PROTOCOL');
-      const plaintext = this.#recv.decryptWithAd(EMPTY, message);
-      if (plaintext === null) return this.#finish('ERR_DECRYPT');
-      if (this.#verdictPending) {
-        this.#verdictPending = false;
-        const verdict = decodeVerdict(plaintext);
-        if (!verdict?.ok) return this.#finish(verdict?.code ?? 'ERR_E2E_HANDSHAKE_FAILED');
-        continue;
-      }
-      if (plaintext.length === 0) {
-        if (!this.#reader.atBoundary) return this.#finish('ERR_STREAM_TRUNCATED');
-        this.#onPeerEnd();
-        continue;
-      }
-      try {
-        this.#reader.push(plaintext);
+        event = this.#receiver.next();
       } catch (err) {
         return this.#finish(codeOf(err));
       }
+      if (event === null) break;
+      if (event.type === 'end') this.#onPeerEnd();
+      else if (event.type === 'control') this.#dispatch(event.frame);
+      else this.#onDataPiece(event.channel, event.piece);
     }
-    if (this.#socketEnded && !this.#peerEnded && !this.#closed) this.#finish('ERR_STREAM_TRUNCATED');
+    if (this.#socketEnded && !this.#peerEnded && !this.#closed) this.#finish(this.#receiver.truncation().code);
   }
 
   #onDataPiece(id: number, piece: Buffer): void {
     if (this.#closed) return; // the rest of a message behind a frame that failed the tunnel
-    const channel = this.#channels.get(id);
+    const channel = this.#table.get(id);
     if (channel === undefined) {
-      if (id > this.#lastId) this.#finish('ERR_PROTOCOL');
+      if (this.#table.unknown(id) === 'protocol-error') this.#finish('ERR_PROTOCOL');
       return;
     }
     channel.onData(piece);
@@ -252,23 +212,23 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     // least of all an open (its target would be connected for a tunnel that is gone, and never closed).
     if (this.#closed) return;
     if (frame.type === FRAME.open) {
-      if (this.role !== 'responder' || frame.channel <= this.#lastId) return this.#finish('ERR_PROTOCOL');
-      this.#lastId = frame.channel;
+      const verdict = this.role === 'responder' ? this.#table.admit(frame.channel) : 'protocol-error';
+      if (verdict === 'protocol-error') return this.#finish('ERR_PROTOCOL');
       if (this.#ending) return;
-      if (this.#channels.size >= this.#maxChannels) {
+      if (verdict === 'full') {
         this.send(FRAME.refused, frame.channel, Buffer.from('ERR_LIMIT', 'ascii'));
         return;
       }
       const channel = new Channel(this, frame.channel);
-      this.#channels.set(channel.id, channel);
+      this.#table.add(channel.id, channel);
       this.emit('channel', channel);
       return;
     }
-    const channel = this.#channels.get(frame.channel);
+    const channel = this.#table.get(frame.channel);
     if (channel === undefined) {
       // A frame for a channel that is already gone (its reset crossed this frame) is harmless; one for
       // an id never opened is not.
-      if (frame.channel > this.#lastId) this.#finish('ERR_PROTOCOL');
+      if (this.#table.unknown(frame.channel) === 'protocol-error') this.#finish('ERR_PROTOCOL');
       return;
     }
     const initiatorOnly = frame.type === FRAME.opened || frame.type === FRAME.refused;
@@ -278,7 +238,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   #onPeerEnd(): void {
     this.#peerEnded = true;
-    for (const channel of [...this.#channels.values()]) channel.abort('ERR_CONNECTION_CLOSED');
+    for (const channel of this.#table.values()) channel.abort('ERR_CONNECTION_CLOSED');
     if (this.#ending) this.#finish(undefined);
     else this.end();
   }
@@ -286,10 +246,9 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   #finish(code: ErrorCode | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#rekeyTimer);
-    if (code !== undefined) this.#writer.stop();
-    for (const channel of [...this.#channels.values()]) channel.abort(code ?? 'ERR_CONNECTION_CLOSED');
-    this.#channels.clear();
+    // Our end (if any) is flushed already; this drops anything later and stops the rekey timer.
+    this.#writer.stop();
+    for (const channel of this.#table.drain()) channel.abort(code ?? 'ERR_CONNECTION_CLOSED');
     this.#waitingDrain.clear();
     const socket = this.#socket;
     socket.off('data', this.#onData);
@@ -307,7 +266,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   }
 
   readonly #onData = (chunk: Buffer): void => {
-    this.#decoder.push(chunk);
+    this.#receiver.push(chunk);
     this.#readFrames();
   };
 

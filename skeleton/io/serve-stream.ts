@@ -13,10 +13,19 @@ import { connectTarget } from '../../shared/net/connect-target.js';
 import { pipeBoth } from '../../shared/net/pipe-both.js';
 import type { SkeletonServer } from './skeleton-server.js';
 import { serveTunnel } from './serve-tunnel.js';
+import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
 
-export async function serveStream(
-  socket: Socket, leftover: Buffer, server: SkeletonServer, log: Logger, targetTimeoutMs: number, client?: ClientEndpoints,
-): Promise<void> {
+export interface ServeOptions {
+  /** How long to wait for the local target to accept. */
+  targetTimeoutMs: number;
+  /** The client's address, for a server that asked for PROXY protocol headers. */
+  client?: ClientEndpoints;
+  /** When our sending key is replaced (default every 10 minutes and every GiB). */
+  rekey?: RekeyOptions;
+}
+
+export async function serveStream(socket: Socket, leftover: Buffer, server: SkeletonServer, log: Logger, opts: ServeOptions): Promise<void> {
+  const { targetTimeoutMs, client } = opts;
   let target: Socket | undefined;
   let tunnel: TunnelLink | undefined;
   const started = Date.now();
@@ -25,6 +34,7 @@ export async function serveStream(
       psk: server.secret.reveal(),
       serverId: server.id,
       leftover,
+      ...(opts.rekey ? { rekey: opts.rekey } : {}),
       accept: async () => {
         // A server that expects a PROXY header must never get a stream without one.
         if (server.proxy && !client) throw new BurrowError('ERR_PROXY_NOT_ALLOWED', 'the relay sent no client address');
@@ -36,14 +46,14 @@ export async function serveStream(
       },
     });
     if (tunnel) {
-      await serveTunnel(tunnel, server, log, targetTimeoutMs, client);
+      await serveTunnel(tunnel, server, log, targetTimeoutMs, client, opts.rekey ? { rekey: opts.rekey } : {});
       return;
     }
     if (!secure) {
       log.debug({ server: server.id }, 'secret probe answered');
       return;
     }
-    if (!target) throw new Error('target missing after accept');
+    if (!target) throw new BurrowError('ERR_INTERNAL', 'target missing after accept');
     const result = await pipeBoth(secure, target);
     log.debug({ server: server.id, durationMs: Date.now() - started, ...(result.error ? { code: result.error } : {}) }, 'stream closed');
   } catch (err) {

@@ -13,6 +13,7 @@ import type { ClientEndpoints } from '../../shared/protocol/messages.js';
 import { Tunnel } from '../../shared/tunnel/tunnel.js';
 import type { Channel } from '../../shared/tunnel/tunnel-channel.js';
 import type { SkeletonServer } from './skeleton-server.js';
+import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
 
 /** Channels one tunnel may hold at once; more are refused with ERR_LIMIT. */
 export const MAX_TUNNEL_CHANNELS = 65_536;
@@ -27,12 +28,15 @@ export interface ServeTunnelOptions {
   maxConnecting?: number;
   /** How a channel reaches its target (tests inject a slow one). */
   connect?: (host: string, port: number, timeoutMs: number) => Promise<Socket>;
+  rekey?: RekeyOptions;
 }
 
 export function serveTunnel(
   link: TunnelLink, server: SkeletonServer, log: Logger, targetTimeoutMs: number, client?: ClientEndpoints, opts: ServeTunnelOptions = {},
 ): Promise<void> {
-  const tunnel = new Tunnel(link, 'responder', { maxChannels: MAX_TUNNEL_CHANNELS });
+  const tunnel = new Tunnel(link, 'responder', {
+    maxChannels: MAX_TUNNEL_CHANNELS, ...(opts.rekey ? { rekey: opts.rekey } : {}),
+  });
   const maxConnecting = opts.maxConnecting ?? MAX_TUNNEL_CONNECTING;
   const connect = opts.connect ?? connectTarget;
   const started = Date.now();

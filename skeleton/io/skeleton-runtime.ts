@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import { BurrowError, codeOf, type ErrorCode } from '../../shared/errors.js';
+import { BurrowError, codeOf, ERROR_CODES, type ErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { decodeBody } from '../../shared/protocol/codec.js';
 import { parseRelayHandshake } from '../../shared/protocol/parse.js';
@@ -14,6 +14,7 @@ import { login, type Credentials, type PeerSession } from '../../shared/peer/pee
 import { parseHostPort, type RelayTarget } from '../../shared/peer/relay-address.js';
 import { SkeletonCore, type SkeletonCommand, type SkeletonEvent } from '../core/skeleton-core.js';
 import { serveStream } from './serve-stream.js';
+import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
 import { serverInfo, type SkeletonServer } from './skeleton-server.js';
 
 export interface AdvertiseResult {
@@ -23,13 +24,11 @@ export interface AdvertiseResult {
 
 export interface SkeletonRuntimeEvents {
   advertised: [AdvertiseResult];
+  /** A session that was logged in was lost (failed login attempts are retried without a word here). */
   disconnected: [ErrorCode];
   /** Reconnecting cannot help (the account or the relay key was refused): the runtime has stopped. */
   fatal: [BurrowError];
 }
-
-/** Refusals that retrying cannot fix and that would only earn this address penalties at the relay. */
-const FATAL_ON_RECONNECT: ReadonlySet<ErrorCode> = new Set(['ERR_AUTH_FAILED', 'ERR_RELAY_KEY_MISMATCH', 'ERR_VERSION_MISMATCH']);
 
 export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
   readonly core: SkeletonCore;
@@ -41,6 +40,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
   #control: ControlChannel | undefined;
   #generation = 0;
   #stopped = false;
+  #lastError: unknown;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #readvertiseTimer: NodeJS.Timeout | undefined;
   readonly #tick: NodeJS.Timeout;
@@ -50,19 +50,33 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     private readonly creds: Credentials,
     servers: SkeletonServer[],
     private readonly log: Logger,
-    opts: { pool: number; poolMax: number; targetTimeoutMs: number; onRetry?: (err: BurrowError) => void },
+    opts: { pool: number; poolMax: number; targetTimeoutMs: number; instance: string; rekey?: RekeyOptions; onRetry?: (err: BurrowError) => void },
   ) {
     super();
     this.onRetry = opts.onRetry ?? (() => undefined);
     for (const s of servers) this.#servers.set(s.id, s);
     this.core = new SkeletonCore({ pool: opts.pool, poolMax: opts.poolMax });
     this.targetTimeoutMs = opts.targetTimeoutMs;
+    this.instance = opts.instance;
+    this.rekey = opts.rekey;
     this.#tick = setInterval(() => this.#dispatch({ type: 'tick' }), 1000).unref();
   }
 
   readonly targetTimeoutMs: number;
+  /**
+   * This skeleton's token in every Advertise, the same across its sessions: a later session of ours takes
+   * our ids over from a stale one, while another skeleton of the account serves them beside us.
+   */
+  readonly instance: string;
+  /** When streams and tunnels replace their sending key (default every 10 minutes and every GiB). */
+  readonly rekey: RekeyOptions | undefined;
   /** Told of each failed attempt to reach the relay that will be retried. */
   readonly onRetry: (err: BurrowError) => void;
+
+  /** Starts logging in (the first attempt at once, then as the core's backoff says) until stop(). */
+  start(): void {
+    this.#dispatch({ type: 'start' });
+  }
 
   /** One login attempt; on success the control channel runs until it closes. */
   async connect(): Promise<void> {
@@ -76,6 +90,9 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     this.#session = session;
     this.#control = control;
     control.on('message', (msg) => {
+      if (msg.t === 'withdrawn') {
+        this.log.warn({ servers: msg.servers, code: msg.code }, 'relay withdrew servers: another session of this account took them over; will advertise them again once free');
+      }
       if (msg.t === 'goodbye') {
         this.log.info({ retryAfter: msg.retryAfter }, 'relay said goodbye; will reconnect');
         // A planned restart, not a failure: this generation's close is not reported as a disconnect.
@@ -130,23 +147,28 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       case 'open-data':
         return void this.#openData(cmd);
       case 'reconnect':
-        this.log.info({ code: cmd.code, retryInMs: cmd.afterMs }, 'reconnecting to relay');
+        if (cmd.afterMs > 0) this.log.info({ code: cmd.code, retryInMs: cmd.afterMs }, 'reconnecting to relay');
+        clearTimeout(this.#reconnectTimer);
+        // Unref'd: a library caller's process may end while we wait; the CLI keeps its own handle.
         this.#reconnectTimer = setTimeout(() => {
           this.connect().catch((err: unknown) => {
             const code = codeOf(err);
-            if (FATAL_ON_RECONNECT.has(code)) {
-              // A key mismatch is this skeleton refusing the relay (after a key rotation, say), not the reverse.
-              this.log.error({ code }, code === 'ERR_RELAY_KEY_MISMATCH' ? 'the relay did not prove the pinned key; refused it, not retrying' : 'relay refused this skeleton; not retrying');
-              this.stop();
-              this.emit('fatal', err instanceof BurrowError ? err : new BurrowError(code));
-              return;
-            }
+            this.#lastError = err;
             this.log.warn({ code }, 'relay connection failed');
-            this.onRetry(err instanceof BurrowError ? err : new BurrowError(code));
+            if (ERROR_CODES[code].retry !== 'stop') this.onRetry(err instanceof BurrowError ? err : new BurrowError(code));
             this.#dispatch({ type: 'disconnected', code });
           });
-        }, cmd.afterMs);
+        }, cmd.afterMs).unref();
         return;
+      case 'fatal': {
+        // Retrying would only earn this address penalties at the relay.
+        // A key mismatch is this skeleton refusing the relay (after a key rotation, say), not the reverse.
+        this.log.error({ code: cmd.code }, cmd.code === 'ERR_RELAY_KEY_MISMATCH' ? 'the relay did not prove the pinned key; refused it, not retrying' : 'relay refused this skeleton; not retrying');
+        const err = this.#lastError instanceof BurrowError && this.#lastError.code === cmd.code ? this.#lastError : new BurrowError(cmd.code);
+        this.stop();
+        this.emit('fatal', err);
+        return;
+      }
     }
   }
 
@@ -154,7 +176,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     const control = this.#control;
     if (!control) return;
     try {
-      const reply = await control.request((id) => ({ t: 'advertise', id, servers: [...this.#servers.values()].map(serverInfo) }));
+      const reply = await control.request((id) => ({ t: 'advertise', id, instance: this.instance, servers: [...this.#servers.values()].map(serverInfo) }));
       if (reply.t !== 'advertised') throw new BurrowError('ERR_PROTOCOL', `expected advertised, got ${reply.t}`);
       for (const r of reply.rejected) this.log.error({ server: r.id, code: r.code }, 'relay refused to list server');
       // A cluster relay that cannot reach its shared store refuses for now, not for good: ask again later.
@@ -163,6 +185,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
         this.#readvertiseTimer = setTimeout(() => this.#dispatch({ type: 'servers-changed' }), 1000 + Math.floor(Math.random() * 2000));
       }
       if (reply.accepted.length > 0) this.log.info({ servers: reply.accepted }, 'servers advertised');
+      this.#dispatch({ type: 'advertised', accepted: reply.accepted });
       this.emit('advertised', { accepted: reply.accepted, rejected: reply.rejected });
     } catch (err) {
       this.log.warn({ code: codeOf(err) }, 'advertise failed');
@@ -200,7 +223,9 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       if (isPool && generation === this.#generation) this.#dispatch({ type: 'pool-used' });
       const server = this.#servers.get(msg.server);
       if (!server) throw new BurrowError('ERR_UNKNOWN_SERVER', 'relay bound a server we do not serve');
-      await serveStream(socket, greeting.channel.detach(), server, this.log, this.targetTimeoutMs, msg.proxy);
+      await serveStream(socket, greeting.channel.detach(), server, this.log, {
+        targetTimeoutMs: this.targetTimeoutMs, ...(msg.proxy ? { client: msg.proxy } : {}), ...(this.rekey ? { rekey: this.rekey } : {}),
+      });
     } catch (err) {
       socket?.destroy();
       if (isPool && !used && generation === this.#generation) this.#dispatch({ type: 'pool-lost' });

@@ -116,9 +116,9 @@ test('metrics count logins by reason, streams, bytes and dial latency exactly; t
   t.not(metric(text, 'burrow_pool_idle_connections'), undefined);
   t.true((metric(text, 'burrow_process_cpu_seconds_total') ?? -1) >= 0, 'process metrics come along');
   // The relay counts what it spliced: the ciphertext of the payload, a little more than the payload itself.
-  t.is(metric(text, 'burrow_stream_bytes_total', { direction: 'client_to_server' }), audit.bytesUp);
-  t.is(metric(text, 'burrow_stream_bytes_total', { direction: 'server_to_client' }), audit.bytesDown);
-  for (const bytes of [audit.bytesUp, audit.bytesDown]) t.true(bytes > payload.length && bytes < payload.length + 4096, String(bytes));
+  t.is(metric(text, 'burrow_stream_bytes_total', { direction: 'client_to_server' }), audit.bytesClientToServer);
+  t.is(metric(text, 'burrow_stream_bytes_total', { direction: 'server_to_client' }), audit.bytesServerToClient);
+  for (const bytes of [audit.bytesClientToServer, audit.bytesServerToClient]) t.true(bytes > payload.length && bytes < payload.length + 4096, String(bytes));
   t.false(text.includes(wrong) || text.includes(PASSWORD));
 
   const failed = (await adminRequest(world, '/api/failed-logins')).json() as { failedLogins: { user: string; role: string; reason: string; time: string }[] };
@@ -189,10 +189,10 @@ test('the audit log has one line per stream with its bytes and no address; it is
   t.is(fresh.length, 1);
   for (const [text, audit] of [[old[0] ?? '', first], [fresh[0] ?? '', second]] as const) {
     const line = JSON.parse(text) as Record<string, unknown>;
-    t.like(line, { type: 'stream', account: 'alice', server: 'echo', bytesClientToServer: audit.bytesUp, bytesServerToClient: audit.bytesDown, reason: 'ok' });
+    t.like(line, { type: 'stream', account: 'alice', server: 'echo', bytesClientToServer: audit.bytesClientToServer, bytesServerToClient: audit.bytesServerToClient, reason: 'ok' });
     t.true(Date.parse(line.start as string) <= Date.parse(line.end as string));
     t.false(/127\.0\.0\.1|::1|localhost/.test(text), text);
     t.false(text.includes(PASSWORD));
   }
-  t.true(first.bytesUp > 50_000 && second.bytesUp > 20_000);
+  t.true(first.bytesClientToServer > 50_000 && second.bytesClientToServer > 20_000);
 });

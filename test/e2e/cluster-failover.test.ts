@@ -11,7 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { clusterClient, clusterSkeleton, startClusterWorld, type ClusterRelay, type ClusterWorld } from '../helpers/cluster-world.js';
 import { runCli, spawnCli, type CliProcess } from '../helpers/cli-process.js';
-import { freePort } from '../helpers/redis-server.js';
+import { listen } from '../helpers/loopback.js';
 import { RELAY_READY } from '../helpers/fault-world.js';
 import { sendAndCollect } from '../helpers/streams.js';
 import { echoServer, newSecret, PASSWORD, server } from '../helpers/world.js';
@@ -92,7 +92,8 @@ test('the commands take several relays: client list goes past a dead address, th
   const skeleton = spawnCli(t, ['skeleton', '--relay', `127.0.0.1:${a.skeletonTarget.port},127.0.0.1:${b.skeletonTarget.port}`, '--fingerprint', fp, '--user', 'home',
     '--server', `echo=127.0.0.1:${echo.port},secret-file=${secretFile}`], { env });
   await skeleton.waitForLine(new RegExp(`^skeleton serving echo through 127\\.0\\.0\\.1:${a.skeletonTarget.port}, 127\\.0\\.0\\.1:${b.skeletonTarget.port}$`));
-  const dead = await freePort();
+  // A relay address that answers nothing: a listener we hold that drops every connection.
+  const dead = await listen(t, (socket) => socket.destroy());
   const listed = await runCli(['client', 'list', '--relay', `127.0.0.1:${dead},127.0.0.1:${b.clientTarget.port}`, '--fingerprint', fp, '--user', 'alice', '--json'], env);
   t.is(listed.code, 0, listed.stderr);
   t.deepEqual((JSON.parse(listed.stdout) as { id: string }[]).map((s) => s.id), ['echo']);

@@ -88,7 +88,7 @@ function underPty(t: import('ava').ExecutionContext, args: string[]): PtyRun {
   return { waitFor, stop };
 }
 
-const STATUS = /streams \d+ open, \d+ total, \d+ failed \| up \d/;
+const STATUS = /streams \d+ open, \d+ total, \d+ failed \| client→server \d/;
 
 test('on a terminal, client connect draws the status line; --quiet keeps it off', async (t) => {
   // script(1) is in bsdutils, an Essential package on Debian: missing, this test fails rather than passes.

@@ -1,12 +1,13 @@
 /**
- * A real redis-server on 127.0.0.1 for cluster tests. Redis has no port 0: a free port is found by
- * binding one and closing it, and the server is known ready by its log line and a PING, never by sleeping.
- * A missing redis-server fails the test with a clear message (npm test's pretest installs it).
+ * A real redis-server on 127.0.0.1 for cluster tests. Redis has no port 0, and "bind port 0, close it,
+ * reuse the number" races other tests for it: redis is started on a random high port instead, and on
+ * another if that one is taken (it says so and exits). It is known ready by its log line and a PING,
+ * never by sleeping. A missing redis-server fails the test with a clear message (npm test's pretest installs it).
  */
 import type { ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createConnection, createServer, type AddressInfo } from 'node:net';
+import { createConnection } from 'node:net';
 import { delimiter, join } from 'node:path';
 
 export function findRedisServer(): string {
@@ -16,13 +17,12 @@ export function findRedisServer(): string {
   return found;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/** A random port in 20000-59999 (below the usual ephemeral range, where port-0 listeners land). */
+function randomPort(): number {
+  return 20_000 + Math.floor(Math.random() * 40_000);
 }
+
+const TRIES = 8;
 
 function ping(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -36,20 +36,29 @@ function ping(port: number): Promise<void> {
   });
 }
 
+class PortTaken extends Error {}
+
 export class TestRedis {
   #proc: ChildProcess | undefined;
 
-  private constructor(readonly binary: string, readonly port: number) {}
+  private constructor(readonly binary: string, public port: number) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
   static async start(t: ExecutionContext): Promise<TestRedis> {
-    const redis = new TestRedis(findRedisServer(), await freePort());
+    const redis = new TestRedis(findRedisServer(), randomPort());
     t.teardown(() => redis.stop());
-    await redis.restart();
-    return redis;
+    for (let i = 1; ; i++) {
+      try {
+        await redis.restart();
+        return redis;
+      } catch (err) {
+        if (i >= TRIES || !(err instanceof PortTaken)) throw err;
+        redis.port = randomPort();
+      }
+    }
   }
 
   /** Starts the server (again, on the same port, empty) and resolves once it answers PING. */
@@ -67,7 +76,10 @@ export class TestRedis {
         }
       };
       proc.stdout?.on('data', onData);
-      proc.once('exit', (code) => reject(new Error(`redis-server exited (${code}) before it was ready: ${output.slice(-500)}`)));
+      proc.once('exit', (code) => {
+        this.#proc = undefined;
+        reject(output.includes('Address already in use') ? new PortTaken() : new Error(`redis-server exited (${code}) before it was ready: ${output.slice(-500)}`));
+      });
     });
     proc.stdout?.resume();
     proc.stderr?.resume();

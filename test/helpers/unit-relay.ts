@@ -155,6 +155,15 @@ export class RelayHarness {
     return peer.inbox.splice(0);
   }
 
+  /**
+   * What the relay sealed to a logged-in peer that no test took yet. A test that ends with
+   * `t.deepEqual(h.unread(), [])` proves it left no message unasserted: an unexpected Dial, Goodbye or
+   * Withdrawn fails it.
+   */
+  unread(): { user: string; conn: ConnId; messages: RelayControlMessage[] }[] {
+    return [...this.#peers.values()].filter((p) => p.inbox.length > 0).map((p) => ({ user: p.user, conn: p.conn, messages: [...p.inbox] }));
+  }
+
   advertise(peer: Peer, ids: string[]): RelayControlMessage[] {
     this.control(peer, { t: 'advertise', id: 1, servers: ids.map((id) => ({ id, description: `${id} server`, protocol: 'tcp' })) });
     return this.take(peer);

@@ -100,11 +100,11 @@ export async function echoServer(t: ExecutionContext): Promise<{ port: number; c
 }
 
 export async function startTestSkeleton(
-  t: ExecutionContext, world: World, servers: SkeletonServer[], opts: { user?: string; pool?: number; log?: Logger } = {},
+  t: ExecutionContext, world: World, servers: SkeletonServer[], opts: { user?: string; pool?: number; log?: Logger; instance?: string } = {},
 ): Promise<SkeletonHandle> {
   const skeleton = await startSkeleton({
     relay: world.skeletonTarget, user: opts.user ?? 'home', password: new Redacted(PASSWORD), servers,
-    ...(opts.pool !== undefined ? { pool: opts.pool } : {}), ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.pool !== undefined ? { pool: opts.pool } : {}), ...(opts.log ? { log: opts.log } : {}), ...(opts.instance ? { instance: opts.instance } : {}),
   });
   t.teardown(() => skeleton.close());
   return skeleton;

@@ -63,15 +63,16 @@ test('S9: another account advertising a live id is refused ERR_SERVER_ID_TAKEN a
   t.is(owner.seen.length, 1);
 });
 
-test('S9: the same account reconnecting takes its id over at once, and the stale session ending later does not free it', async (t) => {
+test('S9: the same skeleton (account and instance) reconnecting takes its id over at once, and the stale session ending later does not free it', async (t) => {
   const watch = new LogWatch();
   const world = await startWorld(t, { users: USERS, log: watch.log });
   const before = await taggedServer(t, 'old:');
   const after = await taggedServer(t, 'new:');
-  const stale = await startTestSkeleton(t, world, [server('echo', before.port, secret)]);
+  // One skeleton process keeps its instance token across its sessions; two starts here stand for its two sessions.
+  const stale = await startTestSkeleton(t, world, [server('echo', before.port, secret)], { instance: 'home-1' });
   const client = await openAs(t, world);
   t.is(await reach(client, 'echo'), 'old:x');
-  const fresh = await startTestSkeleton(t, world, [server('echo', after.port, secret)]);
+  const fresh = await startTestSkeleton(t, world, [server('echo', after.port, secret)], { instance: 'home-1' });
   t.deepEqual(fresh.advertised, { accepted: ['echo'], rejected: [] });
   t.is(await reach(client, 'echo'), 'new:x', 'taken over at once, while the stale session still lives');
   const [staleSid] = watch.records.filter((r) => r.msg === 'logged in' && r.user === 'home').map((r) => r.session as string);

@@ -13,7 +13,7 @@ import type { UserRecord } from '../../relay/users/users-file.js';
 import { SkeletonCore, type SkeletonCommand } from '../../skeleton/core/skeleton-core.js';
 import { closed, plainTo, RelayHarness, userRecord, type Peer } from '../helpers/unit-relay.js';
 
-const BACKOFF = { minMs: 500, maxMs: 30_000, stableMs: 60_000 };
+const BACKOFF = { minMs: 500, maxMs: 30_000, soonMaxMs: 4_000, stableMs: 60_000 };
 const POOL = { type: 'open-data', purpose: 'pool' } as const;
 
 function core(random: () => number, pool = 2): SkeletonCore {
@@ -43,13 +43,13 @@ test('skeleton core: goodbye asks for a reconnect after retryAfterMs plus under 
 });
 
 test('skeleton core: goodbyes do not grow the backoff; the next failure continues the sequence where it was', (t) => {
-  // With random() = 0.999 each failure's delay is just under its ceiling: 500, 999, 1998, 3996, ...
+  // With random() = 0.999 each failure's delay is just under its ceiling: 999, 1998, 3996, ... (ERR_TIMEOUT: policy later)
   const withGoodbyes = core(() => 0.999);
   const without = core(() => 0.999);
   for (const c of [withGoodbyes, without]) {
     c.handle({ type: 'connected' }, 0);
-    t.is(reconnectDelay(c.handle({ type: 'disconnected', code: 'ERR_CONNECTION_CLOSED' }, 10)), 500);
-    t.is(reconnectDelay(c.handle({ type: 'disconnected', code: 'ERR_RELAY_UNREACHABLE' }, 20)), 999);
+    t.is(reconnectDelay(c.handle({ type: 'disconnected', code: 'ERR_CONNECTION_CLOSED' }, 10)), 999);
+    t.is(reconnectDelay(c.handle({ type: 'disconnected', code: 'ERR_RELAY_UNREACHABLE' }, 20)), 1998);
   }
   for (let i = 0; i < 5; i++) {
     withGoodbyes.handle({ type: 'connected' }, 100 + i);
@@ -59,7 +59,7 @@ test('skeleton core: goodbyes do not grow the backoff; the next failure continue
   without.handle({ type: 'connected' }, 200);
   const a = reconnectDelay(withGoodbyes.handle({ type: 'disconnected', code: 'ERR_TIMEOUT' }, 300));
   const b = reconnectDelay(without.handle({ type: 'disconnected', code: 'ERR_TIMEOUT' }, 300));
-  t.is(a, 1998, 'third failure: ceiling 2 s, five goodbyes in between counted for nothing');
+  t.is(a, 3996, 'third failure: ceiling 4 s, five goodbyes in between counted for nothing');
   t.is(a, b);
 
   // Only goodbyes since the start: the first failure still gets the first delay.
@@ -69,7 +69,7 @@ test('skeleton core: goodbyes do not grow the backoff; the next failure continue
     fresh.handle({ type: 'goodbye', retryAfterMs: 1_000 }, i);
   }
   fresh.handle({ type: 'connected' }, 20);
-  t.is(reconnectDelay(fresh.handle({ type: 'disconnected', code: 'ERR_TIMEOUT' }, 30)), 500);
+  t.is(reconnectDelay(fresh.handle({ type: 'disconnected', code: 'ERR_TIMEOUT' }, 30)), 999);
 });
 
 test('skeleton core: after goodbye nothing is opened or advertised until connected again, then the whole pool is reopened', (t) => {

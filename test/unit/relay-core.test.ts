@@ -96,7 +96,7 @@ test('S9: ids are owned by an account; the same account takes a live id over; se
   t.deepEqual(h.advertise(a2, ['web']), [{ t: 'advertised', id: 1, accepted: ['web'], rejected: [] }]);
   // A client open of web now goes to the second session: the dial is sealed to a2's control channel.
   h.attach(carol, 'stream', { server: 'web' });
-  t.deepEqual(h.take(a1), []);
+  t.deepEqual(h.take(a1), [{ t: 'withdrawn', servers: ['web'], code: 'ERR_SERVER_ID_TAKEN' }], 'the stale session is told, and gets no dial');
   t.is(h.take(a2)[0]?.t, 'dial');
   // The stale session ending does not free the id it lost.
   h.closeConn(a1.conn);

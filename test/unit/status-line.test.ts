@@ -13,19 +13,19 @@ function forwarder(stats: ForwarderStats) {
 }
 
 test('the line shows open streams and bytes each way', (t) => {
-  t.is(formatStatus({ active: 2, total: 5, failed: 1, bytesUp: 512, bytesDown: 3 * 1024 * 1024 }), 'streams 2 open, 5 total, 1 failed | up 512 B down 3.0 MiB');
+  t.is(formatStatus({ active: 2, total: 5, failed: 1, bytesClientToServer: 512, bytesServerToClient: 3 * 1024 * 1024 }), 'streams 2 open, 5 total, 1 failed | client→server 512 B server→client 3.0 MiB');
 });
 
 test('on a terminal it draws at once, redraws in place with fresh numbers, and ends its line on stop', (t) => {
   const { writes, out } = fakeOut(true);
-  const stats: ForwarderStats = { active: 1, total: 1, failed: 0, bytesUp: 10, bytesDown: 20 };
+  const stats: ForwarderStats = { active: 1, total: 1, failed: 0, bytesClientToServer: 10, bytesServerToClient: 20 };
   const line = startStatusLine(forwarder(stats), { out });
   t.true(line.active);
-  t.deepEqual(writes, ['\r\x1b[2Kstreams 1 open, 1 total, 0 failed | up 10 B down 20 B']);
+  t.deepEqual(writes, ['\r\x1b[2Kstreams 1 open, 1 total, 0 failed | client→server 10 B server→client 20 B']);
   stats.active = 0;
-  stats.bytesDown = 2048;
+  stats.bytesServerToClient = 2048;
   line.draw();
-  t.is(writes.at(-1), '\r\x1b[2Kstreams 0 open, 1 total, 0 failed | up 10 B down 2.0 KiB');
+  t.is(writes.at(-1), '\r\x1b[2Kstreams 0 open, 1 total, 0 failed | client→server 10 B server→client 2.0 KiB');
   line.stop();
   t.is(writes.at(-1), '\n');
   line.draw();
@@ -34,7 +34,7 @@ test('on a terminal it draws at once, redraws in place with fresh numbers, and e
 });
 
 test('off when the output is not a terminal, and with --quiet', (t) => {
-  const stats: ForwarderStats = { active: 0, total: 0, failed: 0, bytesUp: 0, bytesDown: 0 };
+  const stats: ForwarderStats = { active: 0, total: 0, failed: 0, bytesClientToServer: 0, bytesServerToClient: 0 };
   for (const [isTTY, quiet] of [[false, false], [true, true], [false, true]] as const) {
     const { writes, out } = fakeOut(isTTY);
     const line = startStatusLine(forwarder(stats), { out, quiet });

@@ -12,6 +12,10 @@ import { CipherState } from '../../shared/crypto/noise/cipher-state.js';
 import { Tunnel } from '../../shared/tunnel/tunnel.js';
 import type { Channel } from '../../shared/tunnel/tunnel-channel.js';
 import { FRAME, MAX_DATA } from '../../shared/tunnel/tunnel-frames.js';
+import { FrameWriter } from '../../shared/tunnel/tunnel-frame-writer.js';
+import { E2eReceiver } from '../../shared/transport/e2e-receiver.js';
+import { E2eFrameDecoder } from '../../shared/crypto/e2e-frame-decoder.js';
+import { Writable, type Duplex } from 'node:stream';
 import { pair } from '../helpers/loopback.js';
 
 const SERVER_ID = 'home-db';
@@ -151,7 +155,7 @@ test('both directions rekey (Noise Rekey) every few hundred KiB and a 4 MiB echo
   await once(echo, 'listening');
   t.teardown(() => echo.close());
   const echoPort = (echo.address() as { port: number }).port;
-  const small = { rekeyBytes: 256 * 1024 };
+  const small = { rekey: { bytes: 256 * 1024 } };
   const { client, skeleton } = await bareTunnels(t, (channel) => {
     const target = net.connect({ port: echoPort, host: '127.0.0.1', allowHalfOpen: true }, () => channel.accept(target));
     target.on('error', () => undefined);
@@ -186,4 +190,33 @@ test('Noise Rekey: the new key is ENCRYPT(k, maxnonce, empty, zeros)[0..32], and
   t.is(control.decryptWithAd(Buffer.alloc(0), sealed)?.toString(), 'after the rekey');
   t.is(stale.decryptWithAd(Buffer.alloc(0), sealed), null, 'the old key does not open it');
   t.is(receiver.decryptWithAd(Buffer.alloc(0), sealed)?.toString(), 'after the rekey');
+});
+
+test('the send path rekeys on its timer too: a message announcing it, after which the receiver opens only under the new key', async (t) => {
+  const written: Buffer[] = [];
+  let wake: (() => void) | undefined;
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, cb) {
+      written.push(chunk);
+      wake?.();
+      cb();
+    },
+  });
+  const key = randomBytes(32);
+  const [send, recv] = [new CipherState('AESGCM'), new CipherState('AESGCM')];
+  send.initializeKey(key);
+  recv.initializeKey(key);
+  const writer = new FrameWriter(sink as unknown as Duplex, send, () => undefined, { ms: 5 });
+  t.teardown(() => writer.stop());
+  const receiver = new E2eReceiver(new E2eFrameDecoder(), recv, { verdictPending: false });
+  await new Promise<void>((resolve) => (wake = resolve));
+  receiver.push(Buffer.concat(written.splice(0)));
+  t.is(receiver.next(), null);
+  t.true(receiver.peerRekeys >= 1, 'the timer fired a rekey, announced in its own message');
+  t.is(writer.rekeys, receiver.peerRekeys);
+  writer.frame(FRAME.data, 1, Buffer.from('after'));
+  writer.flush();
+  receiver.push(Buffer.concat(written.splice(0)));
+  t.like(receiver.next(), { type: 'data', channel: 1 });
+  t.is(receiver.next(), null);
 });

@@ -1,0 +1,41 @@
+/**
+ * Drains end with the work (issue 14): a relay whose only peers are an idle `client connect` tunnel and
+ * a skeleton's idle pool exits at once on SIGTERM instead of waiting out --drain (30 s), because the
+ * forwarder ends its idle tunnel when it hears Goodbye. A connection made while the relay is away waits
+ * for the restarted relay (and the skeleton's advertisement) instead of failing.
+ */
+import test from 'ava';
+import { logMsg } from '../helpers/fault-lines.js';
+import { EchoTransfer, within } from '../helpers/fault-transfer.js';
+import { faultWorld, running, startForwarder, startRelay, startSkeleton } from '../helpers/fault-world.js';
+import { echoServer } from '../helpers/world.js';
+
+test.serial('SIGTERM with only an idle forwarder tunnel and a skeleton pool attached: the relay exits 0 at once, and a connection made meanwhile is served by the restarted relay', async (t) => {
+  const w = await faultWorld(t);
+  const echo = await echoServer(t);
+  const relay = await startRelay(w); // the default --drain of 30 s
+  await startSkeleton(w, relay.skeletonPort, [{ id: 'echo', port: echo.port }]);
+  const fwd = await startForwarder(w, relay.clientPort, 'echo');
+  const first = await within(new EchoTransfer({ port: fwd.port, total: 64 * 1024, seed: 'before' }).done, 15_000, 'a first stream, which opens the tunnel');
+  t.true(first.intact);
+
+  const [relayMark, fwdMark] = [relay.log.mark(), fwd.log.mark()];
+  const termAt = Date.now();
+  relay.child.kill('SIGTERM');
+  const exit = await within(relay.exited, 10_000, 'the relay exit (today: after the 30 s drain)');
+  const tookMs = Date.now() - termAt;
+  t.log(`relay exited ${tookMs} ms after SIGTERM`);
+  t.deepEqual(exit, { code: 0, signal: null });
+  t.true(tookMs < 5_000, `${tookMs} ms`);
+  await relay.log.waitFor(logMsg('relay stopped', { unfinished: 0, drained: true }), { after: relayMark });
+  await fwd.log.waitFor(logMsg('relay going away: ending the tunnel once its channels end', { channels: 0 }), { after: fwdMark });
+
+  // The relay is away: this connection waits for it and for the skeleton's advertisement, then is served.
+  const during = new EchoTransfer({ port: fwd.port, total: 256 * 1024, seed: 'during the restart' });
+  const again = await startRelay(w, { clientPort: relay.clientPort, skeletonPort: relay.skeletonPort, name: 'relay (restarted)' });
+  const result = await within(during.done, 15_000, 'the connection made while the relay was away');
+  t.true(result.intact, JSON.stringify(result));
+  t.log(`served ${result.endedAt - again.readyAt} ms after the restarted relay was ready`);
+  t.deepEqual(fwd.log.matching(logMsg('could not open stream'), { after: fwdMark }), []);
+  t.true(running(fwd));
+});
