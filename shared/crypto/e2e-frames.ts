@@ -26,7 +26,8 @@ export const HANDSHAKE_LIMITS: FrameLimits = { min: TAG_LENGTH, max: 256 };
 /** Transport messages: a tag and up to 65519 bytes. */
 export const TRANSPORT_LIMITS: FrameLimits = { min: TAG_LENGTH, max: E2E_MAX_MESSAGE };
 
-const PROLOGUE_LABEL = Buffer.from('burrow e2e v1\0', 'latin1');
+// v2: single streams carry the tunnel's framing (one transport for both); a v1 peer fails the handshake cleanly.
+const PROLOGUE_LABEL = Buffer.from('burrow e2e v2\0', 'latin1');
 const MAX_CODE_LENGTH = 64;
 const VERDICT_OK = 0;
 const VERDICT_REFUSED = 1;

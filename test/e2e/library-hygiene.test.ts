@@ -24,14 +24,14 @@ async function handlesDownTo(kind: string, n: number, turns = 2_000): Promise<nu
   return count(kind);
 }
 
-test.serial('startRelay with its admin port taken fails with ERR_CONFIG and leaves no port listening', async (t) => {
+test.serial('startRelay with its admin port taken fails with ERR_LISTEN and leaves no port listening', async (t) => {
   const dir = await tempDir(t);
   const identity = await generateRelayKeys(join(dir, 'keys'));
   const usersFile = join(dir, 'users.json');
   await writeUsers(usersFile, DEFAULT_USERS);
   const taken = await listen(t, (socket) => socket.destroy());
   const listening = count('TCPServerWrap');
-  await t.throwsAsync(startRelay({ host: '127.0.0.1', clientPort: 0, skeletonPort: 0, admin: { host: '127.0.0.1', port: taken }, identity, usersFile }), { code: 'ERR_CONFIG' } as never);
+  await t.throwsAsync(startRelay({ host: '127.0.0.1', clientPort: 0, skeletonPort: 0, admin: { host: '127.0.0.1', port: taken }, identity, usersFile }), { code: 'ERR_LISTEN' } as never);
   t.is(await handlesDownTo('TCPServerWrap', listening), listening, 'the client and skeleton ports it had opened are closed again');
 });
 
