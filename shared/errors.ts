@@ -6,9 +6,10 @@
  * How a peer that logs in to the relay treats a failure with this code:
  * - `stop`: retrying cannot fix it (the account, the relay's key, the version, our own config) and would
  *   only earn this address penalties at the relay: give up and say so.
- * - `soon`: the relay is not there (refused, closed, shutting down): the cheap case to try again, with a
+ * - `soon`: the relay is not there (refused, closed, shutting down), or its login queue was full
+ *   (ERR_BUSY: refused before any work, so a retry costs it nothing): the cheap case to try again, with a
  *   short capped backoff so a peer heals within seconds of the relay being back (see shared/backoff.ts).
- * - `later`: the relay is there but said no for now (throttled, busy, confused): exponential backoff
+ * - `later`: the relay is there but said no for now (throttled, limits, confused): exponential backoff
  *   up to 30 s, so a struggling relay is not hammered.
  * `failover`: another relay of the cluster may not have this problem: try the next address.
  */
@@ -41,7 +42,7 @@ export const ERROR_CODES = {
   ERR_PROXY_NOT_ALLOWED: { exit: 1, wire: true, retry: 'later', failover: false, text: 'this relay does not allow PROXY protocol headers' },
   ERR_INVALID_REQUEST: { exit: 1, wire: true, retry: 'later', failover: false, text: 'request is well-formed but invalid' },
   ERR_LIMIT: { exit: 1, wire: true, retry: 'later', failover: true, text: 'a configured limit was reached' },
-  ERR_BUSY: { exit: 1, wire: true, retry: 'later', failover: true, text: 'the relay is too busy to check this login now; try again shortly' },
+  ERR_BUSY: { exit: 1, wire: true, retry: 'soon', failover: true, text: 'the relay is too busy to check this login now; try again shortly' },
   ERR_SESSION_ENDED: { exit: 1, wire: true, retry: 'later', failover: false, text: 'the session this stream was opened by has ended' },
   ERR_CLUSTER_UNAVAILABLE: { exit: 1, wire: true, retry: 'later', failover: true, text: 'the relay cluster\'s shared state (Redis) is unreachable; try another relay or later' },
   ERR_SHUTTING_DOWN: { exit: 1, wire: true, retry: 'soon', failover: true, text: 'relay is shutting down' },
