@@ -11,10 +11,10 @@ import { forTerminal, jsonForTerminal } from '../shared/display-text.js';
 import { addOptions, configOrPrint, CONFIG_OPTION } from '../shared/config/command-options.js';
 import type { Config } from '../shared/config/load-config.js';
 import { option, type OptionSpec } from '../shared/config/option-spec.js';
-import { BurrowError, codeOf, type ErrorCode } from '../shared/errors.js';
+import { BurrowError, codeOf, ERROR_CODES, type ErrorCode } from '../shared/errors.js';
 import type { Redacted } from '../shared/redacted.js';
 import { formatHostPort, parseHostPort } from '../shared/peer/relay-address.js';
-import { connect, type BurrowClient } from './index.js';
+import { connect, type BurrowClient, type ServerInfo } from './index.js';
 import { startForwarder } from './io/forwarder.js';
 import { pumpStdio } from './io/stdio-stream.js';
 import { startStatusLine } from './status-line.js';
@@ -39,14 +39,14 @@ function clientConfig(cmd: Command, specs: readonly OptionSpec[], ctx: CliContex
   return configOrPrint(cmd, specs, ctx, { siblingKeys: CLIENT_FILE_KEYS, defaults: knownRelaysDefault(ctx.env), notes: (c) => [passwordNote(c, ctx.env)] });
 }
 
-async function login(config: Config, ctx: CliContext, logName: string, onFatal?: (err: BurrowError) => void): Promise<BurrowClient> {
+async function login(config: Config, ctx: CliContext, logName: string, onFatal?: (err: BurrowError) => void, extra: { startWithoutRelay?: boolean } = {}): Promise<BurrowClient> {
   const relay = await relayTargetsOf(config, ctx.env);
   const user = required(config, 'user', '--user');
   const log = loggerFor(logName, config.logLevel);
   const hints = peerContext(config, ctx.env, 'client', relay);
   const password = await peerPassword(config, ctx.env, user);
   try {
-    return await connect({ relay, user, password, log, ...(onFatal ? { keepAlive: true, onFatal: (err: BurrowError) => onFatal(explainPeerFailure(err, hints)) } : {}) });
+    return await connect({ relay, user, password, log, ...extra, ...(onFatal ? { keepAlive: true, onFatal: (err: BurrowError) => onFatal(explainPeerFailure(err, hints)) } : {}) });
   } catch (err) {
     throw explainPeerFailure(err, hints);
   }
@@ -59,7 +59,16 @@ async function login(config: Config, ctx: CliContext, logName: string, onFatal?:
  * secret still exits 4 at once rather than on the first stream.
  */
 async function checkServer(client: BurrowClient, id: string, secret: Redacted<Buffer>, warn: (line: string, code: ErrorCode) => void): Promise<ErrorCode | undefined> {
-  const servers = await client.list();
+  let servers: ServerInfo[];
+  try {
+    servers = await client.list();
+  } catch (err) {
+    // The relay is not there yet (or restarting): a long-running forwarder waits for it.
+    const code = codeOf(err);
+    if (ERROR_CODES[code].retry === 'stop') throw err;
+    warn(`the relay cannot be reached yet (${code}); listening anyway: connections wait for it, and are refused while it stays away`, code);
+    return code;
+  }
   if (!servers.some((s) => s.id === id)) {
     const visible = servers.length === 0 ? 'none' : servers.map((s) => s.id).join(', ');
     warn(`server ${id} is not listed (yet); this account can see: ${visible}. Listening anyway: connections are refused until ${id} is advertised`, 'ERR_UNKNOWN_SERVER');
@@ -121,7 +130,7 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     const { host, port } = parseHostPort(config.listen as string, '--listen');
     let refused: (err: BurrowError) => void = () => undefined;
     const fatal = new Promise<never>((_, reject) => { refused = reject; });
-    const c = await login(config, ctx, 'burrow-client', (err) => refused(err));
+    const c = await login(config, ctx, 'burrow-client', (err) => refused(err), { startWithoutRelay: true });
     const log = loggerFor('burrow-client', config.logLevel);
     const unavailable = await checkServer(c, id, secret, (line, code) => {
       ctx.stderr(`burrow: warning: ${line}`);

@@ -3,7 +3,7 @@
  * resolves to an end-to-end encrypted Duplex to that server.
  */
 import type { Duplex } from 'node:stream';
-import { BurrowError } from '../shared/errors.js';
+import { BurrowError, codeOf, ERROR_CODES } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/log.js';
 import type { RelayTarget } from '../shared/peer/relay-address.js';
 import type { ServerInfo } from '../shared/protocol/messages.js';
@@ -35,6 +35,12 @@ export interface ClientOptions {
   rekey?: RekeyOptions;
   /** With keepAlive: called when the relay refuses the account on a background login (then closed). */
   onFatal?: (err: BurrowError) => void;
+  /**
+   * With keepAlive: a relay that cannot be reached at start (not there yet, restarting, busy) is not an
+   * error; the client logs in in the background and requests wait for it. A refused account or relay key
+   * still rejects at once.
+   */
+  startWithoutRelay?: boolean;
   log?: Logger;
 }
 
@@ -65,7 +71,16 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
   const relays = Array.isArray(options.relay) ? options.relay : [options.relay];
   if (relays.length === 0) throw new BurrowError('ERR_USAGE', 'no relay address');
   const session = new ClientSession(relays, { user: options.user, password: options.password }, log, { keepAlive: options.keepAlive ?? false, ...(options.onFatal ? { onFatal: options.onFatal } : {}) });
-  await session.get();
+  try {
+    await session.get();
+  } catch (err) {
+    const code = codeOf(err);
+    if (!options.keepAlive || !options.startWithoutRelay || ERROR_CODES[code].retry === 'stop') {
+      session.close();
+      throw err;
+    }
+    log.warn({ code }, 'relay not reachable at start; logging in in the background');
+  }
   // Data connections count against the relay's cap on not-yet-authenticated connections per address
   // until their Attach is checked: a burst of opens is let through a few at a time instead.
   const handshakes = new Semaphore(MAX_HANDSHAKES_IN_FLIGHT);

@@ -7,7 +7,7 @@ import test from 'ava';
 import { connect } from 'node:net';
 import { logMsg } from '../helpers/fault-lines.js';
 import { EchoTransfer, within } from '../helpers/fault-transfer.js';
-import { clientArgs, faultWorld, running, spawnWatched, startRelay, startSkeleton, type FaultWorld } from '../helpers/fault-world.js';
+import { clientArgs, faultWorld, running, serverArg, spawnWatched, startRelay, startSkeleton, type FaultWorld } from '../helpers/fault-world.js';
 import { echoServer, PASSWORD } from '../helpers/world.js';
 
 async function forwarder(w: FaultWorld, clientPort: number, id: string, secretOf = id) {
@@ -62,4 +62,26 @@ test("a typo'd server id warns at start, naming the id and what the account can 
   await fwd.log.waitFor(logMsg('server not available at start; forwarding anyway', { server: 'ecoh', code: 'ERR_UNKNOWN_SERVER' }), { after: 0 });
   t.is(await refused(fwd.port), 0);
   t.true(running(fwd), 'the forwarder keeps running');
+});
+
+test('a forwarder and a skeleton started while their relay is down keep running and serve within 5 s of the relay coming up', async (t) => {
+  const w = await faultWorld(t);
+  const echo = await echoServer(t);
+  // A relay that then dies gives two ports with nobody behind them, to start everything else against.
+  const first = await startRelay(w);
+  first.child.kill('SIGKILL');
+  await new Promise((resolve) => first.child.once('exit', resolve));
+  const fwd = await forwarder(w, first.clientPort, 'echo');
+  await fwd.waitForLine(/warning: the relay cannot be reached yet \(ERR_RELAY_UNREACHABLE\); listening anyway/, { stream: 'stderr' });
+  const skeleton = spawnWatched(t, 'skeleton', [
+    'skeleton', '--relay', `127.0.0.1:${first.skeletonPort}`, '--fingerprint', w.fingerprint, '--user', 'home', '--server', await serverArg(w, { id: 'echo', port: echo.port }),
+  ], { BURROW_PASSWORD: PASSWORD });
+  await skeleton.waitForLine(/Retrying until the relay answers/, { stream: 'stderr' });
+  t.is(await refused(fwd.port), 0, 'no relay yet: a local connection is refused, the forwarder lives on');
+  const relay = await startRelay(w, { clientPort: first.clientPort, skeletonPort: first.skeletonPort, name: 'relay (late)' });
+  await skeleton.waitForLine(/^skeleton serving echo through /);
+  const result = await within(new EchoTransfer({ port: fwd.port, total: 256 * 1024, seed: 'relay came late' }).done, 10_000, 'a stream once the relay is up');
+  t.true(result.intact, JSON.stringify(result));
+  t.true(result.endedAt - relay.readyAt < 5_000, `served ${result.endedAt - relay.readyAt} ms after the relay's ready line`);
+  t.true(running(fwd) && running(skeleton));
 });
