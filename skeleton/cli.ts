@@ -20,6 +20,9 @@ export const SKELETON_OPTIONS = [
   ...peerOptions(7001),
   option('--server <spec>', 'list', 'ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]; repeat for more servers', { check: serverSpecProblem, path: serverSpecInDir }),
   option('--pool <n>', 'int', 'idle data connections kept at the relay', { default: 2, min: 0, max: 64 }),
+  option('--instance <name>', 'string', "this skeleton's name among its account's skeletons: another name serves the same ids beside it, the same name takes them over (default: from the host name)", {
+    check: (v) => (/^[A-Za-z0-9_-]{1,64}$/.test(v) ? undefined : 'expected 1-64 of A-Z a-z 0-9 _ -'),
+  }),
   LOG_LEVEL_OPTION,
 ];
 
@@ -97,7 +100,10 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     const retries = retryReporter(ctx, hints);
     const password = await peerPassword(config, ctx.env, user);
     const keepAlive = setInterval(() => undefined, 1 << 30);
-    const skeleton = await startSkeleton({ relay, user, password, servers, pool: config.pool as number, log, onRetry: (_target, err) => retries.onRetry(err) })
+    const instance = config.instance as string | undefined;
+    const skeleton = await startSkeleton({
+      relay, user, password, servers, pool: config.pool as number, log, onRetry: (_target, err) => retries.onRetry(err), ...(instance !== undefined ? { instance } : {}),
+    })
       .catch((err: unknown) => {
         clearInterval(keepAlive);
         throw explainPeerFailure(err, hints);

@@ -4,10 +4,13 @@
  * the second took the id over, and its exit left the id gone while the first still ran.)
  */
 import test from 'ava';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { RelayNote } from '../../relay/core/relay-events.js';
 import { EchoTransfer } from '../helpers/fault-transfer.js';
+import { spawnCli } from '../helpers/cli-process.js';
 import { LogWatch } from '../helpers/security-log.js';
-import { connectTestClient, echoServer, newSecret, server, startTestSkeleton, startWorld } from '../helpers/world.js';
+import { connectTestClient, echoServer, newSecret, PASSWORD, server, startTestSkeleton, startWorld } from '../helpers/world.js';
 
 test('two skeletons of one account serve one id; when the second leaves the first keeps serving', async (t) => {
   const world = await startWorld(t);
@@ -64,4 +67,22 @@ test('two skeletons on one host: the later takes the id over, the earlier is tol
   const before = homeA.connections();
   t.true((await new EchoTransfer({ port: await client.open('echo', { secret }), total: 4096, seed: 'A again' }).done).intact);
   t.is(homeA.connections(), before + 1, 'the earlier skeleton serves again');
+});
+
+test('burrow skeleton --instance: two skeleton processes of one account on one host serve one id together', async (t) => {
+  const world = await startWorld(t);
+  const secret = newSecret();
+  const secretFile = join(world.dir, 'echo.secret');
+  await writeFile(secretFile, secret.reveal().toString('base64url'), { mode: 0o600 });
+  const [homeA, homeB] = [await echoServer(t), await echoServer(t)];
+  for (const [name, home] of [['a', homeA], ['b', homeB]] as const) {
+    const skeleton = spawnCli(t, [
+      'skeleton', '--relay', `127.0.0.1:${world.skeletonTarget.port}`, '--fingerprint', world.identity.fingerprint, '--user', 'home',
+      '--server', `echo=127.0.0.1:${home.port},secret-file=${secretFile}`, '--instance', name,
+    ], { env: { BURROW_PASSWORD: PASSWORD } });
+    await skeleton.waitForLine(/^skeleton serving echo through /);
+  }
+  const client = await connectTestClient(t, world);
+  for (let i = 0; i < 6; i++) t.true((await new EchoTransfer({ port: await client.open('echo', { secret }), total: 4096, seed: `cli ${i}` }).done).intact);
+  t.true(homeA.connections() > 0 && homeB.connections() > 0, `streams spread: ${homeA.connections()} and ${homeB.connections()}`);
 });
