@@ -11,8 +11,10 @@
  *   out of their usual places;
  * - a source that has logged in before (any account, remembered like the rest) is trusted: the relay-wide
  *   cap on unauthenticated connections does not apply to it (its own per-source cap does), so strangers
- *   filling that cap cannot keep logged-in peers from attaching their data connections, and its logins
- *   go first in the login queue (login-queue.ts).
+ *   filling that cap cannot keep logged-in peers from attaching their data connections; its penalty
+ *   refuses its logins (without a password check), not its connections, so one user's wrong passwords
+ *   behind a NAT do not cut the streams of sessions already logged in from there; and its logins go
+ *   first in the login queue (login-queue.ts).
  */
 import { isIPv6 } from 'node:net';
 
@@ -94,7 +96,10 @@ export class SourceGuard {
 
   /** Whether a new connection from `source` may start a handshake; if so it counts as unauthenticated. */
   admit(source: string, now: number): Admission {
-    if (this.throttled(source, now)) return 'throttled';
+    // A source that has logged in before is not refused at connect: its sessions' data connections
+    // (an HMAC each) still attach while someone else's wrong passwords from the same address (a NAT)
+    // have it penalised; its logins are refused without a check until the penalty has run out.
+    if (this.throttled(source, now) && !this.#trusted.has(source)) return 'throttled';
     const open = this.#unauth.get(source) ?? 0;
     if (open >= this.limits.maxUnauthPerSource || (this.#unauthTotal >= this.limits.maxUnauth && !this.#trusted.has(source))) return 'busy';
     this.#unauth.set(source, open + 1);

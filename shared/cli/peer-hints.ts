@@ -31,9 +31,9 @@ export function explainPeerFailure(err: unknown, ctx: PeerContext): unknown {
     case 'ERR_AUTH_FAILED':
       return new BurrowError(err.code, `the relay at ${relay} did not accept ${user}: check --user ${user} (a ${role} account, made on the relay with burrow users add ${user} --role ${role}), the password (${passwordFrom}), and that --relay is ${portAdvice(role)}`);
     case 'ERR_THROTTLED':
-      return new BurrowError(err.code, `wait at least 15 seconds before trying again (each further failure makes the wait longer, up to 10 minutes; a user name under attack stays throttled up to 5 minutes), and first check --user ${user} and the password (${passwordFrom})`);
+      return new BurrowError(err.code, `the relay is refusing logins from this address for a while after failed ones (from any account here, behind a shared NAT too): wait at least 15 seconds before trying again (each further failure makes the wait longer, up to 10 minutes; a user name under attack stays throttled up to 5 minutes), and first check --user ${user} and the password (${passwordFrom})`);
     case 'ERR_RELAY_KEY_MISMATCH':
-      return new BurrowError(err.code, `this ${role} refused the relay at ${relay} (${err.detail ?? 'its key is not the pinned one'}). If its operator rotated the relay key, get the new fingerprint from them and update --fingerprint (or re-pin with burrow client trust ${relay} --replace); if not, something else is answering at that address`);
+      return new BurrowError(err.code, `this ${role} refused the relay at ${relay} (${err.detail ?? 'its key is not the pinned one'}). If its operator rotated the relay key, get the new fingerprint from them and update the one you give (--fingerprint, BURROW_FINGERPRINT or fingerprint in the config file, which wins over a pin) or, if you rely on the known-relays file, re-pin with burrow client trust ${relay} --replace; if not, something else is answering at that address`);
     case 'ERR_NOT_A_RELAY':
       return new BurrowError(err.code, `${err.detail ?? relay}: point --relay at ${portAdvice(role)}`);
     case 'ERR_RELAY_UNREACHABLE': // its detail names the address

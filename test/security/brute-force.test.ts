@@ -14,7 +14,8 @@ import { parseRelayHandshake } from '../../shared/protocol/parse.js';
 import { RawPeer } from '../helpers/security-net.js';
 import { countVerifications, loginFrom, outcomeCode } from '../helpers/security-peer.js';
 import { closed, framesTo, plainTo, RelayHarness, userRecord } from '../helpers/unit-relay.js';
-import { PASSWORD, startWorld, type World } from '../helpers/world.js';
+import { sendAndCollect } from '../helpers/streams.js';
+import { connectTestClient, echoServer, newSecret, PASSWORD, server, startTestSkeleton, startWorld, type World } from '../helpers/world.js';
 
 const THROTTLED = encodeFrame({ t: 'error', code: 'ERR_THROTTLED' });
 const ALICE = userRecord(['client'], { access: ['*'] });
@@ -98,6 +99,9 @@ function tryLogin(h: RelayHarness, user = 'alice'): { first: string; cmds: Relay
   const [hello] = plainTo(conn, opened);
   if (hello?.t !== 'hello') return { first: hello?.t === 'error' ? hello.code : 'nothing', cmds: opened, conn };
   const verify = h.sendPlain(conn, { t: 'login', jwe: 'a.b.c.d.e' });
+  // A source that has logged in before is greeted while penalised; its login is refused without work.
+  const [refusal] = plainTo(conn, verify);
+  if (refusal?.t === 'error') return { first: refusal.code, cmds: verify, conn };
   if (!verify.some((c) => c.type === 'verify-login')) throw new Error('no verify-login');
   const cmds = h.handle({ type: 'login-verified', conn, verdict: h.verdict(hello, user, ALICE) });
   const [answer] = plainTo(conn, cmds);
@@ -130,7 +134,7 @@ test('S6: 20 failures for one name from many sources throttle that name for new 
   t.is(tryLogin(h).first, 'welcome', 'the throttle lifts after userWindowMs');
 });
 
-test('S6: per-source penalties: 3 failures refuse the source at connect with ERR_THROTTLED until the penalty has run out; a repeat offender waits longer', async (t) => {
+test('S6: per-source penalties: 3 failures refuse the source with ERR_THROTTLED (at connect, or at its next login once it has logged in before) until the penalty has run out; a repeat offender waits longer', async (t) => {
   const h = new RelayHarness();
   const limits = DEFAULT_GUARD_LIMITS;
   h.source = '192.0.2.66';
@@ -161,4 +165,19 @@ test('S6: per-source penalties: 3 failures refuse the source at connect with ERR
   t.is(refused.first, 'ERR_THROTTLED', 'still refused when the first refusal would have ended');
   h.now = repeat + secondPenalty;
   t.is(tryLogin(h).first, 'welcome');
+});
+
+test('S6: wrong passwords from an address do not cut the new streams of a session already logged in from it (a NAT): its attaches still join, new logins wait out the penalty', async (t) => {
+  const world = await startWorld(t);
+  const echo = await echoServer(t);
+  const secret = newSecret();
+  await startTestSkeleton(t, world, [server('svc', echo.port, secret)]);
+  const client = await connectTestClient(t, world);
+  // Someone else behind the same address gets their password wrong, enough to have it penalised.
+  for (let i = 0; i < 4; i++) t.not(await attempt(t, world, `wrong-${i}`), 'ok');
+  t.true(world.relay.runtime.core.state.guard.throttled('127.0.0.1', Date.now()));
+  // The session logged in before keeps opening streams (each a new data connection from 127.0.0.1).
+  for (let i = 0; i < 3; i++) t.is((await sendAndCollect(await client.open('svc', { secret }), Buffer.from(`still here ${i}`))).toString(), `still here ${i}`);
+  // A new login from there is refused without a password check until the penalty has run out.
+  t.is(await attempt(t, world, PASSWORD), 'ERR_THROTTLED');
 });
