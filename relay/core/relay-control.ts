@@ -55,7 +55,7 @@ function advertise(state: RelayState, session: RelaySession, msg: Advertise, now
   for (const info of msg.servers) {
     const duplicate = seen.has(info.id);
     seen.add(info.id);
-    const code = duplicate ? 'ERR_INVALID_REQUEST' : claim(state, session, info, accepted.length >= limits.maxServersPerSkeleton, now, msg.instance);
+    const code = duplicate ? 'ERR_INVALID_REQUEST' : claim(state, session, info, accepted.length >= limits.maxServersPerSkeleton, now, msg.instance, msg.yield === true);
     if (code) {
       rejected.push({ id: info.id, code });
     } else {
@@ -76,11 +76,11 @@ function advertise(state: RelayState, session: RelaySession, msg: Advertise, now
   state.sendSealed(session, { t: 'advertised', id: msg.id, accepted, rejected });
 }
 
-function claim(state: RelayState, session: RelaySession, info: AdvertisedServer, full: boolean, now: number, instance?: string): ErrorCode | undefined {
+function claim(state: RelayState, session: RelaySession, info: AdvertisedServer, full: boolean, now: number, instance?: string, yieldToSame = false): ErrorCode | undefined {
   if (!matchesAny(session.record.serve, info.id)) return 'ERR_SERVER_ID_NOT_ALLOWED';
   if (info.proxy && !state.deps.allowProxyProtocol) return 'ERR_PROXY_NOT_ALLOWED';
   if (full) return 'ERR_LIMIT';
-  const result = state.registry.claim(info, session.sid, session.user, now, instance);
+  const result = state.registry.claim(info, session.sid, session.user, now, instance, yieldToSame);
   if (!result.ok) return result.code;
   session.servers.add(info.id);
   if (result.replaced) tellDisplaced(state, result.replaced, info.id, session.sid, now);

@@ -52,7 +52,7 @@ export class ServerRegistry {
   }
 
   /** Claims an id for a session; `replaced` is the sid of a same-account, same-instance session that lost it. */
-  claim(advertised: AdvertisedServer, sid: string, user: string, now: number, instance = ''): ClaimResult {
+  claim(advertised: AdvertisedServer, sid: string, user: string, now: number, instance = '', yieldToSame = false): ClaimResult {
     const { proxy, ...info } = advertised;
     const group = this.#groups.get(info.id) ?? [];
     if (group.some((r) => r.user !== user)) return { ok: false, code: 'ERR_SERVER_ID_TAKEN' };
@@ -63,6 +63,8 @@ export class ServerRegistry {
       return { ok: true };
     }
     const stale = group.findIndex((r) => r.instance === instance);
+    // A displaced skeleton asking again gets the id only once its own instance's other session has let go.
+    if (stale >= 0 && yieldToSame) return { ok: false, code: 'ERR_SERVER_ID_TAKEN' };
     const replaced = stale >= 0 ? group.splice(stale, 1)[0]!.sid : undefined;
     group.push(mine);
     this.#groups.set(info.id, group);

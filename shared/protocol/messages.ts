@@ -105,6 +105,12 @@ export interface Advertise {
    * beside it (a load-balancing group). Absent: takeover, as before groups.
    */
   instance?: string;
+  /**
+   * Sent by a skeleton that another session of its own instance displaced (Withdrawn): ask for ids only
+   * if that other session does not hold them, instead of taking them back. Without it, two skeletons of
+   * one instance (two on one host) would take the ids from each other over and over.
+   */
+  yield?: boolean;
 }
 /** One page of the servers this account may see: those whose id sorts after `after` (the first page without it). */
 export interface ListServers {

@@ -130,10 +130,14 @@ export function parsePeerControl(value: unknown): PeerControlMessage {
   const f = asFields(value);
   switch (typeOf(f)) {
     case 'advertise': {
-      onlyKeys(f, ['t', 'id', 'servers', 'instance']);
+      onlyKeys(f, ['t', 'id', 'servers', 'instance', 'yield']);
       const advertise: Advertise = { t: 'advertise', id: uint(f, 'id'), servers: list(f, 'servers', MAX_SERVERS_PER_MESSAGE, advertisedServer) };
       const instance = optStr(f, 'instance', 64, TOKEN);
       if (instance !== undefined) advertise.instance = instance;
+      if (f.yield !== undefined) {
+        if (f.yield !== true) throw malformed('advertise: yield is true or absent');
+        advertise.yield = true;
+      }
       return advertise;
     }
     case 'list': {

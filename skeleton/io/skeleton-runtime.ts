@@ -176,9 +176,14 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     const control = this.#control;
     if (!control) return;
     try {
-      const reply = await control.request((id) => ({ t: 'advertise', id, instance: this.instance, servers: [...this.#servers.values()].map(serverInfo) }));
+      // Displaced by another session of our instance: ask for those ids back only once it has let go.
+      const displaced = this.core.withdrawn.length > 0;
+      const reply = await control.request((id) => ({ t: 'advertise', id, instance: this.instance, servers: [...this.#servers.values()].map(serverInfo), ...(displaced ? { yield: true } : {}) }));
       if (reply.t !== 'advertised') throw new BurrowError('ERR_PROTOCOL', `expected advertised, got ${reply.t}`);
-      for (const r of reply.rejected) this.log.error({ server: r.id, code: r.code }, 'relay refused to list server');
+      const withdrawn = new Set(this.core.withdrawn);
+      const waiting = reply.rejected.filter((r) => r.code === 'ERR_SERVER_ID_TAKEN' && withdrawn.has(r.id)).map((r) => r.id);
+      if (waiting.length > 0) this.log.debug({ servers: waiting }, 'still displaced: another session of this skeleton holds these servers');
+      for (const r of reply.rejected) if (!waiting.includes(r.id)) this.log.error({ server: r.id, code: r.code }, 'relay refused to list server');
       // A cluster relay that cannot reach its shared store refuses for now, not for good: ask again later.
       if (reply.rejected.some((r) => r.code === 'ERR_CLUSTER_UNAVAILABLE')) {
         clearTimeout(this.#readvertiseTimer);

@@ -57,9 +57,13 @@ test('two skeletons on one host: the later takes the id over, the earlier is tol
   t.deepEqual(second.advertised.accepted, ['echo']);
   const told = await logA.waitFor((r) => r.msg.startsWith('relay withdrew servers'));
   t.like(told, { servers: ['echo'], code: 'ERR_SERVER_ID_TAKEN', level: 40 });
+  // A asks again (2-4 s later) and is told the id is still held: it does not take it back from B.
+  await logA.waitFor((r) => r.msg.startsWith('still displaced'));
+  const group = world.relay.runtime.core.state.registry.list().filter((reg) => reg.info.id === 'echo');
+  t.is(group.length, 1, 'one member serves echo');
   const client = await connectTestClient(t, world);
   t.true((await new EchoTransfer({ port: await client.open('echo', { secret }), total: 4096, seed: 'B' }).done).intact);
-  t.is(homeB.connections(), 1, 'the later skeleton serves');
+  t.is(homeB.connections(), 1, 'the later skeleton still serves after the earlier asked again');
 
   const mark = logA.count('servers advertised');
   await second.close();

@@ -76,6 +76,22 @@ test('the same instance logging in again takes the id over from its stale sessio
   t.deepEqual(h.unread(), [], 'no message to anyone left unasserted');
 });
 
+test('a displaced session asking again with yield does not take the id back while the other holds it, and gets it once that one has left', (t) => {
+  const { h, a: first, b: second } = world();
+  advertise(h, first, 'same');
+  advertise(h, second, 'same');
+  t.deepEqual(h.take(first), [{ t: 'withdrawn', servers: ['web'], code: 'ERR_SERVER_ID_TAKEN' }]);
+  const again = () => {
+    h.control(first, { t: 'advertise', id: 2, servers: [{ id: 'web', description: 'web', protocol: 'http' }], instance: 'same', yield: true });
+    return h.take(first);
+  };
+  t.deepEqual(again(), [{ t: 'advertised', id: 2, accepted: [], rejected: [{ id: 'web', code: 'ERR_SERVER_ID_TAKEN' }] }]);
+  t.deepEqual(h.take(second), [], 'the holder is not displaced');
+  h.closeConn(second.conn);
+  t.like(again()[0], { t: 'advertised', accepted: ['web'], rejected: [] });
+  t.deepEqual(h.unread(), [], 'no message to anyone left unasserted');
+});
+
 test('S9 still: another account cannot join the group', (t) => {
   const h = new RelayHarness();
   const home = h.login('home', 'skeleton', SKELETON);
