@@ -66,7 +66,7 @@ function retryReporter(ctx: CliContext, hints: PeerContext): { onRetry: (err: Bu
   return {
     onRetry: (err) => {
       const why = explainPeerFailure(err, hints).message;
-      const line = `burrow skeleton: ${why}${/[.?!]$/.test(why) ? '' : '.'} Retrying until the relay answers (every 0.5 to 30 s).`;
+      const line = `burrow skeleton: ${why}${/[.?!]$/.test(why) ? '' : '.'} Retrying until the relay answers (every 0.5 to 4 s while it cannot be reached, up to 30 s while it refuses).`;
       if (line !== last) ctx.stderr(line);
       last = line;
     },
@@ -113,7 +113,8 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     if (skeleton.advertised.accepted.length === 0) {
       clearInterval(keepAlive);
       await skeleton.close();
-      throw new BurrowError('ERR_SERVER_ID_NOT_ALLOWED', 'the relay accepted none of the servers (check the account\'s --serve patterns)');
+      const refused = skeleton.advertised.rejected.map((r) => `${r.id}: ${r.code}`).join(', ');
+      throw new BurrowError('ERR_SERVER_ID_NOT_ALLOWED', `the relay accepted none of the servers (${refused}); check the --serve patterns of account ${user} on the relay (burrow users list)`);
     }
     const fatal = new Promise<never>((_, reject) => skeleton.runtime.once('fatal', (err) => reject(explainPeerFailure(err, hints))));
     const stopped = Promise.race([untilSignal(), fatal]);
