@@ -22,6 +22,17 @@ async function main(): Promise<number> {
   }
 }
 
+/** Resolves once everything written to `stream` so far has been handed to the OS (or the reader went away). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    stream.once('error', () => resolve());
+    stream.write('', () => resolve());
+  });
+}
+
 process.exitCode = await main();
+// What is still queued for a pipe that reads slowly (a long `client list | ...`) goes out first:
+// process.exit() would drop it and exit 0 with the output cut.
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
 // Long-running commands return after their own shutdown; end now rather than wait on stray handles.
 process.exit();
