@@ -8,7 +8,7 @@ import type { ServerInfo } from '../../shared/protocol/messages.js';
 import { matchesAny } from '../users/id-pattern.js';
 import type { RelaySession } from './relay-session.js';
 import type { RelayState } from './relay-state.js';
-import { listingPage } from './listing-page.js';
+import { byId as byServerId, listingPage } from './listing-page.js';
 import { endSession } from './session-end.js';
 
 const key = (sid: string, request: number): string => `${sid}:${request}`;
@@ -47,7 +47,7 @@ export function clusterClaimed(state: RelayState, sid: string, request: number, 
   }
   if (refused.length > 0) {
     const fields = { session: sid, user: session.user, refused: refused.length, servers: refused.slice(0, 8).map((r) => r.id), code: refused[0]!.code };
-    state.logLimited(`cluster-refused:${sid}`, now, fields, 'advertise refused by the cluster');
+    state.logLimited(`advertise:${session.user}:cluster-refused`, now, fields, 'advertise refused by the cluster');
   }
   const accepted = pending.accepted.filter((id) => !refusedIds.has(id));
   state.registryChanged();
@@ -72,8 +72,8 @@ export function clusterListed(state: RelayState, sid: string, request: number, r
   const byId = new Map<string, ServerInfo>();
   for (const info of remote) byId.set(info.id, info);
   for (const reg of state.registry.list()) byId.set(reg.info.id, { ...reg.info });
-  const visible = [...byId.values()].filter((info) => matchesAny(session.record.access, info.id));
-  state.sendSealed(session, { t: 'servers', id: request, ...listingPage(visible, pending.after) });
+  const sorted = [...byId.values()].sort(byServerId);
+  state.sendSealed(session, { t: 'servers', id: request, ...listingPage(sorted, pending.after, (id) => matchesAny(session.record.access, id)) });
 }
 
 /** The cluster-wide revocation set changed: sessions of revoked accounts end, as if disabled here. */

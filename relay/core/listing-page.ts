@@ -21,14 +21,24 @@ export function byId(a: ServerInfo, b: ServerInfo): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-export function listingPage(visible: ServerInfo[], after: string | undefined): { servers: ServerInfo[]; next?: string } {
-  const sorted = [...visible].sort(byId);
-  const start = after === undefined ? 0 : sorted.findIndex((s) => s.id > after);
-  if (start < 0) return { servers: [] };
+/**
+ * One page of `sorted` (by id, as byId orders them): the entries after `after` that `visible` allows,
+ * as many as fit. The scan starts by binary search and stops as soon as the page is full, so a page costs
+ * its own entries plus the invisible ones it skips, never a sort.
+ */
+export function listingPage(sorted: readonly ServerInfo[], after: string | undefined, visible: (id: string) => boolean): { servers: ServerInfo[]; next?: string } {
+  let lo = 0;
+  let hi = sorted.length;
+  while (after !== undefined && lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]!.id <= after) lo = mid + 1;
+    else hi = mid;
+  }
   const servers: ServerInfo[] = [];
   let bytes = 0;
-  for (let i = start; i < sorted.length; i++) {
+  for (let i = lo; i < sorted.length; i++) {
     const info = sorted[i]!;
+    if (!visible(info.id)) continue;
     bytes += entryBytes(info);
     if (servers.length === MAX_SERVERS_PER_MESSAGE || bytes > PAGE_BYTES) return { servers, next: servers.at(-1)!.id };
     servers.push({ id: info.id, description: info.description, protocol: info.protocol });

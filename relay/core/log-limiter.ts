@@ -1,23 +1,27 @@
 /**
- * Log lines a peer can trigger are written once per cause and window, not once per message: the first
- * line for a key goes out, later ones within `windowMs` are counted, and the next line after the window
- * says how many were left out. Keys are bounded; the oldest are forgotten first. Sans-IO: time is given.
+ * Log lines a peer can trigger are written from a small budget per cause, not once per message: each key
+ * has `burst` lines (1 unless said), refilled at one per `windowMs`; a line over budget is counted, and the
+ * next one written says how many were left out. Keys are bounded; the oldest are forgotten first. Sans-IO:
+ * time is given.
  */
 export class LogLimiter {
-  readonly #last = new Map<string, { at: number; suppressed: number }>();
+  readonly #keys = new Map<string, { tokens: number; at: number; suppressed: number }>();
 
   constructor(readonly windowMs = 10_000, readonly maxKeys = 4096) {}
 
   /** undefined: leave this line out. A number: write it, saying that many lines were left out before it. */
-  admit(key: string, now: number): number | undefined {
-    const last = this.#last.get(key);
-    if (last && now - last.at < this.windowMs) {
-      last.suppressed++;
+  admit(key: string, now: number, burst = 1): number | undefined {
+    const last = this.#keys.get(key);
+    const tokens = last ? Math.min(burst, last.tokens + (now - last.at) / this.windowMs) : burst;
+    if (tokens < 1) {
+      last!.suppressed++;
+      last!.tokens = tokens;
+      last!.at = now;
       return undefined;
     }
-    this.#last.delete(key);
-    this.#last.set(key, { at: now, suppressed: 0 });
-    if (this.#last.size > this.maxKeys) this.#last.delete(this.#last.keys().next().value as string);
+    this.#keys.delete(key);
+    this.#keys.set(key, { tokens: tokens - 1, at: now, suppressed: 0 });
+    if (this.#keys.size > this.maxKeys) this.#keys.delete(this.#keys.keys().next().value as string);
     return last?.suppressed ?? 0;
   }
 }

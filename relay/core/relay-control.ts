@@ -21,8 +21,8 @@ export function handleControl(state: RelayState, session: RelaySession, msg: Pee
     case 'list': {
       if (session.port !== 'client') return state.sendSealed(session, { t: 'error', id: msg.id, code: 'ERR_INVALID_REQUEST' });
       if (state.deps.cluster) return awaitClusterList(state, session, msg.id, msg.after);
-      const visible = state.registry.list().filter((reg) => matchesAny(session.record.access, reg.info.id)).map((reg) => reg.info);
-      return state.sendSealed(session, { t: 'servers', id: msg.id, ...listingPage(visible, msg.after) });
+      const page = listingPage(state.registry.sortedInfos(), msg.after, (id) => matchesAny(session.record.access, id));
+      return state.sendSealed(session, { t: 'servers', id: msg.id, ...page });
     }
     case 'ticket-request':
       if (!state.deps.cluster || session.port !== 'client') return state.sendSealed(session, { t: 'error', id: msg.id, code: 'ERR_INVALID_REQUEST' });
@@ -36,7 +36,8 @@ export function handleControl(state: RelayState, session: RelaySession, msg: Pee
 
 /**
  * An Advertise carries the whole list: ids the session held and no longer lists are released. What it
- * changes is logged once per id (and window); what it asks for in vain, in one line per Advertise.
+ * changes and what it asks for in vain are logged in one line each per Advertise, drawn from a small
+ * budget per account (logLimited), so a skeleton churning its list cannot flood the log.
  */
 function advertise(state: RelayState, session: RelaySession, msg: Advertise, now: number): void {
   const { limits } = state.deps;
@@ -44,31 +45,24 @@ function advertise(state: RelayState, session: RelaySession, msg: Advertise, now
   const rejected: { id: string; code: ErrorCode }[] = [];
   const listed = new Set(msg.servers.map((s) => s.id));
   const held = new Set(session.servers);
+  const withdrawn: string[] = [];
+  const takenOver: string[] = [];
   for (const id of held) {
     if (!listed.has(id)) {
       state.registry.release(id, session.sid);
       session.servers.delete(id);
-      state.logLimited(`withdrawn:${session.sid}:${id}`, now, { session: session.sid, server: id }, 'server withdrawn', 'info');
+      withdrawn.push(id);
     }
   }
   const seen = new Set<string>();
   for (const info of msg.servers) {
     const duplicate = seen.has(info.id);
     seen.add(info.id);
-    const code = duplicate ? 'ERR_INVALID_REQUEST' : claim(state, session, info, accepted.length >= limits.maxServersPerSkeleton, now, msg.instance, msg.yield === true);
-    if (code) {
-      rejected.push({ id: info.id, code });
-    } else {
-      accepted.push(info.id);
-      if (!held.has(info.id)) state.logLimited(`advertised:${session.sid}:${info.id}`, now, { session: session.sid, user: session.user, server: info.id }, 'server advertised', 'info');
-    }
+    const code = duplicate ? 'ERR_INVALID_REQUEST' : claim(state, session, info, accepted.length >= limits.maxServersPerSkeleton, now, msg, takenOver);
+    if (code) rejected.push({ id: info.id, code });
+    else accepted.push(info.id);
   }
-  if (rejected.length > 0) {
-    const codes: Record<string, number> = {};
-    for (const r of rejected) codes[r.code] = (codes[r.code] ?? 0) + 1;
-    const fields = { session: session.sid, user: session.user, refused: rejected.length, codes, servers: rejected.slice(0, 8).map((r) => r.id) };
-    state.logLimited(`advertise-refused:${session.sid}`, now, fields, 'advertise refused');
-  }
+  logAdvertise(state, session, now, { added: accepted.filter((id) => !held.has(id)), withdrawn, takenOver, rejected });
   if (state.deps.cluster) {
     state.registryChanged();
     if (accepted.length > 0) return awaitClusterClaim(state, session, msg.id, accepted, rejected);
@@ -76,21 +70,40 @@ function advertise(state: RelayState, session: RelaySession, msg: Advertise, now
   state.sendSealed(session, { t: 'advertised', id: msg.id, accepted, rejected });
 }
 
-function claim(state: RelayState, session: RelaySession, info: AdvertisedServer, full: boolean, now: number, instance?: string, yieldToSame = false): ErrorCode | undefined {
+/** Budget of change lines per account: this many at once, then one per 10 s (a reload at start logs whole). */
+const CHANGE_LINES = 10;
+
+function logAdvertise(
+  state: RelayState, session: RelaySession, now: number,
+  done: { added: string[]; withdrawn: string[]; takenOver: string[]; rejected: { id: string; code: ErrorCode }[] },
+): void {
+  const who = { session: session.sid, user: session.user };
+  const key = `advertise:${session.user}`;
+  if (done.added.length > 0) state.logLimited(key, now, { ...who, servers: done.added }, 'servers advertised', 'info', CHANGE_LINES);
+  if (done.withdrawn.length > 0) state.logLimited(key, now, { ...who, servers: done.withdrawn }, 'servers withdrawn', 'info', CHANGE_LINES);
+  if (done.takenOver.length > 0) state.logLimited(key, now, { ...who, servers: done.takenOver }, 'servers taken over', 'info', CHANGE_LINES);
+  if (done.rejected.length > 0) {
+    const codes: Record<string, number> = {};
+    for (const r of done.rejected) codes[r.code] = (codes[r.code] ?? 0) + 1;
+    state.logLimited(`${key}:refused`, now, { ...who, refused: done.rejected.length, codes, servers: done.rejected.slice(0, 8).map((r) => r.id) }, 'advertise refused');
+  }
+}
+
+function claim(
+  state: RelayState, session: RelaySession, info: AdvertisedServer, full: boolean, now: number, msg: Advertise, takenOver: string[],
+): ErrorCode | undefined {
   if (!matchesAny(session.record.serve, info.id)) return 'ERR_SERVER_ID_NOT_ALLOWED';
   if (info.proxy && !state.deps.allowProxyProtocol) return 'ERR_PROXY_NOT_ALLOWED';
   if (full) return 'ERR_LIMIT';
-  const result = state.registry.claim(info, session.sid, session.user, now, instance, yieldToSame);
+  const result = state.registry.claim(info, session.sid, session.user, now, msg.instance, msg.yield === true);
   if (!result.ok) return result.code;
   session.servers.add(info.id);
-  if (result.replaced) tellDisplaced(state, result.replaced, info.id, session.sid, now);
+  if (result.replaced) {
+    // A takeover by the same account and instance: the stale session loses the id at once, and is told so.
+    const displaced = state.sessions.get(result.replaced);
+    displaced?.servers.delete(info.id);
+    if (displaced) state.sendSealed(displaced, { t: 'withdrawn', servers: [info.id], code: 'ERR_SERVER_ID_TAKEN' });
+    takenOver.push(info.id);
+  }
   return undefined;
-}
-
-/** A takeover by the same account and instance: the stale session loses the id at once, and is told so. */
-function tellDisplaced(state: RelayState, sid: string, id: string, by: string, now: number): void {
-  const displaced = state.sessions.get(sid);
-  displaced?.servers.delete(id);
-  if (displaced) state.sendSealed(displaced, { t: 'withdrawn', servers: [id], code: 'ERR_SERVER_ID_TAKEN' });
-  state.logLimited(`takeover:${id}`, now, { server: id, from: sid, to: by }, 'server taken over', 'info');
 }

@@ -132,7 +132,7 @@ export class RelayCore {
         const msg = parsePeerControl(decodeBody(session.opener.open(body)));
         session.lastHeard = now;
         handleControl(state, session, msg, now);
-        const waitMs = session.pace.take(now);
+        const waitMs = state.pace.take(session.user, now);
         if (waitMs > 0) state.out.push({ type: 'pause-reading', conn: connId, ms: waitMs });
       } else {
         throw new BurrowError('ERR_PROTOCOL', `frame in phase ${conn.phase}`);

@@ -26,7 +26,7 @@ export interface RelayLimits {
   maxQueuedLogins: number;
   /** A login still waiting for its password check this long after it arrived is refused with ERR_BUSY. */
   loginTimeoutMs: number;
-  /** Control messages a session may send at once, and per second after that; beyond, it is read more slowly. */
+  /** Control messages an account's sessions may send at once, and per second after that; beyond, they are read more slowly. */
   controlBurst: number;
   controlPerSecond: number;
 }

@@ -128,7 +128,6 @@ export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict
   }
   const session = new RelaySession({
     sid: grant.sid, user, record: verdict.record, port: conn.port, control: conn.id, sessionKey: grant.sessionKey.reveal(), now,
-    pace: { burst: state.deps.limits.controlBurst, perSecond: state.deps.limits.controlPerSecond },
   });
   state.sessions.set(session.sid, session);
   conn.phase = 'control';

@@ -4,7 +4,6 @@ import { deriveSessionKeys, type SessionKeys } from '../../shared/crypto/session
 import type { PortRole } from '../../shared/protocol/messages.js';
 import type { UserRecord } from '../users/users-file.js';
 import type { ConnId } from './relay-events.js';
-import { TokenBucket } from './token-bucket.js';
 
 export class RelaySession {
   readonly sid: string;
@@ -28,11 +27,8 @@ export class RelaySession {
   /** Requests of this session waiting for the cluster's shared state (listings, advertise claims). */
   clusterRequests = 0;
 
-  /** Paces the control messages this session sends (see token-bucket.ts). */
-  readonly pace: TokenBucket;
-
   constructor(init: {
-    sid: string; user: string; record: UserRecord; port: PortRole; control: ConnId; sessionKey: Buffer; now: number; pace: { burst: number; perSecond: number };
+    sid: string; user: string; record: UserRecord; port: PortRole; control: ConnId; sessionKey: Buffer; now: number;
   }) {
     this.sid = init.sid;
     this.user = init.user;
@@ -45,6 +41,5 @@ export class RelaySession {
     this.started = init.now;
     this.lastHeard = init.now;
     this.lastPing = init.now;
-    this.pace = new TokenBucket(init.pace.burst, init.pace.perSecond, init.now);
   }
 }

@@ -9,6 +9,7 @@ import type { Attach } from '../../shared/protocol/messages.js';
 import type { ConnId, RelayCommand, RelayNote, RemoteHolder, SessionGrantDraft } from './relay-events.js';
 import type { RelayLimits } from './relay-limits.js';
 import type { RelaySession } from './relay-session.js';
+import { AccountPace } from './account-pace.js';
 import { LogLimiter } from './log-limiter.js';
 import { LoginQueue } from './login-queue.js';
 import { ServerRegistry } from './server-registry.js';
@@ -114,6 +115,7 @@ export class RelayState {
   revoked: ReadonlySet<string> = new Set();
   readonly guard: SourceGuard;
   readonly logins: LoginQueue;
+  readonly pace: AccountPace;
   readonly #logLimiter = new LogLimiter();
   nextStream = 1;
   out: RelayCommand[] = [];
@@ -123,6 +125,7 @@ export class RelayState {
     this.guard = new SourceGuard(deps.guard ?? DEFAULT_GUARD_LIMITS);
     const { loginConcurrency, maxLoginsPerSource, maxQueuedLogins } = deps.limits;
     this.logins = new LoginQueue({ concurrency: loginConcurrency, perSource: maxLoginsPerSource, total: maxQueuedLogins });
+    this.pace = new AccountPace(deps.limits.controlBurst, deps.limits.controlPerSecond);
   }
 
   /** The connection proved itself (login or attach): it no longer counts as unauthenticated. */
@@ -149,8 +152,8 @@ export class RelayState {
   }
 
   /** A log line a peer can trigger: once per `key` and window, with the count of lines left out (log-limiter.ts). */
-  logLimited(key: string, now: number, fields: Record<string, unknown>, message: string, level: 'warn' | 'info' = 'warn'): void {
-    const suppressed = this.#logLimiter.admit(key, now);
+  logLimited(key: string, now: number, fields: Record<string, unknown>, message: string, level: 'warn' | 'info' = 'warn', burst = 1): void {
+    const suppressed = this.#logLimiter.admit(key, now, burst);
     if (suppressed === undefined) return;
     this.deps.log[level](suppressed > 0 ? { ...fields, suppressed } : fields, message);
   }

@@ -9,6 +9,7 @@
  */
 import type { ErrorCode } from '../../shared/errors.js';
 import type { AdvertisedServer, ServerInfo } from '../../shared/protocol/messages.js';
+import { byId } from './listing-page.js';
 
 export interface Registration {
   /** What listings show: id, description, protocol. */
@@ -29,6 +30,8 @@ export class ServerRegistry {
   readonly #groups = new Map<string, Registration[]>();
   /** Where the turn of each id's group stands. */
   readonly #turn = new Map<string, number>();
+  /** What listings page through: one entry per id, sorted by id; rebuilt after a change, not per request. */
+  #sorted: readonly ServerInfo[] | undefined;
 
   /** The first member of an id's group: what listings show of it. */
   get(id: string): Registration | undefined {
@@ -54,6 +57,7 @@ export class ServerRegistry {
   /** Claims an id for a session; `replaced` is the sid of a same-account, same-instance session that lost it. */
   claim(advertised: AdvertisedServer, sid: string, user: string, now: number, instance = '', yieldToSame = false): ClaimResult {
     const { proxy, ...info } = advertised;
+    this.#sorted = undefined;
     const group = this.#groups.get(info.id) ?? [];
     if (group.some((r) => r.user !== user)) return { ok: false, code: 'ERR_SERVER_ID_TAKEN' };
     const mine: Registration = { info, sid, user, since: now, instance, ...(proxy ? { proxy } : {}) };
@@ -86,6 +90,7 @@ export class ServerRegistry {
   release(id: string, sid: string): void {
     const group = this.#groups.get(id);
     if (!group) return;
+    this.#sorted = undefined;
     const rest = group.filter((r) => r.sid !== sid);
     if (rest.length > 0) this.#groups.set(id, rest);
     else {
@@ -97,6 +102,12 @@ export class ServerRegistry {
   /** One registration per id (its first member): what the relay lists and publishes to its cluster. */
   list(): Registration[] {
     return [...this.#groups.values()].map((group) => group[0]!);
+  }
+
+  /** The listing of every id (its first member's info), sorted by id in code-point order. */
+  sortedInfos(): readonly ServerInfo[] {
+    this.#sorted ??= this.list().map((reg) => reg.info).sort(byId);
+    return this.#sorted;
   }
 
   /** Every member of every group (the admin API shows each session that serves an id). */

@@ -5,6 +5,7 @@ import type { RelayState } from './relay-state.js';
 
 export function endSession(state: RelayState, session: RelaySession, now: number): void {
   if (!state.sessions.delete(session.sid)) return;
+  if (![...state.sessions.values()].some((s) => s.user === session.user)) state.pace.forget(session.user);
   const freed = state.registry.releaseSession(session.sid);
   if (freed.length > 0) state.registryChanged();
   for (const pooled of session.pool.splice(0)) state.close(pooled, 'ok');

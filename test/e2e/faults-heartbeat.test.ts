@@ -68,7 +68,7 @@ test('a frozen skeleton still registered at the relay is taken over at once by a
   freeze(a);
   const b = await startSkeleton(w, relay.skeletonPort, [{ id: 'echo', port: echoB.port }], { name: 'skeleton B' });
   t.is(b.stdout().trim(), `skeleton serving echo through 127.0.0.1:${relay.skeletonPort}`, 'the id was accepted, not ERR_SERVER_ID_TAKEN');
-  await relay.log.waitFor(logMsg('server taken over', { server: 'echo' }), { after: relayMark });
+  await relay.log.waitFor(logMsg('servers taken over', { servers: ['echo'] }), { after: relayMark });
   t.deepEqual(relay.log.matching(logMsg('peer silent, closing session'), { after: relayMark }), [], 'a takeover, not a heartbeat death');
   t.is(await stdioEcho(w, relay.clientPort, 'echo', 'served by B'), 'served by B');
   t.is(echoB.connections(), 1);

@@ -130,7 +130,7 @@ test('editing the skeleton\'s TOML config adds and removes servers within second
   const relayMark = relay.log.mark();
   await writeConfig(['web-b', 'web-c']);
   await advertised(skeleton, ['web-b', 'web-c'], mark, 5_000);
-  await relay.log.waitFor(logMsg('server withdrawn', { server: 'web-a' }), { after: relayMark });
+  await relay.log.waitFor(logMsg('servers withdrawn', { servers: ['web-a'] }), { after: relayMark });
   t.deepEqual(await listedIds(w, relay.clientPort), ['web-b', 'web-c']);
 
   stream.release();

@@ -34,6 +34,38 @@ test('Finding 6: 250 Advertise frames of 256 disallowed ids each write a handful
   t.like(refused, { refused: 256, codes: { ERR_SERVER_ID_NOT_ALLOWED: 256 } }, 'the one line says what happened');
 });
 
+test('Finding 6 (churn): 200 Advertise frames that swap 64 allowed ids for 64 others each time write a dozen lines, not 25,600', async (t) => {
+  const watch = new LogWatch('relay', 'info');
+  const world = await startWorld(t, { log: watch.log });
+  const login = await loginFrom(t, { target: world.skeletonTarget, port: 'skeleton', user: 'home', password: PASSWORD, localAddress: '127.0.0.3' });
+  if (!login.ok) throw new Error(login.code);
+  const control = new HandControl(login.session.keys, login.peer.reader);
+  const set = (name: string) => Array.from({ length: 64 }, (_, i) => ({ id: `${name}-${i}`, description: '', protocol: 'tcp' }));
+  const before = watch.records.length;
+  control.send(Buffer.concat(Array.from({ length: 200 }, (_, i) => control.seal({ t: 'advertise', id: i + 1, servers: set(i % 2 === 0 ? 'a' : 'b') }))));
+  for (let i = 1; i <= 200; i++) {
+    const reply = await control.next();
+    if (reply?.t !== 'advertised' || reply.id !== i || reply.accepted.length !== 64) return t.fail(`reply ${i}`);
+  }
+  const lines = watch.records.slice(before);
+  t.log(`${lines.length} log lines for 200 advertises changing 128 ids each`);
+  t.true(lines.length <= 12, `${lines.length} lines`);
+  t.like(lines.find((r) => r.msg === 'servers advertised'), { servers: set('a').map((s) => s.id) }, 'the first change is logged whole');
+});
+
+test('Pacing: the sessions of one account share one budget', (t) => {
+  const h = new RelayHarness({ controlBurst: 6, controlPerSecond: 10 });
+  const record = userRecord(['client'], { access: ['*'] });
+  const [one, two] = [h.login('carol', 'client', record), h.login('carol', 'client', record)];
+  const other = h.login('dave', 'client', record);
+  for (let i = 0; i < 3; i++) {
+    t.false(h.control(one, { t: 'ping', n: i }).some((c) => c.type === 'pause-reading'));
+    t.false(h.control(two, { t: 'ping', n: i }).some((c) => c.type === 'pause-reading'));
+  }
+  t.true(h.control(two, { t: 'ping', n: 3 }).some((c) => c.type === 'pause-reading'), 'the account has used its burst across both sessions');
+  t.false(h.control(other, { t: 'ping', n: 0 }).some((c) => c.type === 'pause-reading'), 'another account is not affected');
+});
+
 test('Finding 6: 200 connections from a penalised address write one or two "connection refused" lines', async (t) => {
   const watch = new LogWatch('relay', 'info');
   const world = await startWorld(t, { log: watch.log });

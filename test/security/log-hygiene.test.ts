@@ -82,7 +82,7 @@ test('S12: a full session logged at trace level by every role shows no password,
 
   const records: LogRecord[] = [...relayLog.records, ...skeletonLog.records, ...clientLog.records];
   // The capture is real: lifecycle, per-message and misbehaviour lines from all three roles.
-  for (const msg of ['logged in', 'server advertised', 'stream closed', 'login failed', 'attach proof rejected']) t.true(relayLog.count(msg) > 0, msg);
+  for (const msg of ['logged in', 'servers advertised', 'stream closed', 'login failed', 'attach proof rejected']) t.true(relayLog.count(msg) > 0, msg);
   t.true(skeletonLog.records.length > 0 && clientLog.records.length > 0);
   t.true(records.some((r) => r.level <= bunyan.DEBUG), 'debug and trace lines are included');
 
