@@ -11,6 +11,7 @@ import type { Logger } from '../../shared/log.js';
 import { LogLimiter } from '../core/log-limiter.js';
 import { isLoopbackHost, type AdminBinding } from './admin-binding.js';
 import { jsonError, send, type AdminResponse } from './admin-http.js';
+import { oneAtATime } from './one-at-a-time.js';
 import type { AdminToken } from './admin-token.js';
 
 export interface AdminRoute {
@@ -76,13 +77,13 @@ export async function startAdminServer(opts: { binding: AdminBinding; token?: Ad
   };
   // Header sizes and every timeout set here, not left to node's defaults: a client that stops reading a
   // response (or never finishes a request) is dropped after 30 s of silence.
-  const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      log.error({ code: codeOf(err), err }, 'admin request failed');
-      if (!res.headersSent) send(res, jsonError(500, 'ERR_INTERNAL'), false);
-      else res.destroy();
-    });
-  });
+  const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, oneAtATime((req, res) => handle(req, res).catch((err: unknown) => {
+    log.error({ code: codeOf(err), err }, 'admin request failed');
+    if (!res.headersSent) send(res, jsonError(500, 'ERR_INTERNAL'), false);
+    else res.destroy();
+  })));
+  // An operator's tools and a dashboard or two: a flood of admin connections is refused, not served.
+  server.maxConnections = 64;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.maxHeadersCount = 64;
