@@ -30,6 +30,8 @@ export const RELAY_OPTIONS = [
   option('--max-servers-per-skeleton <n>', 'int', 'servers one skeleton session may advertise', { default: 64, min: 1 }),
   option('--max-sessions-per-user <n>', 'int', 'concurrent sessions per account', { default: 32, min: 1 }),
   option('--max-streams-per-session <n>', 'int', 'concurrent streams per client session', { default: 1024, min: 1 }),
+  option('--max-streams-per-user <n>', 'int', 'concurrent streams per client account, over all its sessions (2 sockets each)', { default: 4096, min: 1 }),
+  option('--max-waiting-streams <n>', 'int', 'streams per client account waiting for a skeleton to dial in', { default: 256, min: 1 }),
   option('--max-unauth-per-source <n>', 'int', 'connections not yet logged in, per source address', { default: 32, min: 1 }),
   option('--max-unauth <n>', 'int', 'connections not yet logged in, in all', { default: 512, min: 1 }),
   option('--login-timeout <seconds>', 'int', 'a login still waiting for its password check this long is refused (ERR_BUSY)', { default: 10, min: 1, max: 300 }),
@@ -64,6 +66,7 @@ function limitsOf(config: Config): { limits: Partial<RelayLimits>; guard: Partia
     limits: {
       handshakeTimeoutMs: n('handshakeTimeout') * 1000, pingMs: n('pingInterval') * 1000, deadMs: n('deadAfter') * 1000, dialTimeoutMs: n('dialTimeout') * 1000, maxServersPerSkeleton: n('maxServersPerSkeleton'),
       maxSessionsPerUser: n('maxSessionsPerUser'), maxStreamsPerSession: n('maxStreamsPerSession'),
+      maxStreamsPerUser: n('maxStreamsPerUser'), maxWaitingPerUser: n('maxWaitingStreams'),
       loginTimeoutMs: n('loginTimeout') * 1000, maxQueuedLogins: n('maxQueuedLogins'), maxLoginsPerSource: n('maxUnauthPerSource'),
       controlBurst: n('controlBurst'), controlPerSecond: n('controlRate'),
     },

@@ -19,8 +19,8 @@ import type { UserRecord } from '../users/users-file.js';
 /** The client waits, counted against its stream limit, while the adapter looks the server up. */
 export function beginRemoteOpen(state: RelayState, conn: Conn, client: StreamOwner, server: string, now: number): void {
   const dial = state.token(12);
-  client.streams++;
-  state.dials.set(dial, { client: conn.id, clientSid: client.sid, skeletonSid: '', server });
+  state.countStream(client);
+  state.dials.add(dial, { client: conn.id, clientSid: client.sid, clientUser: client.user, skeletonSid: '', server });
   conn.openedAt = now;
   conn.phase = 'waiting';
   conn.dial = dial;
@@ -94,7 +94,7 @@ export function ticketVerified(state: RelayState, connId: ConnId, claims: Ticket
     state.logLimited(`ticket-no-dial:${conn.source}`, now, { conn: conn.id, purpose: msg.purpose }, 'ticket attach for no pending remote dial');
     return state.fail(conn.id, 'ERR_PROTOCOL');
   }
-  state.dials.delete(msg.dial!);
+  state.dials.take(msg.dial!);
   join(state, pending, conn.id, now);
 }
 

@@ -30,7 +30,7 @@ export function handleAttach(state: RelayState, conn: Conn, msg: Attach, now: nu
   if (msg.purpose === 'dial' && msg.dial) {
     const pending = state.dials.get(msg.dial);
     if (pending && pending.skeletonSid === session.sid) {
-      state.dials.delete(msg.dial);
+      state.dials.take(msg.dial);
       return join(state, pending, conn.id, now);
     }
   } else if (msg.purpose !== 'pool') {
@@ -47,24 +47,26 @@ export function openStream(state: RelayState, conn: Conn, client: StreamOwner, s
   const allowed = matchesAny(client.record.access, server);
   // Not held here: in a cluster another relay may hold it (its skeleton dials us); S11 still holds.
   if (allowed && !skeleton && state.deps.cluster) {
-    if (client.streams >= limits.maxStreamsPerSession) return state.fail(conn.id, 'ERR_LIMIT');
+    if (overStreamLimits(state, client, true)) return state.fail(conn.id, 'ERR_LIMIT');
     return beginRemoteOpen(state, conn, client, server, now);
   }
   if (!reg || !skeleton || !allowed) {
     state.logLimited(`open-refused:${client.sid}`, now, { conn: conn.id, user: client.user, server }, 'open refused: unknown or not allowed', 'info');
     return state.fail(conn.id, 'ERR_UNKNOWN_SERVER');
   }
-  if (client.streams >= limits.maxStreamsPerSession) return state.fail(conn.id, 'ERR_LIMIT');
+  const idle = skeleton.pool[0];
+  if (overStreamLimits(state, client, idle === undefined)) return state.fail(conn.id, 'ERR_LIMIT');
   conn.openedAt = now;
-  const idle = skeleton.pool.shift();
+  const pending = { client: conn.id, clientSid: client.sid, clientUser: client.user, skeletonSid: skeleton.sid, server };
   if (idle !== undefined) {
-    client.streams++;
-    return join(state, { client: conn.id, clientSid: client.sid, skeletonSid: skeleton.sid, server }, idle, now);
+    skeleton.pool.shift();
+    state.countStream(client);
+    return join(state, pending, idle, now);
   }
   const dial = state.token(12);
   // A stream waiting on a dial counts toward the client's limit, like a joined one.
-  client.streams++;
-  state.dials.set(dial, { client: conn.id, clientSid: client.sid, skeletonSid: skeleton.sid, server });
+  state.countStream(client);
+  state.dials.add(dial, pending);
   conn.phase = 'waiting';
   conn.dial = dial;
   conn.server = server;
@@ -74,11 +76,22 @@ export function openStream(state: RelayState, conn: Conn, client: StreamOwner, s
   log.debug({ conn: conn.id, server, dial }, 'no idle connection, dial requested');
 }
 
+/**
+ * Whether one more stream would pass a limit: streams per session, streams per account (all its sessions),
+ * and, for a stream that has to wait for a dial, streams per account waiting at once (each holds its
+ * client's connection and early bytes at the relay).
+ */
+function overStreamLimits(state: RelayState, client: StreamOwner, waits: boolean): boolean {
+  const { limits } = state.deps;
+  return client.streams >= limits.maxStreamsPerSession || state.streamsOf(client.user) >= limits.maxStreamsPerUser
+    || (waits && state.dials.waitingOf(client.user) >= limits.maxWaitingPerUser);
+}
+
 /** A fresh skeleton connection serves the oldest client waiting on this session, else waits idle. */
 function offerToPool(state: RelayState, conn: Conn, session: RelaySession, now: number): void {
   for (const [dial, pending] of state.dials) {
     if (pending.skeletonSid === session.sid) {
-      state.dials.delete(dial);
+      state.dials.take(dial);
       return join(state, pending, conn.id, now);
     }
   }
@@ -98,8 +111,7 @@ export function join(state: RelayState, pending: PendingDial, skeletonConn: Conn
   // A remote skeleton (cluster) has its session at another relay; its connection proved it with a ticket.
   const skeletonUser = pending.remote ? pending.remote.user : skeletonSession?.user;
   if (!client || !skeleton || !clientSession || skeletonUser === undefined || (!pending.remote && !skeletonSession)) {
-    if (clientSession) clientSession.streams--;
-    if (clientSession) state.releaseGuest(clientSession.sid);
+    state.uncountStream(pending.clientSid, pending.clientUser);
     // Neither side is left waiting for a timeout that would charge it for the other's departure.
     if (client) state.fail(client.id, clientSession ? 'ERR_SERVER_UNREACHABLE' : 'ERR_SESSION_ENDED');
     if (skeleton && skeletonSession) return offerToPool(state, skeleton, skeletonSession, now);
@@ -142,23 +154,18 @@ export function failWaiting(state: RelayState, match: (pending: PendingDial, cli
 
 /** A dial that will not be joined: the waiting client's stream no longer counts. */
 export function dialEnded(state: RelayState, dial: string): void {
-  const pending = state.dials.get(dial);
+  const pending = state.dials.take(dial);
   if (!pending) return;
-  state.dials.delete(dial);
   const client = state.conns.get(pending.client);
   if (client) client.dial = undefined;
-  const session = state.owner(pending.clientSid);
-  if (session) session.streams--;
-  state.releaseGuest(pending.clientSid);
+  state.uncountStream(pending.clientSid, pending.clientUser);
 }
 
 export function streamEnded(state: RelayState, stream: number): void {
   const record = state.streams.get(stream);
   if (!record) return;
   state.streams.delete(stream);
-  const clientSession = state.owner(record.clientSid);
   const skeletonSession = state.sessions.get(record.skeletonSid);
-  if (clientSession) clientSession.streams--;
+  state.uncountStream(record.clientSid, record.clientUser);
   if (skeletonSession) skeletonSession.streams--;
-  state.releaseGuest(record.clientSid);
 }

@@ -12,6 +12,10 @@ export interface RelayLimits {
   deadMs: number;
   maxServersPerSkeleton: number;
   maxStreamsPerSession: number;
+  /** Streams of one account over all its sessions (each is two sockets at the relay). */
+  maxStreamsPerUser: number;
+  /** Streams of one account waiting for a skeleton to dial in, at once. */
+  maxWaitingPerUser: number;
   maxSessionsPerUser: number;
   /** Idle pooled data connections one skeleton session may park at the relay. */
   maxPoolPerSession: number;
@@ -39,6 +43,8 @@ export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   deadMs: 30_000,
   maxServersPerSkeleton: 64,
   maxStreamsPerSession: 1024,
+  maxStreamsPerUser: 4096,
+  maxWaitingPerUser: 256,
   maxSessionsPerUser: 32,
   maxPoolPerSession: 64,
   loginConcurrency: 1,

@@ -10,6 +10,7 @@ import type { ConnId, RelayCommand, RelayNote, RemoteHolder, SessionGrantDraft }
 import type { RelayLimits } from './relay-limits.js';
 import type { RelaySession } from './relay-session.js';
 import { AccountPace } from './account-pace.js';
+import { DialTable } from './dial-table.js';
 import { LogLimiter } from './log-limiter.js';
 import { LoginQueue } from './login-queue.js';
 import { ServerRegistry } from './server-registry.js';
@@ -48,14 +49,7 @@ export interface Conn {
   ticketAttach?: Attach;
 }
 
-export interface PendingDial {
-  client: ConnId;
-  clientSid: string;
-  skeletonSid: string;
-  server: string;
-  /** Cluster: the skeleton session lives at another relay and attaches here with a ticket. */
-  remote?: RemoteHolder;
-}
+export type { PendingDial } from './dial-table.js';
 
 /** Who a client stream counts against: a session here, or a guest (a client of another relay, by ticket). */
 export interface StreamOwner {
@@ -103,7 +97,9 @@ export class RelayState {
   readonly conns = new Map<ConnId, Conn>();
   readonly sessions = new Map<string, RelaySession>();
   readonly registry = new ServerRegistry();
-  readonly dials = new Map<string, PendingDial>();
+  readonly dials = new DialTable();
+  /** Streams (joined or waiting) per client account, over all its sessions and guest records here. */
+  readonly #userStreams = new Map<string, number>();
   readonly streams = new Map<number, StreamRecord>();
   /** Cluster: clients of other relays with streams here (attached by ticket), while they have any. */
   readonly guests = new Map<string, StreamOwner>();
@@ -138,6 +134,27 @@ export class RelayState {
   /** The session or guest a client stream counts against. */
   owner(sid: string): StreamOwner | undefined {
     return this.sessions.get(sid) ?? this.guests.get(sid);
+  }
+
+  /** Streams of `user` open or waiting here, over all its sessions. */
+  streamsOf(user: string): number {
+    return this.#userStreams.get(user) ?? 0;
+  }
+
+  /** A stream (joined or waiting for a dial) now counts against its owner and the owner's account. */
+  countStream(owner: StreamOwner): void {
+    owner.streams++;
+    this.#userStreams.set(owner.user, this.streamsOf(owner.user) + 1);
+  }
+
+  /** A counted stream ended or will not be joined; the owner may be gone by now, the account is not. */
+  uncountStream(sid: string, user: string): void {
+    const owner = this.owner(sid);
+    if (owner) owner.streams--;
+    const n = this.streamsOf(user) - 1;
+    if (n > 0) this.#userStreams.set(user, n);
+    else this.#userStreams.delete(user);
+    this.releaseGuest(sid);
   }
 
   /** A guest with no stream left is forgotten. */

@@ -16,7 +16,7 @@ import { FRAME_LIMITS, type PortRole } from '../../shared/protocol/messages.js';
 import type { ConnId, RelayEvent } from '../core/relay-events.js';
 
 /** A held connection buffers at most this much raw data before it is paused. */
-const HELD_BUFFER_LIMIT = 256 * 1024;
+const HELD_BUFFER_LIMIT = 64 * 1024;
 /** A closed connection whose peer does not close its side is destroyed after this. */
 const CLOSE_GRACE_MS = 5_000;
 /** A peer that leaves this much of what the relay sent it unread is cut. */
