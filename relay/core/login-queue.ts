@@ -4,8 +4,9 @@
  * - at most `perSource` logins per source address (or IPv6 /64) waiting or running, and at most `total`
  *   waiting over all sources; past either the login is refused at once, before any work;
  * - sources take turns (round robin), so one address with many logins delays another by one check at most;
- * - sources that have logged in before go first (`priority`), so an attack from addresses that never
- *   logged in cannot delay the people who do; the `total` cap does not apply to them;
+ * - sources that have logged in before go first (`priority`), one login each, so an attack from
+ *   addresses that never logged in cannot delay the people who do; the `total` cap does not apply to
+ *   those first logins;
  * - a login whose connection goes while it waits is simply removed: no work is ever started for it.
  * At most `concurrency` checks run at once; the adapter reports each one's end, and the next starts.
  */
@@ -44,8 +45,10 @@ export class LoginQueue {
 
   add(source: string, conn: ConnId, priority = false): LoginAdmission {
     if (this.ofSource(source) >= this.limits.perSource) return 'source-full';
-    if (!priority && this.#waitingTotal >= this.limits.total) return 'queue-full';
-    const lane = this.#lanes[priority ? 0 : 1];
+    // One login per source waits in the priority lane; more from it take their turn with everyone else.
+    const first = priority && !this.#lanes[0].has(source);
+    if (!first && this.#waitingTotal >= this.limits.total) return 'queue-full';
+    const lane = this.#lanes[first ? 0 : 1];
     const list = lane.get(source);
     if (list) list.push(conn);
     else lane.set(source, [conn]);

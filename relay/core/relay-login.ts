@@ -121,6 +121,9 @@ export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict
   state.authenticated(conn);
   const sessionsOfUser = [...state.sessions.values()].filter((s) => s.user === user).length;
   if (sessionsOfUser >= state.deps.limits.maxSessionsPerUser) {
+    // A right password that cannot get a session still cost a password check: charged like a failure,
+    // so an account cannot keep the login queue busy from its own addresses.
+    state.guard.penalize(conn.source, 'auth-fail', now);
     state.logLimited(`session-limit:${user}`, now, { conn: conn.id, user }, 'session limit reached');
     failed('session-limit');
     state.fail(conn.id, 'ERR_LIMIT');

@@ -82,3 +82,31 @@ test('core: a login still waiting after loginTimeoutMs gets ERR_BUSY and no pena
   t.deepEqual(plainTo(greeted.conn, refused), [{ t: 'error', code: 'ERR_THROTTLED' }]);
   t.false(refused.some((c) => c.type === 'verify-login'));
 });
+
+test('LoginQueue: a source gets one login in the priority lane; its others take their turn with everyone', (t) => {
+  const q = new LoginQueue({ concurrency: 1, perSource: 8, total: 8 });
+  q.add('stranger', 3);
+  q.add('vip', 1, true);
+  q.add('vip', 2, true);
+  const order: number[] = [];
+  for (let next = q.start()[0]; next; next = q.start()[0]) {
+    order.push(next.conn);
+    q.finished(next.conn);
+  }
+  t.deepEqual(order, [1, 3, 2]);
+});
+
+test('core: a right password refused for the session limit charges its source like a failure (it cost a password check)', (t) => {
+  const h = new RelayHarness({ maxSessionsPerUser: 1 });
+  h.login('carol', 'client', CAROL);
+  for (let i = 0; i < 3; i++) {
+    const { conn, hello } = h.greet('client');
+    h.beginLogin(conn);
+    const cmds = h.handle({ type: 'login-verified', conn, verdict: h.verdict(hello, 'carol', CAROL) });
+    t.deepEqual(plainTo(conn, cmds), [{ t: 'error', code: 'ERR_LIMIT' }]);
+  }
+  t.true(h.core.state.guard.throttled(h.source, h.now), 'three refusals earn the source its penalty');
+  const { conn } = h.greet('client');
+  const refused = h.sendPlain(conn, { t: 'login', jwe: 'a.b.c.d.e' });
+  t.false(refused.some((c) => c.type === 'verify-login'), 'no more password checks from there for a while');
+});
