@@ -112,6 +112,8 @@ function guestStream(state: RelayState, conn: Conn, msg: Attach, claims: TicketC
   // record beside it (which would double the session's stream limit and never be freed).
   const own = state.sessions.get(claims.sid);
   if (own) return own.user === claims.user && own.port === 'client' ? openStream(state, conn, own, msg.server, now) : refuse(state, conn, now);
+  // Issued here for a session that has ended since: a ticket does not outlive its session where it is known.
+  if (claims.relay === state.deps.cluster?.relayId) return state.fail(conn.id, 'ERR_SESSION_ENDED');
   const guest = state.guests.get(claims.sid) ?? { sid: claims.sid, user: claims.user, record, streams: 0 };
   guest.record = record;
   state.guests.set(guest.sid, guest);

@@ -12,7 +12,7 @@ import { attachFrom, loginFrom } from '../helpers/security-peer.js';
 import { stateReaches } from '../helpers/state-wait.js';
 import { echoServer, newSecret, PASSWORD, server } from '../helpers/world.js';
 
-test('Finding 7: streams attached with a ticket at the client\'s own relay count against its session: 2 of 4 refused with --max-streams-per-session 2, none left counted after', async (t) => {
+test('Finding 7: streams attached with a ticket at the client\'s own relay count against its session: 2 of 4 refused with --max-streams-per-session 2, none left counted after, and the ticket dies with its session', async (t) => {
   const w = await startClusterWorld(t, 1, { relay: { limits: { maxStreamsPerSession: 2 } } });
   const relay = w.relays[0]!;
   const echo = await echoServer(t);
@@ -38,4 +38,12 @@ test('Finding 7: streams attached with a ticket at the client\'s own relay count
   t.is(state.guests.size, 0, 'no guest record for a session of this relay');
   for (const p of plain) p.socket.destroy();
   t.true(await stateReaches(() => state.sessions.get(cli.session.sid)?.streams === 0), 'the count goes back to zero');
+  // Once the session has ended, its ticket opens nothing at the relay that issued it.
+  const ended = new Promise<void>((resolve) => relay.relay.runtime.on('note', (n: { kind: string; session?: string }) => {
+    if (n.kind === 'session-ended' && n.session === cli.session.sid) resolve();
+  }));
+  cli.peer.socket.destroy();
+  await ended;
+  const late = await attachFrom(t, relay.clientTarget, 'client', cli.session, { purpose: 'stream', server: 'svc', ticket: reply.ticket });
+  t.is(await answer(late), 'ERR_SESSION_ENDED');
 });
