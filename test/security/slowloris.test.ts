@@ -5,6 +5,9 @@
 import test from 'ava';
 import { encodeFrame } from '../../shared/protocol/codec.js';
 import { answerTo, header } from '../helpers/security-abuse.js';
+import { closedOf } from '../helpers/security-net.js';
+import { greetFrom } from '../helpers/security-peer.js';
+import { stateReaches } from '../helpers/state-wait.js';
 import { closed, plainTo, RelayHarness } from '../helpers/unit-relay.js';
 import { startWorld } from '../helpers/world.js';
 
@@ -70,4 +73,20 @@ test('S6: a timed-out handshake is penalized once, however many ticks pass befor
   h.closeConn(2);
   // Two offences (4 s) are far below the 15 s minimum: the source must still be admitted.
   t.is(plainTo(3, h.handle({ type: 'opened', conn: 3, port: 'client', source: h.source }))[0]?.t, 'hello');
+});
+
+test('S6: a source that reads the Hello and hangs up, over and over, earns the penalty of an unfinished handshake and is refused', async (t) => {
+  const world = await startWorld(t);
+  const answers: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    const greeting = await greetFrom(t, world.clientTarget, 'client', '127.0.0.6');
+    answers.push('hello' in greeting ? 'hello' : greeting.code);
+    greeting.peer.socket.destroy();
+    await closedOf(greeting.peer.socket);
+    // The relay has seen the hang-up once its side of the connection is gone.
+    await stateReaches(() => world.relay.runtime.core.state.conns.size === 0);
+  }
+  t.log(answers.join(' '));
+  t.deepEqual(answers.slice(0, 7), Array<string>(7).fill('hello'));
+  t.is(answers.at(-1), 'ERR_THROTTLED', 'after 8 hang-ups (2 s each) the source is refused');
 });
