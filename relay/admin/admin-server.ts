@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { codeOf } from '../../shared/errors.js';
 import { listenOn } from '../../shared/net/listen-on.js';
 import type { Logger } from '../../shared/log.js';
-import { LogLimiter } from '../core/log-limiter.js';
+import { LogLimiter } from '../../shared/log-limiter.js';
 import { isLoopbackHost, type AdminBinding } from './admin-binding.js';
 import { jsonError, send, type AdminResponse } from './admin-http.js';
 import { oneAtATime } from './one-at-a-time.js';

@@ -30,7 +30,7 @@ export function beginRemoteOpen(state: RelayState, conn: Conn, client: StreamOwn
   state.out.push({ type: 'cluster-open', conn: conn.id, server, dial });
 }
 
-export function remoteFound(state: RelayState, dial: string, holder: RemoteHolder | undefined, unavailable: boolean): void {
+export function remoteFound(state: RelayState, dial: string, holder: RemoteHolder | undefined, unavailable: boolean, now: number): void {
   const pending = state.dials.get(dial);
   if (!pending) return;
   if (holder) {
@@ -40,7 +40,7 @@ export function remoteFound(state: RelayState, dial: string, holder: RemoteHolde
     return;
   }
   const code: ErrorCode = unavailable ? 'ERR_CLUSTER_UNAVAILABLE' : 'ERR_UNKNOWN_SERVER';
-  state.deps.log.info({ conn: pending.client, server: pending.server, code }, 'remote open refused');
+  state.logLimited(`remote-open-refused:${pending.clientUser}`, now, { conn: pending.client, server: pending.server, code }, 'remote open refused', 'info');
   remoteDialFailed(state, dial, code);
 }
 

@@ -191,7 +191,7 @@ export class RelayCore {
       case 'ticket-verified':
         return ticketVerified(state, event.conn, event.claims, event.record, now);
       case 'cluster-found':
-        return remoteFound(state, event.dial, event.holder, event.unavailable === true);
+        return remoteFound(state, event.dial, event.holder, event.unavailable === true, now);
       case 'cluster-dial-failed':
         return remoteDialFailed(state, event.dial, event.code);
       case 'remote-dial':

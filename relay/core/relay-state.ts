@@ -11,7 +11,7 @@ import type { RelayLimits } from './relay-limits.js';
 import type { RelaySession } from './relay-session.js';
 import { AccountPace } from './account-pace.js';
 import { DialTable } from './dial-table.js';
-import { LogLimiter } from './log-limiter.js';
+import { LogLimiter } from '../../shared/log-limiter.js';
 import { LoginQueue } from './login-queue.js';
 import { ServerRegistry } from './server-registry.js';
 import { DEFAULT_GUARD_LIMITS, SourceGuard, type GuardLimits } from './source-guard.js';

@@ -3,6 +3,7 @@
  * server's secret in the Noise handshake before we open the local target; then bytes flow both ways.
  * A client may instead ask for a tunnel, whose channels each open the target (serve-tunnel.ts).
  */
+import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import type { Socket } from 'node:net';
 import { secureResponder, type TunnelLink } from '../../shared/crypto/secure-stream.js';
 import { BurrowError, codeOf } from '../../shared/errors.js';
@@ -22,6 +23,8 @@ export interface ServeOptions {
   client?: ClientEndpoints;
   /** When our sending key is replaced (default every 10 minutes and every GiB). */
   rekey?: RekeyOptions;
+  /** Budget for 'stream refused' lines: a client without the secret must not be able to flood the log. */
+  refusals?: LogLimiter;
 }
 
 export async function serveStream(socket: Socket, leftover: Buffer, server: SkeletonServer, log: Logger, opts: ServeOptions): Promise<void> {
@@ -46,7 +49,7 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
       },
     });
     if (tunnel) {
-      await serveTunnel(tunnel, server, log, targetTimeoutMs, client, opts.rekey ? { rekey: opts.rekey } : {});
+      await serveTunnel(tunnel, server, log, targetTimeoutMs, client, { ...(opts.rekey ? { rekey: opts.rekey } : {}), ...(opts.refusals ? { refusals: opts.refusals } : {}) });
       return;
     }
     if (!secure) {
@@ -59,6 +62,7 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
   } catch (err) {
     target?.destroy();
     socket.destroy();
-    log.info({ server: server.id, code: codeOf(err) }, 'stream refused');
+    const code = codeOf(err);
+    limitedLine(opts.refusals ?? new LogLimiter(), `refused:${server.id}:${code}`, Date.now(), (extra) => log.info({ server: server.id, code, ...extra }, 'stream refused'));
   }
 }

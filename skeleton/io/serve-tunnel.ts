@@ -3,6 +3,7 @@
  * made only now (the client proved the secret in the tunnel's handshake). A target that refuses or
  * does not answer refuses that channel alone.
  */
+import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import type { Socket } from 'node:net';
 import type { TunnelLink } from '../../shared/crypto/secure-stream.js';
 import { BurrowError, codeOf } from '../../shared/errors.js';
@@ -29,6 +30,7 @@ export interface ServeTunnelOptions {
   /** How a channel reaches its target (tests inject a slow one). */
   connect?: (host: string, port: number, timeoutMs: number) => Promise<Socket>;
   rekey?: RekeyOptions;
+  refusals?: LogLimiter;
 }
 
 export function serveTunnel(
@@ -50,7 +52,8 @@ export function serveTunnel(
     }
     connecting++;
     openTarget(channel, server, targetTimeoutMs, connect, client).catch((err: unknown) => {
-      log.info({ server: server.id, channel: channel.id, code: codeOf(err) }, 'stream refused');
+      const code = codeOf(err);
+      limitedLine(opts.refusals ?? new LogLimiter(), `refused:${server.id}:${code}`, Date.now(), (extra) => log.info({ server: server.id, channel: channel.id, code, ...extra }, 'stream refused'));
       channel.refuse(codeOf(err));
     }).finally(() => connecting--);
   });

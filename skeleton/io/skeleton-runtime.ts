@@ -2,6 +2,7 @@
  * Runs the skeleton core against real sockets: logs in, keeps the control channel, opens pool and dial
  * data connections, serves bound streams, reconnects after failures with the core's backoff.
  */
+import { LogLimiter } from '../../shared/log-limiter.js';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { BurrowError, codeOf, ERROR_CODES, type ErrorCode } from '../../shared/errors.js';
@@ -43,6 +44,8 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
   #lastError: unknown;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #readvertiseTimer: NodeJS.Timeout | undefined;
+  /** One budget for the 'stream refused' lines of all this skeleton's streams (shared/log-limiter.ts). */
+  readonly #refusals = new LogLimiter();
   readonly #tick: NodeJS.Timeout;
 
   constructor(
@@ -229,7 +232,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       const server = this.#servers.get(msg.server);
       if (!server) throw new BurrowError('ERR_UNKNOWN_SERVER', 'relay bound a server we do not serve');
       await serveStream(socket, greeting.channel.detach(), server, this.log, {
-        targetTimeoutMs: this.targetTimeoutMs, ...(msg.proxy ? { client: msg.proxy } : {}), ...(this.rekey ? { rekey: this.rekey } : {}),
+        targetTimeoutMs: this.targetTimeoutMs, ...(msg.proxy ? { client: msg.proxy } : {}), ...(this.rekey ? { rekey: this.rekey } : {}), refusals: this.#refusals,
       });
     } catch (err) {
       socket?.destroy();

@@ -9,7 +9,7 @@ import { HandControl } from '../helpers/security-control.js';
 import { LogWatch } from '../helpers/security-log.js';
 import { greetFrom, loginFrom } from '../helpers/security-peer.js';
 import { closed, RelayHarness, userRecord } from '../helpers/unit-relay.js';
-import { PASSWORD, startWorld } from '../helpers/world.js';
+import { connectTestClient, echoServer, newSecret, PASSWORD, server, startTestSkeleton, startWorld } from '../helpers/world.js';
 
 const USERS = { alice: { roles: ['client' as const], access: ['*'] }, home: { roles: ['skeleton' as const], serve: ['home-*'] } };
 
@@ -106,4 +106,18 @@ test('Pacing: 500 pings sent at once over a real socket all get their pong', asy
     if (pong?.t !== 'pong' || pong.n !== i) return t.fail(`pong ${i}: ${JSON.stringify(pong)}`);
   }
   t.pass();
+});
+
+test('Bounds: 40 streams opened with the wrong secret write one or two "stream refused" lines at the skeleton, not 40', async (t) => {
+  const world = await startWorld(t);
+  const echo = await echoServer(t);
+  const skeletonLog = new LogWatch('skeleton', 'info');
+  await startTestSkeleton(t, world, [server('svc', echo.port, newSecret())], { log: skeletonLog.log });
+  const client = await connectTestClient(t, world);
+  const codes = await Promise.all(Array.from({ length: 40 }, () => client.open('svc', { secret: newSecret() }).then(() => 'ok', (err: { code?: string }) => err.code)));
+  t.true(codes.every((c) => c === 'ERR_E2E_HANDSHAKE_FAILED'), JSON.stringify(codes.slice(0, 3)));
+  await skeletonLog.waitFor((r) => r.msg === 'stream refused');
+  t.log(`${skeletonLog.count('stream refused')} 'stream refused' lines for 40 refused streams`);
+  t.true(skeletonLog.count('stream refused') <= 2);
+  t.is(echo.connections(), 0);
 });

@@ -25,3 +25,9 @@ export class LogLimiter {
     return last?.suppressed ?? 0;
   }
 }
+
+/** Writes one line under `key` if the budget allows; `extra` carries the count of lines left out before it. */
+export function limitedLine(limiter: LogLimiter, key: string, now: number, write: (extra: { suppressed?: number }) => void): void {
+  const suppressed = limiter.admit(key, now);
+  if (suppressed !== undefined) write(suppressed > 0 ? { suppressed } : {});
+}
