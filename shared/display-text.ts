@@ -5,7 +5,8 @@
  * the cursor, set a window title, write the clipboard (OSC 52), break a row or reorder text is shown as a
  * visible \u{...} escape instead.
  */
-const UNSAFE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/gu;
+/** What parse.ts's DISPLAY_TEXT refuses (but the run of combining marks), one character at a time. */
+const UNSAFE = new RegExp('[\\p{Cc}\\u2028\\u2029[\\p{Cf}--[\\u200C\\u200D]]]', 'gv');
 
 function escape(char: string): string {
   return `\\u{${char.codePointAt(0)!.toString(16)}}`;
@@ -18,5 +19,6 @@ export function forTerminal(text: string): string {
 
 /** JSON for a terminal or a pipe: JSON.stringify escapes C0 itself; this also escapes DEL, C1 and bidi controls. */
 export function jsonForTerminal(value: unknown): string {
-  return JSON.stringify(value).replace(UNSAFE, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+  // JSON escapes are UTF-16 code units: a character beyond U+FFFF (a tag character) is two of them.
+  return JSON.stringify(value).replace(UNSAFE, (c) => [...Array(c.length).keys()].map((i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''));
 }

@@ -21,10 +21,13 @@ const JWE = /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A
 export const MAX_SERVERS_PER_MESSAGE = 256;
 /**
  * Text a peer chooses that people will see (a server description): no control characters (C0, DEL, C1),
- * no line or paragraph separators and no bidi overrides, so nothing can move a cursor, forge a row or
- * reorder what a terminal, log or page shows.
+ * no line or paragraph separators, no format characters (bidi overrides and marks, zero-width spaces, BOM,
+ * tags; the zero-width joiner and non-joiner that emoji and some scripts need stay), and no run of more
+ * than 8 combining marks, so nothing can move a cursor, forge a row, hide text or reorder what a
+ * terminal, log or page shows.
  */
-export const DISPLAY_TEXT = /^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]*$/u;
+// The v flag (class subtraction) is in Node 20; built at run time because TypeScript wants target es2024 for the literal.
+export const DISPLAY_TEXT = new RegExp('^(?!.*\\p{M}{9})[^\\p{Cc}\\u2028\\u2029[\\p{Cf}--[\\u200C\\u200D]]]*$', 'v');
 /** A protocol hint (http, ssh, smtp, tcp, ...). */
 export const PROTOCOL_NAME = /^[a-z0-9+._-]{1,32}$/i;
 

@@ -26,6 +26,11 @@ const HOSTILE: Record<string, string> = {
   'carriage return': 'fine\rEVIL',
   'bidi override': 'txt.\u202Eexe',
   'DEL': 'a\u007f',
+  'zero-width space (hidden text)': 'pay\u200Bpal',
+  'left-to-right mark': 'a\u200Eb',
+  'byte-order mark': '\uFEFFsite',
+  'tag characters': 'site\u{E0041}\u{E0042}',
+  'a flood of combining marks': 'Z' + '\u0301'.repeat(40),
 };
 
 test('Finding 5: the relay refuses every advertised description that could drive a terminal; client list prints only clean rows', async (t) => {
@@ -45,6 +50,7 @@ test('Finding 5: the relay refuses every advertised description that could drive
   const relay = ['--relay', `127.0.0.1:${world.clientTarget.port}`, '--fingerprint', world.identity.fingerprint, '--user', 'alice'];
   const out = await runClient(['list', ...relay], { env: { BURROW_PASSWORD: PASSWORD } });
   t.deepEqual(out.stdout, ['web\thttp\tMein Büro – 😀']);
+  t.true(out.stdout.join('').includes('Büro'), 'ordinary text, accents and emoji pass');
   t.false(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(out.stdout.join('')));
 });
 
