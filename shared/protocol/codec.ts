@@ -3,10 +3,26 @@
  * sealed control bodies are AEAD ciphertext of msgpack. The length is checked against the maximum
  * before anything is buffered for it.
  */
-import { Packr } from 'msgpackr';
+import { addExtension, Packr } from 'msgpackr';
 import { BurrowError } from '../errors.js';
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, bundleStrings: false });
+// Every decoder option set, none left at msgpackr's default: no records, plain objects for maps, no
+// bundled strings, no structured clones, 64-bit integers as numbers (parse.ts refuses unsafe ones).
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, bundleStrings: false, structuredClone: false, int64AsType: 'number' });
+
+/**
+ * msgpackr decodes its own extension types whatever the options (Set, RegExp, Error, BigInt, typed
+ * arrays): burrow's messages hold none, so each is refused as soon as it is met instead of being built
+ * and then rejected by parse.ts. (Timestamps still decode to a Date, which parse.ts refuses.)
+ */
+class NotAMessageValue {}
+for (const type of [0x42, 0x62, 0x65, 0x69, 0x70, 0x73, 0x74, 0x78]) {
+  addExtension({
+    Class: NotAMessageValue, type,
+    pack: () => { throw new BurrowError('ERR_INTERNAL', 'not a message value'); },
+    unpack: () => { throw new BurrowError('ERR_MALFORMED_FRAME', `msgpack extension type ${type} is not accepted`); },
+  });
+}
 
 export function encodeBody(message: object): Buffer {
   return packr.pack(message);

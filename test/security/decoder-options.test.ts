@@ -46,3 +46,18 @@ test('Finding 8: openLogin and openWelcome refuse zip: DEF; the same JWE uncompr
   await t.throwsAsync(openWelcome(new Redacted(key), await welcome(true)), { instanceOf: BurrowError });
   t.is((await openWelcome(new Redacted(key), await welcome(false))).sid, 's');
 });
+
+test('Bounds: msgpack extension values (Set, RegExp, Error, BigInt, typed arrays, structured clones) are refused as malformed while decoding, not built', async (t) => {
+  const { Packr } = await import('msgpackr');
+  const foreign = new Packr({ useRecords: false, moreTypes: true });
+  const values: [string, unknown][] = [
+    ['Set', new Set([1, 2])], ['RegExp', /x+/], ['Error', new Error('e')], ['BigInt', 10n ** 30n], ['Float32Array', new Float32Array([1, 2])],
+  ];
+  for (const [what, value] of values) {
+    const bytes = foreign.pack({ t: 'list', id: 1, after: value });
+    const err = t.throws(() => decodeBody(bytes), { instanceOf: BurrowError }, what);
+    t.is(err?.code, 'ERR_MALFORMED_FRAME', what);
+  }
+  // Ordinary messages, binary fields included, still decode.
+  t.deepEqual(decodeBody(encodeFrame({ t: 'x', b: Buffer.from([1, 2]) }).subarray(4)), { t: 'x', b: Buffer.from([1, 2]) });
+});
