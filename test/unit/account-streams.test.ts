@@ -46,4 +46,6 @@ test('an account gets maxStreamsPerUser streams over all its sessions and maxWai
   // Another account is not affected by carol's use.
   const dave = h.login('dave', 'client', CLIENT);
   t.is(open(dave).answer, undefined);
+  t.deepEqual(h.take(home).map((m) => m.t), ['dial', 'dial', 'dial', 'dial'], 'one dial per stream that waited (a, b, c, dave), none for a refused one');
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });

@@ -59,6 +59,7 @@ test('core: logins beyond the concurrency wait; a hung-up waiting login is dropp
   const cmds = h.handle({ type: 'login-verified', conn: first.conn, verdict: h.verdict(first.hello, 'carol', CAROL) });
   t.deepEqual(cmds.filter((c) => c.type === 'verify-login').map((c) => c.type === 'verify-login' && c.conn), [third.conn]);
   t.is(plainTo(first.conn, cmds)[0]?.t, 'welcome');
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('core: a login still waiting after loginTimeoutMs gets ERR_BUSY and no penalty; one from a penalised source gets ERR_THROTTLED without work', (t) => {
@@ -81,6 +82,7 @@ test('core: a login still waiting after loginTimeoutMs gets ERR_BUSY and no pena
   const refused = h.sendPlain(greeted.conn, { t: 'login', jwe: 'a.b.c.d.e' });
   t.deepEqual(plainTo(greeted.conn, refused), [{ t: 'error', code: 'ERR_THROTTLED' }]);
   t.false(refused.some((c) => c.type === 'verify-login'));
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('LoginQueue: a source gets one login in the priority lane; its others take their turn with everyone', (t) => {
@@ -109,4 +111,5 @@ test('core: a right password refused for the session limit charges its source li
   const { conn } = h.greet('client');
   const refused = h.sendPlain(conn, { t: 'login', jwe: 'a.b.c.d.e' });
   t.false(refused.some((c) => c.type === 'verify-login'), 'no more password checks from there for a while');
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });

@@ -60,6 +60,7 @@ test('S2/S5: every refused login gets the same ERR_AUTH_FAILED frame, then a clo
   const cmds = h.handle({ type: 'login-verified', conn, verdict: h.verdict(hello, 'alice', ALICE) });
   t.deepEqual(plainTo(conn, cmds), [{ t: 'welcome', jwe: 'a.b.c.d.e' }]);
   t.false(closed(conn, cmds));
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('a login verdict for a connection that is not verifying is ignored', (t) => {
@@ -68,6 +69,7 @@ test('a login verdict for a connection that is not verifying is ignored', (t) =>
   t.deepEqual(h.handle({ type: 'login-verified', conn, verdict: h.verdict(hello, 'carol', CAROL) }), []);
   const peer = h.login('carol', 'client', CAROL);
   t.deepEqual(h.handle({ type: 'login-verified', conn: peer.conn, verdict: h.verdict(hello, 'carol', CAROL) }), []);
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('handshake timeout: nothing up to handshakeTimeoutMs, then ERR_HANDSHAKE_TIMEOUT and a close', (t) => {
@@ -79,6 +81,7 @@ test('handshake timeout: nothing up to handshakeTimeoutMs, then ERR_HANDSHAKE_TI
   const cmds = h.tick();
   t.deepEqual(plainTo(conn, cmds), [{ t: 'error', code: 'ERR_HANDSHAKE_TIMEOUT' }]);
   t.true(closed(conn, cmds));
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('S9: ids are owned by an account; the same account takes a live id over; serve patterns bind', (t) => {
@@ -101,6 +104,7 @@ test('S9: ids are owned by an account; the same account takes a live id over; se
   // The stale session ending does not free the id it lost.
   h.closeConn(a1.conn);
   t.deepEqual(h.list(carol), ['web']);
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('S11: an unknown id and an id outside access get byte-identical ERR_UNKNOWN_SERVER answers', (t) => {
@@ -114,6 +118,7 @@ test('S11: an unknown id and an id outside access get byte-identical ERR_UNKNOWN
   t.deepEqual(framesTo(hidden.conn, hidden.cmds), [missingFrame]);
   t.true(closed(missing.conn, missing.cmds) && closed(hidden.conn, hidden.cmds));
   t.deepEqual(h.take(bob), [], 'the owner of the hidden id is not asked to dial');
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('S10/S11: a listing shows only ids within access, and only id, description and protocol', (t) => {
@@ -126,6 +131,7 @@ test('S10/S11: a listing shows only ids within access, and only id, description 
       { id: 'web', description: 'web server', protocol: 'tcp' },
     ],
   }]);
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('broker: an idle pooled connection is bound at once: Bind, Joined, splice', (t) => {
@@ -139,6 +145,7 @@ test('broker: an idle pooled connection is bound at once: Bind, Joined, splice',
     { type: 'splice', stream: 1, client: client.conn, skeleton: pooled.conn, server: 'web', user: 'carol' },
   ]);
   t.deepEqual(h.take(alice), [], 'no dial was needed');
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('broker: with no idle connection the skeleton is asked to dial, and the dial-in is joined', (t) => {
@@ -152,10 +159,11 @@ test('broker: with no idle connection the skeleton is asked to dial, and the dia
   t.deepEqual(dialed.cmds.at(-1), { type: 'splice', stream: 1, client: client.conn, skeleton: dialed.conn, server: 'web', user: 'carol' });
   t.deepEqual(plainTo(client.conn, dialed.cmds), [{ t: 'joined' }]);
   t.deepEqual(plainTo(dialed.conn, dialed.cmds), [{ t: 'bind', server: 'web' }]);
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('broker: a dial not answered by dialTimeoutMs fails the client with ERR_SERVER_UNREACHABLE', (t) => {
-  const { h, carol } = world();
+  const { h, alice, carol } = world();
   const client = h.attach(carol, 'stream', { server: 'web' });
   h.now = T0 + h.limits.dialTimeoutMs - 1;
   t.false(closed(client.conn, h.tick()));
@@ -163,6 +171,9 @@ test('broker: a dial not answered by dialTimeoutMs fails the client with ERR_SER
   const cmds = h.tick();
   t.deepEqual(plainTo(client.conn, cmds), [{ t: 'error', code: 'ERR_SERVER_UNREACHABLE' }]);
   t.true(closed(client.conn, cmds));
+  t.deepEqual(h.take(alice).map((m) => m.t), ['dial', 'ping'], 'the skeleton was asked once (and heartbeats went on)');
+  t.deepEqual(h.take(carol), [{ t: 'ping', n: 1 }]);
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 // Regression (was a bug in relay/core/relay-broker.ts openStream): only joined streams count toward maxStreamsPerSession, so a
@@ -175,6 +186,7 @@ test('streams waiting on a dial count toward maxStreamsPerSession', (t) => {
   const second = h.attach(carol, 'stream', { server: 'web' });
   t.deepEqual(plainTo(second.conn, second.cmds), [{ t: 'error', code: 'ERR_LIMIT' }]);
   t.is(h.take(alice).length, 1, 'one dial only');
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('S7: a wrong attach proof, or one made for another connection, is ERR_AUTH_FAILED', (t) => {
@@ -192,6 +204,7 @@ test('S7: a wrong attach proof, or one made for another connection, is ERR_AUTH_
     t.deepEqual(framesTo(conn, cmds), [AUTH_FAILED]);
     t.true(closed(conn, cmds));
   }
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('S4: a replayed sealed control frame closes the control connection', (t) => {
@@ -201,10 +214,11 @@ test('S4: a replayed sealed control frame closes the control connection', (t) =>
   t.is(h.take(carol)[0]?.t, 'servers');
   t.true(closed(carol.conn, h.handle({ type: 'frame', conn: carol.conn, body })));
   t.deepEqual(h.take(carol), [{ t: 'error', code: 'ERR_PROTOCOL' }], 'no second answer to the replayed list');
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('heartbeat: a sealed ping every pingMs; a peer that answers stays alive', (t) => {
-  const { h, carol } = world();
+  const { h, alice, carol } = world();
   h.now = T0 + h.limits.pingMs;
   h.tick();
   t.deepEqual(h.take(carol), [{ t: 'ping', n: 1 }]);
@@ -215,6 +229,8 @@ test('heartbeat: a sealed ping every pingMs; a peer that answers stays alive', (
   h.now = T0 + h.limits.deadMs + 1;
   t.false(closed(carol.conn, h.tick()), 'heard from within deadMs');
   t.deepEqual(h.take(carol), [{ t: 'ping', n: 2 }]);
+  t.deepEqual(h.take(alice), [{ t: 'ping', n: 1 }], 'the skeleton, which never answered, had one ping before it was found dead');
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 // Regression (was a bug in relay/core/relay-session.ts: `lastPing = 0`): the first tick after a login always pings, however
@@ -224,6 +240,7 @@ test('heartbeat: no ping before pingMs has passed since login', (t) => {
   h.now = T0 + 1;
   h.tick();
   t.deepEqual(h.take(carol), []);
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 /** alice serves web and goes silent; carol logs in later and waits on a dial to web. */
@@ -245,16 +262,19 @@ test('liveness: a control channel silent for deadMs is closed; the socket closin
   t.false(closed(carol.conn, cmds), 'the client was heard from');
   t.deepEqual(h.closeConn(alice.conn), []);
   t.deepEqual(h.list(carol), []);
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 // Was a bug (relay/core/relay-core.ts #tick): a dead session was only sent a 'close'; its ids stayed
 // registered and its waiting clients kept waiting until the adapter reported 'closed'. The brief says
 // "close it, free its names, fail its pending dials". Fix: call #endSession(session) in the tick too.
 test('liveness: the tick that finds a control channel dead frees its ids and fails its dials at once', (t) => {
-  const { h, carol, waiting } = silentSkeleton();
+  const { h, alice, carol, waiting } = silentSkeleton();
   const cmds = h.tick();
   t.deepEqual(plainTo(waiting, cmds), [{ t: 'error', code: 'ERR_SERVER_UNREACHABLE' }]);
   t.deepEqual(h.list(carol), []);
+  t.like(h.take(alice), [{ t: 'dial', server: 'web' }], 'the dial the dead skeleton never answered');
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('closing a skeleton control connection frees its ids at once for another account', (t) => {
@@ -267,4 +287,5 @@ test('closing a skeleton control connection frees its ids at once for another ac
   t.deepEqual(h.advertise(bob, ['web']), [{ t: 'advertised', id: 1, accepted: ['web'], rejected: [] }]);
   h.attach(carol, 'stream', { server: 'web' });
   t.is(h.take(bob)[0]?.t, 'dial', 'web is now routed to bob');
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });

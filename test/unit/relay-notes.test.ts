@@ -34,6 +34,7 @@ test('every refused login is noted with its reason while the wire answer stays t
   t.is(h.notes.filter((x) => x.kind === 'login' && x.ok === false && x.user === undefined).length, 1, 'only the unopened login has no name');
   h.login('home', 'skeleton', HOME);
   t.like(h.notes.at(-1), { kind: 'login', ok: true, user: 'home', port: 'skeleton' });
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('a join is noted with the time the client waited; the snapshot shows sessions, servers and the stream without addresses', (t) => {
@@ -55,6 +56,7 @@ test('a join is noted with the time the client waited; the snapshot shows sessio
   t.deepEqual(snap.sessions.map((s) => [s.account, s.role, s.streams]).sort(), [['carol', 'client', 1], ['home', 'skeleton', 1]]);
   t.like(snap.streams[0], { server: 'web', clientAccount: 'carol', skeletonAccount: 'home', since: T0 + 1250 });
   t.false(JSON.stringify(snap).includes('192.0.2.'));
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
 
 test('disconnect says Goodbye, closes the control channel, frees the ids and notes the end; an unknown id is not found', (t) => {
@@ -71,4 +73,5 @@ test('disconnect says Goodbye, closes the control channel, frees the ids and not
   t.true(h.core.state.registry.get('web') === undefined);
   t.like(h.notes.at(-1), { kind: 'session-ended', session: home.sid, user: 'home', port: 'skeleton' });
   t.is(h.core.state.sessions.size, 0);
+  t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
 });
