@@ -84,6 +84,9 @@ export interface RelayHandle {
   cluster?: { link: ClusterLink; relayId: string; advertise: string };
 }
 
+/** While a relay stops, a stream that has carried nothing for this long is cut rather than waited for. */
+const DRAIN_IDLE_MS = 1000;
+
 export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   let closing: Promise<void> | undefined;
   const log = options.log ?? silentLogger();
@@ -170,9 +173,14 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       const drainMs = opts.drainMs ?? options.drainMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), drainMs); });
-      // Peers end what is idle when they hear Goodbye (a forwarder's idle tunnel), so this is usually quick.
+      // Peers end what is idle when they hear Goodbye (a forwarder's idle tunnel); what still carries
+      // nothing for a second (an idle ssh session, a stream of a peer that ignores Goodbye) is cut, so
+      // the drain waits only for streams that move bytes.
+      runtime.cutIdle(DRAIN_IDLE_MS);
+      const sweep = setInterval(() => runtime.cutIdle(DRAIN_IDLE_MS), DRAIN_IDLE_MS / 4);
       const drained = await Promise.race([runtime.drained().then(() => true), deadline]);
       clearTimeout(timer);
+      clearInterval(sweep);
       const unfinished = runtime.activeStreams;
       runtime.destroyAll();
       // Streams cut just now still write their audit lines before the file closes.

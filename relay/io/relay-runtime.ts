@@ -17,6 +17,7 @@ import type { GuardLimits } from '../core/source-guard.js';
 import type { ClusterIdentity } from '../core/relay-state.js';
 import type { PasswordHasher } from '../users/password-hash.js';
 import { verifyLogin } from './login-verifier.js';
+import { IdleStreams } from './idle-streams.js';
 import { LiveStreams, type DirectionBytes } from './live-streams.js';
 import { RelayConnection } from './relay-connection.js';
 import type { UsersStore } from './users-store.js';
@@ -33,7 +34,7 @@ export interface StreamAudit {
   /** Bytes each way: from the client to the server, and back (one vocabulary in logs, audit, API, metrics). */
   bytesClientToServer: number;
   bytesServerToClient: number;
-  /** 'ok' (both sides closed), 'operator' (cut from the admin API) or the first socket error code. */
+  /** 'ok' (both sides closed), 'operator' (cut from the admin API), 'shutdown-idle' (idle while the relay stopped) or the first socket error code. */
   reason: string;
   error?: string;
 }
@@ -51,7 +52,9 @@ export class RelayRuntime extends EventEmitter {
   #nextConn = 1;
   #activeSplices = new Set<Promise<SpliceResult>>();
   readonly live = new LiveStreams();
-  readonly #cutByOperator = new Set<number>();
+  /** Streams the relay cut itself, and why: the audit line says so instead of the socket error. */
+  readonly #cutBy = new Map<number, 'operator' | 'shutdown-idle'>();
+  readonly #idle: IdleStreams;
   readonly #closedBytes: DirectionBytes = { clientToServer: 0, serverToClient: 0 };
 
   private readonly log: Logger;
@@ -64,6 +67,7 @@ export class RelayRuntime extends EventEmitter {
     users: UsersStore; hasher: PasswordHasher; streamIdleMs: number; cluster?: ClusterIdentity;
   }) {
     super();
+    this.#idle = new IdleStreams(this.live);
     ({ log: this.log, users: this.users, hasher: this.hasher, streamIdleMs: this.streamIdleMs } = opts);
     const { ephemeral, identityKey, limits, guard, allowProxyProtocol } = opts;
     const observe = (note: RelayNote): void => void this.emit('note', note);
@@ -143,8 +147,19 @@ export class RelayRuntime extends EventEmitter {
   closeStream(id: number): boolean {
     if (!this.live.get(id)) return false;
     this.log.info({ stream: id }, 'stream closed by the operator');
-    this.#cutByOperator.add(id);
+    this.#cutBy.set(id, 'operator');
     return this.live.destroy(id);
+  }
+
+  /** While stopping: cuts the streams that have carried nothing for `idleMs`; returns how many. */
+  cutIdle(idleMs: number): number {
+    const idle = this.#idle.sweep(Date.now(), idleMs);
+    for (const id of idle) {
+      this.#cutBy.set(id, 'shutdown-idle');
+      this.live.destroy(id);
+    }
+    if (idle.length > 0) this.log.info({ streams: idle.length }, 'idle streams closed for the shutdown');
+    return idle.length;
   }
 
   destroyAll(): void {
@@ -201,10 +216,11 @@ export class RelayRuntime extends EventEmitter {
       // The splice's side a is the client, b the skeleton (the server).
       this.#closedBytes.clientToServer += result.aToB;
       this.#closedBytes.serverToClient += result.bToA;
-      const cut = this.#cutByOperator.delete(cmd.stream);
+      const cut = this.#cutBy.get(cmd.stream);
+      this.#cutBy.delete(cmd.stream);
       const audit: StreamAudit = {
         stream: cmd.stream, user: cmd.user, server: cmd.server, start: start.toISOString(), end: new Date(start.getTime() + result.durationMs).toISOString(),
-        durationMs: result.durationMs, bytesClientToServer: result.aToB, bytesServerToClient: result.bToA, reason: cut ? 'operator' : (result.error ?? 'ok'),
+        durationMs: result.durationMs, bytesClientToServer: result.aToB, bytesServerToClient: result.bToA, reason: cut ?? result.error ?? 'ok',
         ...(result.error ? { error: result.error } : {}),
       };
       this.log.info({ audit }, 'stream closed');

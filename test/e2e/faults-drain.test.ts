@@ -8,7 +8,8 @@ import test from 'ava';
 import { logMsg } from '../helpers/fault-lines.js';
 import { EchoTransfer, within } from '../helpers/fault-transfer.js';
 import { faultWorld, running, startForwarder, startRelay, startSkeleton } from '../helpers/fault-world.js';
-import { echoServer } from '../helpers/world.js';
+import type { StreamAudit } from '../../relay/index.js';
+import { connectTestClient, echoServer, newSecret, server, startTestSkeleton, startWorld } from '../helpers/world.js';
 
 test.serial('SIGTERM with only an idle forwarder tunnel and a skeleton pool attached: the relay exits 0 at once, and a connection made meanwhile is served by the restarted relay', async (t) => {
   const w = await faultWorld(t);
@@ -38,4 +39,35 @@ test.serial('SIGTERM with only an idle forwarder tunnel and a skeleton pool atta
   t.log(`served ${result.endedAt - again.readyAt} ms after the restarted relay was ready`);
   t.deepEqual(fwd.log.matching(logMsg('could not open stream'), { after: fwdMark }), []);
   t.true(running(fwd));
+});
+
+test('close(): a single stream idle for a second is cut (audit reason shutdown-idle) while a stream that moves bytes drains to its end', async (t) => {
+  const world = await startWorld(t);
+  const echo = await echoServer(t);
+  const secret = newSecret();
+  await startTestSkeleton(t, world, [server('echo', echo.port, secret)]);
+  const client = await connectTestClient(t, world);
+  const audits: StreamAudit[] = [];
+  world.relay.on('stream-closed', (a) => audits.push(a));
+  // An idle stream (an ssh session nobody types in), and one that keeps sending until we stop it.
+  const idle = await client.open('echo', { secret });
+  idle.on('error', () => undefined);
+  const busy = await client.open('echo', { secret });
+  busy.on('error', () => undefined);
+  busy.resume();
+  let sending = true;
+  const chunk = Buffer.alloc(1024);
+  const pump = (): void => {
+    if (!sending) return void busy.end();
+    busy.write(chunk, () => setImmediate(pump));
+  };
+  pump();
+  const closing = world.relay.close({ drainMs: 30_000 });
+  // The idle stream is cut within about a second; the busy one is still running then.
+  const idleCut = await within(new Promise<StreamAudit>((resolve) => world.relay.on('stream-closed', (a) => { if (a.reason === 'shutdown-idle') resolve(a); })), 5_000, 'the idle stream cut');
+  t.is(idleCut.reason, 'shutdown-idle');
+  t.is(world.relay.runtime.activeStreams, 1, 'the busy stream drains on');
+  sending = false;
+  await within(closing, 10_000, 'close() once the busy stream ended');
+  t.deepEqual(audits.map((a) => a.reason).sort(), ['ok', 'shutdown-idle']);
 });
