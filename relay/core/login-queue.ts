@@ -6,13 +6,17 @@
  * - sources take turns (round robin), so one address with many logins delays another by one check at most;
  * - sources that have logged in before go first (`priority`), one login each, so an attack from
  *   addresses that never logged in cannot delay the people who do; the `total` cap does not apply to
- *   those first logins;
+ *   those first logins; but every third turn goes to the other lane while it has logins waiting, so
+ *   trusted addresses (an account holder looping logins) cannot starve newcomers either;
  * - a login whose connection goes while it waits is simply removed: no work is ever started for it.
  * At most `concurrency` checks run at once; the adapter reports each one's end, and the next starts.
  */
 import type { ConnId } from './relay-events.js';
 
 export type LoginAdmission = 'queued' | 'source-full' | 'queue-full';
+
+/** At most this many priority logins start in a row while other logins wait: the rest get every third turn. */
+const PRIORITY_RUN = 2;
 
 export class LoginQueue {
   /** Waiting logins per source, oldest first, sources in turn order: the priority lane, then the rest. */
@@ -21,6 +25,8 @@ export class LoginQueue {
   readonly #running = new Map<string, number>();
   readonly #runningConns = new Map<ConnId, string>();
   #waitingTotal = 0;
+  /** Priority logins started in a row (see PRIORITY_RUN). */
+  #priorityRun = 0;
   #runningTotal = 0;
 
   constructor(readonly limits: { concurrency: number; perSource: number; total: number }) {}
@@ -74,7 +80,11 @@ export class LoginQueue {
   start(): { source: string; conn: ConnId }[] {
     const started: { source: string; conn: ConnId }[] = [];
     while (this.#runningTotal < this.limits.concurrency && this.#waitingTotal > 0) {
-      const lane = this.#lanes[0].size > 0 ? this.#lanes[0] : this.#lanes[1];
+      // The priority lane goes first, but never more than PRIORITY_RUN times in a row while others wait:
+      // addresses that logged in before cannot starve everyone else, whatever they send.
+      const usePriority = this.#lanes[0].size > 0 && (this.#lanes[1].size === 0 || this.#priorityRun < PRIORITY_RUN);
+      this.#priorityRun = usePriority ? this.#priorityRun + 1 : 0;
+      const lane = this.#lanes[usePriority ? 0 : 1];
       const [source, list] = lane.entries().next().value as [string, ConnId[]];
       const conn = list.shift()!;
       lane.delete(source);

@@ -118,6 +118,10 @@ export function finishLogin(state: RelayState, conn: Conn, verdict: LoginVerdict
   }
   const user = verdict.claims.user;
   state.guard.userSucceeded(user, conn.source);
+  // Over its budget of successful logins, the source is charged (the login itself still succeeds).
+  if (!state.guard.loginSucceeded(conn.source, now)) {
+    state.logLimited(`login-budget:${conn.source}`, now, { conn: conn.id, source: conn.source }, 'source over its login budget: charged');
+  }
   state.authenticated(conn);
   const sessionsOfUser = [...state.sessions.values()].filter((s) => s.user === user).length;
   if (sessionsOfUser >= state.deps.limits.maxSessionsPerUser) {

@@ -93,6 +93,9 @@ export interface RelayDeps {
   cluster?: ClusterIdentity;
 }
 
+/** Lines of one kind (one message) the relay writes at once before the per-kind budget applies. */
+const LINES_OF_A_KIND = 50;
+
 export class RelayState {
   readonly conns = new Map<ConnId, Conn>();
   readonly sessions = new Map<string, RelaySession>();
@@ -113,6 +116,8 @@ export class RelayState {
   readonly logins: LoginQueue;
   readonly pace: AccountPace;
   readonly #logLimiter = new LogLimiter();
+  /** One line of a kind per 200 ms at most, over all its keys, after a burst of LINES_OF_A_KIND. */
+  readonly #linesOfKind = new LogLimiter(200);
   nextStream = 1;
   out: RelayCommand[] = [];
   shuttingDown = false;
@@ -172,7 +177,11 @@ export class RelayState {
   logLimited(key: string, now: number, fields: Record<string, unknown>, message: string, level: 'warn' | 'info' = 'warn', burst = 1): void {
     const suppressed = this.#logLimiter.admit(key, now, burst);
     if (suppressed === undefined) return;
-    this.deps.log[level](suppressed > 0 ? { ...fields, suppressed } : fields, message);
+    // And a budget per kind of line over all keys: sources that rotate (an IPv6 range) get no line each.
+    const alsoSuppressed = this.#linesOfKind.admit(message, now, LINES_OF_A_KIND);
+    if (alsoSuppressed === undefined) return;
+    const left = suppressed + alsoSuppressed;
+    this.deps.log[level](left > 0 ? { ...fields, suppressed: left } : fields, message);
   }
 
   note(note: RelayNote): void {

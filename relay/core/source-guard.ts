@@ -17,6 +17,7 @@
  *   first in the login queue (login-queue.ts).
  */
 import { isIPv6 } from 'node:net';
+import { TokenBucket } from './token-bucket.js';
 
 export interface GuardLimits {
   maxUnauthPerSource: number;
@@ -35,6 +36,15 @@ export interface GuardLimits {
   userWindowMs: number;
   /** Bound on the memory the guard uses: the oldest records are forgotten first. */
   maxTracked: number;
+  /**
+   * Successful logins a source may make at once, and per second after that, before each further one is
+   * charged like an unfinished handshake: a right password costs a password check too, so an account
+   * holder looping logins (and hanging up on each Welcome) earns its address a pause like anyone else.
+   */
+  loginBurst: number;
+  loginsPerSecond: number;
+  /** A penalised source that has logged in before is still admitted (its data connections), at this rate. */
+  trustedWhilePenalisedPerSecond: number;
 }
 
 export const DEFAULT_GUARD_LIMITS: GuardLimits = {
@@ -48,6 +58,9 @@ export const DEFAULT_GUARD_LIMITS: GuardLimits = {
   userFailuresPerSource: 3,
   userWindowMs: 300_000,
   maxTracked: 65_536,
+  loginBurst: 60,
+  loginsPerSecond: 1,
+  trustedWhilePenalisedPerSecond: 20,
 };
 
 export type Offence = 'auth-fail' | 'no-auth';
@@ -85,6 +98,8 @@ export class SourceGuard {
   readonly #userFailures = new Map<string, { at: number; source: string }[]>();
   readonly #knownGood = new Map<string, Set<string>>();
   readonly #trusted = new Map<string, true>();
+  readonly #logins = new Map<string, TokenBucket>();
+  readonly #penalisedAdmits = new Map<string, TokenBucket>();
 
   constructor(readonly limits: GuardLimits = DEFAULT_GUARD_LIMITS) {}
 
@@ -99,7 +114,7 @@ export class SourceGuard {
     // A source that has logged in before is not refused at connect: its sessions' data connections
     // (an HMAC each) still attach while someone else's wrong passwords from the same address (a NAT)
     // have it penalised; its logins are refused without a check until the penalty has run out.
-    if (this.throttled(source, now) && !this.#trusted.has(source)) return 'throttled';
+    if (this.throttled(source, now) && (!this.#trusted.has(source) || this.#overPenalisedRate(source, now))) return 'throttled';
     const open = this.#unauth.get(source) ?? 0;
     if (open >= this.limits.maxUnauthPerSource || (this.#unauthTotal >= this.limits.maxUnauth && !this.#trusted.has(source))) return 'busy';
     this.#unauth.set(source, open + 1);
@@ -137,6 +152,28 @@ export class SourceGuard {
     if (recent.filter((f) => f.source === source).length >= this.limits.userFailuresPerSource) return;
     recent.push({ at: now, source });
     remember(this.#userFailures, user, recent.slice(-this.limits.userMaxFailures), this.limits.maxTracked);
+  }
+
+  /** A login from `source` succeeded; false (and the source charged) if it is over its login budget. */
+  loginSucceeded(source: string, now: number): boolean {
+    let bucket = this.#logins.get(source);
+    if (!bucket) {
+      bucket = new TokenBucket(this.limits.loginBurst, this.limits.loginsPerSecond, now);
+      remember(this.#logins, source, bucket, this.limits.maxTracked);
+    }
+    if (bucket.tryTake(now)) return true;
+    this.penalize(source, 'no-auth', now);
+    return false;
+  }
+
+  /** A penalised trusted source's connections are admitted at a bounded rate (Hello-and-hang-up floods). */
+  #overPenalisedRate(source: string, now: number): boolean {
+    let bucket = this.#penalisedAdmits.get(source);
+    if (!bucket) {
+      bucket = new TokenBucket(this.limits.trustedWhilePenalisedPerSecond, this.limits.trustedWhilePenalisedPerSecond, now);
+      remember(this.#penalisedAdmits, source, bucket, this.limits.maxTracked);
+    }
+    return !bucket.tryTake(now);
   }
 
   /** Whether `source` has logged in before (see the header). */

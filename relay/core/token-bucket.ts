@@ -15,9 +15,21 @@ export class TokenBucket {
 
   /** Takes one token (the balance may go below zero); returns how long to wait before the next is due, 0 if none. */
   take(now: number): number {
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) / 1000) * this.perSecond);
-    this.#at = now;
+    this.#refill(now);
     this.#tokens -= 1;
     return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens / this.perSecond) * 1000);
+  }
+
+  /** Takes one token if there is one; false (taking nothing) if not. */
+  tryTake(now: number): boolean {
+    this.#refill(now);
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  #refill(now: number): void {
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) / 1000) * this.perSecond);
+    this.#at = now;
   }
 }

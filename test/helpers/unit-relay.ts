@@ -68,7 +68,7 @@ export class RelayHarness {
   #nextConn = 1;
   #counter = 0;
 
-  constructor(limits: Partial<RelayLimits> = {}, extra: Pick<RelayDeps, 'cluster'> = {}) {
+  constructor(limits: Partial<RelayLimits> = {}, extra: Pick<RelayDeps, 'cluster' | 'guard'> = {}) {
     this.limits = { ...DEFAULT_RELAY_LIMITS, ...limits };
     const identity = generateKeyPairSync('ed25519');
     const ring = new EphemeralKeyRing(identity.privateKey);

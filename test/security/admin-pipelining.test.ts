@@ -29,3 +29,19 @@ test('Bounds: 50 pipelined admin requests on a connection that does not read bui
   for (let i = 0; i < 3; i++) t.is((await fetch(`${world.relay.admin!.url}healthz`)).status, 200);
   t.is((await fetch(`${world.relay.admin!.url}api/overview`)).status, 200);
 });
+
+test('Bounds: 100 idle connections to the admin port do not shut out /healthz', async (t) => {
+  const world = await startWorld(t);
+  const { port } = world.relay.admin!.address;
+  const idle = await Promise.all(Array.from({ length: 100 }, async () => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.on('error', () => undefined);
+    t.teardown(() => socket.destroy());
+    await once(socket, 'connect');
+    return socket;
+  }));
+  t.is(idle.length, 100);
+  const res = await fetch(`${world.relay.admin!.url}healthz`);
+  t.is(res.status, 200);
+  t.deepEqual(await res.json(), { status: 'ok' });
+});

@@ -5,6 +5,7 @@
  * Also the control message pacing that keeps a flood from taking the event loop: nothing is lost.
  */
 import test from 'ava';
+import { encodeFrame } from '../../shared/protocol/codec.js';
 import { HandControl } from '../helpers/security-control.js';
 import { LogWatch } from '../helpers/security-log.js';
 import { greetFrom, loginFrom } from '../helpers/security-peer.js';
@@ -120,4 +121,21 @@ test('Bounds: 40 streams opened with the wrong secret write one or two "stream r
   t.log(`${skeletonLog.count('stream refused')} 'stream refused' lines for 40 refused streams`);
   t.true(skeletonLog.count('stream refused') <= 2);
   t.is(echo.connections(), 0);
+});
+
+test('Bounds: garbage from 300 different addresses writes about 50 "bad frame" lines, not 300 (a budget per kind of line over all sources)', async (t) => {
+  const watch = new LogWatch('relay', 'info');
+  const world = await startWorld(t, { log: watch.log });
+  const started = Date.now();
+  await Promise.all(Array.from({ length: 300 }, async (_, i) => {
+    const greeting = await greetFrom(t, world.clientTarget, 'client', `127.0.${40 + Math.floor(i / 200)}.${1 + (i % 200)}`);
+    if (!('hello' in greeting)) return;
+    greeting.peer.send(encodeFrame({ t: 'hello', v: 1 }));
+    await greeting.peer.closed;
+  }));
+  const lines = watch.count('bad frame, closing connection');
+  // 50 at once, then one per 200 ms.
+  const allowed = 50 + Math.ceil((Date.now() - started) / 200);
+  t.log(`${lines} 'bad frame' lines for 300 sources (budget ${allowed})`);
+  t.true(lines >= 40 && lines <= allowed, `${lines} lines`);
 });

@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { LoginQueue } from '../../relay/core/login-queue.js';
+import { DEFAULT_GUARD_LIMITS } from '../../relay/core/source-guard.js';
 import { closed, plainTo, RelayHarness, userRecord } from '../helpers/unit-relay.js';
 
 const CAROL = userRecord(['client'], { access: ['*'] });
@@ -112,4 +113,36 @@ test('core: a right password refused for the session limit charges its source li
   const refused = h.sendPlain(conn, { t: 'login', jwe: 'a.b.c.d.e' });
   t.false(refused.some((c) => c.type === 'verify-login'), 'no more password checks from there for a while');
   t.deepEqual(h.unread(), [], 'no message to any peer left unasserted');
+});
+
+test('LoginQueue: the priority lane gets at most two turns in a row while the other lane waits', (t) => {
+  const q = new LoginQueue({ concurrency: 1, perSource: 8, total: 8 });
+  for (let i = 1; i <= 5; i++) q.add(`trusted-${i}`, i, true);
+  q.add('newcomer', 99);
+  const order: number[] = [];
+  for (let next = q.start()[0]; next; next = q.start()[0]) {
+    order.push(next.conn);
+    q.finished(next.conn);
+  }
+  t.deepEqual(order, [1, 2, 99, 3, 4, 5]);
+});
+
+test('core: a source over its budget of successful logins is charged for each further one, until its logins wait out a penalty', (t) => {
+  const h = new RelayHarness({}, { guard: { ...DEFAULT_GUARD_LIMITS, loginBurst: 3, loginsPerSecond: 1 } });
+  const outcomes: string[] = [];
+  for (let i = 0; i < 14; i++) {
+    const { conn, hello } = h.greet('client');
+    const sent = h.sendPlain(conn, { t: 'login', jwe: 'a.b.c.d.e' });
+    if (!sent.some((c) => c.type === 'verify-login')) {
+      outcomes.push(String(plainTo(conn, sent)[0]?.t === 'error' ? (plainTo(conn, sent)[0] as { code: string }).code : 'none'));
+      continue;
+    }
+    const cmds = h.handle({ type: 'login-verified', conn, verdict: h.verdict(hello, 'carol', CAROL) });
+    outcomes.push(plainTo(conn, cmds)[0]?.t ?? 'none');
+    h.closeConn(conn);
+  }
+  t.log(outcomes.join(' '));
+  // 3 free, then each success costs 2 s of penalty: after 8 more, 16 s reach the 15 s minimum.
+  t.deepEqual(outcomes.slice(0, 11), Array<string>(11).fill('welcome'));
+  t.is(outcomes.at(-1), 'ERR_THROTTLED');
 });

@@ -163,3 +163,14 @@ test('S6: maxTracked bounds what the guard remembers: the oldest penalty and use
   t.false(g.userThrottled('u1', 'x', T0), 'u1 forgotten');
   t.true(g.userThrottled('u4', 'x', T0));
 });
+
+test('S6: a penalised source that has logged in before is admitted (its data connections) at a bounded rate, a stranger not at all', (t) => {
+  const g = new SourceGuard({ ...DEFAULT_GUARD_LIMITS, trustedWhilePenalisedPerSecond: 5 });
+  const now = 1_000_000;
+  g.userSucceeded('carol', '192.0.2.1');
+  for (const source of ['192.0.2.1', '192.0.2.2']) for (let i = 0; i < 4; i++) g.penalize(source, 'auth-fail', now);
+  t.is(g.admit('192.0.2.2', now), 'throttled', 'a stranger is refused at connect');
+  const admitted = Array.from({ length: 8 }, () => g.admit('192.0.2.1', now)).filter((a) => a === 'ok').length;
+  t.is(admitted, 5, 'a trusted source: 5 at once, then refused');
+  t.is(g.admit('192.0.2.1', now + 400), 'ok', 'and one more per 200 ms');
+});
