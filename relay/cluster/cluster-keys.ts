@@ -19,4 +19,6 @@ export const CHANNELS = {
   users: 'burrow:users-changed',
   /** A relay saw a failed login: JSON {from, source, user?}. */
   penalties: 'burrow:penalties',
+  /** A session that was given tickets ended: JSON {from, sid}; its tickets open nothing anywhere. */
+  sessionsEnded: 'burrow:sessions-ended',
 } as const;

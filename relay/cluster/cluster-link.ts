@@ -13,7 +13,7 @@ import type { ClusterCommand, RelayEvent } from '../core/relay-events.js';
 import type { UsersOverlay } from '../io/users-store.js';
 import type { UserRecord, UsersDb } from '../users/users-file.js';
 import { CHANNELS, KEYS } from './cluster-keys.js';
-import { parseDialRequest, parsePenaltyNotice } from './dial-request.js';
+import { parseDialRequest, parsePenaltyNotice, parseSessionEnded } from './dial-request.js';
 import { openRemote } from './remote-open.js';
 import { TicketService } from './ticket-service.js';
 import { RedisRegistry, type SharedEntry } from './redis-registry.js';
@@ -166,6 +166,11 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
         this.#redis.publish(CHANNELS.penalties, JSON.stringify({ from: this.opts.relayId, source: cmd.source, ...(cmd.user !== undefined ? { user: cmd.user } : {}) }))
           .catch((err: unknown) => this.log.debug({ code: codeOf(err) }, 'penalty not shared'));
         return;
+      case 'cluster-session-ended':
+        // Best effort, like penalties: while Redis is down a ticket stays good at other relays until it expires.
+        this.#redis.publish(CHANNELS.sessionsEnded, JSON.stringify({ from: this.opts.relayId, sid: cmd.sid }))
+          .catch((err: unknown) => this.log.debug({ code: codeOf(err) }, 'session end not shared'));
+        return;
       case 'verify-ticket':
         return this.#tickets.verify(cmd.conn, cmd.ticket);
       case 'mint-ticket':
@@ -195,6 +200,11 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
       if (!notice || notice.from === this.opts.relayId) return;
       this.dispatch({ type: 'remote-penalty', source: notice.source, ...(notice.user !== undefined ? { user: notice.user } : {}) });
       this.emit('penalty', notice.source);
+      return;
+    }
+    if (channel === CHANNELS.sessionsEnded) {
+      const notice = parseSessionEnded(message);
+      if (notice && notice.from !== this.opts.relayId) this.dispatch({ type: 'remote-session-ended', sid: notice.sid });
       return;
     }
     if (channel !== CHANNELS.dial(this.opts.relayId)) return;
@@ -249,7 +259,7 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
   async #subscribed(): Promise<boolean> {
     if (this.#sub.status !== 'ready') await new Promise<void>((resolve) => this.#sub.once('ready', () => resolve()));
     try {
-      await this.#sub.subscribe(CHANNELS.dial(this.opts.relayId), CHANNELS.penalties, CHANNELS.users);
+      await this.#sub.subscribe(CHANNELS.dial(this.opts.relayId), CHANNELS.penalties, CHANNELS.users, CHANNELS.sessionsEnded);
       return true;
     } catch (err) {
       this.log.warn({ code: codeOf(err) }, 'cluster subscription failed; will retry on reconnect');

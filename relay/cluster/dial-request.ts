@@ -49,3 +49,12 @@ export function parsePenaltyNotice(text: string): PenaltyNotice | undefined {
   if (user !== undefined && (typeof user !== 'string' || user.length > 64)) return undefined;
   return { from, source, ...(typeof user === 'string' ? { user } : {}) };
 }
+
+/** A session that was given tickets ended at relay `from`. */
+export function parseSessionEnded(text: string): { from: string; sid: string } | undefined {
+  const value = jsonObject(text);
+  if (!value) return undefined;
+  const { from, sid } = value;
+  if (typeof from !== 'string' || from.length > 64 || typeof sid !== 'string' || !TOKEN.test(sid)) return undefined;
+  return { from, sid };
+}

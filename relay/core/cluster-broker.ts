@@ -64,6 +64,7 @@ export function remoteDialRequested(state: RelayState, dial: string, server: str
 export function ticketMinted(state: RelayState, sid: string, purpose: TicketPurpose, ticket: string, exp: number): void {
   const session = state.sessions.get(sid);
   if (!session) return;
+  state.ticketed.add(sid);
   if ('request' in purpose) return state.sendSealed(session, { t: 'ticket', id: purpose.request, ticket, exp });
   state.sendSealed(session, { t: 'dial', dial: purpose.dial, server: purpose.server, relay: purpose.origin, ticket });
 }
@@ -85,6 +86,8 @@ export function ticketVerified(state: RelayState, connId: ConnId, claims: Ticket
   const good = claims !== undefined && claims.sid === msg.sid && claims.port === conn.port && !state.revoked.has(claims.user)
     && verifyAttachMac(claims.attachKey.reveal(), conn.challenge, msg, msg.mac);
   if (!good) return refuse(state, conn, now);
+  // A ticket does not outlive its session: ended here, or at the relay that issued it (told over Redis).
+  if (isEnded(state, claims.sid, now)) return state.fail(conn.id, 'ERR_SESSION_ENDED');
   if (conn.port === 'client') return guestStream(state, conn, msg, claims, record, now);
   state.authenticated(conn);
   conn.sid = claims.sid;
@@ -112,13 +115,30 @@ function guestStream(state: RelayState, conn: Conn, msg: Attach, claims: TicketC
   // record beside it (which would double the session's stream limit and never be freed).
   const own = state.sessions.get(claims.sid);
   if (own) return own.user === claims.user && own.port === 'client' ? openStream(state, conn, own, msg.server, now) : refuse(state, conn, now);
-  // Issued here for a session that has ended since: a ticket does not outlive its session where it is known.
-  if (claims.relay === state.deps.cluster?.relayId) return state.fail(conn.id, 'ERR_SESSION_ENDED');
   const guest = state.guests.get(claims.sid) ?? { sid: claims.sid, user: claims.user, record, streams: 0 };
   guest.record = record;
   state.guests.set(guest.sid, guest);
   openStream(state, conn, guest, msg.server, now);
   state.releaseGuest(guest.sid);
+}
+
+/** How long an ended session is remembered: longer than any ticket lives (60 s by default). */
+export const ENDED_SESSION_MEMORY_MS = 5 * 60_000;
+const MAX_ENDED_SESSIONS = 65_536;
+
+/** A session that was given tickets ended (here, or at another relay): refuse its tickets from now on. */
+export function sessionEnded(state: RelayState, sid: string, now: number): void {
+  state.endedSessions.delete(sid);
+  state.endedSessions.set(sid, now + ENDED_SESSION_MEMORY_MS);
+  while (state.endedSessions.size > MAX_ENDED_SESSIONS) state.endedSessions.delete(state.endedSessions.keys().next().value as string);
+}
+
+function isEnded(state: RelayState, sid: string, now: number): boolean {
+  const until = state.endedSessions.get(sid);
+  if (until === undefined) return false;
+  if (now < until) return true;
+  state.endedSessions.delete(sid);
+  return false;
 }
 
 function refuse(state: RelayState, conn: Conn, now: number): void {

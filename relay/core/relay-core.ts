@@ -10,7 +10,7 @@ import { endSession } from './session-end.js';
 import { handleControl } from './relay-control.js';
 import type { ClientEndpoints, PortRole } from '../../shared/protocol/messages.js';
 import type { ClusterEvent, ConnId, RelayCommand, RelayEvent } from './relay-events.js';
-import { remoteDialFailed, remoteDialRequested, remoteFound, ticketMinted, ticketVerified } from './cluster-broker.js';
+import { remoteDialFailed, remoteDialRequested, remoteFound, sessionEnded, ticketMinted, ticketVerified } from './cluster-broker.js';
 import { clusterClaimed, clusterListed, revocationsChanged } from './cluster-control.js';
 import { abandonLogin, beginLogin, expireLogins, finishLogin, greet, startLogins } from './relay-login.js';
 import { RelayState, type Conn, type RelayDeps } from './relay-state.js';
@@ -204,6 +204,8 @@ export class RelayCore {
         return clusterListed(state, event.sid, event.request, event.servers);
       case 'revoked':
         return revocationsChanged(state, event.users, now);
+      case 'remote-session-ended':
+        return sessionEnded(state, event.sid, now);
       case 'remote-penalty':
         state.guard.penalize(event.source, 'auth-fail', now);
         if (event.user !== undefined) state.guard.userFailed(event.user, event.source, now);

@@ -64,7 +64,9 @@ export type ClusterEvent =
   /** The cluster-wide set of revoked (disabled) accounts. */
   | { type: 'revoked'; users: string[] }
   /** Another relay of the cluster saw a failed login from this source (and name): count it here too (S6). */
-  | { type: 'remote-penalty'; source: string; user?: string };
+  | { type: 'remote-penalty'; source: string; user?: string }
+  /** A session of another relay that was given tickets has ended. */
+  | { type: 'remote-session-ended'; sid: string };
 
 export interface SessionGrantDraft {
   sid: string;
@@ -98,7 +100,9 @@ export type ClusterCommand =
   /** The local registry changed: publish it (coalesced by the adapter). */
   | { type: 'cluster-sync' }
   /** A failed login here: tell the other relays (best effort). */
-  | { type: 'cluster-penalty'; source: string; user?: string };
+  | { type: 'cluster-penalty'; source: string; user?: string }
+  /** A session that was given tickets ended here: its tickets open nothing at other relays either. */
+  | { type: 'cluster-session-ended'; sid: string };
 
 /** Why a login was refused. The wire answer is the same for all but throttled (S5); only metrics tell them apart. */
 export type LoginFailure = 'bad-login' | 'unknown-user' | 'bad-password' | 'disabled' | 'wrong-role' | 'throttled' | 'session-limit' | 'abandoned';

@@ -110,6 +110,10 @@ export class RelayState {
   readonly pendingClaims = new Map<string, { accepted: string[]; rejected: { id: string; code: ErrorCode }[] }>();
   /** Cluster: listings waiting for the servers other relays hold, by `sid:request`, with their page cursor. */
   readonly pendingLists = new Map<string, { after: string | undefined }>();
+  /** Cluster: sessions (here or at other relays) that ended after being given tickets, with when to forget them. */
+  readonly endedSessions = new Map<string, number>();
+  /** Cluster: sessions of this relay that were given tickets (their end is told to the cluster). */
+  readonly ticketed = new Set<string>();
   /** Cluster: accounts disabled on some relay of the cluster. */
   revoked: ReadonlySet<string> = new Set();
   readonly guard: SourceGuard;

@@ -1,4 +1,5 @@
 /** Ending a session: its ids, idle data connections and the clients waiting on it are let go. */
+import { sessionEnded } from './cluster-broker.js';
 import { failWaiting } from './relay-broker.js';
 import type { RelaySession } from './relay-session.js';
 import type { RelayState } from './relay-state.js';
@@ -6,6 +7,10 @@ import type { RelayState } from './relay-state.js';
 export function endSession(state: RelayState, session: RelaySession, now: number): void {
   if (!state.sessions.delete(session.sid)) return;
   if (![...state.sessions.values()].some((s) => s.user === session.user)) state.pace.forget(session.user);
+  if (state.ticketed.delete(session.sid)) {
+    sessionEnded(state, session.sid, now);
+    state.out.push({ type: 'cluster-session-ended', sid: session.sid });
+  }
   const freed = state.registry.releaseSession(session.sid);
   if (freed.length > 0) state.registryChanged();
   for (const pooled of session.pool.splice(0)) state.close(pooled, 'ok');

@@ -47,3 +47,27 @@ test('Finding 7: streams attached with a ticket at the client\'s own relay count
   const late = await attachFrom(t, relay.clientTarget, 'client', cli.session, { purpose: 'stream', server: 'svc', ticket: reply.ticket });
   t.is(await answer(late), 'ERR_SESSION_ENDED');
 });
+
+test('M4: a ticket opens nothing at another relay of the cluster once its session has ended at the relay that issued it', async (t) => {
+  const w = await startClusterWorld(t, 2);
+  const [a, b] = [w.relays[0]!, w.relays[1]!];
+  const echo = await echoServer(t);
+  await clusterSkeleton(t, w.relays, [server('svc', echo.port, newSecret())], { pool: 2 });
+  const cli = await loginFrom(t, { target: a.clientTarget, port: 'client', user: 'alice', password: PASSWORD });
+  if (!cli.ok) throw new Error(cli.code);
+  const control = new HandControl(cli.session.keys, cli.peer.reader);
+  control.send(control.seal({ t: 'ticket-request', id: 1 }));
+  const reply = await control.next();
+  if (reply?.t !== 'ticket') throw new Error(`no ticket: ${JSON.stringify(reply)}`);
+  const answer = async (peer: Awaited<ReturnType<typeof attachFrom>>): Promise<string> => {
+    const body = await peer.next();
+    const msg = body ? parseRelayHandshake(decodeBody(body)) : undefined;
+    return msg?.t === 'error' ? msg.code : (msg?.t ?? 'closed');
+  };
+  const live = await attachFrom(t, b.clientTarget, 'client', cli.session, { purpose: 'stream', server: 'svc', ticket: reply.ticket });
+  t.is(await answer(live), 'joined', 'while its session lives, the ticket works at relay B');
+  cli.peer.socket.destroy();
+  t.true(await stateReaches(() => b.relay.runtime.core.state.endedSessions.has(cli.session.sid)), 'relay B heard that the session ended');
+  const late = await attachFrom(t, b.clientTarget, 'client', cli.session, { purpose: 'stream', server: 'svc', ticket: reply.ticket });
+  t.is(await answer(late), 'ERR_SESSION_ENDED');
+});
