@@ -150,9 +150,9 @@ export class RelayCore {
     const conn = state.conns.get(connId);
     if (!conn) return;
     state.conns.delete(connId);
-    // Greeted and gone without a word: the Hello and the challenge cost the relay, so it costs the source
-    // like a handshake that timed out (read the Hello, hang up, repeat, was free).
-    if (conn.phase === 'greeted' && conn.unauth && !conn.closing) state.guard.penalize(conn.source, 'no-auth', now);
+    // Greeted and gone without a word: free a few times (client trust, a peer at the wrong port), then
+    // charged like a handshake that timed out (read the Hello, hang up, repeat, was free).
+    if (conn.phase === 'greeted' && conn.unauth && !conn.closing) state.guard.hungUpAfterHello(conn.source, now);
     state.authenticated(conn);
     abandonLogin(state, conn, now);
     const session = conn.sid ? state.sessions.get(conn.sid) : undefined;

@@ -64,6 +64,9 @@ export const DEFAULT_GUARD_LIMITS: GuardLimits = {
 };
 
 export type Offence = 'auth-fail' | 'no-auth';
+
+/** Hang-ups after the Hello a source may make before they are charged (see hungUpAfterHello). */
+const HANG_UPS_FREE = 10;
 export type Admission = 'ok' | 'throttled' | 'busy';
 
 interface Penalty {
@@ -100,6 +103,7 @@ export class SourceGuard {
   readonly #trusted = new Map<string, true>();
   readonly #logins = new Map<string, TokenBucket>();
   readonly #penalisedAdmits = new Map<string, TokenBucket>();
+  readonly #hangUps = new Map<string, TokenBucket>();
 
   constructor(readonly limits: GuardLimits = DEFAULT_GUARD_LIMITS) {}
 
@@ -164,6 +168,21 @@ export class SourceGuard {
     if (bucket.tryTake(now)) return true;
     this.penalize(source, 'no-auth', now);
     return false;
+  }
+
+  /**
+   * A connection from `source` read the Hello and hung up. A peer may do that now and then for good reason
+   * (client trust reads the key and leaves; a peer at the wrong port, or one that refuses the relay's key,
+   * leaves without a word), so the first few are free; past HANG_UPS_FREE in a burst (refilled one per
+   * 10 s) each is charged like an unfinished handshake, so a flood of them costs its source.
+   */
+  hungUpAfterHello(source: string, now: number): void {
+    let bucket = this.#hangUps.get(source);
+    if (!bucket) {
+      bucket = new TokenBucket(HANG_UPS_FREE, 0.1, now);
+      remember(this.#hangUps, source, bucket, this.limits.maxTracked);
+    }
+    if (!bucket.tryTake(now)) this.penalize(source, 'no-auth', now);
   }
 
   /** A penalised trusted source's connections are admitted at a bounded rate (Hello-and-hang-up floods). */
