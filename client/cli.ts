@@ -11,7 +11,7 @@ import { forTerminal, jsonForTerminal } from '../shared/display-text.js';
 import { addOptions, configOrPrint, CONFIG_OPTION } from '../shared/config/command-options.js';
 import type { Config } from '../shared/config/load-config.js';
 import { option, type OptionSpec } from '../shared/config/option-spec.js';
-import { BurrowError, codeOf, ERROR_CODES, type ErrorCode } from '../shared/errors.js';
+import { BurrowError, codeOf, type ErrorCode } from '../shared/errors.js';
 import type { Redacted } from '../shared/redacted.js';
 import { formatHostPort, parseHostPort } from '../shared/peer/relay-address.js';
 import { connect, type BurrowClient, type ServerInfo } from './index.js';
@@ -39,7 +39,10 @@ function clientConfig(cmd: Command, specs: readonly OptionSpec[], ctx: CliContex
   return configOrPrint(cmd, specs, ctx, { siblingKeys: CLIENT_FILE_KEYS, defaults: knownRelaysDefault(ctx.env), notes: (c) => [passwordNote(c, ctx.env)] });
 }
 
-async function login(config: Config, ctx: CliContext, logName: string, onFatal?: (err: BurrowError) => void, extra: { startWithoutRelay?: boolean } = {}): Promise<BurrowClient> {
+async function login(
+  config: Config, ctx: CliContext, logName: string, onFatal?: (err: BurrowError) => void,
+  extra: { startWithoutRelay?: boolean; onStartWithoutRelay?: (err: BurrowError) => void } = {},
+): Promise<BurrowClient> {
   const relay = await relayTargetsOf(config, ctx.env);
   const user = required(config, 'user', '--user');
   const log = loggerFor(logName, config.logLevel);
@@ -59,16 +62,7 @@ async function login(config: Config, ctx: CliContext, logName: string, onFatal?:
  * secret still exits 4 at once rather than on the first stream.
  */
 async function checkServer(client: BurrowClient, id: string, secret: Redacted<Buffer>, warn: (line: string, code: ErrorCode) => void): Promise<ErrorCode | undefined> {
-  let servers: ServerInfo[];
-  try {
-    servers = await client.list();
-  } catch (err) {
-    // The relay is not there yet (or restarting): a long-running forwarder waits for it.
-    const code = codeOf(err);
-    if (ERROR_CODES[code].retry === 'stop') throw err;
-    warn(`the relay cannot be reached yet (${code}); listening anyway: connections wait for it, and are refused while it stays away`, code);
-    return code;
-  }
+  const servers: ServerInfo[] = await client.list();
   if (!servers.some((s) => s.id === id)) {
     const visible = servers.length === 0 ? 'none' : servers.map((s) => s.id).join(', ');
     warn(`server ${id} is not listed (yet); this account can see: ${visible}. Listening anyway: connections are refused until ${id} is advertised`, 'ERR_UNKNOWN_SERVER');
@@ -130,12 +124,21 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     const { host, port } = parseHostPort(config.listen as string, '--listen');
     let refused: (err: BurrowError) => void = () => undefined;
     const fatal = new Promise<never>((_, reject) => { refused = reject; });
-    const c = await login(config, ctx, 'burrow-client', (err) => refused(err), { startWithoutRelay: true });
+    // A forwarder outlives its relay too: one not there yet is logged in to in the background.
+    let offline: BurrowError | undefined;
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    const c = await login(config, ctx, 'burrow-client', (err) => refused(err), { startWithoutRelay: true, onStartWithoutRelay: (err) => { offline = err; } })
+      .catch((err: unknown) => {
+        clearInterval(keepAlive);
+        throw err;
+      });
     const log = loggerFor('burrow-client', config.logLevel);
-    const unavailable = await checkServer(c, id, secret, (line, code) => {
+    const warn = (line: string, code: ErrorCode): void => {
       ctx.stderr(`burrow: warning: ${line}`);
       log.warn({ server: id, code }, 'server not available at start; forwarding anyway');
-    });
+    };
+    if (offline) warn(`could not log in to the relay yet (${offline.code}); listening anyway and logging in in the background: connections wait up to 10 s for it`, offline.code);
+    const unavailable = offline ? undefined : await checkServer(c, id, secret, warn);
     const forwarder = await startForwarder({
       client: c, serverId: id, secret, host, port, log, separateStreams: config.separateStreams === true, ...(unavailable ? { unavailable } : {}),
     }).catch((err: unknown) => {
@@ -148,6 +151,7 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     try {
       await stopped;
     } finally {
+      clearInterval(keepAlive);
       status.stop();
       await forwarder.close();
       c.close();

@@ -41,6 +41,8 @@ export interface ClientOptions {
    * still rejects at once.
    */
   startWithoutRelay?: boolean;
+  /** With startWithoutRelay: told (at once, before connect resolves) when the first login failed and goes on in the background. */
+  onStartWithoutRelay?: (err: BurrowError) => void;
   log?: Logger;
 }
 
@@ -80,6 +82,8 @@ export async function connect(options: ClientOptions): Promise<BurrowClient> {
       throw err;
     }
     log.warn({ code }, 'relay not reachable at start; logging in in the background');
+    session.keepTrying();
+    options.onStartWithoutRelay?.(err instanceof BurrowError ? err : new BurrowError(code));
   }
   // Data connections count against the relay's cap on not-yet-authenticated connections per address
   // until their Attach is checked: a burst of opens is let through a few at a time instead.

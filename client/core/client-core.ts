@@ -23,6 +23,11 @@ export type ClientEvent =
   | { type: 'goodbye'; retryAfterMs: number }
   /** A request on the live session failed with `code`; the core says (`failover`) whether to try another relay. */
   | { type: 'request-failed'; code: ErrorCode }
+  /**
+   * keepAlive: the first login failed for a reason retrying can fix (no relay yet): keep trying in the
+   * background from now on, as after a lost session, instead of waiting for the next request.
+   */
+  | { type: 'keep-trying' }
   | { type: 'tick' }
   | { type: 'close' };
 
@@ -123,6 +128,14 @@ export class ClientCore {
         this.#first = (this.#first + 1) % this.opts.relays;
         this.#phase = 'idle';
         break;
+      case 'keep-trying':
+      {
+        const policy = ERROR_CODES[this.#lastCode].retry;
+        if (!this.opts.keepAlive || this.#phase !== 'idle' || policy === 'stop') break;
+        this.#everLive = true;
+        this.#schedule(now, now + this.#backoff.next(now, policy), this.#lastCode, out);
+        break;
+      }
       case 'tick':
         this.#tick(now, out);
         break;

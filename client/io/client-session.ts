@@ -53,6 +53,11 @@ export class ClientSession extends EventEmitter<{ goodbye: [] }> {
     return promise;
   }
 
+  /** keepAlive: after a first login that failed for a reason retrying can fix, keep trying in the background. */
+  keepTrying(): void {
+    this.#dispatch({ type: 'keep-trying' });
+  }
+
   close(): void {
     this.#dispatch({ type: 'close' });
     clearTimeout(this.#timer);

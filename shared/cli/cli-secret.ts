@@ -26,7 +26,7 @@ export function registerSecretCommand(program: Command, overrides: Partial<CliCo
         return;
       }
       await writeSecret(opts.out, value.reveal());
-      ctx.stderr(`wrote 32 random bytes (base64url) to ${opts.out} (mode 0600); as a server secret, give the same file to the skeleton and its clients`);
+      ctx.stderr(`wrote a random secret (32 bytes, base64url) to ${opts.out} (mode 0600)`);
     });
   useEnvTwins(generate, ctx.env);
   return secret;

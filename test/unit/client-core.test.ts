@@ -126,3 +126,20 @@ test('close rejects every waiting request and drops the session', (t) => {
   c.handle({ type: 'want', id: 1 }, 0);
   t.deepEqual(c.handle({ type: 'close' }, 1), [{ type: 'drop-session' }, { type: 'reject', ids: [1], code: 'ERR_CONNECTION_CLOSED' }]);
 });
+
+test('keep-trying: a first login that failed for a reason retrying can fix goes on in the background, and later requests wait for it', (t) => {
+  const c = core();
+  c.handle({ type: 'want', id: 1 }, 0);
+  t.deepEqual(c.handle({ type: 'login-failed', relay: 0, code: 'ERR_RELAY_UNREACHABLE' }, 10), [{ type: 'reject', ids: [1], code: 'ERR_RELAY_UNREACHABLE' }]);
+  t.is(c.nextDeadline(), undefined, 'nothing in the background yet');
+  const after = retryIn(c.handle({ type: 'keep-trying' }, 10));
+  t.true(after >= 500 && after <= 4_000, `the relay not being there is retried soon (${after} ms)`);
+  t.deepEqual(c.handle({ type: 'want', id: 2 }, 20), [], 'a request waits for the background login');
+  t.deepEqual(c.handle({ type: 'tick' }, 10 + after), [{ type: 'login', relay: 0 }]);
+  t.deepEqual(c.handle({ type: 'logged-in', relay: 0 }, 11 + after), [{ type: 'grant', ids: [2] }]);
+  // What retrying cannot fix is not tried again.
+  const refused = core();
+  refused.handle({ type: 'want', id: 1 }, 0);
+  refused.handle({ type: 'login-failed', relay: 0, code: 'ERR_AUTH_FAILED' }, 10);
+  t.deepEqual(refused.handle({ type: 'keep-trying' }, 10), []);
+});
