@@ -3,31 +3,41 @@
  * own relay both with its session and with a cluster ticket for that session. Both kinds count against
  * the one session, so --max-streams-per-session holds, and the counts go back to zero when they end.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
+import type { RelayTarget } from '../../shared/peer/relay-address.js';
 import { decodeBody } from '../../shared/protocol/codec.js';
 import { parseRelayHandshake } from '../../shared/protocol/parse.js';
 import { clusterSkeleton, startClusterWorld } from '../helpers/cluster-world.js';
 import { HandControl } from '../helpers/security-control.js';
-import { attachFrom, loginFrom } from '../helpers/security-peer.js';
+import type { RawPeer } from '../helpers/security-net.js';
+import { attachFrom, loginFrom, type LoginOutcome } from '../helpers/security-peer.js';
 import { stateReaches } from '../helpers/state-wait.js';
 import { echoServer, newSecret, PASSWORD, server } from '../helpers/world.js';
+
+/** Alice logged in by hand at `target`, with a session ticket asked for on her control channel. */
+async function ticketedClient(t: ExecutionContext, target: RelayTarget): Promise<{ cli: Extract<LoginOutcome, { ok: true }>; ticket: { ticket: string } }> {
+  const cli = await loginFrom(t, { target, port: 'client', user: 'alice', password: PASSWORD });
+  if (!cli.ok) throw new Error(cli.code);
+  const control = new HandControl(cli.session.keys, cli.peer.reader);
+  control.send(control.seal({ t: 'ticket-request', id: 1 }));
+  const reply = await control.next();
+  if (reply?.t !== 'ticket') throw new Error(`no ticket: ${JSON.stringify(reply)}`);
+  return { cli, ticket: reply };
+}
+
+/** What the relay answered a stream attach: 'joined', an error code, or 'closed'. */
+async function answer(peer: RawPeer): Promise<string> {
+  const body = await peer.next();
+  const msg = body ? parseRelayHandshake(decodeBody(body)) : undefined;
+  return msg?.t === 'error' ? msg.code : (msg?.t ?? 'closed');
+}
 
 test('Finding 7: streams attached with a ticket at the client\'s own relay count against its session: 2 of 4 refused with --max-streams-per-session 2, none left counted after, and the ticket dies with its session', async (t) => {
   const w = await startClusterWorld(t, 1, { relay: { limits: { maxStreamsPerSession: 2 } } });
   const relay = w.relays[0]!;
   const echo = await echoServer(t);
   await clusterSkeleton(t, w.relays, [server('svc', echo.port, newSecret())], { pool: 4 });
-  const cli = await loginFrom(t, { target: relay.clientTarget, port: 'client', user: 'alice', password: PASSWORD });
-  if (!cli.ok) throw new Error(cli.code);
-  const control = new HandControl(cli.session.keys, cli.peer.reader);
-  control.send(control.seal({ t: 'ticket-request', id: 1 }));
-  const reply = await control.next();
-  if (reply?.t !== 'ticket') throw new Error(`no ticket: ${JSON.stringify(reply)}`);
-  const answer = async (peer: Awaited<ReturnType<typeof attachFrom>>): Promise<string> => {
-    const body = await peer.next();
-    const msg = body ? parseRelayHandshake(decodeBody(body)) : undefined;
-    return msg?.t === 'error' ? msg.code : (msg?.t ?? 'closed');
-  };
+  const { cli, ticket: reply } = await ticketedClient(t, relay.clientTarget);
   const plain = [await attachFrom(t, relay.clientTarget, 'client', cli.session, { purpose: 'stream', server: 'svc' })];
   plain.push(await attachFrom(t, relay.clientTarget, 'client', cli.session, { purpose: 'stream', server: 'svc' }));
   t.deepEqual(await Promise.all(plain.map(answer)), ['joined', 'joined']);
@@ -53,17 +63,7 @@ test('M4: a ticket opens nothing at another relay of the cluster once its sessio
   const [a, b] = [w.relays[0]!, w.relays[1]!];
   const echo = await echoServer(t);
   await clusterSkeleton(t, w.relays, [server('svc', echo.port, newSecret())], { pool: 2 });
-  const cli = await loginFrom(t, { target: a.clientTarget, port: 'client', user: 'alice', password: PASSWORD });
-  if (!cli.ok) throw new Error(cli.code);
-  const control = new HandControl(cli.session.keys, cli.peer.reader);
-  control.send(control.seal({ t: 'ticket-request', id: 1 }));
-  const reply = await control.next();
-  if (reply?.t !== 'ticket') throw new Error(`no ticket: ${JSON.stringify(reply)}`);
-  const answer = async (peer: Awaited<ReturnType<typeof attachFrom>>): Promise<string> => {
-    const body = await peer.next();
-    const msg = body ? parseRelayHandshake(decodeBody(body)) : undefined;
-    return msg?.t === 'error' ? msg.code : (msg?.t ?? 'closed');
-  };
+  const { cli, ticket: reply } = await ticketedClient(t, a.clientTarget);
   const live = await attachFrom(t, b.clientTarget, 'client', cli.session, { purpose: 'stream', server: 'svc', ticket: reply.ticket });
   t.is(await answer(live), 'joined', 'while its session lives, the ticket works at relay B');
   cli.peer.socket.destroy();
