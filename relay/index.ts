@@ -6,7 +6,6 @@ import { listenOn } from '../shared/net/listen-on.js';
 import { EphemeralKeyRing } from '../shared/crypto/ephemeral-key.js';
 import { loadRelayKeys, type RelayIdentity } from '../shared/crypto/relay-key-files.js';
 import { CleanupStack } from '../shared/cleanup-stack.js';
-import { BurrowError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/log.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './core/relay-limits.js';
 import { DEFAULT_GUARD_LIMITS, type GuardLimits } from './core/source-guard.js';
@@ -16,7 +15,7 @@ import { DEFAULT_ARGON2_CONCURRENCY, PasswordHasher } from './users/password-has
 import { checkAdminExposure, DEFAULT_ADMIN, parseAdminSetting, type AdminBinding } from './admin/admin-binding.js';
 import { AdminToken, readAdminToken } from './admin/admin-token.js';
 import { AuditLog } from './admin/audit-log.js';
-import { startRelayAdmin, type RelayAdmin } from './admin/relay-admin.js';
+import { startRelayAdmin } from './admin/relay-admin.js';
 import type { RelayMetrics } from './admin/relay-metrics.js';
 import type { ClusterLink } from './cluster/cluster-link.js';
 import type { ClusterOptions } from './cluster/start-cluster.js';

@@ -12,7 +12,6 @@ import { Redacted } from '../../shared/redacted.js';
 import type { TicketClaims } from '../../shared/crypto/session-ticket.js';
 import { dialEnded, join, openStream } from './relay-broker.js';
 import type { ConnId, RemoteHolder, TicketPurpose } from './relay-events.js';
-import type { RelaySession } from './relay-session.js';
 import type { Conn, RelayState, StreamOwner } from './relay-state.js';
 import type { UserRecord } from '../users/users-file.js';
 

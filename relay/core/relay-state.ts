@@ -6,7 +6,7 @@ import type { UserRecord } from '../users/users-file.js';
 import { encodeBody, encodeFrame, frame } from '../../shared/protocol/codec.js';
 import type { ClientEndpoints, PortRole, RelayControlMessage, RelayHandshakeMessage } from '../../shared/protocol/messages.js';
 import type { Attach } from '../../shared/protocol/messages.js';
-import type { ConnId, RelayCommand, RelayNote, RemoteHolder, SessionGrantDraft } from './relay-events.js';
+import type { ConnId, RelayCommand, RelayNote, SessionGrantDraft } from './relay-events.js';
 import type { RelayLimits } from './relay-limits.js';
 import type { RelaySession } from './relay-session.js';
 import { AccountPace } from './account-pace.js';
