@@ -2,6 +2,7 @@
  * `burrow users add|list|remove|passwd|disable|enable`: edit the relay's users file. Every change loads the
  * file, validates, and writes it back atomically; a running relay picks it up on reload.
  */
+import { grantProblem } from './users/publish-grant.js';
 import { Command, Option } from 'commander';
 import { withExamples } from '../shared/cli/help-examples.js';
 import { cliContext, useEnvTwins, type CliContext } from '../shared/cli/cli-context.js';
@@ -39,6 +40,7 @@ interface AddOpts extends PasswordOpts {
   role?: string;
   serve?: string[];
   access?: string[];
+  publish?: string[];
 }
 
 /** Repeatable pattern options: each use adds one or more comma-separated patterns. */
@@ -69,6 +71,7 @@ export function registerUsersCommands(program: Command, overrides: Partial<CliCo
     .addOption(new Option('--role <role>', 'client, skeleton or both (required)').env('BURROW_ROLE'))
     .addOption(new Option('--serve <pattern>', 'server ids a skeleton may advertise; * matches any run (repeatable)').env('BURROW_SERVE').argParser(collectPatterns))
     .addOption(new Option('--access <pattern>', 'server ids a client may list and open; * matches any run (repeatable)').env('BURROW_ACCESS').argParser(collectPatterns))
+    .addOption(new Option('--publish <grant>', 'what a skeleton may publish: tcp:PORT[-PORT], udp:PORT[-PORT] or a host name pattern such as *.home.example.net (repeatable)').env('BURROW_PUBLISH').argParser(collectPatterns))
     .action((name: string, opts: AddOpts) => addUser(ctx, name, opts));
 
   sub('list', 'list users (never their hashes)')
@@ -125,6 +128,12 @@ async function addUser(ctx: CliContext, name: string, opts: AddOpts): Promise<vo
   if (serve.length > 0 && !roles.includes('skeleton')) throw new BurrowError('ERR_USAGE', '--serve needs --role skeleton or both');
   if (access.length > 0 && !roles.includes('client')) throw new BurrowError('ERR_USAGE', '--access needs --role client or both');
   [...serve, ...access].forEach(validatePattern);
+  const publish = opts.publish ?? [];
+  if (publish.length > 0 && !roles.includes('skeleton')) throw new BurrowError('ERR_USAGE', '--publish needs --role skeleton or both');
+  for (const grant of publish) {
+    const problem = grantProblem(grant);
+    if (problem) throw new BurrowError('ERR_USAGE', `--publish: ${problem}`);
+  }
 
   const db = await loadUsers(opts.users, { createIfMissing: true });
   const existing = db.conflictingName(name);
@@ -132,7 +141,7 @@ async function addUser(ctx: CliContext, name: string, opts: AddOpts): Promise<vo
   if (existing !== undefined) throw new BurrowError('ERR_USAGE', `user ${existing} already exists and differs from ${name} only in case`);
 
   const hash = await hashPassword(await askPassword(ctx, name, opts, true));
-  const record: UserRecord = { hash, roles, serve: unique(serve), access: unique(access), disabled: false, created: new Date().toISOString(), revision: nextRevision(0, Date.now()) };
+  const record: UserRecord = { hash, roles, serve: unique(serve), access: unique(access), ...(publish.length > 0 ? { publish: unique(publish.map((g) => g.toLowerCase())) } : {}), disabled: false, created: new Date().toISOString(), revision: nextRevision(0, Date.now()) };
   db.set(name, record);
   await saveUsers(opts.users, db);
   ctx.stdout(`added user ${name} (${roles.join(', ')}) to ${opts.users}`);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
 import { withExamples } from '../shared/cli/help-examples.js';
 import { explainListen, type ListenFlags } from '../shared/cli/listen-hint.js';
+import { parsePortRanges } from './public/port-ranges.js';
 import { BurrowError } from '../shared/errors.js';
 import { LOG_LEVEL_OPTION, loggerFor, untilSignal } from '../shared/cli/log-options.js';
 import { addOptions, configOrPrint, CONFIG_OPTION } from '../shared/config/command-options.js';
@@ -42,6 +43,19 @@ export const RELAY_OPTIONS = [
   option('--admin <host:port|off>', 'string', 'admin HTTP (health, metrics, JSON API, dashboard); off disables it', { default: DEFAULT_ADMIN }),
   option('--admin-token-file <file>', 'string', 'bearer token for the admin HTTP (first line); required off loopback', { path: true }),
   option('--audit-log <file>', 'string', 'append one JSON line per finished stream; reopened on SIGHUP', { path: true }),
+  option('--public-host <host>', 'string', 'public ingress: address the public listeners bind (default: --host)'),
+  option('--http-port <port>', 'port', 'public ingress: the shared HTTP port, routed by Host to http:// publications (off unless given)'),
+  option('--https-port <port>', 'port', 'public ingress: the shared HTTPS port, routed by SNI to https:// publications and passed through (off unless given)'),
+  option('--public-ports <ranges>', 'string', 'public ingress: ports tcp:// publications may use, e.g. 20000-20999 or 25,587,20000-20099 (off unless given)', {
+    check: (v) => {
+      try {
+        parsePortRanges(v);
+        return undefined;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    },
+  }),
   option('--cluster <url>', 'string', 'join a relay cluster whose shared state is in Redis (redis://HOST:PORT); unset: a single relay', { check: clusterUrlProblem, secret: true }),
   option('--cluster-advertise <host:port>', 'hostport', "with --cluster: this relay's skeleton port as skeletons reach it (needed when --host is a wildcard)"),
   option('--cluster-id <id>', 'string', 'with --cluster: this relay\'s name in the cluster (default: random at each start)'),
@@ -53,6 +67,9 @@ const RELAY_LISTEN_FLAGS: ListenFlags = {
   'client port': { port: '--client-port', host: '--host' },
   'skeleton port': { port: '--skeleton-port', host: '--host' },
   admin: { port: '--admin', host: '--admin' },
+  'http port': { port: '--http-port', host: '--public-host' },
+  'https port': { port: '--https-port', host: '--public-host' },
+  'public port': { port: '--public-ports', host: '--public-host' },
 };
 
 function clusterUrlProblem(value: string): string | undefined {
@@ -116,6 +133,10 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
           ...(config.clusterId !== undefined ? { relayId: config.clusterId as string } : {}),
         },
       } : {}),
+      ...(config.publicHost !== undefined ? { publicHost: config.publicHost as string } : {}),
+      ...(config.httpPort !== undefined ? { httpPort: config.httpPort as number } : {}),
+      ...(config.httpsPort !== undefined ? { httpsPort: config.httpsPort as number } : {}),
+      ...(config.publicPorts !== undefined ? { publicPorts: config.publicPorts as string } : {}),
       ...limitsOf(config),
       log,
     }).catch((err: unknown) => {
@@ -126,6 +147,10 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
     const { client, skeleton } = relay.addresses;
     ctx.stdout(`relay ${relay.fingerprint} clients on ${formatHostPort(client.address, client.port)}, skeletons on ${formatHostPort(skeleton.address, skeleton.port)}`);
     if (relay.cluster) ctx.stdout(`cluster member ${relay.cluster.relayId}, advertised to skeletons as ${relay.cluster.advertise}, shared state ${relay.cluster.link.up ? 'connected' : 'unreachable (retrying)'}`);
+    const shared = relay.ingress.addresses();
+    if (shared.http) ctx.stdout(`public HTTP on ${formatHostPort(shared.http.address, shared.http.port)}`);
+    if (shared.https) ctx.stdout(`public HTTPS (passed through by SNI) on ${formatHostPort(shared.https.address, shared.https.port)}`);
+    if (config.publicPorts !== undefined) ctx.stdout(`public tcp ports ${String(config.publicPorts)} open as skeletons publish them`);
     ctx.stdout(relay.admin ? `admin on ${relay.admin.url} (dashboard, /metrics, /api)` : 'admin off');
     const onHup = (): void => {
       log.info('SIGHUP: reloading the users file');

@@ -18,6 +18,8 @@ import { AuditLog } from './admin/audit-log.js';
 import { startRelayAdmin } from './admin/relay-admin.js';
 import type { RelayMetrics } from './admin/relay-metrics.js';
 import type { ClusterLink } from './cluster/cluster-link.js';
+import { startIngress, type PublicIngress } from './public/public-ingress.js';
+import { parsePortRanges, type PortRange } from './public/port-ranges.js';
 import type { ClusterOptions } from './cluster/start-cluster.js';
 
 export type { ClusterOptions } from './cluster/start-cluster.js';
@@ -62,6 +64,14 @@ export interface RelayOptions {
    * Absent: a single relay with its in-memory registry.
    */
   cluster?: string | ClusterOptions;
+  /** Public ingress (all off unless given): the address public listeners bind (default `host`). */
+  publicHost?: string;
+  /** The shared HTTP port, routed by each request's Host. */
+  httpPort?: number;
+  /** The shared HTTPS port, routed by the ClientHello's SNI and passed through. */
+  httpsPort?: number;
+  /** Ports tcp publications may use: `20000-20999`, `25,587,20000-20099`, or ranges. */
+  publicPorts?: string | PortRange[];
   log?: Logger;
 }
 
@@ -70,6 +80,8 @@ export interface RelayHandle {
   fingerprint: string;
   runtime: RelayRuntime;
   metrics: RelayMetrics;
+  /** Public ingress: the shared ports and the tcp publications' ports now open. */
+  ingress: PublicIngress;
   /** The admin HTTP server's address and base URL; absent with admin 'off'. */
   admin?: { address: AddressInfo; url: string };
   /** Reopen the audit log file (after logrotate moved it); a no-op without one. */
@@ -129,12 +141,19 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     // loaded into a process made its splicing dearer here (see bin/program.ts).
     const clusterCode = clusterOpts ? await import('./cluster/start-cluster.js') : undefined;
     const clusterId = clusterOpts && clusterCode ? clusterCode.clusterIdentity(clusterOpts, addresses.skeleton) : undefined;
+    const portRanges = typeof options.publicPorts === 'string' ? parsePortRanges(options.publicPorts) : (options.publicPorts ?? []);
+    const ingressOffer = { http: options.httpPort !== undefined, https: options.httpsPort !== undefined, ports: portRanges };
     const runtime = new RelayRuntime({
       log, limits, guard: { ...DEFAULT_GUARD_LIMITS, ...options.guard }, allowProxyProtocol: options.allowProxyProtocol ?? false,
       ephemeral: new EphemeralKeyRing(identity.privateKey), identityKey: Buffer.from(identity.publicJwk.x, 'base64url'),
       users, hasher, streamIdleMs: options.streamIdleMs ?? 6 * 3600_000, ...(clusterId ? { cluster: clusterId } : {}),
+      ingress: ingressOffer,
     });
     accepting = runtime;
+    const ingress = await startIngress(runtime, {
+      host: options.publicHost ?? host, ...(options.httpPort !== undefined ? { httpPort: options.httpPort } : {}), ...(options.httpsPort !== undefined ? { httpsPort: options.httpsPort } : {}),
+    }, log);
+    cleanups.push('public ingress', () => ingress.close());
     // Connections accepted so far (and any stream still running at the end of a drain) are cut.
     cleanups.push('connections', () => runtime.destroyAll());
     const link = clusterOpts && clusterId && clusterCode ? clusterCode.createClusterLink(clusterOpts, clusterId, identity, runtime, users, log) : undefined;
@@ -160,14 +179,14 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     });
     const tick = setInterval(() => runtime.dispatch({ type: 'tick' }), Math.min(1000, limits.pingMs)).unref();
     cleanups.push('tick', () => clearInterval(tick));
-    return { addresses, runtime, link, admin, clusterId, audit, users, stopListening };
+    return { addresses, runtime, link, admin, clusterId, audit, users, stopListening, ingress };
   });
-  const { addresses, runtime, link, admin, clusterId, audit, users, stopListening } = started;
+  const { addresses, runtime, link, admin, clusterId, audit, users, stopListening, ingress } = started;
   log.info({ client: addresses.client, skeleton: addresses.skeleton, admin: admin.server?.url ?? 'off', fingerprint: identity.fingerprint }, 'relay listening');
 
   const close = (opts: { drainMs?: number; retryAfter?: number } = {}): Promise<void> => {
     closing ??= (async () => {
-      const stopped = stopListening();
+      const stopped = Promise.all([stopListening(), ingress.close()]);
       runtime.run(runtime.core.shutdown(opts.retryAfter ?? 1));
       const drainMs = opts.drainMs ?? options.drainMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
@@ -192,7 +211,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   };
   const reloadUsers = async (): Promise<void> => void (await users.reload());
   return {
-    addresses, fingerprint: identity.fingerprint, runtime, metrics: admin.metrics, close, reloadUsers, on: (event, listener) => runtime.on(event, listener),
+    addresses, fingerprint: identity.fingerprint, runtime, metrics: admin.metrics, close, reloadUsers, ingress, on: (event, listener) => runtime.on(event, listener),
     reopenAuditLog: async () => audit?.reopen(),
     ...(link && clusterId ? { cluster: { link, ...clusterId } } : {}),
     ...(admin.server ? { admin: { address: admin.server.address, url: admin.server.url } } : {}),

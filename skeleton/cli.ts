@@ -8,7 +8,8 @@ import { explainPeerFailure, type PeerContext } from '../shared/cli/peer-hints.j
 import { knownRelaysDefault, passwordNote, peerContext, peerOptions, peerPassword, relayTargetsOf, required } from '../shared/cli/peer-options.js';
 import { addOptions, configOrPrint, CONFIG_OPTION, resolveConfig } from '../shared/config/command-options.js';
 import { option } from '../shared/config/option-spec.js';
-import { BurrowError, codeOf } from '../shared/errors.js';
+import { BurrowError, codeOf, ERROR_CODES } from '../shared/errors.js';
+import { parsePublishSpec, PUBLISH_SHAPE, publishSpecProblem } from './publish-spec.js';
 import type { Logger } from '../shared/log.js';
 import { watchFile } from '../shared/watch-file.js';
 import type { SkeletonServer } from './io/skeleton-server.js';
@@ -18,7 +19,8 @@ import { parseServerSpec, serverSpecInDir, serverSpecProblem } from './server-sp
 export const SKELETON_OPTIONS = [
   CONFIG_OPTION,
   ...peerOptions(7001),
-  option('--server <spec>', 'list', 'ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]; repeat for more servers', { check: serverSpecProblem, path: serverSpecInDir }),
+  option('--server <spec>', 'list', 'ID=HOST:PORT[,secret-file=F][,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]; repeat for more servers (secret-file is what burrow clients need; a server only published has none)', { check: serverSpecProblem, path: serverSpecInDir }),
+  option('--publish <spec>', 'list', `${PUBLISH_SHAPE}: let anyone reach server ID through the relay's public ports; repeat for more`, { check: publishSpecProblem }),
   option('--pool <n>', 'int', 'idle data connections kept at the relay', { default: 2, min: 0, max: 64 }),
   option('--instance <name>', 'string', "this skeleton's name among its account's skeletons: another name serves the same ids beside it, the same name takes them over (default: from the host name)", {
     check: (v) => (/^[A-Za-z0-9_-]{1,64}$/.test(v) ? undefined : 'expected 1-64 of A-Z a-z 0-9 _ -'),
@@ -30,7 +32,18 @@ async function serversOf(cmd: Command, env: NodeJS.ProcessEnv): Promise<Skeleton
   const config = await resolveConfig(cmd, SKELETON_OPTIONS, env, { defaults: knownRelaysDefault(env) });
   const specs = (config.server as string[] | undefined) ?? [];
   if (specs.length === 0) throw new BurrowError('ERR_USAGE', '--server is required (at least one)');
-  return Promise.all(specs.map(parseServerSpec));
+  const servers = await Promise.all(specs.map(parseServerSpec));
+  for (const text of (config.publish as string[] | undefined) ?? []) {
+    const pub = parsePublishSpec(text);
+    if ('problem' in pub) throw new BurrowError('ERR_USAGE', `--publish ${JSON.stringify(text)}: ${pub.problem}`);
+    const server = servers.find((s) => s.id === pub.server);
+    if (!server) throw new BurrowError('ERR_USAGE', `--publish ${JSON.stringify(text)}: no --server ${pub.server}=HOST:PORT to publish`);
+    if ((server.publications ?? []).some((p) => p.url === pub.url)) throw new BurrowError('ERR_USAGE', `--publish: ${pub.url} is given twice`);
+    (server.publications ??= []).push(pub);
+  }
+  const bare = servers.find((s) => !s.secret && !s.publications);
+  if (bare) throw new BurrowError('ERR_USAGE', `--server ${bare.id}: secret-file=F is required unless the server is published (--publish ${bare.id}=URL): burrow clients must prove its secret (burrow secret generate --out F)`);
+  return servers;
 }
 
 /**
@@ -120,6 +133,11 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     const stopped = Promise.race([untilSignal(), fatal]);
     const stopReload = watchServers(cmd, ctx.env, log, (next) => skeleton.runtime.setServers(next));
     ctx.stdout(`skeleton serving ${skeleton.advertised.accepted.join(', ')} through ${relay.map((r) => formatHostPort(r.host, r.port)).join(', ')}`);
+    if (skeleton.advertised.published.length > 0) ctx.stdout(`public: ${skeleton.advertised.published.join(', ')}`);
+    for (const u of skeleton.advertised.unpublished) ctx.stderr(`relay refused to publish ${u.url}: ${ERROR_CODES[u.code].text} (${u.code})`);
+    skeleton.runtime.on('unpublished', (list) => {
+      for (const u of list) ctx.stderr(`relay withdrew ${u.url}: ${ERROR_CODES[u.code].text} (${u.code})`);
+    });
     try {
       await stopped;
     } finally {

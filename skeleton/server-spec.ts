@@ -1,6 +1,7 @@
 /**
- * `--server ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]`: one server
- * a skeleton fronts. `serverSpecProblem` checks the text alone (config load time, --print-config);
+ * `--server ID=HOST:PORT[,secret-file=F][,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]`: one server
+ * a skeleton fronts. The secret is what burrow clients must know; a server reached only through its
+ * publications (`--publish`) has none. `serverSpecProblem` checks the text alone (config load time, --print-config);
  * `parseServerSpec` also reads the secret file.
  */
 import { readSecretFile } from '../shared/cli/secret-file.js';
@@ -12,13 +13,14 @@ import { serverInfoProblem, type SkeletonServer } from './io/skeleton-server.js'
 
 const SECRET_FILE_KEY = 'secret-file=';
 const KEYS = ['secret-file', 'description', 'protocol', 'proxy-protocol'];
-const SHAPE = 'expected ID=HOST:PORT,secret-file=F[,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]';
+const SHAPE = 'expected ID=HOST:PORT[,secret-file=F][,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]';
 
 export interface ServerFields {
   id: string;
   host: string;
   port: number;
-  secretFile: string;
+  /** Absent for a server reached only through its publications (--publish). */
+  secretFile?: string;
   description: string;
   protocol: string;
   proxy?: 'v1' | 'v2';
@@ -46,7 +48,7 @@ export function parseServerFields(text: string): ServerFields | { problem: strin
     fields.set(key, part.slice(i + 1));
   }
   const secretFile = fields.get('secret-file');
-  if (secretFile === undefined || secretFile === '') return problem('secret-file=F is required: every server has a pre-shared secret (burrow secret generate --out F)');
+  if (secretFile === '') return problem('secret-file= needs a file name (burrow secret generate --out F)');
   const protocol = fields.get('protocol') ?? 'tcp';
   const proxy = fields.get('proxy-protocol');
   if (proxy !== undefined && proxy !== 'v1' && proxy !== 'v2') return problem('proxy-protocol must be v1 or v2');
@@ -54,7 +56,7 @@ export function parseServerFields(text: string): ServerFields | { problem: strin
   const description = (fields.get('description') ?? '').slice(0, 200).replace(/[\uD800-\uDBFF]$/, '');
   const infoProblem = serverInfoProblem({ id, description, protocol });
   if (infoProblem) return problem(`server ${id}: ${infoProblem}`);
-  const server: ServerFields = { id, ...address, secretFile, description, protocol };
+  const server: ServerFields = { id, ...address, description, protocol, ...(secretFile !== undefined ? { secretFile } : {}) };
   if (proxy === 'v1' || proxy === 'v2') server.proxy = proxy;
   return server;
 }
@@ -74,7 +76,7 @@ export async function parseServerSpec(text: string): Promise<SkeletonServer> {
   const parsed = parseServerFields(text);
   if ('problem' in parsed) throw new BurrowError('ERR_USAGE', `--server ${JSON.stringify(text)}: ${parsed.problem}`);
   const { secretFile, proxy, ...rest } = parsed;
-  const server: SkeletonServer = { ...rest, secret: await readSecretFile(secretFile) };
+  const server: SkeletonServer = { ...rest, ...(secretFile !== undefined ? { secret: await readSecretFile(secretFile) } : {}) };
   if (proxy) server.proxy = proxy;
   return server;
 }

@@ -38,7 +38,8 @@ export function clusterIdentity(opts: ClusterOptions, skeleton: { address: strin
 export function createClusterLink(
   opts: ClusterOptions, id: { relayId: string; advertise: string }, identity: RelayIdentity, runtime: RelayRuntime, users: UsersStore, log: Logger,
 ): ClusterLink {
-  const localEntries = (): SharedEntry[] => runtime.core.state.registry.list().map((reg) => ({
+  // A server reached only through publications is not listed to clients anywhere in the cluster.
+  const localEntries = (): SharedEntry[] => runtime.core.state.registry.list().filter((reg) => !reg.publicOnly).map((reg) => ({
     id: reg.info.id, user: reg.user, sid: reg.sid, info: reg.info, ...(reg.proxy ? { proxy: reg.proxy } : {}),
   }));
   const link = new ClusterLink(

@@ -10,6 +10,7 @@ import type { RelaySession } from './relay-session.js';
 import type { RelayState } from './relay-state.js';
 import { byId as byServerId, listingPage } from './listing-page.js';
 import { endSession } from './session-end.js';
+import type { PublishOutcome } from './relay-publish.js';
 
 const key = (sid: string, request: number): string => `${sid}:${request}`;
 
@@ -26,9 +27,11 @@ export function clusterMayAsk(state: RelayState, session: RelaySession, request:
 }
 
 /** Ids claimed locally wait for the cluster before the Advertised reply goes out. */
-export function awaitClusterClaim(state: RelayState, session: RelaySession, request: number, accepted: string[], rejected: { id: string; code: ErrorCode }[]): void {
+export function awaitClusterClaim(
+  state: RelayState, session: RelaySession, request: number, accepted: string[], rejected: { id: string; code: ErrorCode }[], published?: PublishOutcome,
+): void {
   session.clusterRequests++;
-  state.pendingClaims.set(key(session.sid, request), { accepted, rejected });
+  state.pendingClaims.set(key(session.sid, request), { accepted, rejected, ...(published ? { published } : {}) });
   const servers = accepted.map((id) => state.registry.member(id, session.sid)).filter((reg) => reg !== undefined)
     .map((reg) => ({ ...reg.info, ...(reg.proxy ? { proxy: reg.proxy } : {}) }));
   state.out.push({ type: 'cluster-claim', sid: session.sid, user: session.user, request, servers });
@@ -51,7 +54,7 @@ export function clusterClaimed(state: RelayState, sid: string, request: number, 
   }
   const accepted = pending.accepted.filter((id) => !refusedIds.has(id));
   state.registryChanged();
-  state.sendSealed(session, { t: 'advertised', id: request, accepted, rejected: [...pending.rejected, ...refused] });
+  state.sendSealed(session, { t: 'advertised', id: request, accepted, rejected: [...pending.rejected, ...refused], ...(pending.published ?? {}) });
 }
 
 /** A listing in a cluster waits for the servers other relays hold; the page cursor waits with it. */
@@ -71,7 +74,7 @@ export function clusterListed(state: RelayState, sid: string, request: number, r
   if (!remote) return state.sendSealed(session, { t: 'error', id: request, code: 'ERR_CLUSTER_UNAVAILABLE' });
   const byId = new Map<string, ServerInfo>();
   for (const info of remote) byId.set(info.id, info);
-  for (const reg of state.registry.list()) byId.set(reg.info.id, { ...reg.info });
+  for (const reg of state.registry.list()) if (!reg.publicOnly) byId.set(reg.info.id, { ...reg.info });
   const sorted = [...byId.values()].sort(byServerId);
   state.sendSealed(session, { t: 'servers', id: request, ...listingPage(sorted, pending.after, (id) => matchesAny(session.record.access, id)) });
 }

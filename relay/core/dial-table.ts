@@ -14,6 +14,8 @@ export interface PendingDial {
   server: string;
   /** Cluster: the skeleton session lives at another relay and attaches here with a ticket. */
   remote?: RemoteHolder;
+  /** A public connection of this publication url, not a client stream. */
+  publication?: string;
 }
 
 export class DialTable {

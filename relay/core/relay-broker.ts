@@ -5,7 +5,9 @@
  */
 import { verifyAttachMac } from '../../shared/crypto/attach-proof.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import type { Attach } from '../../shared/protocol/messages.js';
+import type { Attach, Bind } from '../../shared/protocol/messages.js';
+import { publicLegKey } from '../../shared/crypto/session-keys.js';
+import { Redacted } from '../../shared/redacted.js';
 import { matchesAny } from '../users/id-pattern.js';
 import type { ConnId } from './relay-events.js';
 import type { RelaySession } from './relay-session.js';
@@ -40,24 +42,36 @@ export function handleAttach(state: RelayState, conn: Conn, msg: Attach, now: nu
 }
 
 export function openStream(state: RelayState, conn: Conn, client: StreamOwner, server: string, now: number): void {
-  const { log, limits } = state.deps;
   // A group of skeletons serves the id in turn (server-registry.ts).
-  const reg = state.registry.pick(server, (sid) => (state.sessions.get(sid)?.pool.length ?? 0) > 0);
-  const skeleton = reg ? state.sessions.get(reg.sid) : undefined;
-  const allowed = matchesAny(client.record.access, server);
+  const reg = state.registry.get(server);
+  const allowed = matchesAny(client.record.access, server) && reg?.publicOnly !== true;
+  const here = state.registry.pick(server, (sid) => (state.sessions.get(sid)?.pool.length ?? 0) > 0);
   // Not held here: in a cluster another relay may hold it (its skeleton dials us); S11 still holds.
-  if (allowed && !skeleton && state.deps.cluster) {
+  if (allowed && !here && state.deps.cluster) {
     if (overStreamLimits(state, client, true)) return state.fail(conn.id, 'ERR_LIMIT');
     return beginRemoteOpen(state, conn, client, server, now);
   }
-  if (!reg || !skeleton || !allowed) {
+  if (!here || !allowed) {
     state.logLimited(`open-refused:${client.sid}`, now, { conn: conn.id, user: client.user, server }, 'open refused: unknown or not allowed', 'info');
     return state.fail(conn.id, 'ERR_UNKNOWN_SERVER');
   }
+  brokerStream(state, conn, client, server, now);
+}
+
+/**
+ * Joins a stream to an idle pooled connection of a skeleton serving `server`, or asks one to dial.
+ * `eligible` narrows which sessions may serve it (a publication's holders).
+ */
+export function brokerStream(state: RelayState, conn: Conn, client: StreamOwner, server: string, now: number, eligible: (sid: string) => boolean = () => true): void {
+  const { log, limits } = state.deps;
+  const reg = state.registry.pick(server, (sid) => eligible(sid) && (state.sessions.get(sid)?.pool.length ?? 0) > 0);
+  const skeleton = reg && eligible(reg.sid) ? state.sessions.get(reg.sid) : undefined;
+  if (!skeleton) return state.fail(conn.id, 'ERR_SERVER_UNREACHABLE');
   const idle = skeleton.pool[0];
   if (overStreamLimits(state, client, idle === undefined)) return state.fail(conn.id, 'ERR_LIMIT');
   conn.openedAt = now;
-  const pending = { client: conn.id, clientSid: client.sid, clientUser: client.user, skeletonSid: skeleton.sid, server };
+  const pending: PendingDial = { client: conn.id, clientSid: client.sid, clientUser: client.user, skeletonSid: skeleton.sid, server };
+  if (conn.public !== undefined) pending.publication = conn.public;
   if (idle !== undefined) {
     skeleton.pool.shift();
     state.countStream(client);
@@ -83,6 +97,8 @@ export function openStream(state: RelayState, conn: Conn, client: StreamOwner, s
  */
 function overStreamLimits(state: RelayState, client: StreamOwner, waits: boolean): boolean {
   const { limits } = state.deps;
+  // A publication's connections are capped by its front door (relay/public), not by a session's limits.
+  if (client.sid.startsWith('public:')) return waits && state.dials.waitingOf(client.user) >= limits.maxWaitingPerUser;
   return client.streams >= limits.maxStreamsPerSession || state.streamsOf(client.user) >= limits.maxStreamsPerUser
     || (waits && state.dials.waitingOf(client.user) >= limits.maxWaitingPerUser);
 }
@@ -133,7 +149,17 @@ export function join(state: RelayState, pending: PendingDial, skeletonConn: Conn
   // S10: the skeleton learns the client's address only for a server that opted in, on a relay that allows it.
   const wants = pending.remote ? pending.remote.proxy : state.registry.member(server, pending.skeletonSid)?.proxy;
   const proxy = wants && state.deps.allowProxyProtocol ? client.endpoints : undefined;
-  state.sendPlain(skeletonConn, proxy ? { t: 'bind', server, proxy } : { t: 'bind', server });
+  const bind: Bind = { t: 'bind', server, ...(proxy ? { proxy } : {}), ...(pending.publication !== undefined ? { public: true } : {}) };
+  state.sendPlain(skeletonConn, bind);
+  if (pending.publication !== undefined && skeletonSession) {
+    // The relay is the public stream's end-to-end initiator; the runtime runs the handshake.
+    const source = client.endpoints ? `${client.endpoints.src}:${client.endpoints.srcPort}` : client.source;
+    state.out.push({
+      type: 'splice', stream, client: clientConn, skeleton: skeletonConn, server, user: skeletonSession.user,
+      public: { url: pending.publication, source, legKey: new Redacted(publicLegKey(skeletonSession.keys.attach)) },
+    });
+    return;
+  }
   state.sendPlain(clientConn, { t: 'joined' });
   state.out.push({ type: 'splice', stream, client: clientConn, skeleton: skeletonConn, server, user: clientSession.user });
 }

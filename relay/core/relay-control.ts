@@ -11,6 +11,7 @@ import type { RelaySession } from './relay-session.js';
 import type { RelayState } from './relay-state.js';
 import { awaitClusterClaim, awaitClusterList, clusterMayAsk } from './cluster-control.js';
 import { listingPage } from './listing-page.js';
+import { applyPublications, type PublishOutcome } from './relay-publish.js';
 
 export function handleControl(state: RelayState, session: RelaySession, msg: PeerControlMessage, now: number): void {
   switch (msg.t) {
@@ -63,11 +64,14 @@ function advertise(state: RelayState, session: RelaySession, msg: Advertise, now
     else accepted.push(info.id);
   }
   logAdvertise(state, session, now, { added: accepted.filter((id) => !held.has(id)), withdrawn, takenOver, rejected });
+  const outcome = msg.publish !== undefined || state.publications.heldBy(session.sid).length > 0
+    ? applyPublications(state, session, msg, session.servers, now) : undefined;
+  if (outcome) logPublish(state, session, now, outcome);
   if (state.deps.cluster) {
     state.registryChanged();
-    if (accepted.length > 0) return awaitClusterClaim(state, session, msg.id, accepted, rejected);
+    if (accepted.length > 0) return awaitClusterClaim(state, session, msg.id, accepted, rejected, outcome);
   }
-  state.sendSealed(session, { t: 'advertised', id: msg.id, accepted, rejected });
+  state.sendSealed(session, { t: 'advertised', id: msg.id, accepted, rejected, ...(outcome ? outcome : {}) });
 }
 
 /** Budget of change lines per account: this many at once, then one per 10 s (a reload at start logs whole). */
@@ -86,6 +90,15 @@ function logAdvertise(
     const codes: Record<string, number> = {};
     for (const r of done.rejected) codes[r.code] = (codes[r.code] ?? 0) + 1;
     state.logLimited(`${key}:refused`, now, { ...who, refused: done.rejected.length, codes, servers: done.rejected.slice(0, 8).map((r) => r.id) }, 'advertise refused');
+  }
+}
+
+function logPublish(state: RelayState, session: RelaySession, now: number, outcome: PublishOutcome): void {
+  const who = { session: session.sid, user: session.user };
+  const key = `advertise:${session.user}`;
+  if (outcome.published.length > 0) state.logLimited(key, now, { ...who, publications: outcome.published }, 'publications live', 'info', CHANGE_LINES);
+  if (outcome.unpublished.length > 0) {
+    state.logLimited(`${key}:unpublished`, now, { ...who, refused: outcome.unpublished.slice(0, 8) }, 'publications refused');
   }
 }
 

@@ -16,6 +16,8 @@ import { abandonLogin, beginLogin, expireLogins, finishLogin, greet, startLogins
 import { RelayState, type Conn, type RelayDeps } from './relay-state.js';
 import { sourceKey } from './source-guard.js';
 import { matchesAny } from '../users/id-pattern.js';
+import { openPublic } from './public-open.js';
+import { listenFailed, regrant } from './relay-publish.js';
 import type { UserRecord } from '../users/users-file.js';
 
 export class RelayCore {
@@ -64,6 +66,13 @@ export class RelayCore {
         break;
       case 'users-changed':
         this.#usersChanged(event.lookup, now);
+        break;
+      case 'public-open':
+        openPublic(state, event.conn, event.url, sourceKey(event.source), event.endpoints, now);
+        break;
+      case 'public-listen-failed':
+        state.deps.log.error({ publication: event.url }, 'cannot listen on the public port of a publication; withdrawn');
+        listenFailed(state, event.url);
         break;
       default:
         this.#cluster(event, now);
@@ -173,6 +182,7 @@ export class RelayCore {
         continue;
       }
       session.record = record;
+      regrant(state, session);
       // Ids the account may no longer serve are withdrawn at once.
       for (const id of [...session.servers]) {
         if (!matchesAny(record.serve, id)) {

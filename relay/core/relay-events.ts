@@ -33,6 +33,10 @@ export type RelayEvent =
   /** The users file changed: sessions of removed, disabled or re-roled accounts end; others get new rights. */
   | { type: 'users-changed'; lookup: (user: string) => UserRecord | undefined }
   | { type: 'tick' }
+  /** A public connection (already past the front door) wants the home server behind publication `url`. */
+  | { type: 'public-open'; conn: ConnId; url: string; source: string; endpoints: ClientEndpoints }
+  /** The adapter could not listen on a tcp publication's port. */
+  | { type: 'public-listen-failed'; url: string }
   | ClusterEvent;
 
 /** Where another relay of the cluster holds a server: its relay id and the skeleton session there. */
@@ -86,7 +90,14 @@ export type RelayCommand =
   /** Send nothing more, flush, then close. */
   | { type: 'close'; conn: ConnId; reason: ErrorCode | 'ok' }
   | { type: 'verify-login'; conn: ConnId; jwe: string; eph: EphemeralKey; grant: SessionGrantDraft }
-  | { type: 'splice'; stream: number; client: ConnId; skeleton: ConnId; server: string; user: string }
+  | {
+    type: 'splice'; stream: number; client: ConnId; skeleton: ConnId; server: string; user: string;
+    /** A public stream: the publication, the public source (for the audit line) and the key of the relay-skeleton leg. */
+    public?: { url: string; source: string; legKey: Redacted<Buffer> };
+  }
+  /** Listen on a tcp publication's port (it just became live), or stop (nobody publishes it any more). */
+  | { type: 'public-listen'; url: string; port: number }
+  | { type: 'public-unlisten'; url: string; port: number }
   | ClusterCommand;
 
 export type ClusterCommand =

@@ -14,6 +14,8 @@ import { DialTable } from './dial-table.js';
 import { LogLimiter } from '../../shared/log-limiter.js';
 import { LoginQueue } from './login-queue.js';
 import { ServerRegistry } from './server-registry.js';
+import { PublicationRegistry } from './publication-registry.js';
+import type { IngressOffer, PublishOutcome } from './relay-publish.js';
 import { DEFAULT_GUARD_LIMITS, SourceGuard, type GuardLimits } from './source-guard.js';
 
 export type ConnPhase = 'greeted' | 'verifying' | 'control' | 'pooled' | 'waiting' | 'joined';
@@ -47,6 +49,8 @@ export interface Conn {
   grant?: SessionGrantDraft;
   /** A ticket attach waiting for its ticket to be checked. */
   ticketAttach?: Attach;
+  /** A public connection (public ingress) for this publication url; it has no socket of the core's framing. */
+  public?: string;
 }
 
 export type { PendingDial } from './dial-table.js';
@@ -91,6 +95,8 @@ export interface RelayDeps {
   observe?: (note: RelayNote) => void;
   /** Set when the relay is part of a cluster (shared state in Redis); absent: a single relay. */
   cluster?: ClusterIdentity;
+  /** Public ingress this relay offers; absent: none. */
+  ingress?: IngressOffer;
 }
 
 /** Lines of one kind (one message) the relay writes at once before the per-kind budget applies. */
@@ -101,13 +107,16 @@ export class RelayState {
   readonly sessions = new Map<string, RelaySession>();
   readonly registry = new ServerRegistry();
   readonly dials = new DialTable();
+  readonly publications = new PublicationRegistry();
+  /** What each publication's public streams count against, while it has any. */
+  readonly publicOwners = new Map<string, StreamOwner>();
   /** Streams (joined or waiting) per client account, over all its sessions and guest records here. */
   readonly #userStreams = new Map<string, number>();
   readonly streams = new Map<number, StreamRecord>();
   /** Cluster: clients of other relays with streams here (attached by ticket), while they have any. */
   readonly guests = new Map<string, StreamOwner>();
   /** Cluster: Advertise replies waiting for the cluster-wide claim, by `sid:request`. */
-  readonly pendingClaims = new Map<string, { accepted: string[]; rejected: { id: string; code: ErrorCode }[] }>();
+  readonly pendingClaims = new Map<string, { accepted: string[]; rejected: { id: string; code: ErrorCode }[]; published?: PublishOutcome }>();
   /** Cluster: listings waiting for the servers other relays hold, by `sid:request`, with their page cursor. */
   readonly pendingLists = new Map<string, { after: string | undefined }>();
   /** Cluster: sessions (here or at other relays) that ended after being given tickets, with when to forget them. */
@@ -142,7 +151,7 @@ export class RelayState {
 
   /** The session or guest a client stream counts against. */
   owner(sid: string): StreamOwner | undefined {
-    return this.sessions.get(sid) ?? this.guests.get(sid);
+    return this.sessions.get(sid) ?? this.guests.get(sid) ?? this.publicOwners.get(sid);
   }
 
   /** Streams of `user` open or waiting here, over all its sessions. */
@@ -170,6 +179,8 @@ export class RelayState {
   releaseGuest(sid: string): void {
     const guest = this.guests.get(sid);
     if (guest && guest.streams <= 0) this.guests.delete(sid);
+    const pub = this.publicOwners.get(sid);
+    if (pub && pub.streams <= 0) this.publicOwners.delete(sid);
   }
 
   /** In a cluster, the local registry changed and must be published. */

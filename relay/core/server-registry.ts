@@ -16,6 +16,8 @@ export interface Registration {
   info: ServerInfo;
   /** PROXY protocol version the server wants, if it opted in (and the relay allows it). */
   proxy?: 'v1' | 'v2';
+  /** Reached only through publications: not listed to clients, not opened by them. */
+  publicOnly?: boolean;
   sid: string;
   user: string;
   since: number;
@@ -56,11 +58,11 @@ export class ServerRegistry {
 
   /** Claims an id for a session; `replaced` is the sid of a same-account, same-instance session that lost it. */
   claim(advertised: AdvertisedServer, sid: string, user: string, now: number, instance = '', yieldToSame = false): ClaimResult {
-    const { proxy, ...info } = advertised;
+    const { proxy, publicOnly, ...info } = advertised;
     this.#sorted = undefined;
     const group = this.#groups.get(info.id) ?? [];
     if (group.some((r) => r.user !== user)) return { ok: false, code: 'ERR_SERVER_ID_TAKEN' };
-    const mine: Registration = { info, sid, user, since: now, instance, ...(proxy ? { proxy } : {}) };
+    const mine: Registration = { info, sid, user, since: now, instance, ...(proxy ? { proxy } : {}), ...(publicOnly ? { publicOnly } : {}) };
     const own = group.findIndex((r) => r.sid === sid);
     if (own >= 0) {
       group[own] = { ...mine, since: group[own]!.since };
@@ -106,7 +108,7 @@ export class ServerRegistry {
 
   /** The listing of every id (its first member's info), sorted by id in code-point order. */
   sortedInfos(): readonly ServerInfo[] {
-    this.#sorted ??= this.list().map((reg) => reg.info).sort(byId);
+    this.#sorted ??= this.list().filter((reg) => !reg.publicOnly).map((reg) => reg.info).sort(byId);
     return this.#sorted;
   }
 

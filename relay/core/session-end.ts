@@ -1,6 +1,7 @@
 /** Ending a session: its ids, idle data connections and the clients waiting on it are let go. */
 import { sessionEnded } from './cluster-broker.js';
 import { failWaiting } from './relay-broker.js';
+import { unpublishSession } from './relay-publish.js';
 import type { RelaySession } from './relay-session.js';
 import type { RelayState } from './relay-state.js';
 
@@ -12,6 +13,7 @@ export function endSession(state: RelayState, session: RelaySession, now: number
     state.out.push({ type: 'cluster-session-ended', sid: session.sid });
   }
   const freed = state.registry.releaseSession(session.sid);
+  unpublishSession(state, session.sid);
   if (freed.length > 0) state.registryChanged();
   for (const pooled of session.pool.splice(0)) state.close(pooled, 'ok');
   failWaiting(state, (pending) => pending.skeletonSid === session.sid);

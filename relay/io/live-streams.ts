@@ -18,7 +18,8 @@ export interface LiveStream {
   start: Date;
   /** The splice's counters: side a is the client, so aToB is client to server. */
   bytes: () => SpliceBytes;
-  sockets: [Socket, Socket];
+  /** What cutting the stream destroys (its two sockets, or a public stream's end-to-end leg). */
+  sockets: ReadonlyArray<{ destroy(): void }>;
 }
 
 export class LiveStreams {

@@ -20,6 +20,13 @@ import { verifyLogin } from './login-verifier.js';
 import { IdleStreams } from './idle-streams.js';
 import { LiveStreams, type DirectionBytes } from './live-streams.js';
 import { RelayConnection } from './relay-connection.js';
+import { PublicLegs, type PublicEnd } from './public-legs.js';
+import type { IngressOffer } from '../core/relay-publish.js';
+import type { SpliceBytes } from '../../shared/net/splice.js';
+
+function splitBytes(b: DirectionBytes): SpliceBytes {
+  return { aToB: b.clientToServer, bToA: b.serverToClient };
+}
 import type { UsersStore } from './users-store.js';
 
 export interface StreamAudit {
@@ -37,6 +44,15 @@ export interface StreamAudit {
   /** 'ok' (both sides closed), 'operator' (cut from the admin API), 'shutdown-idle' (idle while the relay stopped) or the first socket error code. */
   reason: string;
   error?: string;
+  /** A public stream: its publication and the public client's address and port (for abuse reports). */
+  publication?: string;
+  source?: string;
+}
+
+/** What public ingress does with the core's listen commands (relay/public/public-ingress.ts). */
+export interface PublicPorts {
+  listen(url: string, port: number): void;
+  unlisten(url: string, port: number): void;
 }
 
 /** Stream byte counts as they stand: live streams read their sockets now. */
@@ -56,6 +72,10 @@ export class RelayRuntime extends EventEmitter {
   readonly #cutBy = new Map<number, 'operator' | 'shutdown-idle'>();
   readonly #idle: IdleStreams;
   readonly #closedBytes: DirectionBytes = { clientToServer: 0, serverToClient: 0 };
+  /** Public streams (public ingress): opened by the fronts, joined by the core. */
+  readonly publicLegs: PublicLegs;
+  /** Listens on tcp publications' ports; unset without public ingress. */
+  publicPorts: PublicPorts | undefined;
 
   private readonly log: Logger;
   private readonly users: UsersStore;
@@ -64,15 +84,28 @@ export class RelayRuntime extends EventEmitter {
 
   constructor(opts: {
     log: Logger; limits: RelayLimits; guard: GuardLimits; allowProxyProtocol: boolean; ephemeral: EphemeralKeyRing; identityKey: Buffer;
-    users: UsersStore; hasher: PasswordHasher; streamIdleMs: number; cluster?: ClusterIdentity;
+    users: UsersStore; hasher: PasswordHasher; streamIdleMs: number; cluster?: ClusterIdentity; ingress?: IngressOffer;
   }) {
     super();
     this.#idle = new IdleStreams(this.live);
+    this.publicLegs = new PublicLegs({
+      nextConn: () => this.#nextConn++,
+      dispatch: (event) => this.dispatch(event),
+      connection: (id) => this.#conns.get(id),
+      started: (stream, info, done) => {
+        this.live.add({ id: stream, server: info.server, user: info.user, start: info.start, bytes: () => splitBytes(info.bytes()), sockets: [{ destroy: info.cut }] });
+        const finished = done.then(() => ({ aToB: 0, bToA: 0, durationMs: 0 }));
+        this.#activeSplices.add(finished);
+        void finished.then(() => this.#activeSplices.delete(finished));
+      },
+      ended: (end) => this.#publicEnded(end),
+    });
     ({ log: this.log, users: this.users, hasher: this.hasher, streamIdleMs: this.streamIdleMs } = opts);
     const { ephemeral, identityKey, limits, guard, allowProxyProtocol } = opts;
     const observe = (note: RelayNote): void => void this.emit('note', note);
     this.core = new RelayCore({
       random: randomBytes, ephemeral: (now) => ephemeral.current(now), identityKey, log: this.log, limits, guard, allowProxyProtocol, observe, ...(opts.cluster ? { cluster: opts.cluster } : {}),
+      ...(opts.ingress ? { ingress: opts.ingress } : {}),
     });
   }
 
@@ -170,6 +203,10 @@ export class RelayRuntime extends EventEmitter {
   cluster: { execute(cmd: ClusterCommand): void } | undefined;
 
   #execute(cmd: RelayCommand): void {
+    if (cmd.type === 'public-listen') return this.publicPorts?.listen(cmd.url, cmd.port);
+    if (cmd.type === 'public-unlisten') return this.publicPorts?.unlisten(cmd.url, cmd.port);
+    if (cmd.type === 'splice' && cmd.public) return this.publicLegs.splice({ ...cmd, public: cmd.public });
+    if (cmd.type === 'close' && this.publicLegs.owns(cmd.conn)) return this.publicLegs.close(cmd.conn, cmd.reason);
     if (!('conn' in cmd) && cmd.type !== 'splice') return this.cluster?.execute(cmd);
     if (cmd.type === 'verify-ticket' || cmd.type === 'cluster-open') return this.cluster?.execute(cmd);
     const conn = this.#conns.get(cmd.type === 'splice' ? cmd.client : cmd.conn);
@@ -196,6 +233,22 @@ export class RelayRuntime extends EventEmitter {
       case 'splice':
         return this.#splice(cmd, conn);
     }
+  }
+
+  #publicEnded(end: PublicEnd): void {
+    this.live.remove(end.stream);
+    this.#closedBytes.clientToServer += end.bytes.clientToServer;
+    this.#closedBytes.serverToClient += end.bytes.serverToClient;
+    const cut = this.#cutBy.get(end.stream);
+    this.#cutBy.delete(end.stream);
+    const endAt = new Date();
+    const audit: StreamAudit = {
+      stream: end.stream, user: end.user, server: end.server, start: end.start.toISOString(), end: endAt.toISOString(), durationMs: endAt.getTime() - end.start.getTime(),
+      bytesClientToServer: end.bytes.clientToServer, bytesServerToClient: end.bytes.serverToClient, reason: cut ?? end.error ?? 'ok',
+      ...(end.error ? { error: end.error } : {}), publication: end.url, source: end.source,
+    };
+    this.log.info({ audit }, 'stream closed');
+    this.emit('stream-closed', audit);
   }
 
   #splice(cmd: Extract<RelayCommand, { type: 'splice' }>, client: RelayConnection | undefined): void {

@@ -4,6 +4,7 @@
  */
 import { BurrowError } from '../../shared/errors.js';
 import { isValidPattern } from './id-pattern.js';
+import { grantProblem } from './publish-grant.js';
 
 export type Role = 'client' | 'skeleton';
 export const ROLES: readonly Role[] = ['client', 'skeleton'];
@@ -17,6 +18,8 @@ export interface UserRecord {
   readonly serve: readonly string[];
   /** Patterns of server ids this account may list and open (client role only). */
   readonly access: readonly string[];
+  /** What this account may publish to the public (skeleton role only; see publish-grant.ts). */
+  readonly publish?: readonly string[];
   readonly disabled: boolean;
   /** ISO date of creation, when known. */
   readonly created?: string;
@@ -58,7 +61,7 @@ export function parseRoles(text: string): Role[] {
   }
 }
 
-const KEYS = new Set(['hash', 'roles', 'serve', 'access', 'disabled', 'created', 'revision']);
+const KEYS = new Set(['hash', 'roles', 'serve', 'access', 'publish', 'disabled', 'created', 'revision']);
 
 /** Checks a parsed JSON value; returns the record or the first problem as `key: what is wrong`. */
 export function parseUserRecord(value: unknown): UserRecord | string {
@@ -77,6 +80,9 @@ export function parseUserRecord(value: unknown): UserRecord | string {
   if (typeof access === 'string') return `access: ${access}`;
   if (serve.length > 0 && !roles.includes('skeleton')) return 'serve: only a skeleton account may serve ids';
   if (access.length > 0 && !roles.includes('client')) return 'access: only a client account may access ids';
+  const publish = parseGrantList(raw.publish);
+  if (typeof publish === 'string') return `publish: ${publish}`;
+  if (publish.length > 0 && !roles.includes('skeleton')) return 'publish: only a skeleton account may publish';
   if (raw.disabled !== undefined && typeof raw.disabled !== 'boolean') return 'disabled: expected true or false';
   if (raw.created !== undefined && (typeof raw.created !== 'string' || Number.isNaN(Date.parse(raw.created)))) {
     return 'created: expected an ISO date';
@@ -84,7 +90,7 @@ export function parseUserRecord(value: unknown): UserRecord | string {
   if (raw.revision !== undefined && !(Number.isSafeInteger(raw.revision) && (raw.revision as number) >= 0)) {
     return 'revision: expected a whole number, 0 or more';
   }
-  const record: UserRecord = { hash: raw.hash, roles, serve, access, disabled: raw.disabled === true };
+  const record: UserRecord = { hash: raw.hash, roles, serve, access, ...(publish.length > 0 ? { publish } : {}), disabled: raw.disabled === true };
   return {
     ...record,
     ...(typeof raw.created === 'string' ? { created: raw.created } : {}),
@@ -110,6 +116,16 @@ function parsePatternList(value: unknown): string[] | string {
     if (typeof item !== 'string' || !isValidPattern(item)) {
       return `invalid pattern ${JSON.stringify(item)} (1-63 of a-z A-Z 0-9 . _ - and *)`;
     }
+  }
+  return value as string[];
+}
+
+function parseGrantList(value: unknown): string[] | string {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) return 'expected a list of grants (tcp:PORT[-PORT], udp:PORT[-PORT] or host name patterns)';
+  for (const item of value) {
+    const problem = typeof item === 'string' ? grantProblem(item) : 'expected strings';
+    if (problem) return problem;
   }
   return value as string[];
 }

@@ -55,7 +55,7 @@ export class UsersDb {
     const users: Record<string, UserRecord> = {};
     for (const name of this.names()) {
       const r = this.#users.get(name) as UserRecord;
-      const record = { hash: r.hash, roles: r.roles, serve: r.serve, access: r.access, disabled: r.disabled };
+      const record = { hash: r.hash, roles: r.roles, serve: r.serve, access: r.access, ...(r.publish ? { publish: r.publish } : {}), disabled: r.disabled };
       users[name] = { ...record, ...(r.created !== undefined ? { created: r.created } : {}), ...(r.revision !== undefined ? { revision: r.revision } : {}) };
     }
     return { version: USERS_FILE_VERSION, users };

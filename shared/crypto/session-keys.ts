@@ -21,3 +21,13 @@ export function deriveSessionKeys(sessionKey: Buffer, sid: string): SessionKeys 
     attach: derive(sessionKey, sid, 'attach'),
   };
 }
+
+/**
+ * The pre-shared key of a public stream's leg between relay and skeleton (Bind `public`): the relay
+ * runs the end-to-end handshake itself with it, so the network between relay and home sees ciphertext
+ * only, while the home server needs no secret. Derived from the attach key, which every relay that
+ * may take a data connection of the session holds (a cluster relay gets it from the session ticket).
+ */
+export function publicLegKey(attachKey: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', attachKey, Buffer.alloc(0), Buffer.from('burrow v1 public leg'), 32));
+}

@@ -7,7 +7,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { BurrowError } from '../errors.js';
 import { formatHostPort } from '../peer/relay-address.js';
 
-export type Listener = 'client port' | 'skeleton port' | 'admin' | 'forwarder';
+export type Listener = 'client port' | 'skeleton port' | 'admin' | 'forwarder' | 'http port' | 'https port' | 'public port';
 
 const WHY: Record<string, string> = {
   EADDRINUSE: 'address already in use',

@@ -27,6 +27,30 @@ export interface ServerInfo {
 /** What a skeleton advertises of a server: the listing, plus whether it wants PROXY protocol headers. */
 export interface AdvertisedServer extends ServerInfo {
   proxy?: 'v1' | 'v2';
+  /** Served only through publications (it has no secret): never listed to clients, never opened by one. */
+  publicOnly?: boolean;
+}
+
+/** Kinds of public ingress: a TCP port of its own, a host name on the shared HTTP port, one on the shared HTTPS port (SNI, passed through). */
+export type PublicationKind = 'tcp' | 'http' | 'https';
+
+/**
+ * A skeleton asks the relay to take public connections for one of its servers. `url` is canonical:
+ * `tcp://:PORT`, `http://HOST` or `https://HOST` (HOST lower case, may start with `*.`). The rules are
+ * enforced by the relay's front door, within its own relay-wide caps.
+ */
+export interface Publication {
+  server: string;
+  url: string;
+  /** CIDR lists: only sources in `allow` (when given) and none in `deny` get through. */
+  allow?: string[];
+  deny?: string[];
+  /** Concurrent public connections of this publication. */
+  maxConns?: number;
+  /** New connections per second from one source. */
+  rate?: number;
+  /** HTTP only: add X-Forwarded-For/-Proto/-Host and Forwarded (replacing any the public client sent). */
+  forwarded?: boolean;
 }
 
 /** The real client's endpoints, sent with a Bind only for a server that opted in to PROXY protocol. */
@@ -65,6 +89,11 @@ export interface Bind {
   t: 'bind';
   server: string;
   proxy?: ClientEndpoints;
+  /**
+   * A public connection (publication), not a burrow client: the relay itself runs the end-to-end
+   * handshake, keyed with the session's public-leg key instead of the server secret.
+   */
+  public?: boolean;
 }
 export interface ErrorMessage {
   t: 'error';
@@ -111,6 +140,8 @@ export interface Advertise {
    * one instance (two on one host) would take the ids from each other over and over.
    */
   yield?: boolean;
+  /** Publications of this skeleton's servers (the whole list, like `servers`); absent: none. */
+  publish?: Publication[];
 }
 /** One page of the servers this account may see: those whose id sorts after `after` (the first page without it). */
 export interface ListServers {
@@ -138,6 +169,9 @@ export interface Advertised {
   id: number;
   accepted: string[];
   rejected: { id: string; code: ErrorCode }[];
+  /** Publication urls now live, and those refused with why (present when the Advertise had `publish`). */
+  published?: string[];
+  unpublished?: { url: string; code: ErrorCode }[];
 }
 export interface Servers {
   t: 'servers';
@@ -166,6 +200,8 @@ export interface Withdrawn {
   t: 'withdrawn';
   servers: string[];
   code: ErrorCode;
+  /** Publication urls this session no longer holds (taken over, revoked, or the relay could not listen). */
+  publications?: string[];
 }
 export interface Goodbye {
   t: 'goodbye';

@@ -3,11 +3,12 @@
  * which closes the connection that sent it.
  */
 import type {
-  AdvertisedServer, ClientEndpoints,
+  AdvertisedServer, ClientEndpoints, Publication,
   Advertise, Advertised, Attach, Bind, Dial, ErrorMessage, Goodbye, Hello, Joined, ListServers, Login,
   PeerControlMessage, PeerHandshakeMessage, Ping, Pong, RelayControlMessage, RelayHandshakeMessage, ServerInfo, Servers, Ticket, TicketRequest, Welcome, Withdrawn,
 } from './messages.js';
 import { asFields, bytes, errorCode, list, malformed, oneOf, onlyKeys, optStr, optUint, str, uint, type Fields } from './fields.js';
+import { parsePublicationUrl, publicationUrl } from './publication-url.js';
 
 /** Server ids: what `--server ID=...` and the users file patterns speak of. */
 export const SERVER_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
@@ -43,12 +44,47 @@ function serverInfo(value: unknown): ServerInfo {
 
 function advertisedServer(value: unknown): AdvertisedServer {
   const f = asFields(value);
-  onlyKeys(f, ['id', 'description', 'protocol', 'proxy']);
+  onlyKeys(f, ['id', 'description', 'protocol', 'proxy', 'publicOnly']);
   const info: AdvertisedServer = {
     id: str(f, 'id', 63, SERVER_ID_PATTERN), description: str(f, 'description', 200, DISPLAY_TEXT), protocol: str(f, 'protocol', 32, PROTOCOL_NAME),
   };
   if (f.proxy !== undefined) info.proxy = oneOf(f, 'proxy', ['v1', 'v2'] as const);
+  if (f.publicOnly !== undefined) info.publicOnly = flag(f, 'publicOnly');
   return info;
+}
+
+function flag(f: Fields, key: string): true {
+  if (f[key] !== true) throw malformed(`${key} is true or absent`);
+  return true;
+}
+
+/** Longest publication url: a 253-character host name and its scheme. */
+const MAX_URL = 262;
+/** CIDR entries in one allow or deny list. */
+export const MAX_CIDRS = 64;
+const CIDR = /^[0-9a-fA-F:.]{2,45}(?:\/\d{1,3})?$/;
+
+function publication(value: unknown): Publication {
+  const f = asFields(value);
+  onlyKeys(f, ['server', 'url', 'allow', 'deny', 'maxConns', 'rate', 'forwarded']);
+  const target = parsePublicationUrl(str(f, 'url', MAX_URL));
+  if (typeof target === 'string') throw malformed(`publication url: ${target}`);
+  const url = publicationUrl(target);
+  if (url !== f.url) throw malformed('publication url is not in its canonical form');
+  const pub: Publication = { server: str(f, 'server', 63, SERVER_ID_PATTERN), url };
+  const cidr = (v: unknown) => str({ v }, 'v', 49, CIDR);
+  if (f.allow !== undefined) pub.allow = list(f, 'allow', MAX_CIDRS, cidr);
+  if (f.deny !== undefined) pub.deny = list(f, 'deny', MAX_CIDRS, cidr);
+  const maxConns = optUint(f, 'maxConns', 1_000_000);
+  if (maxConns !== undefined) pub.maxConns = maxConns;
+  const rate = optUint(f, 'rate', 100_000);
+  if (rate !== undefined) pub.rate = rate;
+  if (f.forwarded !== undefined) pub.forwarded = flag(f, 'forwarded');
+  return pub;
+}
+
+function urlItem(value: unknown): string {
+  return str({ v: value }, 'v', MAX_URL);
 }
 
 function endpoints(value: unknown): ClientEndpoints {
@@ -90,9 +126,10 @@ export function parseRelayHandshake(value: unknown): RelayHandshakeMessage {
       return joined;
     }
     case 'bind': {
-      onlyKeys(f, ['t', 'server', 'proxy']);
+      onlyKeys(f, ['t', 'server', 'proxy', 'public']);
       const bind: Bind = { t: 'bind', server: str(f, 'server', 63, SERVER_ID_PATTERN) };
       if (f.proxy !== undefined) bind.proxy = endpoints(f.proxy);
+      if (f.public !== undefined) bind.public = flag(f, 'public');
       return bind;
     }
     case 'error':
@@ -133,7 +170,7 @@ export function parsePeerControl(value: unknown): PeerControlMessage {
   const f = asFields(value);
   switch (typeOf(f)) {
     case 'advertise': {
-      onlyKeys(f, ['t', 'id', 'servers', 'instance', 'yield']);
+      onlyKeys(f, ['t', 'id', 'servers', 'instance', 'yield', 'publish']);
       const advertise: Advertise = { t: 'advertise', id: uint(f, 'id'), servers: list(f, 'servers', MAX_SERVERS_PER_MESSAGE, advertisedServer) };
       const instance = optStr(f, 'instance', 64, TOKEN);
       if (instance !== undefined) advertise.instance = instance;
@@ -141,6 +178,7 @@ export function parsePeerControl(value: unknown): PeerControlMessage {
         if (f.yield !== true) throw malformed('advertise: yield is true or absent');
         advertise.yield = true;
       }
+      if (f.publish !== undefined) advertise.publish = list(f, 'publish', MAX_SERVERS_PER_MESSAGE, publication);
       return advertise;
     }
     case 'list': {
@@ -167,7 +205,7 @@ export function parseRelayControl(value: unknown): RelayControlMessage {
   const f = asFields(value);
   switch (typeOf(f)) {
     case 'advertised': {
-      onlyKeys(f, ['t', 'id', 'accepted', 'rejected']);
+      onlyKeys(f, ['t', 'id', 'accepted', 'rejected', 'published', 'unpublished']);
       const rejected = (v: unknown) => {
         const r = asFields(v);
         onlyKeys(r, ['id', 'code']);
@@ -178,6 +216,14 @@ export function parseRelayControl(value: unknown): RelayControlMessage {
         t: 'advertised', id: uint(f, 'id'),
         accepted: list(f, 'accepted', MAX_SERVERS_PER_MESSAGE, accepted), rejected: list(f, 'rejected', MAX_SERVERS_PER_MESSAGE, rejected),
       };
+      if (f.published !== undefined) advertised.published = list(f, 'published', MAX_SERVERS_PER_MESSAGE, urlItem);
+      if (f.unpublished !== undefined) {
+        advertised.unpublished = list(f, 'unpublished', MAX_SERVERS_PER_MESSAGE, (v) => {
+          const r = asFields(v);
+          onlyKeys(r, ['url', 'code']);
+          return { url: str(r, 'url', MAX_URL), code: errorCode(r, 'code') };
+        });
+      }
       return advertised;
     }
     case 'servers': {
@@ -202,9 +248,10 @@ export function parseRelayControl(value: unknown): RelayControlMessage {
       return dial;
     }
     case 'withdrawn': {
-      onlyKeys(f, ['t', 'servers', 'code']);
+      onlyKeys(f, ['t', 'servers', 'code', 'publications']);
       const id = (v: unknown) => str({ v }, 'v', 63, SERVER_ID_PATTERN);
       const withdrawn: Withdrawn = { t: 'withdrawn', servers: list(f, 'servers', MAX_SERVERS_PER_MESSAGE, id), code: errorCode(f, 'code') };
+      if (f.publications !== undefined) withdrawn.publications = list(f, 'publications', MAX_SERVERS_PER_MESSAGE, urlItem);
       return withdrawn;
     }
     case 'goodbye': {

@@ -25,6 +25,11 @@ export interface ServeOptions {
   rekey?: RekeyOptions;
   /** Budget for 'stream refused' lines: a client without the secret must not be able to flood the log. */
   refusals?: LogLimiter;
+  /**
+   * A public stream (Bind `public`): the relay is the initiator and this is the session's public-leg key,
+   * used instead of the server secret; no tunnel is offered.
+   */
+  publicLeg?: Buffer;
 }
 
 export async function serveStream(socket: Socket, leftover: Buffer, server: SkeletonServer, log: Logger, opts: ServeOptions): Promise<void> {
@@ -33,8 +38,11 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
   let tunnel: TunnelLink | undefined;
   const started = Date.now();
   try {
+    const psk = opts.publicLeg ?? server.secret?.reveal();
+    // A server without a secret serves its publications only: no burrow client can prove anything to it.
+    if (!psk) throw new BurrowError('ERR_UNKNOWN_SERVER', 'this server has no secret: it is reached only through its publications');
     const secure = await secureResponder(socket, {
-      psk: server.secret.reveal(),
+      psk,
       serverId: server.id,
       leftover,
       ...(opts.rekey ? { rekey: opts.rekey } : {}),
@@ -44,9 +52,11 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
         target = await connectTarget(server.host, server.port, targetTimeoutMs);
         if (server.proxy && client) target.write(proxyHeader(server.proxy, client));
       },
-      tunnel: (link) => {
-        tunnel = link;
-      },
+      ...(opts.publicLeg ? {} : {
+        tunnel: (link: TunnelLink) => {
+          tunnel = link;
+        },
+      }),
     });
     if (tunnel) {
       await serveTunnel(tunnel, server, log, targetTimeoutMs, client, { ...(opts.rekey ? { rekey: opts.rekey } : {}), ...(opts.refusals ? { refusals: opts.refusals } : {}) });

@@ -15,16 +15,22 @@ import { login, type Credentials, type PeerSession } from '../../shared/peer/pee
 import { parseHostPort, type RelayTarget } from '../../shared/peer/relay-address.js';
 import { SkeletonCore, type SkeletonCommand, type SkeletonEvent } from '../core/skeleton-core.js';
 import { serveStream } from './serve-stream.js';
+import { publicLegKey } from '../../shared/crypto/session-keys.js';
 import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
 import { serverInfo, type SkeletonServer } from './skeleton-server.js';
 
 export interface AdvertiseResult {
   accepted: string[];
   rejected: { id: string; code: ErrorCode }[];
+  /** Publication urls the relay made live, and those it refused (each alone) with why. */
+  published: string[];
+  unpublished: { url: string; code: ErrorCode }[];
 }
 
 export interface SkeletonRuntimeEvents {
   advertised: [AdvertiseResult];
+  /** The relay withdrew publications after accepting them (grant revoked, port unavailable). */
+  unpublished: [{ url: string; code: ErrorCode }[]];
   /** A session that was logged in was lost (failed login attempts are retried without a word here). */
   disconnected: [ErrorCode];
   /** Reconnecting cannot help (the account or the relay key was refused): the runtime has stopped. */
@@ -93,8 +99,12 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     this.#session = session;
     this.#control = control;
     control.on('message', (msg) => {
-      if (msg.t === 'withdrawn') {
+      if (msg.t === 'withdrawn' && msg.servers.length > 0) {
         this.log.warn({ servers: msg.servers, code: msg.code }, 'relay withdrew servers: another session of this account took them over; will advertise them again once free');
+      }
+      if (msg.t === 'withdrawn' && msg.publications) {
+        this.log.error({ publications: msg.publications, code: msg.code }, 'relay withdrew publications');
+        this.emit('unpublished', msg.publications.map((url) => ({ url, code: msg.code })));
       }
       if (msg.t === 'goodbye') {
         this.log.info({ retryAfter: msg.retryAfter }, 'relay said goodbye; will reconnect');
@@ -181,7 +191,11 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     try {
       // Displaced by another session of our instance: ask for those ids back only once it has let go.
       const displaced = this.core.withdrawn.length > 0;
-      const reply = await control.request((id) => ({ t: 'advertise', id, instance: this.instance, servers: [...this.#servers.values()].map(serverInfo), ...(displaced ? { yield: true } : {}) }));
+      const servers = [...this.#servers.values()];
+      const publish = servers.flatMap((s) => s.publications ?? []);
+      const reply = await control.request((id) => ({
+        t: 'advertise', id, instance: this.instance, servers: servers.map(serverInfo), ...(displaced ? { yield: true } : {}), ...(publish.length > 0 ? { publish } : {}),
+      }));
       if (reply.t !== 'advertised') throw new BurrowError('ERR_PROTOCOL', `expected advertised, got ${reply.t}`);
       const withdrawn = new Set(this.core.withdrawn);
       const waiting = reply.rejected.filter((r) => r.code === 'ERR_SERVER_ID_TAKEN' && withdrawn.has(r.id)).map((r) => r.id);
@@ -193,8 +207,10 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
         this.#readvertiseTimer = setTimeout(() => this.#dispatch({ type: 'servers-changed' }), 1000 + Math.floor(Math.random() * 2000));
       }
       if (reply.accepted.length > 0) this.log.info({ servers: reply.accepted }, 'servers advertised');
+      for (const u of reply.unpublished ?? []) this.log.error({ publication: u.url, code: u.code }, 'relay refused publication');
+      if ((reply.published ?? []).length > 0) this.log.info({ publications: reply.published }, 'publications live');
       this.#dispatch({ type: 'advertised', accepted: reply.accepted });
-      this.emit('advertised', { accepted: reply.accepted, rejected: reply.rejected });
+      this.emit('advertised', { accepted: reply.accepted, rejected: reply.rejected, published: reply.published ?? [], unpublished: reply.unpublished ?? [] });
     } catch (err) {
       this.log.warn({ code: codeOf(err) }, 'advertise failed');
       control.close(err instanceof BurrowError ? err : new BurrowError('ERR_INTERNAL'));
@@ -231,7 +247,10 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       if (isPool && generation === this.#generation) this.#dispatch({ type: 'pool-used' });
       const server = this.#servers.get(msg.server);
       if (!server) throw new BurrowError('ERR_UNKNOWN_SERVER', 'relay bound a server we do not serve');
+      // Only a server we publish takes public streams: the relay cannot reach the others without their secret.
+      if (msg.public && (server.publications ?? []).length === 0) throw new BurrowError('ERR_UNKNOWN_SERVER', 'relay bound a public stream to a server we do not publish');
       await serveStream(socket, greeting.channel.detach(), server, this.log, {
+        ...(msg.public ? { publicLeg: publicLegKey(session.keys.attach) } : {}),
         targetTimeoutMs: this.targetTimeoutMs, ...(msg.proxy ? { client: msg.proxy } : {}), ...(this.rekey ? { rekey: this.rekey } : {}), refusals: this.#refusals,
       });
     } catch (err) {

@@ -1,6 +1,6 @@
 /** A server the skeleton fronts: where it is, its secret, and what the listing says of it. */
 import { BurrowError } from '../../shared/errors.js';
-import type { AdvertisedServer } from '../../shared/protocol/messages.js';
+import type { AdvertisedServer, Publication } from '../../shared/protocol/messages.js';
 import { DISPLAY_TEXT, PROTOCOL_NAME, SERVER_ID_PATTERN } from '../../shared/protocol/parse.js';
 import type { Redacted } from '../../shared/redacted.js';
 
@@ -8,17 +8,21 @@ export interface SkeletonServer {
   id: string;
   host: string;
   port: number;
-  secret: Redacted<Buffer>;
+  /** The pre-shared secret burrow clients must know; absent for a server reached only through its publications. */
+  secret?: Redacted<Buffer>;
   description: string;
   /** A hint for clients (http, ssh, smtp, tcp...). */
   protocol: string;
   /** Send the real client address to the target in a PROXY protocol header (the relay must allow it). */
   proxy?: 'v1' | 'v2';
+  /** How the public reaches it through the relay (public ingress); each names this server. */
+  publications?: Publication[];
 }
 
 export function serverInfo(server: SkeletonServer): AdvertisedServer {
   const info: AdvertisedServer = { id: server.id, description: server.description, protocol: server.protocol };
   if (server.proxy) info.proxy = server.proxy;
+  if (!server.secret) info.publicOnly = true;
   return info;
 }
 
@@ -35,7 +39,9 @@ export function serverInfoProblem(info: { id: string; description: string; proto
 /** For library callers: a server the relay would refuse is a configuration error now, not a reconnect loop later. */
 export function checkServers(servers: SkeletonServer[]): void {
   for (const server of servers) {
-    const problem = serverInfoProblem(server);
+    const problem = serverInfoProblem(server)
+      ?? (!server.secret && (server.publications ?? []).length === 0 ? 'a server needs a secret unless it is published (--publish)' : undefined)
+      ?? ((server.publications ?? []).some((p) => p.server !== server.id) ? 'a publication names another server' : undefined);
     if (problem) throw new BurrowError('ERR_CONFIG', `server ${JSON.stringify(server.id)}: ${problem}`);
   }
 }

@@ -22,6 +22,7 @@ export interface UserSpec {
   roles: ('client' | 'skeleton')[];
   serve?: string[];
   access?: string[];
+  publish?: string[];
   disabled?: boolean;
 }
 
@@ -47,7 +48,7 @@ export async function writeUsers(path: string, users: Record<string, UserSpec>):
   const db = new UsersDb();
   const hash = await hashPassword(new Redacted(PASSWORD));
   for (const [name, spec] of Object.entries(users)) {
-    const record: UserRecord = { hash, roles: spec.roles, serve: spec.serve ?? [], access: spec.access ?? [], disabled: spec.disabled ?? false };
+    const record: UserRecord = { hash, roles: spec.roles, serve: spec.serve ?? [], access: spec.access ?? [], ...(spec.publish ? { publish: spec.publish } : {}), disabled: spec.disabled ?? false };
     db.set(name, record);
   }
   await saveUsers(path, db);
@@ -75,6 +76,15 @@ export async function startWorld(
     clientTarget: { host: '127.0.0.1', port: relay.addresses.client.port, fingerprint },
     skeletonTarget: { host: '127.0.0.1', port: relay.addresses.skeleton.port, fingerprint },
   };
+}
+
+/**
+ * A loopback address of its own for a test's public listeners (127.0.0.0/8 all reaches this host): tcp
+ * publications name fixed ports, and parallel tests must never race for one.
+ */
+export function privateLoopback(): string {
+  const b = randomBytes(3);
+  return `127.${b[0]! % 254 + 1}.${b[1]}.${b[2]! % 253 + 2}`;
 }
 
 export function newSecret(): Redacted<Buffer> {

@@ -1,0 +1,81 @@
+/**
+ * Publication url -> the skeleton account that publishes it, the server behind it and its front-door
+ * rules. Ownership works as for server ids (S9): a url live for one account is refused to every other;
+ * the account's own sessions share it (a group, or a skeleton that came back before the relay noticed
+ * its old session died), and the newest session's rules and server apply. It is gone when the last
+ * session holding it lets go.
+ */
+import type { ErrorCode } from '../../shared/errors.js';
+import type { Publication } from '../../shared/protocol/messages.js';
+import type { PublicationTarget } from '../../shared/protocol/publication-url.js';
+
+export interface PublicationRecord {
+  url: string;
+  target: PublicationTarget;
+  server: string;
+  user: string;
+  /** Sessions holding it, oldest first. */
+  holders: string[];
+  rules: Omit<Publication, 'server' | 'url'>;
+  since: number;
+}
+
+export type PublishResult = { ok: true; fresh: boolean } | { ok: false; code: ErrorCode };
+
+export class PublicationRegistry {
+  readonly #byUrl = new Map<string, PublicationRecord>();
+
+  get(url: string): PublicationRecord | undefined {
+    return this.#byUrl.get(url);
+  }
+
+  get size(): number {
+    return this.#byUrl.size;
+  }
+
+  claim(pub: Publication, target: PublicationTarget, sid: string, user: string, now: number): PublishResult {
+    const existing = this.#byUrl.get(pub.url);
+    if (existing && existing.user !== user) return { ok: false, code: 'ERR_PUBLICATION_TAKEN' };
+    const { server, url, ...rules } = pub;
+    if (existing) {
+      Object.assign(existing, { server, rules });
+      if (!existing.holders.includes(sid)) existing.holders.push(sid);
+      return { ok: true, fresh: false };
+    }
+    this.#byUrl.set(url, { url, target, server, user, holders: [sid], rules, since: now });
+    return { ok: true, fresh: true };
+  }
+
+  /** The session lets go of a url; true when nobody holds it any more (a tcp port then closes). */
+  release(url: string, sid: string): boolean {
+    const record = this.#byUrl.get(url);
+    if (!record) return false;
+    record.holders = record.holders.filter((h) => h !== sid);
+    if (record.holders.length > 0) return false;
+    this.#byUrl.delete(url);
+    return true;
+  }
+
+  /** Urls a session holds. */
+  heldBy(sid: string): string[] {
+    return [...this.#byUrl.values()].filter((r) => r.holders.includes(sid)).map((r) => r.url);
+  }
+
+  /**
+   * The publication for a host name on the shared HTTP or HTTPS port: the exact name first, then the
+   * nearest `*.` wildcard above it (`a.b.zone` tries `*.b.zone`, then `*.zone`). `host` is lower case.
+   */
+  resolveHost(kind: 'http' | 'https', host: string): PublicationRecord | undefined {
+    const exact = this.#byUrl.get(`${kind}://${host}`);
+    if (exact) return exact;
+    for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
+      const wild = this.#byUrl.get(`${kind}://*${host.slice(dot)}`);
+      if (wild) return wild;
+    }
+    return undefined;
+  }
+
+  all(): PublicationRecord[] {
+    return [...this.#byUrl.values()];
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The relay's public side (a DMZ gateway): a listener for each live tcp publication, opened when the
+ * core says it became live and closed when nobody publishes it any more, and the shared HTTP and HTTPS
+ * ports. Every public connection passes the front door first.
+ */
+import { EventEmitter, once } from 'node:events';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Logger } from '../../shared/log.js';
+import { listenOn } from '../../shared/net/listen-on.js';
+import type { RelayRuntime } from '../io/relay-runtime.js';
+import { passThrough } from './tcp-front.js';
+
+export interface IngressOptions {
+  /** Address the public listeners bind. */
+  host: string;
+  httpPort?: number;
+  httpsPort?: number;
+}
+
+export interface PublicIngress {
+  /** Where the shared ports listen (absent when off), and the tcp publications' ports now open. */
+  addresses(): { http?: AddressInfo; https?: AddressInfo; tcp: Record<string, AddressInfo> };
+  /** Resolves once a tcp publication's port listens (at once if it does). */
+  listening(url: string): Promise<AddressInfo>;
+  /** Resolves once a tcp publication's port is closed (at once if it is not open). */
+  closed(url: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A public socket gets an 'error' listener before anything else can happen to it. */
+export function guardSocket(socket: Socket, log: Logger): void {
+  socket.on('error', (err: NodeJS.ErrnoException) => {
+    log.debug({ code: err.code }, 'public socket error');
+    socket.destroy();
+  });
+}
+
+export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, log: Logger): Promise<PublicIngress> {
+  const tcp = new Map<string, Server>();
+  const bound = new Map<string, AddressInfo>();
+  const events = new EventEmitter();
+  const open = runtime.publicLegs.open.bind(runtime.publicLegs);
+  const serveTcp = (url: string) => (socket: Socket): void => {
+    guardSocket(socket, log);
+    void passThrough(socket, url, { open, log });
+  };
+  runtime.publicPorts = {
+    listen(url, port) {
+      const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, serveTcp(url));
+      tcp.set(url, server);
+      listenOn(server, port, opts.host, 'public port').then(
+        (address) => {
+          if (tcp.get(url) !== server) return void server.close();
+          bound.set(url, address);
+          log.info({ publication: url, address }, 'public port listening');
+          events.emit(`listening ${url}`, address);
+        },
+        (err: unknown) => {
+          if (tcp.get(url) === server) tcp.delete(url);
+          log.error({ publication: url, err: (err as Error).message }, 'cannot listen on a public port');
+          runtime.dispatch({ type: 'public-listen-failed', url });
+        },
+      );
+    },
+    unlisten(url) {
+      const server = tcp.get(url);
+      tcp.delete(url);
+      bound.delete(url);
+      if (!server) return;
+      log.info({ publication: url }, 'public port closed');
+      if (server.listening) server.close(() => events.emit(`closed ${url}`));
+      else events.emit(`closed ${url}`);
+    },
+  };
+  return {
+    addresses: () => ({ tcp: Object.fromEntries(bound) }),
+    listening: async (url) => bound.get(url) ?? ((await once(events, `listening ${url}`)) as [AddressInfo])[0],
+    closed: async (url) => {
+      if (tcp.has(url) || bound.has(url)) await once(events, `closed ${url}`);
+    },
+    close: async () => {
+      runtime.publicPorts = undefined;
+      await Promise.all([...tcp.values()].map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
+      tcp.clear();
+    },
+  };
+}

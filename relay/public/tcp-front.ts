@@ -1,0 +1,38 @@
+/**
+ * One public connection through to its home server: the front door admits it (or it is cut at once),
+ * the relay asks the broker for a leg to the home server, then bytes flow both ways with backpressure
+ * and half-close. Until the leg is ready the socket is not read: what the public sends early waits in
+ * the kernel, not in the relay's memory. `first` is what a front already read (an HTTPS ClientHello).
+ */
+import type { Socket } from 'node:net';
+import { codeOf } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import { pipeBoth } from '../../shared/net/pipe-both.js';
+import type { ClientEndpoints } from '../../shared/protocol/messages.js';
+import type { PublicLeg } from '../io/public-legs.js';
+
+export interface TcpFrontDeps {
+  open(url: string, endpoints: ClientEndpoints): Promise<PublicLeg>;
+  log: Logger;
+}
+
+/** The public socket's addresses: the client's, and the relay's own where it was reached. */
+export function endpointsOf(socket: Socket): ClientEndpoints {
+  return { src: socket.remoteAddress ?? '0.0.0.0', srcPort: socket.remotePort ?? 0, dst: socket.localAddress ?? '0.0.0.0', dstPort: socket.localPort ?? 0 };
+}
+
+/** Joins the public socket to the home server behind `url`; resolves when both sides are closed. */
+export async function passThrough(socket: Socket, url: string, deps: TcpFrontDeps, first?: Buffer): Promise<void> {
+  socket.pause();
+  let leg: PublicLeg;
+  try {
+    leg = await deps.open(url, endpointsOf(socket));
+  } catch (err) {
+    deps.log.debug({ publication: url, code: codeOf(err) }, 'public connection not joined');
+    socket.destroy();
+    return;
+  }
+  leg.track(() => ({ clientToServer: socket.bytesRead, serverToClient: socket.bytesWritten }));
+  if (first && first.length > 0) leg.stream.write(first);
+  leg.finished(await pipeBoth(socket, leg.stream));
+}

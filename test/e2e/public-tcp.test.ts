@@ -1,0 +1,99 @@
+import test from 'ava';
+import { connect as netConnect, type Socket } from 'node:net';
+import { once } from 'node:events';
+import type { StreamAudit } from '../../relay/index.js';
+import { Redacted } from '../../shared/redacted.js';
+import { startSkeleton } from '../../skeleton/index.js';
+import { connectTestClient, echoServer, newSecret, PASSWORD, privateLoopback, server, startTestSkeleton, startWorld, type UserSpec } from '../helpers/world.js';
+
+const USERS: Record<string, UserSpec> = {
+  alice: { roles: ['client'], access: ['*'] },
+  home: { roles: ['skeleton'], serve: ['home-*'], publish: ['tcp:20000-20099', '*.home.example.net'] },
+  other: { roles: ['skeleton'], serve: ['other-*'], publish: ['tcp:20000-20099'] },
+};
+
+async function echoThrough(host: string, port: number, text: string): Promise<string> {
+  const socket = netConnect({ host, port });
+  await once(socket, 'connect');
+  socket.end(text);
+  let got = '';
+  socket.setEncoding('utf8');
+  for await (const chunk of socket) got += chunk as string;
+  return got;
+}
+
+function refusedConnect(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket: Socket = netConnect({ host, port });
+    socket.once('connect', () => { socket.destroy(); resolve('connected'); });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+  });
+}
+
+test('a tcp publication: anyone reaches the home server on the relay public port, without a secret, and the audit line names the source', async (t) => {
+  const host = privateLoopback();
+  const world = await startWorld(t, { users: USERS, relay: { publicHost: host, publicPorts: '20000-20099' } });
+  const echo = await echoServer(t);
+  const audits: StreamAudit[] = [];
+  world.relay.on('stream-closed', (a) => audits.push(a));
+  const { secret: _unused, ...noSecret } = server('home-echo', echo.port, newSecret());
+  const skeleton = await startTestSkeleton(t, world, [{ ...noSecret, publications: [{ server: 'home-echo', url: 'tcp://:20022' }] }]);
+  t.deepEqual(skeleton.advertised.published, ['tcp://:20022']);
+  await world.relay.ingress.listening('tcp://:20022');
+  t.is(await echoThrough(host, 20022, 'hello public'), 'hello public');
+  t.is(echo.connections(), 1);
+  const closed = audits.length > 0 ? audits : [(await once(world.relay.runtime, 'stream-closed'))[0] as StreamAudit];
+  t.is(closed[0]!.publication, 'tcp://:20022');
+  t.regex(closed[0]!.source ?? '', /^127\.0\.0\.1:\d+$/);
+  t.is(closed[0]!.bytesClientToServer, 'hello public'.length);
+  // Not listed to burrow clients, and not theirs to open: it has no secret.
+  const client = await connectTestClient(t, world);
+  t.deepEqual((await client.list()).map((s) => s.id), []);
+});
+
+test('publications are refused one by one: not granted, outside --public-ports, taken by another account; the rest keep working', async (t) => {
+  const host = privateLoopback();
+  const world = await startWorld(t, { users: USERS, relay: { publicHost: host, publicPorts: '20000-20049' } });
+  const echo = await echoServer(t);
+  const home = await startTestSkeleton(t, world, [{
+    ...server('home-echo', echo.port, newSecret()),
+    publications: [
+      { server: 'home-echo', url: 'tcp://:20030' }, { server: 'home-echo', url: 'tcp://:20060' }, { server: 'home-echo', url: 'tcp://:25' },
+      { server: 'home-echo', url: 'http://www.home.example.net' },
+    ],
+  }]);
+  t.deepEqual(home.advertised.published, ['tcp://:20030']);
+  t.deepEqual(home.advertised.unpublished, [
+    { url: 'tcp://:20060', code: 'ERR_PORT_NOT_PUBLIC' }, { url: 'tcp://:25', code: 'ERR_PUBLISH_NOT_ALLOWED' }, { url: 'http://www.home.example.net', code: 'ERR_INGRESS_OFF' },
+  ]);
+  const other = await startSkeleton({
+    relay: world.skeletonTarget, user: 'other', password: new Redacted(PASSWORD),
+    servers: [{ ...server('other-echo', echo.port, newSecret()), publications: [{ server: 'other-echo', url: 'tcp://:20030' }, { server: 'other-echo', url: 'tcp://:20031' }] }],
+  });
+  t.teardown(() => other.close());
+  t.deepEqual(other.advertised.unpublished, [{ url: 'tcp://:20030', code: 'ERR_PUBLICATION_TAKEN' }]);
+  t.deepEqual(other.advertised.published, ['tcp://:20031']);
+  await world.relay.ingress.listening('tcp://:20030');
+  t.is(await echoThrough(host, 20030, 'still home'), 'still home');
+});
+
+test('a grant revoked in the users file closes the publication; the same account coming back takes its port over at once', async (t) => {
+  const host = privateLoopback();
+  const world = await startWorld(t, { users: USERS, relay: { publicHost: host, publicPorts: '20000-20099' } });
+  const echo = await echoServer(t);
+  const servers = [{ ...server('home-echo', echo.port, newSecret()), publications: [{ server: 'home-echo', url: 'tcp://:20040' }] }];
+  const first = await startTestSkeleton(t, world, servers, { instance: 'a' });
+  await world.relay.ingress.listening('tcp://:20040');
+  // The same account and instance again (a skeleton restarted before the relay noticed): it holds the port too.
+  const second = await startTestSkeleton(t, world, servers, { instance: 'a' });
+  t.deepEqual(second.advertised.published, ['tcp://:20040']);
+  await first.close();
+  t.is(await echoThrough(host, 20040, 'after takeover'), 'after takeover');
+  const withdrawn = once(second.runtime, 'unpublished');
+  const { writeUsers } = await import('../helpers/world.js');
+  await writeUsers(world.usersFile, { ...USERS, home: { roles: ['skeleton'], serve: ['home-*'] } });
+  await world.relay.reloadUsers();
+  t.deepEqual((await withdrawn)[0], [{ url: 'tcp://:20040', code: 'ERR_PUBLISH_NOT_ALLOWED' }]);
+  await world.relay.ingress.closed('tcp://:20040');
+  t.is(await refusedConnect(host, 20040), 'ECONNREFUSED');
+});
