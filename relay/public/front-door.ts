@@ -4,7 +4,9 @@
  * In order, each refusal its own reason:
  * - `denied`: the publication's deny list names the source, or it has an allow list that does not
  *   (deny wins);
- * - `total-cap`: the relay holds `maxTotal` public connections already;
+ * - `total-cap`: the relay holds `maxTotal` public connections already, or `maxReadingHeads` of them are
+ *   still in their head-reading phase (request head or ClientHello, up to 32 KiB buffered each: the cap
+ *   bounds that memory to tens of MB however many slow sources send them, whatever the deadline);
  * - `publication-cap`: the publication holds its `maxConns`;
  * - `source-cap`: the source holds `perSourceConns` over all public ports, or the publication's own;
  * - `source-rate`: the source opened more than its burst of new connections and is over its rate, over
@@ -29,6 +31,8 @@ export interface FrontDoorLimits {
   perSourceBurst: number;
   /** Public connections open at once over the whole relay (head being read or already spliced). */
   maxTotal: number;
+  /** Of those, connections whose request head or ClientHello is still being read (headRead() not called). */
+  maxReadingHeads: number;
   /** Idle sources remembered per table (relay-wide, and per publication): the bound on their memory. */
   maxTrackedSources: number;
 }
@@ -38,6 +42,7 @@ export const DEFAULT_FRONT_DOOR_LIMITS: FrontDoorLimits = {
   perSourceRate: 50,
   perSourceBurst: 100,
   maxTotal: 10_000,
+  maxReadingHeads: 2_048,
   maxTrackedSources: 65_536,
 };
 
@@ -54,7 +59,11 @@ export interface PublicationRules {
 
 export type Refusal = 'denied' | 'source-cap' | 'source-rate' | 'publication-cap' | 'total-cap';
 
-export type Admission = { ok: true; release(): void } | { ok: false; reason: Refusal };
+/**
+ * An admitted connection: headRead() once its head is read and it is routed (it stops counting against
+ * maxReadingHeads), release() when it closes (whether or not its head was read). Both are idempotent.
+ */
+export type Admission = { ok: true; headRead(): void; release(): void } | { ok: false; reason: Refusal };
 
 export class FrontDoor {
   readonly #sources: SourceCounters;
@@ -63,6 +72,7 @@ export class FrontDoor {
   /** Open connections per publication; only publications with some open. */
   readonly #publications = new Map<string, number>();
   #total = 0;
+  #reading = 0;
 
   constructor(readonly limits: FrontDoorLimits = DEFAULT_FRONT_DOOR_LIMITS) {
     this.#sources = new SourceCounters(limits.maxTrackedSources);
@@ -71,7 +81,7 @@ export class FrontDoor {
 
   admit(source: string, publicationKey: string, rules: PublicationRules, now: number): Admission {
     if (rules.deny?.matches(source) || (rules.allow && !rules.allow.matches(source))) return refuse('denied');
-    if (this.#total >= this.limits.maxTotal) return refuse('total-cap');
+    if (this.#total >= this.limits.maxTotal || this.#reading >= this.limits.maxReadingHeads) return refuse('total-cap');
     const open = this.#publications.get(publicationKey) ?? 0;
     if (rules.maxConns !== undefined && open >= rules.maxConns) return refuse('publication-cap');
     const unit = sourceKey(source);
@@ -86,15 +96,24 @@ export class FrontDoor {
     }
     const perPublication = rules.perSourceConns !== undefined || rules.perSourceRate !== undefined;
     this.#total++;
+    this.#reading++;
     this.#publications.set(publicationKey, open + 1);
     this.#sources.add(unit);
     if (perPublication) this.#publicationSources.add(pairKey);
+    let reading = true;
     let released = false;
+    const headRead = (): void => {
+      if (!reading) return;
+      reading = false;
+      this.#reading--;
+    };
     return {
       ok: true,
+      headRead,
       release: () => {
         if (released) return;
         released = true;
+        headRead();
         this.#total--;
         const left = (this.#publications.get(publicationKey) ?? 1) - 1;
         if (left > 0) this.#publications.set(publicationKey, left);
@@ -108,6 +127,11 @@ export class FrontDoor {
   /** Public connections admitted and not yet released. */
   get open(): number {
     return this.#total;
+  }
+
+  /** Of those, connections still reading their head. */
+  get reading(): number {
+    return this.#reading;
   }
 
   /** Open connections of one publication. */

@@ -128,6 +128,27 @@ test('the total cap holds over all sources and publications', (t) => {
   t.is(reason(d.admit('1.0.0.4', 'p9', {}, 0)), 'ok');
 });
 
+test('connections still reading their head have their own cap; headRead and release free it once', (t) => {
+  const d = door({ maxReadingHeads: 2 });
+  const a = d.admit('1.0.0.1', 'web', {}, 0);
+  const b = d.admit('1.0.0.2', 'web', {}, 0);
+  t.is(reason(d.admit('1.0.0.3', 'web', {}, 0)), 'total-cap');
+  if (a.ok) {
+    a.headRead();
+    a.headRead();
+  }
+  t.is(d.reading, 1);
+  const c = d.admit('1.0.0.3', 'web', {}, 0);
+  t.is(reason(c), 'ok');
+  t.is(reason(d.admit('1.0.0.4', 'web', {}, 0)), 'total-cap');
+  release(b);
+  release(a);
+  t.is(d.reading, 1, 'release counts a head still being read once, a head read not again');
+  t.is(d.open, 1);
+  release(c);
+  t.deepEqual([d.open, d.reading], [0, 0]);
+});
+
 test('100,000 distinct sources: the tables stay bounded, and idle sources are forgotten once refilled', (t) => {
   const d = door({ maxTrackedSources: 1000, maxTotal: 500 });
   const rules = { perSourceRate: 5 };
