@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# `npm test`'s pretest step: the end-to-end tests drive real programs (curl, swaks, ssh and sshd,
+# `npm test`'s pretest step: the end-to-end tests drive real programs (curl, openssl s_client, swaks, ssh and sshd,
 # chromium for the dashboard, redis-server for the cluster). On Debian, installs the missing ones
 # (apt-get update once, then apt-get install -y) when run as root; otherwise prints the one command
 # that installs them and stops, so no test fails later for a missing program. .ci/run calls it too.
 set -euo pipefail
 
-PACKAGES=(curl swaks openssh-server openssh-client chromium fonts-dejavu-core redis-server)
+PACKAGES=(curl openssl swaks openssh-server openssh-client chromium fonts-dejavu-core redis-server)
 # Elsewhere than Debian: the programs those packages bring, as the tests look for them.
-PROGRAMS=(curl swaks ssh sshd chromium redis-server)
+PROGRAMS=(curl openssl swaks ssh sshd chromium redis-server)
 
 say() { echo "npm test: $*" >&2; }
 
