@@ -20,6 +20,7 @@ import type { RelayMetrics } from './admin/relay-metrics.js';
 import type { ClusterLink } from './cluster/cluster-link.js';
 import { startIngress, type PublicIngress } from './public/public-ingress.js';
 import { parsePortRanges, type PortRange } from './public/port-ranges.js';
+import type { FrontDoorLimits } from './public/front-door.js';
 import type { ClusterOptions } from './cluster/start-cluster.js';
 
 export type { ClusterOptions } from './cluster/start-cluster.js';
@@ -72,6 +73,10 @@ export interface RelayOptions {
   httpsPort?: number;
   /** Ports tcp publications may use: `20000-20999`, `25,587,20000-20099`, or ranges. */
   publicPorts?: string | PortRange[];
+  /** A public request head or ClientHello must be complete within this, else the connection is cut (default 10 s). */
+  publicHeadTimeoutMs?: number;
+  /** Relay-wide caps at the public ports: per source over all of them, and all public connections. */
+  publicLimits?: Partial<FrontDoorLimits>;
   log?: Logger;
 }
 
@@ -151,7 +156,9 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     });
     accepting = runtime;
     const ingress = await startIngress(runtime, {
-      host: options.publicHost ?? host, ...(options.httpPort !== undefined ? { httpPort: options.httpPort } : {}), ...(options.httpsPort !== undefined ? { httpsPort: options.httpsPort } : {}),
+      host: options.publicHost ?? host,
+      ...(options.publicHeadTimeoutMs !== undefined ? { headTimeoutMs: options.publicHeadTimeoutMs } : {}),
+      ...(options.publicLimits ? { limits: options.publicLimits } : {}), ...(options.httpPort !== undefined ? { httpPort: options.httpPort } : {}), ...(options.httpsPort !== undefined ? { httpsPort: options.httpsPort } : {}),
     }, log);
     cleanups.push('public ingress', () => ingress.close());
     // Connections accepted so far (and any stream still running at the end of a drain) are cut.

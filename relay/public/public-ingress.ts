@@ -9,12 +9,20 @@ import type { Logger } from '../../shared/log.js';
 import { listenOn } from '../../shared/net/listen-on.js';
 import type { RelayRuntime } from '../io/relay-runtime.js';
 import { passThrough } from './tcp-front.js';
+import type { FrontDoorLimits } from './front-door.js';
+import { PublicDoor } from './public-door.js';
+import { PublicStats } from './public-stats.js';
+import { serveHttps } from './sni-front.js';
 
 export interface IngressOptions {
   /** Address the public listeners bind. */
   host: string;
   httpPort?: number;
   httpsPort?: number;
+  /** A request head or ClientHello not complete within this is cut (slowloris); default 10 s. */
+  headTimeoutMs?: number;
+  /** Relay-wide front-door caps (per source over all public ports, all public connections). */
+  limits?: Partial<FrontDoorLimits>;
 }
 
 export interface PublicIngress {
@@ -24,6 +32,8 @@ export interface PublicIngress {
   listening(url: string): Promise<AddressInfo>;
   /** Resolves once a tcp publication's port is closed (at once if it is not open). */
   closed(url: string): Promise<void>;
+  /** Per-publication counters: connections, bytes, refusals by reason. */
+  stats: PublicStats;
   close(): Promise<void>;
 }
 
@@ -39,11 +49,37 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
   const tcp = new Map<string, Server>();
   const bound = new Map<string, AddressInfo>();
   const events = new EventEmitter();
-  const open = runtime.publicLegs.open.bind(runtime.publicLegs);
+  const stats = new PublicStats();
+  const door = new PublicDoor(stats, log, opts.limits);
+  const publications = runtime.core.state.publications;
+  const front = { open: runtime.publicLegs.open.bind(runtime.publicLegs), stats, log, door, headTimeoutMs: opts.headTimeoutMs ?? 10_000 };
   const serveTcp = (url: string) => (socket: Socket): void => {
     guardSocket(socket, log);
-    void passThrough(socket, url, { open, log });
+    const source = socket.remoteAddress ?? '0.0.0.0';
+    const arrival = door.arrive(source, url);
+    if (!arrival.ok) return void socket.destroy();
+    arrival.headRead();
+    const pub = publications.get(url);
+    const admission = pub ? door.route(source, pub) : undefined;
+    if (!admission?.ok) {
+      arrival.release();
+      return void socket.destroy();
+    }
+    void passThrough(socket, url, front).finally(() => {
+      admission.release();
+      arrival.release();
+    });
   };
+  const shared: { http?: AddressInfo; https?: AddressInfo } = {};
+  const servers: Server[] = [];
+  if (opts.httpsPort !== undefined) {
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
+      guardSocket(socket, log);
+      serveHttps(socket, { ...front, resolve: (host) => publications.resolveHost('https', host) });
+    });
+    servers.push(server);
+    shared.https = await listenOn(server, opts.httpsPort, opts.host, 'https port');
+  }
   runtime.publicPorts = {
     listen(url, port) {
       const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, serveTcp(url));
@@ -73,14 +109,15 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
     },
   };
   return {
-    addresses: () => ({ tcp: Object.fromEntries(bound) }),
+    addresses: () => ({ ...shared, tcp: Object.fromEntries(bound) }),
+    stats,
     listening: async (url) => bound.get(url) ?? ((await once(events, `listening ${url}`)) as [AddressInfo])[0],
     closed: async (url) => {
       if (tcp.has(url) || bound.has(url)) await once(events, `closed ${url}`);
     },
     close: async () => {
       runtime.publicPorts = undefined;
-      await Promise.all([...tcp.values()].map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
+      await Promise.all([...tcp.values(), ...servers].map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
       tcp.clear();
     },
   };

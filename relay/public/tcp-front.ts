@@ -10,9 +10,11 @@ import type { Logger } from '../../shared/log.js';
 import { pipeBoth } from '../../shared/net/pipe-both.js';
 import type { ClientEndpoints } from '../../shared/protocol/messages.js';
 import type { PublicLeg } from '../io/public-legs.js';
+import type { PublicStats } from './public-stats.js';
 
 export interface TcpFrontDeps {
   open(url: string, endpoints: ClientEndpoints): Promise<PublicLeg>;
+  stats: PublicStats;
   log: Logger;
 }
 
@@ -29,10 +31,14 @@ export async function passThrough(socket: Socket, url: string, deps: TcpFrontDep
     leg = await deps.open(url, endpointsOf(socket));
   } catch (err) {
     deps.log.debug({ publication: url, code: codeOf(err) }, 'public connection not joined');
+    deps.stats.refused(url, 'unreachable');
     socket.destroy();
     return;
   }
-  leg.track(() => ({ clientToServer: socket.bytesRead, serverToClient: socket.bytesWritten }));
+  const bytes = () => ({ clientToServer: socket.bytesRead, serverToClient: socket.bytesWritten });
+  leg.track(bytes);
+  deps.stats.opened(url);
   if (first && first.length > 0) leg.stream.write(first);
   leg.finished(await pipeBoth(socket, leg.stream));
+  deps.stats.closed(url, bytes());
 }
