@@ -45,7 +45,8 @@ export function openStream(state: RelayState, conn: Conn, client: StreamOwner, s
   // A group of skeletons serves the id in turn (server-registry.ts).
   const reg = state.registry.get(server);
   const allowed = matchesAny(client.record.access, server) && reg?.publicOnly !== true;
-  const here = state.registry.pick(server, (sid) => (state.sessions.get(sid)?.pool.length ?? 0) > 0);
+  // Held here: brokerStream picks the member (picking advances the group's turn, so only once per stream).
+  const here = reg !== undefined && state.sessions.has(reg.sid);
   // Not held here: in a cluster another relay may hold it (its skeleton dials us); S11 still holds.
   if (allowed && !here && state.deps.cluster) {
     if (overStreamLimits(state, client, true)) return state.fail(conn.id, 'ERR_LIMIT');

@@ -158,7 +158,7 @@ test('a user following the README reaches a home web server with curl through re
   t.regex(await readFile(join(w.dir, 'web.secret'), 'utf8'), /^[A-Za-z0-9_-]{43}\n?$/);
   t.is((await stat(join(w.dir, 'web.secret'))).mode & 0o777, 0o600);
   // users add / list: both accounts, with their roles and patterns; no password in the file.
-  t.regex(w.steps.usersList.stdout, /^alice\s+client\s+-\s+web\*\s+no$/m);
+  t.regex(w.steps.usersList.stdout, /^alice\s+client\s+-\s+web\*\s+-\s+no$/m);
   t.regex(w.steps.usersList.stdout, /^home\s+skeleton\s+web\*\s+-\s+no$/m);
   const usersFile = await readFile(join(w.dir, 'users.json'), 'utf8');
   t.false(usersFile.includes(ALICE_PASSWORD) || usersFile.includes(HOME_PASSWORD), 'passwords are stored only as hashes');

@@ -77,7 +77,7 @@ test('a value marked secret is printed as [redacted] in TOML and JSON', (t) => {
 test('--print-config still refuses a bad config: exit 2 naming the key and the file', async (t) => {
   const dir = await tempDir(t);
   const file = join(dir, 'skeleton.toml');
-  await writeFile(file, 'server = ["web=127.0.0.1:80"]\n');
+  await writeFile(file, 'server = ["web=127.0.0.1:80,secret-file="]\n');
   const run = await runCli(['skeleton', '--config', file, '--print-config']);
   t.is(run.code, 2, run.stderr);
   t.regex(run.stderr, /server/);

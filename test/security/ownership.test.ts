@@ -54,9 +54,9 @@ test('S9: another account advertising a live id is refused ERR_SERVER_ID_TAKEN a
   const owner = await taggedServer(t, 'owner:');
   const thief = await taggedServer(t, 'thief:');
   const first = await startTestSkeleton(t, world, [server('echo', owner.port, secret)]);
-  t.deepEqual(first.advertised, { accepted: ['echo'], rejected: [] });
+  t.deepEqual(first.advertised, { accepted: ['echo'], rejected: [], published: [], unpublished: [] });
   const second = await startTestSkeleton(t, world, [server('echo', thief.port, secret), server('pub-thief', thief.port, secret)], { user: 'intruder' });
-  t.deepEqual(second.advertised, { accepted: ['pub-thief'], rejected: [{ id: 'echo', code: 'ERR_SERVER_ID_TAKEN' }] });
+  t.deepEqual(second.advertised, { accepted: ['pub-thief'], rejected: [{ id: 'echo', code: 'ERR_SERVER_ID_TAKEN' }], published: [], unpublished: [] });
   const client = await openAs(t, world);
   t.is(await reach(client, 'echo'), 'owner:x');
   t.is(await reach(client, 'pub-thief'), 'thief:x', 'the intruder is a working skeleton, just not for that id');
@@ -73,7 +73,7 @@ test('S9: the same skeleton (account and instance) reconnecting takes its id ove
   const client = await openAs(t, world);
   t.is(await reach(client, 'echo'), 'old:x');
   const fresh = await startTestSkeleton(t, world, [server('echo', after.port, secret)], { instance: 'home-1' });
-  t.deepEqual(fresh.advertised, { accepted: ['echo'], rejected: [] });
+  t.deepEqual(fresh.advertised, { accepted: ['echo'], rejected: [], published: [], unpublished: [] });
   t.is(await reach(client, 'echo'), 'new:x', 'taken over at once, while the stale session still lives');
   const [staleSid] = watch.records.filter((r) => r.msg === 'logged in' && r.user === 'home').map((r) => r.session as string);
   await stale.close();
@@ -87,7 +87,7 @@ test('S9: an id outside the account\'s serve patterns is refused ERR_SERVER_ID_N
   const world = await startWorld(t, { users: USERS });
   const target = await taggedServer(t, 't:');
   const skeleton = await startTestSkeleton(t, world, [server('only-mine', target.port, secret), server('echo', target.port, secret)], { user: 'limited' });
-  t.deepEqual(skeleton.advertised, { accepted: ['only-mine'], rejected: [{ id: 'echo', code: 'ERR_SERVER_ID_NOT_ALLOWED' }] });
+  t.deepEqual(skeleton.advertised, { accepted: ['only-mine'], rejected: [{ id: 'echo', code: 'ERR_SERVER_ID_NOT_ALLOWED' }], published: [], unpublished: [] });
   t.is(world.relay.runtime.core.state.registry.get('echo'), undefined, 'echo stays free');
 });
 
@@ -214,7 +214,7 @@ test('S10: a relay that does not allow PROXY protocol refuses a server asking fo
     server('pub-v1', target.port, secret, { proxy: 'v1' }), server('pub-v2', target.port, secret, { proxy: 'v2' }), server('echo', target.port, secret),
   ]);
   t.deepEqual(skeleton.advertised, {
-    accepted: ['echo'], rejected: [{ id: 'pub-v1', code: 'ERR_PROXY_NOT_ALLOWED' }, { id: 'pub-v2', code: 'ERR_PROXY_NOT_ALLOWED' }],
+    accepted: ['echo'], rejected: [{ id: 'pub-v1', code: 'ERR_PROXY_NOT_ALLOWED' }, { id: 'pub-v2', code: 'ERR_PROXY_NOT_ALLOWED' }], published: [], unpublished: [],
   });
   const client = await openAs(t, world);
   t.deepEqual((await client.list()).map((s) => s.id), ['echo']);

@@ -67,7 +67,7 @@ test('--server specs are checked at load time, each element of the list, without
     'web', // no =
     '-web=127.0.0.1:80,secret-file=f', // bad id
     'web=127.0.0.1,secret-file=f', // no port
-    'web=127.0.0.1:80', // no secret
+    'web=127.0.0.1:80,secret-file=', // an empty secret file name
     'web=127.0.0.1:80,secret-file=f,colour=red', // unknown key
     'web=127.0.0.1:80,secret-file=f,proxy-protocol=v3',
     'web=127.0.0.1:80,secret-file=f,protocol=h t t p',
