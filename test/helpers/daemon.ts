@@ -14,7 +14,8 @@ export interface Daemon {
 }
 
 export function startDaemon(t: ExecutionContext, command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Daemon {
-  const proc = spawn(command, args, { env: { ...process.env, ...opts.env }, ...(opts.cwd ? { cwd: opts.cwd } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: teardown kills the program and anything it forked (nginx's workers hold our pipes).
+  const proc = spawn(command, args, { env: { ...process.env, ...opts.env }, ...(opts.cwd ? { cwd: opts.cwd } : {}), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let text = '';
   const watchers = new Set<() => void>();
   const onData = (chunk: Buffer): void => {
@@ -34,7 +35,14 @@ export function startDaemon(t: ExecutionContext, command: string, args: string[]
     for (const w of [...watchers]) w();
   });
   t.teardown(() => {
-    if (exited === undefined) proc.kill('SIGKILL');
+    try {
+      if (proc.pid !== undefined) process.kill(-proc.pid, 'SIGKILL');
+    } catch (err) {
+      // ESRCH: the group is gone already.
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+    proc.stdout?.destroy();
+    proc.stderr?.destroy();
   });
   return {
     proc,
