@@ -21,6 +21,7 @@ import type { ClusterLink } from './cluster/cluster-link.js';
 import { startIngress, type PublicIngress } from './public/public-ingress.js';
 import { parsePortRanges, type PortRange } from './public/port-ranges.js';
 import type { FrontDoorLimits } from './public/front-door.js';
+import { publicationsView } from './admin/publications-view.js';
 import type { ClusterOptions } from './cluster/start-cluster.js';
 
 export type { ClusterOptions } from './cluster/start-cluster.js';
@@ -177,6 +178,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     if (audit) runtime.on('stream-closed', (a: StreamAudit) => audit.write(a));
     const admin = await startRelayAdmin({
       runtime, users, publicJwk: identity.publicJwk, binding, log, stopping: () => closing !== undefined, ...(token ? { token } : {}), ...(link ? { cluster: link } : {}),
+      publications: () => publicationsView(runtime.core.state.publications, ingress.stats),
       info: { fingerprint: identity.fingerprint, clientPort: addresses.client.port, skeletonPort: addresses.skeleton.port, startedAt: Date.now() },
     });
     cleanups.push('admin', () => admin.close());

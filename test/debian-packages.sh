@@ -5,9 +5,9 @@
 # that installs them and stops, so no test fails later for a missing program. .ci/run calls it too.
 set -euo pipefail
 
-PACKAGES=(curl openssl swaks openssh-server openssh-client chromium fonts-dejavu-core redis-server)
+PACKAGES=(curl openssl swaks openssh-server openssh-client chromium fonts-dejavu-core redis-server nginx-light pebble caddy)
 # Elsewhere than Debian: the programs those packages bring, as the tests look for them.
-PROGRAMS=(curl openssl swaks ssh sshd chromium redis-server)
+PROGRAMS=(curl openssl swaks ssh sshd chromium redis-server nginx pebble pebble-challtestsrv caddy)
 
 say() { echo "npm test: $*" >&2; }
 

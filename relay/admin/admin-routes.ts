@@ -54,6 +54,7 @@ export function adminRoutes(d: RouteDeps): AdminRoute[] {
     get(/^\/api\/servers$/, () => json({ servers: d.views.servers() })),
     get(/^\/api\/sessions$/, () => json({ sessions: d.views.sessions() })),
     get(/^\/api\/streams$/, () => json({ streams: d.views.streams() })),
+    get(/^\/api\/publications$/, () => json({ publications: d.views.publications() })),
     get(/^\/api\/cluster$/, async () => (d.cluster ? json(await d.cluster.view()) : jsonError(404, 'ERR_NOT_FOUND'))),
     get(/^\/api\/(?:failed-logins|events)$/, () => json({ failedLogins: d.views.failedLogins() })),
     post(/^\/api\/sessions\/(?<id>[A-Za-z0-9_-]{1,64})\/disconnect$/, ({ id = '' }) =>

@@ -5,6 +5,7 @@
 import type { RelaySnapshot } from '../core/relay-snapshot.js';
 import type { RelayRuntime } from '../io/relay-runtime.js';
 import type { FailedLogins } from './failed-logins.js';
+import type { PublicationView } from './publications-view.js';
 
 export interface RelayInfo {
   fingerprint: string;
@@ -16,7 +17,10 @@ export interface RelayInfo {
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 export class AdminViews {
-  constructor(private readonly runtime: RelayRuntime, private readonly failed: FailedLogins, private readonly info: RelayInfo) {}
+  constructor(
+    private readonly runtime: RelayRuntime, private readonly failed: FailedLogins, private readonly info: RelayInfo,
+    readonly publications: () => PublicationView[] = () => [],
+  ) {}
 
   servers(snap = this.runtime.snapshot()): object[] {
     return snap.servers.map((s) => ({ id: s.id, account: s.account, session: s.session, onlineSince: iso(s.since), protocol: s.protocol, description: s.description }));
@@ -57,6 +61,7 @@ export class AdminViews {
       sessions: this.sessions(snap),
       streams: this.streams(snap),
       failedLogins: this.failed.list().slice(0, 20),
+      publications: this.publications(),
     };
   }
 }

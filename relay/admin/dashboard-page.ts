@@ -44,6 +44,7 @@ const HTML = `<!doctype html>
 <div class="legend"><span class="u">&#9632; client &rarr; server</span><span class="d">&#9632; server &rarr; client</span><span id="peak"></span></div></section>
 <section><h2>Servers online</h2><table id="servers"></table></section>
 <section><h2>Live streams</h2><table id="streams"></table></section>
+<section class="wide"><h2>Publications (public ingress)</h2><table id="publications"></table></section>
 <section><h2>Sessions</h2><table id="sessions"></table></section>
 <section><h2>Recent failed logins</h2><table id="failed"></table></section>
 </main>

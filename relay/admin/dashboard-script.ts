@@ -94,6 +94,9 @@ function render(o) {
   table('streams', ['#', 'server', 'client', 'duration', 'c→s', 's→c', ''],
     o.streams.map((s) => [s.id, s.server, s.clientAccount, duration(s.durationMs), { text: bytes(s.bytesClientToServer), cls: 'num' }, { text: bytes(s.bytesServerToClient), cls: 'num' },
       { button: 'close', url: '/api/streams/' + s.id + '/close', confirm: 'Cut stream ' + s.id + ' to ' + s.server + '?' }]), 'no stream running');
+  table('publications', ['url', 'server', 'account', 'open', 'total', 'public→home', 'home→public', 'refused'],
+    (o.publications || []).map((p) => [p.url, p.server || '-', p.account || '-', p.open, p.connections, { text: bytes(p.bytesClientToServer), cls: 'num' },
+      { text: bytes(p.bytesServerToClient), cls: 'num' }, Object.entries(p.refusals).map(([r, n]) => r + ' ' + n).join(', ') || '-']), 'nothing published');
   table('sessions', ['account', 'role', 'since', 'streams', ''],
     o.sessions.map((s) => [s.account, s.role, since(s.since, now), s.streams,
       { button: 'disconnect', url: '/api/sessions/' + encodeURIComponent(s.id) + '/disconnect', confirm: 'Disconnect ' + s.account + ' (' + s.role + ')? It may log in again; disable the account to keep it out.' }]), 'nobody logged in');

@@ -15,6 +15,8 @@ import { FailedLogins } from './failed-logins.js';
 import { RelayMetrics } from './relay-metrics.js';
 
 /** What the admin API shows of the cluster (relay/cluster's link). */
+import type { PublicationView } from './publications-view.js';
+
 export interface ClusterView {
   view(): Promise<object>;
 }
@@ -30,14 +32,17 @@ export interface RelayAdmin {
 export async function startRelayAdmin(opts: {
   runtime: RelayRuntime; users: UsersStore; publicJwk: Ed25519PublicJwk; info: RelayInfo; binding: AdminBinding | 'off'; token?: AdminToken;
   log: Logger; stopping: () => boolean; cluster?: ClusterView;
+  /** Public ingress: publications with their counters. */
+  publications?: () => PublicationView[];
 }): Promise<RelayAdmin> {
   const { runtime, binding, token, log } = opts;
   checkAdminExposure(binding, token !== undefined);
-  const metrics = new RelayMetrics(runtime);
+  const publications = opts.publications ?? (() => []);
+  const metrics = new RelayMetrics(runtime, { publications });
   const failedLogins = new FailedLogins();
   runtime.on('note', (note) => failedLogins.record(note));
   if (binding === 'off') return { metrics, failedLogins, close: async () => undefined };
-  const views = new AdminViews(runtime, failedLogins, opts.info);
+  const views = new AdminViews(runtime, failedLogins, opts.info, publications);
   const routes = adminRoutes({ runtime, views, metrics, users: opts.users, publicJwk: opts.publicJwk, info: opts.info, stopping: opts.stopping, ...(opts.cluster ? { cluster: opts.cluster } : {}) });
   const server = await startAdminServer({ binding, routes, log: log.child({ role: 'admin' }), ...(token ? { token } : {}) });
   return { metrics, failedLogins, server, close: () => server.close() };

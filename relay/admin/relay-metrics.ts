@@ -10,6 +10,8 @@ import type { LoginFailure, RelayNote } from '../core/relay-events.js';
 import type { RelaySnapshot } from '../core/relay-snapshot.js';
 import type { StreamAudit } from '../io/relay-runtime.js';
 import type { DirectionBytes } from '../io/live-streams.js';
+import type { PublicationView } from './publications-view.js';
+import { publicationMetrics } from './publication-metrics.js';
 
 export const LOGIN_FAILURE_REASONS: readonly LoginFailure[] = ['bad-login', 'unknown-user', 'bad-password', 'disabled', 'wrong-role', 'throttled', 'session-limit', 'abandoned'];
 const ROLES = ['client', 'skeleton'] as const;
@@ -29,7 +31,7 @@ export class RelayMetrics {
   #snapshot: RelaySnapshot | undefined;
   readonly #withProcess: boolean;
 
-  constructor(source: MetricsSource, opts: { processMetrics?: boolean } = {}) {
+  constructor(source: MetricsSource, opts: { processMetrics?: boolean; publications?: () => PublicationView[] } = {}) {
     this.#withProcess = opts.processMetrics !== false;
     const registers = [this.registry];
     // One snapshot per scrape, taken by the first gauge that asks, dropped once the scrape is done.
@@ -58,6 +60,7 @@ export class RelayMetrics {
     gauge('burrow_unauthenticated_connections', 'Connections not yet logged in or attached', (s) => s.unauthenticated);
     gauge('burrow_dials_pending', 'Client streams waiting for a skeleton to dial in', (s) => s.pendingDials);
 
+    if (opts.publications) publicationMetrics(registers, opts.publications);
     const streams = new Counter({ name: 'burrow_streams_total', help: 'Streams joined since start', registers });
     const closed = new Counter({ name: 'burrow_streams_closed_total', help: 'Streams finished, by close reason', labelNames: ['reason'], registers });
     new Counter({

@@ -46,6 +46,14 @@ test('a tcp publication: anyone reaches the home server on the relay public port
   t.is(closed[0]!.publication, 'tcp://:20022');
   t.regex(closed[0]!.source ?? '', /^127\.0\.0\.1:\d+$/);
   t.is(closed[0]!.bytesClientToServer, 'hello public'.length);
+  // The operator sees it: the admin API, and Prometheus metrics per publication.
+  const res = await fetch(`${world.relay.admin!.url}api/publications`);
+  t.is(res.status, 200, await res.clone().text());
+  const api = await res.json() as { publications: { url: string; server: string; account: string; connections: number }[] };
+  t.like(api.publications.find((p) => p.url === 'tcp://:20022'), { server: 'home-echo', account: 'home', connections: 1 });
+  const metrics = await (await fetch(`${world.relay.admin!.url}metrics`)).text();
+  t.regex(metrics, /^burrow_public_connections_total\{publication="tcp:\/\/:20022"\} 1$/m);
+  t.regex(metrics, /^burrow_public_bytes_total\{publication="tcp:\/\/:20022",direction="client_to_server"\} 12$/m);
   // Not listed to burrow clients, and not theirs to open: it has no secret.
   const client = await connectTestClient(t, world);
   t.deepEqual((await client.list()).map((s) => s.id), []);
