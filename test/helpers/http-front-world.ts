@@ -1,0 +1,124 @@
+/**
+ * A public HTTP front on 127.0.0.1:0 in front of local backends: `open` dials the backend with
+ * net.connect, the same shape as the broker's stream. Everything is closed at teardown.
+ */
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import type { ExecutionContext } from 'ava';
+import { BurrowError } from '../../shared/errors.js';
+import { silentLogger } from '../../shared/log.js';
+import { createHttpFront, type HttpFront, type HttpFrontDeps } from '../../relay/public/http-front.js';
+import { matchHost } from '../../relay/public/host-match.js';
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  host: string | undefined;
+  rawHeaders: string[];
+  /** The upstream connection it came on (its remote port). */
+  conn: number;
+}
+
+export interface Backend {
+  port: number;
+  seen: SeenRequest[];
+  server: http.Server;
+}
+
+export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Answers `<name> <method> <url>` unless given a handler; records every request head. */
+export async function backend(t: ExecutionContext, name: string, handler?: Handler): Promise<Backend> {
+  const seen: SeenRequest[] = [];
+  const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host, rawHeaders: req.rawHeaders, conn: req.socket.remotePort ?? 0 });
+    if (handler) return handler(req, res);
+    req.resume();
+    req.once('end', () => res.end(`${name} ${req.method} ${req.url}\n`));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return { port: (server.address() as AddressInfo).port, seen, server };
+}
+
+export interface Publication {
+  /** Backend port; undefined: published but its home server is offline. */
+  port: number | undefined;
+  forwarded?: boolean;
+}
+
+export interface FrontWorld {
+  port: number;
+  front: HttpFront;
+  /** Upstream streams opened, per host name. */
+  opened: Map<string, number>;
+}
+
+/** A front serving `publications` (name or `*.` pattern -> backend). */
+export async function frontFor(t: ExecutionContext, publications: Record<string, Publication>, extra: Partial<HttpFrontDeps> = {}): Promise<FrontWorld> {
+  const names = new Set(Object.keys(publications));
+  const opened = new Map<string, number>();
+  const front = createHttpFront({
+    log: silentLogger(),
+    resolve: (host) => {
+      const name = matchHost(host, names);
+      return name ? { key: `http://${name}`, forwarded: publications[name]!.forwarded ?? false } : undefined;
+    },
+    open: async (route) => {
+      const name = route.key.slice('http://'.length);
+      opened.set(name, (opened.get(name) ?? 0) + 1);
+      const port = publications[name]!.port;
+      if (port === undefined) throw new BurrowError('ERR_SERVER_UNREACHABLE', 'offline in this test');
+      const socket = net.connect({ port, host: '127.0.0.1' });
+      socket.on('error', () => undefined);
+      await once(socket, 'connect');
+      return socket;
+    },
+    ...extra,
+  });
+  const sockets = new Set<Socket>();
+  const listener = net.createServer((socket) => {
+    sockets.add(socket);
+    front.handle(socket);
+  });
+  listener.listen(0, '127.0.0.1');
+  await once(listener, 'listening');
+  t.teardown(async () => {
+    listener.close();
+    await front.close();
+  });
+  return { port: (listener.address() as AddressInfo).port, front, opened };
+}
+
+export interface CurlResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** Runs Debian's curl (bounded to 60 s). */
+export function curl(args: string[]): Promise<CurlResult> {
+  return new Promise((resolve) => {
+    execFile('curl', ['--silent', '--show-error', '--max-time', '60', ...args], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      resolve({ stdout, stderr, code: err ? (typeof err.code === 'number' ? err.code : 1) : 0 });
+    });
+  });
+}
+
+/** One raw request on a fresh socket; resolves with everything until the front closes it. */
+export async function rawExchange(port: number, bytes: string | Buffer): Promise<string> {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.write(bytes);
+  await once(socket, 'close');
+  return Buffer.concat(chunks).toString('latin1');
+}
