@@ -141,6 +141,9 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     socket.on('error', (err: NodeJS.ErrnoException) => log.debug({ code: err.code }, 'public socket error'));
     if (closing || socket.destroyed) return void socket.destroy();
     stats.connections++;
+    // As a listening http.Server would have it: a client's half-close ends neither its response nor an
+    // upgraded stream's other direction (Node's server decides when to end the socket).
+    socket.allowHalfOpen = true;
     const conn = new PublicConnection(socket, {
       open: (route) => open(route, clientOf(socket)),
       headTimeoutMs: opts.headTimeoutMs,

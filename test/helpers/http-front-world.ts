@@ -82,11 +82,7 @@ export async function frontFor(t: ExecutionContext, publications: Record<string,
     },
     ...extra,
   });
-  const sockets = new Set<Socket>();
-  const listener = net.createServer((socket) => {
-    sockets.add(socket);
-    front.handle(socket);
-  });
+  const listener = net.createServer((socket) => front.handle(socket));
   listener.listen(0, '127.0.0.1');
   await once(listener, 'listening');
   t.teardown(async () => {
@@ -111,14 +107,28 @@ export function curl(args: string[]): Promise<CurlResult> {
   });
 }
 
-/** One raw request on a fresh socket; resolves with everything until the front closes it. */
-export async function rawExchange(port: number, bytes: string | Buffer): Promise<string> {
+/** A socket's close, whatever ended it (once() would reject on the 'error' a reset brings). */
+export function closed(socket: Socket): Promise<void> {
+  return new Promise((resolve) => (socket.closed ? resolve() : socket.once('close', () => resolve())));
+}
+
+/**
+ * Writes raw bytes on a fresh socket and resolves with everything the front sends back, once `done`
+ * says it is enough or the front closes the connection.
+ */
+export async function rawExchange(port: number, bytes: string | Buffer, done: (text: string) => boolean = () => false): Promise<string> {
   const socket = net.connect({ port, host: '127.0.0.1' });
   socket.on('error', () => undefined);
   await once(socket, 'connect');
   const chunks: Buffer[] = [];
-  socket.on('data', (c: Buffer) => chunks.push(c));
+  const text = () => Buffer.concat(chunks).toString('latin1');
+  const enough = new Promise<void>((resolve) =>
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      if (done(text())) resolve();
+    }));
   socket.write(bytes);
-  await once(socket, 'close');
-  return Buffer.concat(chunks).toString('latin1');
+  await Promise.race([enough, closed(socket)]);
+  socket.destroy();
+  return text();
 }
