@@ -57,14 +57,22 @@ export function hasHeader(raw: readonly string[], name: string): boolean {
 
 /**
  * The headers of a request going upstream: hop-by-hop dropped; a body that came chunked goes chunked
- * (Node then frames it; without this a GET body would be written unframed, a smuggling hole); a client
+ * with the same codings (Node's parser only accepts `chunked` last, and seeing it, Node's client frames
+ * the body again; without this a GET body would be written unframed, a smuggling hole); a client
  * that announced it accepts trailers (`TE: trailers`, gRPC needs it) still says so.
  */
 export function upstreamRequestHeaders(raw: readonly string[]): string[] {
   const out = stripHopHeaders(raw);
-  if (hasHeader(raw, 'transfer-encoding')) out.push('Transfer-Encoding', 'chunked');
+  const codings = valuesOf(raw, 'transfer-encoding');
+  if (codings.length > 0) out.push('Transfer-Encoding', codings.join(', '));
   if (teTrailers(raw)) out.push('TE', 'trailers');
   return out;
+}
+
+function valuesOf(raw: readonly string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) values.push(raw[i + 1]!);
+  return values;
 }
 
 function teTrailers(raw: readonly string[]): boolean {
