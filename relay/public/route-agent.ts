@@ -8,8 +8,9 @@
  * smuggling); and a home server that reads the PROXY header at the start of its stream would credit
  * every later request on it to the first client's address.
  *
- * Node's agent expects net.Socket methods that a broker stream (a plain Duplex) lacks: setKeepAlive,
- * ref/unref, setTimeout. keepSocketAlive and reuseSocket are overridden to do without them.
+ * Node's agent calls net.Socket methods that a broker stream (a plain Duplex) may lack: setKeepAlive,
+ * ref/unref, setTimeout. Missing ones become no-ops on the stream (socketShape), so the agent's own
+ * keep-alive bookkeeping (which also removes its per-reuse 'error' listener) runs unchanged.
  */
 import { Agent, type ClientRequestArgs } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -34,18 +35,27 @@ export class RouteAgent extends Agent {
   override createConnection(_options: ClientRequestArgs, callback: (err: Error | null, stream: Duplex) => void): undefined {
     this.#opened++;
     this.#open().then(
-      (stream) => callback(null, stream),
+      (stream) => callback(null, socketShape(stream)),
       (err: Error) => callback(err, undefined as unknown as Duplex),
     );
     return undefined;
   }
 
   override keepSocketAlive(socket: Socket): boolean {
-    // A stream the peer half-closed cannot carry another request.
-    return !socket.destroyed && socket.writable;
+    // A stream the home server half-closed cannot carry another request.
+    if (socket.destroyed || !socket.writable) return false;
+    const kept: unknown = super.keepSocketAlive(socket);
+    return kept !== false;
   }
+}
 
-  override reuseSocket(_socket: Socket, _req: unknown): void {
-    // Nothing to re-ref: a broker stream holds no event-loop reference of its own to drop or restore.
+const SOCKET_METHODS = ['ref', 'unref', 'setKeepAlive', 'setNoDelay', 'setTimeout'] as const;
+
+/** `stream` with no-op stand-ins for the net.Socket methods Node's agent calls, where it has none. */
+export function socketShape(stream: Duplex): Duplex {
+  const target = stream as unknown as Record<string, unknown>;
+  for (const name of SOCKET_METHODS) {
+    if (typeof target[name] !== 'function') target[name] = () => stream;
   }
+  return stream;
 }

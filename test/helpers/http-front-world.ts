@@ -75,7 +75,7 @@ export async function frontFor(t: ExecutionContext, publications: Record<string,
       opened.set(name, (opened.get(name) ?? 0) + 1);
       const port = publications[name]!.port;
       if (port === undefined) throw new BurrowError('ERR_SERVER_UNREACHABLE', 'offline in this test');
-      const socket = net.connect({ port, host: '127.0.0.1' });
+      const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
       socket.on('error', () => undefined);
       await once(socket, 'connect');
       return socket;
