@@ -1,4 +1,6 @@
 /** The public HTTP front routes each request by its own Host, even on one keep-alive connection. */
+import { once } from 'node:events';
+import http from 'node:http';
 import test from 'ava';
 import { backend, curl, frontFor, rawExchange } from '../helpers/http-front-world.js';
 
@@ -87,3 +89,31 @@ test('missing Host: HTTP/1.0 and HTTP/1.1 both get 400', async (t) => {
   t.regex(await rawExchange(world.port, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 400 /);
   t.regex(await rawExchange(world.port, 'GET / HTTP/1.1\r\n\r\n'), /^HTTP\/1\.1 400 /);
 });
+
+test('pipelined requests for two hosts: answered in order, each by its own backend', async (t) => {
+  const a = await backend(t, 'A');
+  const b = await backend(t, 'B');
+  const world = await frontFor(t, { 'a.example.test': { port: a.port }, 'b.example.test': { port: b.port } });
+  const answer = await rawExchange(world.port,
+    'GET /1 HTTP/1.1\r\nHost: a.example.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: b.example.test\r\n\r\nGET /3 HTTP/1.1\r\nHost: a.example.test\r\nConnection: close\r\n\r\n');
+  t.deepEqual([...answer.matchAll(/[AB] GET \/\d/g)].map((m) => m[0]), ['A GET /1', 'B GET /2', 'A GET /3']);
+  t.deepEqual(b.seen.map((r) => r.url), ['/2']);
+});
+
+for (const shape of ['socket', 'duplex'] as const) {
+  test(`many requests on one keep-alive connection reuse one upstream ${shape} without piling up listeners`, async (t) => {
+    const a = await backend(t, 'A');
+    const world = await frontFor(t, { 'a.example.test': { port: a.port } }, {}, shape);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    t.teardown(() => agent.destroy());
+    for (let i = 0; i < 200; i++) {
+      const req = http.get({ port: world.port, host: '127.0.0.1', agent, path: `/${i}`, headers: { host: 'a.example.test' } });
+      const [res] = (await once(req, 'response')) as [http.IncomingMessage];
+      res.resume();
+      await once(res, 'end');
+    }
+    t.is(a.seen.length, 200);
+    t.is(world.upstreams.length, 1);
+    t.true(world.upstreams[0]!.listenerCount('error') < 5, `${world.upstreams[0]!.listenerCount('error')} error listeners`);
+  });
+}

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import { BurrowError } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/log.js';
@@ -58,12 +59,37 @@ export interface FrontWorld {
   front: HttpFront;
   /** Upstream streams opened, per host name. */
   opened: Map<string, number>;
+  /** Every upstream stream handed to the front, in order. */
+  upstreams: Duplex[];
 }
 
-/** A front serving `publications` (name or `*.` pattern -> backend). */
-export async function frontFor(t: ExecutionContext, publications: Record<string, Publication>, extra: Partial<HttpFrontDeps> = {}): Promise<FrontWorld> {
+/**
+ * `socket` behind a plain Duplex with none of net.Socket's methods (no setKeepAlive, ref, setTimeout):
+ * the shape of the broker's encrypted stream. Backpressure and half-close are kept.
+ */
+export function plainDuplex(socket: Socket): Duplex {
+  const duplex = new Duplex({
+    read: () => void socket.resume(),
+    write: (chunk: Buffer, _enc, done) => void socket.write(chunk, (err) => done(err ?? null)),
+    final: (done) => void socket.end(done),
+    destroy: (err, done) => {
+      socket.destroy();
+      done(err);
+    },
+  });
+  socket.on('data', (chunk: Buffer) => {
+    if (!duplex.push(chunk)) socket.pause();
+  });
+  socket.once('end', () => duplex.push(null));
+  socket.once('close', () => duplex.destroy());
+  return duplex;
+}
+
+/** A front serving `publications` (name or `*.` pattern -> backend); `shape: 'duplex'` hands it plainDuplex streams. */
+export async function frontFor(t: ExecutionContext, publications: Record<string, Publication>, extra: Partial<HttpFrontDeps> = {}, shape: 'socket' | 'duplex' = 'socket'): Promise<FrontWorld> {
   const names = new Set(Object.keys(publications));
   const opened = new Map<string, number>();
+  const upstreams: Duplex[] = [];
   const front = createHttpFront({
     log: silentLogger(),
     resolve: (host) => {
@@ -78,7 +104,9 @@ export async function frontFor(t: ExecutionContext, publications: Record<string,
       const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
       socket.on('error', () => undefined);
       await once(socket, 'connect');
-      return socket;
+      const stream = shape === 'duplex' ? plainDuplex(socket) : socket;
+      upstreams.push(stream);
+      return stream;
     },
     ...extra,
   });
@@ -89,7 +117,7 @@ export async function frontFor(t: ExecutionContext, publications: Record<string,
     listener.close();
     await front.close();
   });
-  return { port: (listener.address() as AddressInfo).port, front, opened };
+  return { port: (listener.address() as AddressInfo).port, front, opened, upstreams };
 }
 
 export interface CurlResult {
