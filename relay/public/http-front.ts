@@ -75,6 +75,15 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
   const clientOf = (socket: Socket): PublicClient => ({ address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 });
   const open = (route: HttpRoute, client: PublicClient): Promise<Duplex> => deps.open(route, client);
 
+  const resolveSafely = (host: string): HttpRoute | undefined => {
+    try {
+      return deps.resolve(host);
+    } catch (err) {
+      log.error({ err }, 'publication lookup failed'); // our bug: answer 404 rather than crash the relay
+      return undefined;
+    }
+  };
+
   /** The route of a request, or undefined after answering it (400 or 404) itself. */
   const routeOf = (req: IncomingMessage, answer: (status: 400 | 404) => void) => {
     const target = requestTarget(req);
@@ -83,7 +92,7 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
       peerLine(req.socket, 'bad-host');
       return void answer(400);
     }
-    const route = deps.resolve(target.host);
+    const route = resolveSafely(target.host);
     if (!route) {
       stats.notFound++;
       log.debug({ host: target.host }, 'no publication for host');
@@ -128,6 +137,12 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
       log,
       onBadGateway: () => void stats.badGateway++,
     });
+  });
+  // CONNECT is for forward proxies; this is a reverse proxy (Node would only drop the socket).
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    stats.badRequest++;
+    peerLine(socket, 'connect-method');
+    endWithErrorPage(socket, 400);
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const code = err.code ?? 'ERR_HTTP';

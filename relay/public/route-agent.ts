@@ -34,7 +34,8 @@ export class RouteAgent extends Agent {
 
   override createConnection(_options: ClientRequestArgs, callback: (err: Error | null, stream: Duplex) => void): undefined {
     this.#opened++;
-    this.#open().then(
+    // new Promise: an open() that throws instead of rejecting still ends as this request's 502.
+    new Promise<Duplex>((resolve) => resolve(this.#open())).then(
       (stream) => callback(null, socketShape(stream)),
       (err: Error) => callback(err, undefined as unknown as Duplex),
     );
@@ -51,9 +52,13 @@ export class RouteAgent extends Agent {
 
 const SOCKET_METHODS = ['ref', 'unref', 'setKeepAlive', 'setNoDelay', 'setTimeout'] as const;
 
-/** `stream` with no-op stand-ins for the net.Socket methods Node's agent calls, where it has none. */
+/**
+ * `stream` with no-op stand-ins for the net.Socket methods Node's agent calls, where it has none; a real
+ * socket gets TCP_NODELAY (small heads and responses must not wait for delayed ACKs).
+ */
 export function socketShape(stream: Duplex): Duplex {
   const target = stream as unknown as Record<string, unknown>;
+  if (typeof target.setNoDelay === 'function') (stream as Socket).setNoDelay(true);
   for (const name of SOCKET_METHODS) {
     if (typeof target[name] !== 'function') target[name] = () => stream;
   }

@@ -36,7 +36,7 @@ export function spliceUpgrade(req: IncomingMessage, socket: Socket, head: Buffer
     ? withForwardedHeaders(req.rawHeaders, { clientAddress: ctx.client.address, proto: 'http', host: req.headers.host ?? ctx.target.host })
     : [...req.rawHeaders];
   const createConnection = (_opts: unknown, done: (err: Error | null, stream?: Duplex) => void): undefined => {
-    ctx.open().then((stream) => done(null, stream), (err: Error) => done(err));
+    new Promise<Duplex>((resolve) => resolve(ctx.open())).then((stream) => done(null, stream), (err: Error) => done(err));
     return undefined;
   };
   const upReq = http.request({

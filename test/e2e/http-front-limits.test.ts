@@ -48,6 +48,7 @@ test('garbage gets 400 and a close; the front lives on', async (t) => {
   t.regex(await rawExchange(world.port, Buffer.from([0x16, 0x03, 0x01, 0x00, 0xff, 0x01, 0x00, 0x00])), /^HTTP\/1\.1 400 /);
   t.regex(await rawExchange(world.port, 'GET / HTTP/1.1\r\nHost: a.example.test\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'), /^HTTP\/1\.1 400 /);
   t.regex(await rawExchange(world.port, 'GET / HTTP/1.1\r\nHost: bad host!\r\n\r\n'), /^HTTP\/1\.1 400 /);
+  t.regex(await rawExchange(world.port, 'CONNECT a.example.test:443 HTTP/1.1\r\nHost: a.example.test:443\r\n\r\n'), /^HTTP\/1\.1 400 /);
   t.regex(await rawExchange(world.port, 'GET / HTTP/1.1\r\nHost: a.example.test\r\nConnection: close\r\n\r\n'), /A GET \//);
   t.is(a.seen.length, 1);
 });

@@ -117,3 +117,21 @@ for (const shape of ['socket', 'duplex'] as const) {
     t.true(world.upstreams[0]!.listenerCount('error') < 5, `${world.upstreams[0]!.listenerCount('error')} error listeners`);
   });
 }
+
+test('a broker that throws instead of rejecting, or a lookup that throws, answers 502 / 404 and nothing crashes', async (t) => {
+  const throwingOpen = await frontFor(t, { 'a.example.test': { port: 1 } }, {
+    open: () => {
+      throw new Error('broker bug');
+    },
+  });
+  const request = 'GET / HTTP/1.1\r\nHost: a.example.test\r\n\r\n';
+  t.regex(await rawExchange(throwingOpen.port, request), /^HTTP\/1\.1 502 /);
+  const upgrade = 'GET / HTTP/1.1\r\nHost: a.example.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n';
+  t.regex(await rawExchange(throwingOpen.port, upgrade), /^HTTP\/1\.1 502 /);
+  const throwingResolve = await frontFor(t, {}, {
+    resolve: () => {
+      throw new Error('lookup bug');
+    },
+  });
+  t.regex(await rawExchange(throwingResolve.port, request, (text) => text.includes('</html>')), /^HTTP\/1\.1 404 /);
+});
