@@ -12,15 +12,23 @@
  * ref/unref, setTimeout. Missing ones become no-ops on the stream (socketShape), so the agent's own
  * keep-alive bookkeeping (which also removes its per-reuse 'error' listener) runs unchanged.
  */
-import { Agent, type ClientRequestArgs } from 'node:http';
+import { Agent, type ClientRequest, type ClientRequestArgs } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { BurrowError } from '../../shared/errors.js';
 import type { Socket } from 'node:net';
 
 export type OpenStream = () => Promise<Duplex>;
 
+/** Node's Agent.addRequest, which its type declarations leave out. */
+type AddRequest = (this: Agent, req: ClientRequest, options: ClientRequestArgs) => void;
+const addRequest = (Agent.prototype as unknown as { addRequest: AddRequest }).addRequest;
+
 export class RouteAgent extends Agent {
   readonly #open: OpenStream;
   #opened = 0;
+  /** Requests that arrived while the stream was being opened (a pipelining client): they wait for it. */
+  readonly #waiting: [ClientRequest, ClientRequestArgs][] = [];
+  #opening = false;
 
   constructor(open: OpenStream) {
     super({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1, maxTotalSockets: 1, scheduling: 'lifo' });
@@ -32,14 +40,36 @@ export class RouteAgent extends Agent {
     return this.#opened;
   }
 
+  /**
+   * Node's agent counts a stream only once it is open, so a request arriving while the first one's
+   * stream is still opening would open a second: hold it until then, keeping "at most one" strict.
+   */
+  addRequest(req: ClientRequest, options: ClientRequestArgs): void {
+    if (this.#opening) this.#waiting.push([req, options]);
+    else addRequest.call(this, req, options);
+  }
+
   override createConnection(_options: ClientRequestArgs, callback: (err: Error | null, stream: Duplex) => void): undefined {
     this.#opened++;
+    this.#opening = true;
+    const settle = (err: Error | null, stream?: Duplex): void => {
+      this.#opening = false;
+      callback(err, stream as Duplex);
+      // With the stream open (and busy), Node's agent queues these on it; after a failure, the next opens anew.
+      for (const [req, options] of this.#waiting.splice(0)) this.addRequest(req, options);
+    };
     // new Promise: an open() that throws instead of rejecting still ends as this request's 502.
     new Promise<Duplex>((resolve) => resolve(this.#open())).then(
-      (stream) => callback(null, socketShape(stream)),
-      (err: Error) => callback(err, undefined as unknown as Duplex),
+      (stream) => settle(null, socketShape(stream)),
+      (err: Error) => settle(err),
     );
     return undefined;
+  }
+
+  /** Closes the stream; requests still waiting for it fail (their clients get a 502). */
+  override destroy(): void {
+    for (const [req] of this.#waiting.splice(0)) req.destroy(new BurrowError('ERR_CONNECTION_CLOSED', 'upstream agent closed'));
+    super.destroy();
   }
 
   override keepSocketAlive(socket: Socket): boolean {

@@ -98,6 +98,7 @@ test('pipelined requests for two hosts: answered in order, each by its own backe
     'GET /1 HTTP/1.1\r\nHost: a.example.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: b.example.test\r\n\r\nGET /3 HTTP/1.1\r\nHost: a.example.test\r\nConnection: close\r\n\r\n');
   t.deepEqual([...answer.matchAll(/[AB] GET \/\d/g)].map((m) => m[0]), ['A GET /1', 'B GET /2', 'A GET /3']);
   t.deepEqual(b.seen.map((r) => r.url), ['/2']);
+  t.deepEqual(Object.fromEntries(world.opened), { 'a.example.test': 1, 'b.example.test': 1 });
 });
 
 for (const shape of ['socket', 'duplex'] as const) {
