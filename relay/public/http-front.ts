@@ -107,7 +107,8 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     stats.requests++;
     const { done } = conn.requestStarted();
     res.once('close', done);
-    const routed = routeOf(req, (status) => sendErrorPage(res, status, status === 400));
+    // A 404 keeps the connection unless a body is on its way: Node would read and drop all of it first.
+    const routed = routeOf(req, (status) => sendErrorPage(res, status, status === 400 || announcesBody(req)));
     if (!routed) return;
     const client = clientOf(req.socket);
     proxyRequest(req, res, {
@@ -182,6 +183,10 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
   };
 
   return { handle, close, stats: () => ({ ...stats }) };
+}
+
+function announcesBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
 function definedOnly(deps: HttpFrontDeps): Partial<typeof HTTP_FRONT_DEFAULTS> {

@@ -1,8 +1,9 @@
 /** The public HTTP front routes each request by its own Host, even on one keep-alive connection. */
 import { once } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import test from 'ava';
-import { backend, curl, frontFor, rawExchange } from '../helpers/http-front-world.js';
+import { backend, closed, curl, frontFor, rawExchange } from '../helpers/http-front-world.js';
 
 test('two hosts on one keep-alive connection: one connection, each request at its own backend', async (t) => {
   const a = await backend(t, 'A');
@@ -56,6 +57,12 @@ test('unknown host: 404 page naming nothing internal, and the connection lives o
   ]);
   t.regex(result.stdout, /404 Not Found.*\n404 connects=1\nA GET \/\n200 connects=0\n$/s);
   t.notRegex(result.stdout, /a\.example\.test|127\.0\.0\.1|ERR_|at /);
+});
+
+test('unknown host with a body on its way: 404 and close, the body is not read', async (t) => {
+  const world = await frontFor(t, {});
+  const answer = await rawExchange(world.port, 'POST / HTTP/1.1\r\nHost: nobody.example.test\r\nContent-Length: 1000000000\r\n\r\nxx');
+  t.regex(answer, /^HTTP\/1\.1 404 [\s\S]*Connection: close\r\n/);
 });
 
 test('offline home server: 502 page that names nothing internal, then close', async (t) => {
@@ -135,4 +142,18 @@ test('a broker that throws instead of rejecting, or a lookup that throws, answer
     },
   });
   t.regex(await rawExchange(throwingResolve.port, request, (text) => text.includes('</html>')), /^HTTP\/1\.1 404 /);
+});
+
+test('close() ends open public connections and refuses new ones', async (t) => {
+  const a = await backend(t, 'A');
+  const world = await frontFor(t, { 'a.example.test': { port: a.port } });
+  const idle = net.connect({ port: world.port, host: '127.0.0.1' });
+  idle.on('error', () => undefined);
+  const first = new Promise<void>((resolve) => idle.once('data', () => resolve()));
+  idle.write('GET / HTTP/1.1\r\nHost: a.example.test\r\n\r\n');
+  await first;
+  await world.front.close();
+  await closed(idle);
+  t.is(await rawExchange(world.port, 'GET / HTTP/1.1\r\nHost: a.example.test\r\n\r\n'), '');
+  t.is(world.front.stats().connections, 1);
 });
