@@ -66,3 +66,25 @@ test('the default head limit is 16 KiB', async (t) => {
   t.regex(await rawExchange(world.port, head(15_000)), /^HTTP\/1\.1 200 /);
   t.regex(await rawExchange(world.port, head(17_000)), /^HTTP\/1\.1 431 /);
 });
+
+test('an idle keep-alive connection closes after keepAliveTimeoutMs', async (t) => {
+  const a = await backend(t, 'A');
+  const world = await frontFor(t, { 'a.example.test': { port: a.port } }, { keepAliveTimeoutMs: 200, headTimeoutMs: 60_000 });
+  const started = Date.now();
+  const answer = await rawExchange(world.port, 'GET / HTTP/1.1\r\nHost: a.example.test\r\n\r\n');
+  t.regex(answer, /A GET \/\n$/);
+  t.true(Date.now() - started < 30_000);
+  t.is(world.front.stats().headTimeouts, 0);
+});
+
+test('maxRequestsPerConnection: the last allowed response says Connection: close', async (t) => {
+  const a = await backend(t, 'A');
+  const world = await frontFor(t, { 'a.example.test': { port: a.port } }, { maxRequestsPerConnection: 2 });
+  const get = 'GET / HTTP/1.1\r\nHost: a.example.test\r\n\r\n';
+  // Node's server says close and leaves the closing to the client (or to the keep-alive timeout).
+  const answer = await rawExchange(world.port, get + get, (text) => text.split('A GET /').length === 3);
+  const heads = answer.split('HTTP/1.1 200 OK').slice(1);
+  t.is(heads.length, 2);
+  t.regex(heads[0]!, /Connection: keep-alive/);
+  t.regex(heads[1]!, /Connection: close/);
+});

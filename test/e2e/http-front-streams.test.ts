@@ -126,3 +126,14 @@ test('X-Forwarded-* and Forwarded only where the publication asks, and a client 
     ['forwarded', 'for=127.0.0.1;proto=http;host=fwd.example.test'],
   ]);
 });
+
+test('a home server that dies mid-body: the client sees a cut, never a short body passed off as whole', async (t) => {
+  const a = await backend(t, 'A', (_req, res) => {
+    res.writeHead(200, { 'Content-Length': 100 });
+    res.write('0123456789', () => res.socket?.destroy());
+  });
+  const world = await frontFor(t, { 'a.example.test': { port: a.port } });
+  const result = await curl(['-H', 'Host: a.example.test', `http://127.0.0.1:${world.port}/`]);
+  t.is(result.code, 18); // CURLE_PARTIAL_FILE
+  t.is(result.stdout, '0123456789');
+});
