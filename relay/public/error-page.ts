@@ -5,15 +5,26 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-export type FrontStatus = 400 | 404 | 408 | 431 | 502;
+export type FrontStatus = 400 | 403 | 404 | 408 | 431 | 502 | 503;
 
 const SENTENCES: Record<FrontStatus, string> = {
   400: 'The request could not be understood.',
+  403: 'This site does not accept connections from your address.',
   404: 'No site is published under this name here.',
   408: 'The request took too long to arrive.',
   431: 'The request header is too large.',
   502: 'The site is not reachable right now. Try again later.',
+  503: 'The site is busy. Try again later.',
 };
+
+/**
+ * The page for a failed way to the home server: the front door's refusals (the publication's deny or
+ * allow list: 403; one of its caps or rates: 503), else 502.
+ */
+export function statusForUpstreamError(err: unknown): FrontStatus {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ERR_PUBLISH_NOT_ALLOWED' ? 403 : code === 'ERR_LIMIT' ? 503 : 502;
+}
 
 /** The HTML body of the page for `status`. */
 export function errorPageBody(status: FrontStatus): string {

@@ -11,7 +11,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { codeOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
-import { sendErrorPage } from './error-page.js';
+import { sendErrorPage, statusForUpstreamError } from './error-page.js';
 import { withForwardedHeaders } from './forwarded-headers.js';
 import type { HttpRoute, PublicClient } from './http-front-deps.js';
 import { hasHeader, stripHopHeaders, trailerPairs, upstreamRequestHeaders } from './hop-headers.js';
@@ -40,7 +40,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, ctx: Pro
     ctx.log.debug({ route: ctx.route.key, code: (err as NodeJS.ErrnoException).code ?? codeOf(err) }, 'upstream request failed');
     if (res.headersSent) return void res.destroy();
     ctx.onBadGateway();
-    sendErrorPage(res, 502, true);
+    sendErrorPage(res, statusForUpstreamError(err), true);
   });
   // The public client went away first: drop the upstream stream with it (it may be mid-message).
   res.once('close', () => {

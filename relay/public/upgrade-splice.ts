@@ -16,7 +16,7 @@ import type { Duplex } from 'node:stream';
 import { codeOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { pipeBoth } from '../../shared/net/pipe-both.js';
-import { endWithErrorPage } from './error-page.js';
+import { endWithErrorPage, statusForUpstreamError } from './error-page.js';
 import { withForwardedHeaders } from './forwarded-headers.js';
 import type { HttpRoute, PublicClient } from './http-front-deps.js';
 import { hasHeader, stripHopHeaders } from './hop-headers.js';
@@ -74,7 +74,7 @@ export function spliceUpgrade(req: IncomingMessage, socket: Socket, head: Buffer
     ctx.log.debug({ route: ctx.route.key, code: (err as NodeJS.ErrnoException).code ?? codeOf(err) }, 'upstream upgrade failed');
     if (answered) return void socket.destroy();
     ctx.onBadGateway();
-    endWithErrorPage(socket, 502);
+    endWithErrorPage(socket, statusForUpstreamError(err));
   });
   upReq.end();
 }
