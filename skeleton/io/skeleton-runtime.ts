@@ -15,6 +15,7 @@ import { login, type Credentials, type PeerSession } from '../../shared/peer/pee
 import { parseHostPort, type RelayTarget } from '../../shared/peer/relay-address.js';
 import { SkeletonCore, type SkeletonCommand, type SkeletonEvent } from '../core/skeleton-core.js';
 import { serveStream } from './serve-stream.js';
+import { Semaphore } from '../../shared/semaphore.js';
 import { publicLegKey } from '../../shared/crypto/session-keys.js';
 import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
 import { serverInfo, type SkeletonServer } from './skeleton-server.js';
@@ -50,6 +51,12 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
   #lastError: unknown;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #readvertiseTimer: NodeJS.Timeout | undefined;
+  /**
+   * Data connections greeting the relay at once: a burst of Dials (a public page with 200 images) would
+   * otherwise open as many unauthenticated connections from this address at once, and the relay caps
+   * those per source (--max-unauth-per-source, 32). The rest wait their turn, milliseconds each.
+   */
+  readonly #attaching = new Semaphore(16);
   /** One budget for the 'stream refused' lines of all this skeleton's streams (shared/log-limiter.ts). */
   readonly #refusals = new LogLimiter();
   readonly #tick: NodeJS.Timeout;
@@ -229,6 +236,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       // A cluster dial goes to the relay that asked, which must prove the same pinned key.
       const target = cmd.purpose === 'dial' && cmd.via ? { ...parseHostPort(cmd.via.relay, 'dial relay'), fingerprint: this.relay.fingerprint } : this.relay;
       // Tracked from the moment the socket exists, so a session that dies mid-attach takes it along.
+      const release = await this.#attaching.acquire();
       const greeting = await attachData(target, 'skeleton', session, claim, undefined, (s) => {
         this.#sockets.add(s);
         this.#idle.set(s, generation);
@@ -237,7 +245,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
           this.#idle.delete(s);
         });
         if (generation !== this.#generation || this.#control?.closed) s.destroy();
-      });
+      }).finally(release);
       socket = greeting.socket;
       const msg = parseRelayHandshake(decodeBody(await greeting.channel.next(0)));
       this.#idle.delete(socket);

@@ -1,0 +1,43 @@
+/**
+ * Public ingress heals like everything else: a relay restarted on the same ports gets the skeleton's
+ * publications again at its re-advertise, and the public port serves again, with no step by anyone.
+ */
+import test from 'ava';
+import { once } from 'node:events';
+import { connect as netConnect } from 'node:net';
+import { startRelay } from '../../relay/index.js';
+import type { AdvertiseResult } from '../../skeleton/index.js';
+import { echoServer, privateLoopback, startTestSkeleton, startWorld, type UserSpec } from '../helpers/world.js';
+
+const USERS: Record<string, UserSpec> = { home: { roles: ['skeleton'], serve: ['home-*'], publish: ['tcp:20000-20099'] } };
+
+async function echoThrough(host: string, port: number, text: string): Promise<string> {
+  const socket = netConnect({ host, port });
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  socket.end(text);
+  let got = '';
+  socket.setEncoding('utf8');
+  for await (const chunk of socket) got += chunk as string;
+  return got;
+}
+
+test('the relay restarted on the same ports: the running skeleton publishes again and the public port serves again', async (t) => {
+  const host = privateLoopback();
+  const world = await startWorld(t, { users: USERS, relay: { publicHost: host, publicPorts: '20000-20099' } });
+  const echo = await echoServer(t);
+  const skeleton = await startTestSkeleton(t, world, [{ id: 'home-echo', host: '127.0.0.1', port: echo.port, description: '', protocol: 'tcp', publications: [{ server: 'home-echo', url: 'tcp://:20033' }] }]);
+  await world.relay.ingress.listening('tcp://:20033');
+  t.is(await echoThrough(host, 20033, 'before'), 'before');
+  // A planned stop: the relay says Goodbye, the skeleton comes back after it (no 'disconnected' for that).
+  await world.relay.close({ drainMs: 0 });
+  const readvertised = new Promise<AdvertiseResult>((resolve) => skeleton.runtime.on('advertised', (r) => { if (r.published.length > 0) resolve(r); }));
+  const again = await startRelay({
+    host: '127.0.0.1', clientPort: 0, skeletonPort: world.relay.addresses.skeleton.port, admin: 'off', identity: world.identity, usersFile: world.usersFile,
+    publicHost: host, publicPorts: '20000-20099',
+  });
+  t.teardown(() => again.close({ drainMs: 0 }));
+  t.deepEqual((await readvertised).published, ['tcp://:20033']);
+  await again.ingress.listening('tcp://:20033');
+  t.is(await echoThrough(host, 20033, 'after'), 'after');
+});
