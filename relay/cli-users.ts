@@ -3,6 +3,7 @@
  * file, validates, and writes it back atomically; a running relay picks it up on reload.
  */
 import { grantProblem } from './users/publish-grant.js';
+import { changeGrants, GRANT_EXAMPLES, grantOptions, REVOKE_EXAMPLES } from './cli-users-grants.js';
 import { Command, Option } from 'commander';
 import { withExamples } from '../shared/cli/help-examples.js';
 import { cliContext, useEnvTwins, type CliContext } from '../shared/cli/cli-context.js';
@@ -21,12 +22,15 @@ const USER_EXAMPLES: Record<string, string[]> = {
     "burrow users add home --role skeleton --serve 'home-*'             # asks for the password twice",
     "burrow users add alice --role client --access 'home-http' --access 'home-ssh'",
     "burrow users add ci --role client --access 'home-*' --password-stdin < ci.pass",
+    "burrow users add web --role skeleton --serve 'web-*' --publish '*.home.example.net' --publish tcp:25   # may publish to the public",
   ],
   list: ['burrow users list --users /var/lib/burrow/users.json', 'burrow users list --json'],
   remove: ['burrow users remove alice'],
   passwd: ['burrow users passwd alice', 'burrow users passwd alice --password-file new.pass'],
   disable: ['burrow users disable alice   # a running relay ends her sessions at once'],
   enable: ['burrow users enable alice'],
+  grant: GRANT_EXAMPLES,
+  revoke: REVOKE_EXAMPLES,
 };
 
 interface FileOpts {
@@ -105,6 +109,11 @@ export function registerUsersCommands(program: Command, overrides: Partial<CliCo
         ctx.stdout(`changed the password of ${name}`);
       }),
     );
+
+  grantOptions(sub('grant', 'let an existing account serve, access or publish more'), collectPatterns)
+    .action((name: string, opts: Parameters<typeof changeGrants>[2]) => changeGrants(ctx, name, opts, true));
+  grantOptions(sub('revoke', 'take patterns or grants away from an existing account (a running relay withdraws them at once)'), collectPatterns)
+    .action((name: string, opts: Parameters<typeof changeGrants>[2]) => changeGrants(ctx, name, opts, false));
 
   for (const [verb, disabled] of [['disable', true], ['enable', false]] as const) {
     sub(verb, disabled ? 'refuse logins of a user (ends its sessions on a running relay)' : 'allow logins of a disabled user again')

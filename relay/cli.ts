@@ -102,6 +102,7 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
     'burrow relay --keys keys --users users.json --client-port 7000 --skeleton-port 7001',
     'burrow relay --config /etc/burrow/relay.toml                # see docs/examples/relay.toml',
     'burrow relay --config /etc/burrow/relay.toml --print-config # what it would run with',
+    'burrow relay --keys keys --users users.json --http-port 80 --https-port 443 --public-ports 25,20000-20999   # also a public front door',
   );
   addOptions(cmd, RELAY_OPTIONS);
   cmd.action(async () => {

@@ -8,7 +8,8 @@ import { explainPeerFailure, type PeerContext } from '../shared/cli/peer-hints.j
 import { knownRelaysDefault, passwordNote, peerContext, peerOptions, peerPassword, relayTargetsOf, required } from '../shared/cli/peer-options.js';
 import { addOptions, configOrPrint, CONFIG_OPTION, resolveConfig } from '../shared/config/command-options.js';
 import { option } from '../shared/config/option-spec.js';
-import { BurrowError, codeOf, ERROR_CODES } from '../shared/errors.js';
+import { BurrowError, codeOf } from '../shared/errors.js';
+import { publishRefusal } from './publish-refusal.js';
 import { parsePublishSpec, PUBLISH_SHAPE, publishSpecProblem } from './publish-spec.js';
 import type { Logger } from '../shared/log.js';
 import { watchFile } from '../shared/watch-file.js';
@@ -98,6 +99,8 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
       '    --password-file home.pass --server home-http=127.0.0.1:80,secret-file=home-http.secret,protocol=http',
     'burrow skeleton --config /etc/burrow/skeleton.toml         # see docs/examples/skeleton.toml',
     'burrow client trust relay.example.net:7001                  # pin the relay once, then no --fingerprint',
+    'burrow skeleton ... --server home-web=127.0.0.1:8080 --publish home-web=http://www.home.example.net \\\n' +
+      '    --server home-mail=127.0.0.1:2525 --publish home-mail=tcp://:25   # anyone reaches them through the relay',
   );
   addOptions(cmd, SKELETON_OPTIONS);
   cmd.action(async () => {
@@ -134,10 +137,12 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     const stopReload = watchServers(cmd, ctx.env, log, (next) => skeleton.runtime.setServers(next));
     ctx.stdout(`skeleton serving ${skeleton.advertised.accepted.join(', ')} through ${relay.map((r) => formatHostPort(r.host, r.port)).join(', ')}`);
     if (skeleton.advertised.published.length > 0) ctx.stdout(`public: ${skeleton.advertised.published.join(', ')}`);
-    for (const u of skeleton.advertised.unpublished) ctx.stderr(`relay refused to publish ${u.url}: ${ERROR_CODES[u.code].text} (${u.code})`);
+    for (const u of skeleton.advertised.unpublished) ctx.stderr(publishRefusal(u.url, u.code, user));
     skeleton.runtime.on('unpublished', (list) => {
-      for (const u of list) ctx.stderr(`relay withdrew ${u.url}: ${ERROR_CODES[u.code].text} (${u.code})`);
+      for (const u of list) ctx.stderr(publishRefusal(u.url, u.code, user, true));
     });
+    const reachable = servers.filter((s) => s.secret || (s.publications ?? []).some((p) => skeleton.advertised.published.includes(p.url)));
+    if (reachable.length === 0) ctx.stderr('burrow skeleton: warning: no server is reachable: none has a secret-file for burrow clients and no publication is live');
     try {
       await stopped;
     } finally {

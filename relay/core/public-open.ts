@@ -34,5 +34,6 @@ export function openPublic(state: RelayState, id: ConnId, url: string, source: s
   if (!pub) return state.fail(id, 'ERR_UNKNOWN_SERVER');
   const owner = publicOwner(state, url);
   conn.sid = owner.sid;
-  brokerStream(state, conn, owner, pub.server, now, (sid) => pub.holders.includes(sid));
+  // The sessions that asked for the server the publication now points at (holders may differ in it).
+  brokerStream(state, conn, owner, pub.server, now, (sid) => pub.asked.get(sid)?.server === pub.server);
 }

@@ -2,8 +2,8 @@
  * Publication url -> the skeleton account that publishes it, the server behind it and its front-door
  * rules. Ownership works as for server ids (S9): a url live for one account is refused to every other;
  * the account's own sessions share it (a group, or a skeleton that came back before the relay noticed
- * its old session died), and the newest session's rules and server apply. It is gone when the last
- * session holding it lets go.
+ * its old session died). Each holder keeps the server and rules it asked for; the newest holder's apply,
+ * and when it leaves, the newest of those left takes over again. It is gone when the last holder lets go.
  */
 import type { ErrorCode } from '../../shared/errors.js';
 import type { Publication } from '../../shared/protocol/messages.js';
@@ -18,6 +18,8 @@ export interface PublicationRecord {
   holders: string[];
   rules: Omit<Publication, 'server' | 'url'>;
   since: number;
+  /** What each holder asked for: `server` and `rules` are the newest holder's. */
+  asked: Map<string, { server: string; rules: Omit<Publication, 'server' | 'url'> }>;
 }
 
 export type PublishResult = { ok: true; fresh: boolean } | { ok: false; code: ErrorCode };
@@ -38,11 +40,12 @@ export class PublicationRegistry {
     if (existing && existing.user !== user) return { ok: false, code: 'ERR_PUBLICATION_TAKEN' };
     const { server, url, ...rules } = pub;
     if (existing) {
+      existing.holders = [...existing.holders.filter((h) => h !== sid), sid];
+      existing.asked.set(sid, { server, rules });
       Object.assign(existing, { server, rules });
-      if (!existing.holders.includes(sid)) existing.holders.push(sid);
       return { ok: true, fresh: false };
     }
-    this.#byUrl.set(url, { url, target, server, user, holders: [sid], rules, since: now });
+    this.#byUrl.set(url, { url, target, server, user, holders: [sid], rules, since: now, asked: new Map([[sid, { server, rules }]]) });
     return { ok: true, fresh: true };
   }
 
@@ -51,7 +54,12 @@ export class PublicationRegistry {
     const record = this.#byUrl.get(url);
     if (!record) return false;
     record.holders = record.holders.filter((h) => h !== sid);
-    if (record.holders.length > 0) return false;
+    record.asked.delete(sid);
+    const newest = record.holders.at(-1);
+    if (newest !== undefined) {
+      Object.assign(record, record.asked.get(newest));
+      return false;
+    }
     this.#byUrl.delete(url);
     return true;
   }

@@ -10,7 +10,7 @@ export function parsePortRanges(text: string, key = 'public-ports'): PortRange[]
     const low = m ? Number(m[1]) : NaN;
     const high = m?.[2] !== undefined ? Number(m[2]) : low;
     if (!(low >= 1 && high <= 65535 && low <= high)) {
-      throw new BurrowError('ERR_CONFIG', `${key}: ${JSON.stringify(part)} is not a port or LOW-HIGH range within 1-65535`);
+      throw new BurrowError('ERR_CONFIG', `${JSON.stringify(part)} is not a port or LOW-HIGH range within 1-65535 (${key} takes e.g. 25,20000-20999)`);
     }
     ranges.push([low, high]);
   }

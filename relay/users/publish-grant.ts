@@ -15,6 +15,7 @@ export function grantProblem(grant: string): string | undefined {
     if (low < 1 || high > 65535 || high < low) return `invalid port range in ${JSON.stringify(grant)} (1-65535, low first)`;
     return undefined;
   }
+  if (/^\d+(?:-\d+)?$/.test(grant)) return `invalid grant ${JSON.stringify(grant)}: a port is tcp:${grant} (or udp:${grant})`;
   if (/^[a-z]+:/i.test(grant)) return `invalid grant ${JSON.stringify(grant)}: use tcp:PORT[-PORT], udp:PORT[-PORT] or a host name pattern`;
   if (canonicalHost(grant) !== grant.toLowerCase()) {
     return `invalid grant ${JSON.stringify(grant)}: a host name (letters, digits, hyphens, dots), optionally starting with *.`;

@@ -75,6 +75,12 @@ test('publication registry: one account per url, its sessions share it, the last
   t.is(reg.resolveHost('https', 'a.blog.home.example.net'), undefined);
   t.is(reg.resolveHost('https', 'home.example.net'), undefined);
   t.is(reg.resolveHost('http', 'blog.home.example.net'), undefined);
+  // A second session of the account pointing the url at another server: the newest applies, and when it
+  // leaves the url points at the remaining holder's server again.
+  t.deepEqual(reg.claim({ server: 'other-server', url: 'https://*.home.example.net' }, parsePublicationUrl('https://*.home.example.net') as never, 'a3', 'home', 0), { ok: true, fresh: false });
+  t.is(reg.get('https://*.home.example.net')?.server, 'other-server');
+  t.false(reg.release('https://*.home.example.net', 'a3'));
+  t.is(reg.get('https://*.home.example.net')?.server, 's');
   t.false(reg.release('https://*.home.example.net', 'a1'));
   t.true(reg.release('https://*.home.example.net', 'a2'));
   t.deepEqual(claim('https://*.home.example.net', 'b1', 'other'), { ok: true, fresh: true });
