@@ -191,3 +191,18 @@ test('users list on a missing file is ERR_CONFIG', async (t) => {
   const users = join(await tempDir(t), 'users.json');
   t.is(codeOf(await t.throwsAsync(burrow(['users', 'list', '--users', users]))), 'ERR_CONFIG');
 });
+
+test('users add --publish, then grant and revoke change what an existing account may publish; a bare port is refused', async (t) => {
+  const dir = await tempDir(t);
+  const users = join(dir, 'users.json');
+  await burrow(['users', 'add', 'web', '--role', 'skeleton', '--serve', 'web-*', '--publish', 'tcp:20000-20099', '--password-stdin', '--users', users], { stdin: 'pw\n' });
+  t.deepEqual((await loadUsers(users)).get('web')?.publish, ['tcp:20000-20099']);
+  await burrow(['users', 'grant', 'web', '--publish', '*.Home.Example.net', '--publish', 'tcp:25', '--users', users]);
+  t.deepEqual((await loadUsers(users)).get('web')?.publish, ['tcp:20000-20099', '*.home.example.net', 'tcp:25']);
+  await burrow(['users', 'revoke', 'web', '--publish', 'tcp:20000-20099', '--users', users]);
+  t.deepEqual((await loadUsers(users)).get('web')?.publish, ['*.home.example.net', 'tcp:25']);
+  const bare = await t.throwsAsync(burrow(['users', 'grant', 'web', '--publish', '20025', '--users', users]));
+  t.is((bare as { code?: string }).code, 'ERR_USAGE');
+  const client = await t.throwsAsync(burrow(['users', 'add', 'eve', '--role', 'client', '--publish', 'tcp:25', '--password-stdin', '--users', users], { stdin: 'pw\n' }));
+  t.is((client as { code?: string }).code, 'ERR_USAGE');
+});
