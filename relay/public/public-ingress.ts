@@ -30,7 +30,7 @@ export interface IngressOptions {
 export interface PublicIngress {
   /** Where the shared ports listen (absent when off), and the tcp publications' ports now open. */
   addresses(): { http?: AddressInfo; https?: AddressInfo; tcp: Record<string, AddressInfo> };
-  /** Resolves once a tcp publication's port listens (at once if it does). */
+  /** Resolves once a tcp publication's port listens (at once if it does); rejects if it cannot (ERR_LISTEN). */
   listening(url: string): Promise<AddressInfo>;
   /** Resolves once a tcp publication's port is closed (at once if it is not open). */
   closed(url: string): Promise<void>;
@@ -98,6 +98,7 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
           if (tcp.get(url) === server) tcp.delete(url);
           log.error({ publication: url, err: (err as Error).message }, 'cannot listen on a public port');
           runtime.dispatch({ type: 'public-listen-failed', url });
+          events.emit(`failed ${url}`, err);
         },
       );
     },
@@ -114,7 +115,12 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
   return {
     addresses: () => ({ ...shared, tcp: Object.fromEntries(bound) }),
     stats,
-    listening: async (url) => bound.get(url) ?? ((await once(events, `listening ${url}`)) as [AddressInfo])[0],
+    listening: async (url) => bound.get(url) ?? new Promise<AddressInfo>((resolve, reject) => {
+      const ok = (address: AddressInfo): void => { events.off(`failed ${url}`, fail); resolve(address); };
+      const fail = (err: Error): void => { events.off(`listening ${url}`, ok); reject(err); };
+      events.once(`listening ${url}`, ok);
+      events.once(`failed ${url}`, fail);
+    }),
     closed: async (url) => {
       if (tcp.has(url) || bound.has(url)) await once(events, `closed ${url}`);
     },
