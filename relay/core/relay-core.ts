@@ -182,7 +182,7 @@ export class RelayCore {
         continue;
       }
       session.record = record;
-      regrant(state, session);
+      regrant(state, session, now);
       // Ids the account may no longer serve are withdrawn at once.
       for (const id of [...session.servers]) {
         if (!matchesAny(record.serve, id)) {

@@ -30,6 +30,7 @@ export interface PublishOutcome {
 /** Applies the Advertise's publication list for this session; `served` are the ids it holds now. */
 export function applyPublications(state: RelayState, session: RelaySession, msg: Advertise, served: ReadonlySet<string>, now: number): PublishOutcome {
   const wanted = msg.publish ?? [];
+  session.publishWanted = wanted;
   const listed = new Set(wanted.map((p) => p.url));
   for (const url of state.publications.heldBy(session.sid)) if (!listed.has(url)) unpublish(state, url, session.sid);
   const outcome: PublishOutcome = { published: [], unpublished: [] };
@@ -82,15 +83,25 @@ export function unpublishSession(state: RelayState, sid: string, keep: (url: str
   return gone;
 }
 
-/** The users file changed: publications the account's grants no longer cover are withdrawn at once. */
-export function regrant(state: RelayState, session: RelaySession): void {
+/**
+ * The users file changed: publications the account's grants no longer cover are withdrawn at once, and
+ * their running connections cut (an operator revoking for abuse means now); ones the session asked for
+ * in vain that the grants now cover go live.
+ */
+export function regrant(state: RelayState, session: RelaySession, now: number): void {
   const gone = unpublishSession(state, session.sid, (url) => {
     const record = state.publications.get(url);
     return record !== undefined && grantsCover(session.record.publish, record.target);
   });
-  if (gone.length === 0) return;
-  state.deps.log.info({ session: session.sid, user: session.user, publications: gone }, 'publications withdrawn: no longer granted');
-  state.sendSealed(session, { t: 'withdrawn', servers: [], publications: gone, code: 'ERR_PUBLISH_NOT_ALLOWED' });
+  if (gone.length > 0) {
+    const cut = new Set(gone.filter((url) => !state.publications.get(url)));
+    for (const conn of state.conns.values()) if (conn.public !== undefined && cut.has(conn.public)) state.close(conn.id, 'ERR_PUBLISH_NOT_ALLOWED');
+    state.deps.log.info({ session: session.sid, user: session.user, publications: gone }, 'publications withdrawn: no longer granted');
+    state.sendSealed(session, { t: 'withdrawn', servers: [], publications: gone, code: 'ERR_PUBLISH_NOT_ALLOWED' });
+  }
+  const held = new Set(state.publications.heldBy(session.sid));
+  const granted = session.publishWanted.filter((pub) => !held.has(pub.url) && publishOne(state, session, pub, session.servers, now) === undefined);
+  if (granted.length > 0) state.deps.log.info({ session: session.sid, user: session.user, publications: granted.map((p) => p.url) }, 'publications live: now granted');
 }
 
 /** The adapter could not listen on a tcp publication's port: nobody holds it, and its holders are told. */

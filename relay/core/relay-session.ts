@@ -1,7 +1,7 @@
 /** One logged-in peer: its keys, control channel and (for skeletons) its idle data connections. */
 import { ControlOpener, ControlSealer } from '../../shared/crypto/control-cipher.js';
 import { deriveSessionKeys, type SessionKeys } from '../../shared/crypto/session-keys.js';
-import type { PortRole } from '../../shared/protocol/messages.js';
+import type { PortRole, Publication } from '../../shared/protocol/messages.js';
 import type { UserRecord } from '../users/users-file.js';
 import type { ConnId } from './relay-events.js';
 
@@ -24,6 +24,8 @@ export class RelaySession {
   lastPing: number;
   pingSeq = 0;
   streams = 0;
+  /** The publications its last Advertise asked for (granted or not): a grant added later makes them live. */
+  publishWanted: Publication[] = [];
   /** Requests of this session waiting for the cluster's shared state (listings, advertise claims). */
   clusterRequests = 0;
 

@@ -33,6 +33,8 @@ export interface FrontDoorLimits {
   maxTotal: number;
   /** Of those, connections whose request head or ClientHello is still being read (headRead() not called). */
   maxReadingHeads: number;
+  /** Of those, from one source: a few sources cannot hold the relay-wide share of slow heads. */
+  perSourceReadingHeads: number;
   /** Idle sources remembered per table (relay-wide, and per publication): the bound on their memory. */
   maxTrackedSources: number;
 }
@@ -43,6 +45,7 @@ export const DEFAULT_FRONT_DOOR_LIMITS: FrontDoorLimits = {
   perSourceBurst: 100,
   maxTotal: 10_000,
   maxReadingHeads: 2_048,
+  perSourceReadingHeads: 32,
   maxTrackedSources: 65_536,
 };
 
@@ -73,18 +76,26 @@ export class FrontDoor {
   readonly #publications = new Map<string, number>();
   #total = 0;
   #reading = 0;
+  /** Connections reading their head, per source unit; an entry exists only while it is above zero. */
+  readonly #readingBySource = new Map<string, number>();
 
   constructor(readonly limits: FrontDoorLimits = DEFAULT_FRONT_DOOR_LIMITS) {
     this.#sources = new SourceCounters(limits.maxTrackedSources);
     this.#publicationSources = new SourceCounters(limits.maxTrackedSources);
   }
 
-  admit(source: string, publicationKey: string, rules: PublicationRules, now: number): Admission {
+  /**
+   * `headless`: a connection with no head to read (a tcp publication): it neither waits for nor holds a
+   * place among the connections reading their heads.
+   */
+  admit(source: string, publicationKey: string, rules: PublicationRules, now: number, headless = false): Admission {
     if (rules.deny?.matches(source) || (rules.allow && !rules.allow.matches(source))) return refuse('denied');
-    if (this.#total >= this.limits.maxTotal || this.#reading >= this.limits.maxReadingHeads) return refuse('total-cap');
+    const unit = sourceKey(source);
+    if (this.#total >= this.limits.maxTotal) return refuse('total-cap');
+    if (!headless && this.#reading >= this.limits.maxReadingHeads) return refuse('total-cap');
+    if (!headless && (this.#readingBySource.get(unit) ?? 0) >= this.limits.perSourceReadingHeads) return refuse('source-cap');
     const open = this.#publications.get(publicationKey) ?? 0;
     if (rules.maxConns !== undefined && open >= rules.maxConns) return refuse('publication-cap');
-    const unit = sourceKey(source);
     // A NUL cannot occur in an address, so no publication key and unit pair collides with another.
     const pairKey = `${publicationKey}\u0000${unit}`;
     if (this.#sources.open(unit) >= this.limits.perSourceConns) return refuse('source-cap');
@@ -96,16 +107,22 @@ export class FrontDoor {
     }
     const perPublication = rules.perSourceConns !== undefined || rules.perSourceRate !== undefined;
     this.#total++;
-    this.#reading++;
     this.#publications.set(publicationKey, open + 1);
     this.#sources.add(unit);
     if (perPublication) this.#publicationSources.add(pairKey);
-    let reading = true;
+    let reading = !headless;
+    if (reading) {
+      this.#reading++;
+      this.#readingBySource.set(unit, (this.#readingBySource.get(unit) ?? 0) + 1);
+    }
     let released = false;
     const headRead = (): void => {
       if (!reading) return;
       reading = false;
       this.#reading--;
+      const left = (this.#readingBySource.get(unit) ?? 1) - 1;
+      if (left > 0) this.#readingBySource.set(unit, left);
+      else this.#readingBySource.delete(unit);
     };
     return {
       ok: true,

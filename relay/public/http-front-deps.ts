@@ -23,6 +23,8 @@ export interface HttpFrontDeps {
    */
   open(route: HttpRoute, client: PublicClient): Promise<Duplex>;
   log: Logger;
+  /** Told each time a request head on this public socket is complete (routed or not): the door stops counting it as reading its head. */
+  headRead?(socket: import('node:net').Socket): void;
   /** The request head must be complete within this long (slowloris), else the connection is cut. Default 10 s. */
   headTimeoutMs?: number;
   /** Largest request head in bytes; bigger ones get 431 and a close. Default 16 KiB. */

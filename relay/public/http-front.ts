@@ -105,6 +105,7 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     const conn = conns.get(req.socket);
     if (!conn) return void res.destroy();
     stats.requests++;
+    deps.headRead?.(req.socket);
     const { done } = conn.requestStarted();
     res.once('close', done);
     // A 404 keeps the connection unless a body is on its way: Node would read and drop all of it first.
@@ -128,6 +129,7 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     conn.upgraded();
     socket.setTimeout(0);
     stats.upgrades++;
+    deps.headRead?.(socket);
     const routed = routeOf(req, (status) => endWithErrorPage(socket, status));
     if (!routed) return;
     const client = clientOf(socket);

@@ -27,17 +27,17 @@ export interface HttpListenerDeps {
 
 export function startHttpFront(deps: HttpListenerDeps): { server: Server; front: HttpFront; refusals: () => Partial<Record<RefusalReason, number>> } {
   const { door, stats, publications, legs, log } = deps;
-  /** Each connection's arrival, by the client's address and port, until its first request is routed. */
-  const arrivals = new Map<string, Admission & { ok: true }>();
+  /** Each connection's arrival, until its first request head is complete. */
+  const arrivals = new WeakMap<Socket, Admission & { ok: true }>();
   let local = { address: '0.0.0.0', port: 0 };
   const front = createHttpFront({
     log, headTimeoutMs: deps.headTimeoutMs,
+    headRead: (socket) => arrivals.get(socket)?.headRead(),
     resolve: (host) => {
       const pub = publications.resolveHost('http', host);
       return pub ? { key: pub.url, forwarded: pub.rules.forwarded === true } : undefined;
     },
     open: async (route, client) => {
-      arrivals.get(`${client.address}|${client.port}`)?.headRead();
       const pub = publications.get(route.key);
       if (!pub) throw new BurrowError('ERR_UNKNOWN_SERVER');
       const admission = door.route(client.address, pub);
@@ -66,12 +66,8 @@ export function startHttpFront(deps: HttpListenerDeps): { server: Server; front:
     const source = socket.remoteAddress ?? '0.0.0.0';
     const arrival = door.arrive(source, 'http');
     if (!arrival.ok) return void socket.destroy();
-    const key = `${source}|${socket.remotePort ?? 0}`;
-    arrivals.set(key, arrival);
-    socket.once('close', () => {
-      if (arrivals.get(key) === arrival) arrivals.delete(key);
-      arrival.release();
-    });
+    arrivals.set(socket, arrival);
+    socket.once('close', () => arrival.release());
     front.handle(socket);
   });
   server.once('listening', () => {

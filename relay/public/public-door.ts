@@ -14,7 +14,9 @@ import { RefusalLog } from './refusal-log.js';
 import type { PublicStats, RefusalReason } from './public-stats.js';
 
 /** Per-publication checks only: the relay-wide ones were made on arrival. */
-const UNBOUNDED: FrontDoorLimits = { perSourceConns: Infinity, perSourceRate: Infinity, perSourceBurst: Infinity, maxTotal: Infinity, maxReadingHeads: Infinity, maxTrackedSources: 65_536 };
+const UNBOUNDED: FrontDoorLimits = {
+  perSourceConns: Infinity, perSourceRate: Infinity, perSourceBurst: Infinity, maxTotal: Infinity, maxReadingHeads: Infinity, perSourceReadingHeads: Infinity, maxTrackedSources: 65_536,
+};
 
 type Rules = Omit<Publication, 'server' | 'url'>;
 
@@ -40,16 +42,16 @@ export class PublicDoor {
     this.#arrivals = new FrontDoor({ ...DEFAULT_FRONT_DOOR_LIMITS, ...limits });
   }
 
-  /** A connection arrives at a listener (`http`, `https`, or a tcp publication's url). */
-  arrive(source: string, listener: string): Admission {
-    const admission = this.#arrivals.admit(source, listener, {}, Date.now());
+  /** A connection arrives at a listener (`http`, `https`, or a tcp publication's url: `headless`, nothing to read first). */
+  arrive(source: string, listener: string, headless = false): Admission {
+    const admission = this.#arrivals.admit(source, listener, {}, Date.now(), headless);
     if (!admission.ok) this.refused(source, listener, admission.reason);
     return admission;
   }
 
   /** The connection names a publication: its own rules apply; the admission is released with the connection. */
   route(source: string, pub: PublicationRecord): Admission {
-    const admission = this.#publications.admit(source, pub.url, this.#rules(pub.rules), Date.now());
+    const admission = this.#publications.admit(source, pub.url, this.#rules(pub.rules), Date.now(), true);
     if (!admission.ok) {
       this.refused(source, pub.url, admission.reason);
       return admission;

@@ -51,9 +51,8 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
   const serveTcp = (url: string) => (socket: Socket): void => {
     guardSocket(socket, log);
     const source = socket.remoteAddress ?? '0.0.0.0';
-    const arrival = door.arrive(source, url);
+    const arrival = door.arrive(source, url, true);
     if (!arrival.ok) return void socket.destroy();
-    arrival.headRead();
     const pub = publications.get(url);
     const admission = pub ? door.route(source, pub) : undefined;
     if (!admission?.ok) {

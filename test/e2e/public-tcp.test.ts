@@ -85,7 +85,7 @@ test('publications are refused one by one: not granted, outside --public-ports, 
   t.is(await echoThrough(host, 20030, 'still home'), 'still home');
 });
 
-test('a grant revoked in the users file closes the publication; the same account coming back takes its port over at once', async (t) => {
+test('a grant revoked in the users file closes the publication and cuts its connections; granted again, it is live again; the same account coming back takes its port over at once', async (t) => {
   const host = privateLoopback();
   const world = await startWorld(t, { users: USERS, relay: { publicHost: host, publicPorts: '20000-20099' } });
   const echo = await echoServer(t);
@@ -97,6 +97,12 @@ test('a grant revoked in the users file closes the publication; the same account
   t.deepEqual(second.advertised.published, ['tcp://:20040']);
   await first.close();
   t.is(await echoThrough(host, 20040, 'after takeover'), 'after takeover');
+  // A connection running when the grant goes is cut with it: the operator revoking means now.
+  const running = netConnect({ host, port: 20040 });
+  running.on('error', () => undefined);
+  running.write('ping');
+  await once(running, 'data');
+  const cut = once(running, 'close');
   const withdrawn = once(second.runtime, 'unpublished');
   const { writeUsers } = await import('../helpers/world.js');
   await writeUsers(world.usersFile, { ...USERS, home: { roles: ['skeleton'], serve: ['home-*'] } });
@@ -104,4 +110,10 @@ test('a grant revoked in the users file closes the publication; the same account
   t.deepEqual((await withdrawn)[0], [{ url: 'tcp://:20040', code: 'ERR_PUBLISH_NOT_ALLOWED' }]);
   await world.relay.ingress.closed('tcp://:20040');
   t.is(await refusedConnect(host, 20040), 'ECONNREFUSED');
+  await cut;
+  // Granted again: the publication the skeleton asked for goes live without it doing anything.
+  await writeUsers(world.usersFile, USERS);
+  await world.relay.reloadUsers();
+  await world.relay.ingress.listening('tcp://:20040');
+  t.is(await echoThrough(host, 20040, 'granted again'), 'granted again');
 });

@@ -182,3 +182,18 @@ test('refusals are logged once per source unit and reason per window, with the c
   log.note('2001:db8::7', 'mail', 'source-rate', 60_000, write);
   t.deepEqual(lines.at(-1), { source: '2001:db8::7', publication: 'mail', reason: 'source-rate', suppressed: 4 });
 });
+
+test('one source holds at most its share of the connections reading their heads; a headless connection (a tcp publication) needs none', (t) => {
+  const d = door({ maxReadingHeads: 100, perSourceReadingHeads: 2 });
+  const slow = [d.admit('1.0.0.1', 'http', {}, 0), d.admit('1.0.0.1', 'http', {}, 0)];
+  t.is(reason(d.admit('1.0.0.1', 'http', {}, 0)), 'source-cap');
+  t.is(reason(d.admit('1.0.0.2', 'http', {}, 0)), 'ok', 'another source still gets in');
+  t.is(reason(d.admit('1.0.0.1', 'tcp://:25', {}, 0, true)), 'ok', 'a tcp connection from the same source is not a head');
+  const first = slow[0]!;
+  if (first.ok) first.headRead();
+  t.is(reason(d.admit('1.0.0.1', 'http', {}, 0)), 'ok', 'a head read frees its place');
+  const full = door({ maxReadingHeads: 1 });
+  full.admit('1.0.0.9', 'http', {}, 0);
+  t.is(reason(full.admit('1.0.0.8', 'http', {}, 0)), 'total-cap');
+  t.is(reason(full.admit('1.0.0.8', 'tcp://:25', {}, 0, true)), 'ok', 'slow heads elsewhere never shut a tcp publication');
+});
