@@ -3,7 +3,8 @@
  * rules. Ownership works as for server ids (S9): a url live for one account is refused to every other;
  * the account's own sessions share it (a group, or a skeleton that came back before the relay noticed
  * its old session died), and the newest session's rules and server apply. It is gone when the last
- * session holding it lets go.
+ * session holding it lets go. In a cluster a new url is `pending` until the cluster confirms no other
+ * account holds it at another relay: nothing is routed to it, and its port is not opened, before then.
  */
 import type { ErrorCode } from '../../shared/errors.js';
 import type { Publication } from '../../shared/protocol/messages.js';
@@ -18,6 +19,8 @@ export interface PublicationRecord {
   holders: string[];
   rules: Omit<Publication, 'server' | 'url'>;
   since: number;
+  /** Claimed here, not yet confirmed by the cluster: not routed to. */
+  pending?: boolean;
 }
 
 export type PublishResult = { ok: true; fresh: boolean } | { ok: false; code: ErrorCode };
@@ -66,13 +69,19 @@ export class PublicationRegistry {
    * nearest `*.` wildcard above it (`a.b.zone` tries `*.b.zone`, then `*.zone`). `host` is lower case.
    */
   resolveHost(kind: 'http' | 'https', host: string): PublicationRecord | undefined {
-    const exact = this.#byUrl.get(`${kind}://${host}`);
+    const exact = this.#live(`${kind}://${host}`);
     if (exact) return exact;
     for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
-      const wild = this.#byUrl.get(`${kind}://*${host.slice(dot)}`);
+      const wild = this.#live(`${kind}://*${host.slice(dot)}`);
       if (wild) return wild;
     }
     return undefined;
+  }
+
+  /** A url that is routed to: held, and not waiting for the cluster. */
+  #live(url: string): PublicationRecord | undefined {
+    const record = this.#byUrl.get(url);
+    return record?.pending ? undefined : record;
   }
 
   all(): PublicationRecord[] {

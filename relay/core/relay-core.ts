@@ -209,7 +209,7 @@ export class RelayCore {
       case 'ticket-minted':
         return ticketMinted(state, event.sid, event.purpose, event.ticket, event.exp);
       case 'cluster-claimed':
-        return clusterClaimed(state, event.sid, event.request, event.refused, now);
+        return clusterClaimed(state, event.sid, event.request, event.refused, now, event.refusedPublications);
       case 'cluster-listed':
         return clusterListed(state, event.sid, event.request, event.servers);
       case 'revoked':

@@ -2,7 +2,8 @@
  * Publications in an Advertise (public ingress): each is checked on its own (the account's grants, the
  * kinds and ports this relay offers, ownership) and refused alone; the session's other servers and
  * publications go on. A tcp publication that becomes live asks the adapter to listen on its port; one
- * nobody holds any more closes it.
+ * nobody holds any more closes it. In a cluster a new url waits (pending) for the cluster's claim
+ * (cluster-control.ts): confirmed, it opens; refused, it is released.
  */
 import type { ErrorCode } from '../../shared/errors.js';
 import { cidrProblem } from '../../shared/protocol/cidr.js';
@@ -59,16 +60,27 @@ function publishOne(state: RelayState, session: RelaySession, pub: Publication, 
   }
   const result = state.publications.claim(pub, target, session.sid, session.user, now);
   if (!result.ok) return result.code;
-  if (result.fresh && target.port !== undefined) state.out.push({ type: 'public-listen', url: pub.url, port: target.port });
+  if (!result.fresh) return undefined;
+  if (state.deps.cluster) state.publications.get(pub.url)!.pending = true;
+  else if (target.port !== undefined) state.out.push({ type: 'public-listen', url: pub.url, port: target.port });
   return undefined;
 }
 
-/** A session lets go of one publication; the last one to do so closes its port. */
+/** The cluster confirmed a pending url: it is routed to, and its port opens. */
+export function confirmPublication(state: RelayState, url: string): void {
+  const record = state.publications.get(url);
+  if (!record?.pending) return;
+  delete record.pending;
+  if (record.target.port !== undefined) state.out.push({ type: 'public-listen', url, port: record.target.port });
+}
+
+/** A session lets go of one publication; the last one to do so closes its port (a pending one never opened it). */
 export function unpublish(state: RelayState, url: string, sid: string): void {
   const record = state.publications.get(url);
-  if (state.publications.release(url, sid) && record?.target.port !== undefined) {
-    state.out.push({ type: 'public-unlisten', url, port: record.target.port });
-  }
+  if (!state.publications.release(url, sid)) return;
+  // In a cluster, the url's owner key goes with this relay's last holder.
+  state.registryChanged();
+  if (record?.target.port !== undefined && !record.pending) state.out.push({ type: 'public-unlisten', url, port: record.target.port });
 }
 
 /** Every publication of a session that ended, or whose account changed. */
@@ -97,6 +109,7 @@ export function regrant(state: RelayState, session: RelaySession): void {
 export function listenFailed(state: RelayState, url: string): void {
   const record = state.publications.get(url);
   if (!record) return;
+  state.registryChanged();
   for (const sid of [...record.holders]) {
     state.publications.release(url, sid);
     const session = state.sessions.get(sid);
