@@ -7,6 +7,7 @@ import type { ErrorCode } from '../../shared/errors.js';
 import type { ServerInfo } from '../../shared/protocol/messages.js';
 import { matchesAny } from '../users/id-pattern.js';
 import type { RelaySession } from './relay-session.js';
+import type { Registration } from './server-registry.js';
 import type { RelayState } from './relay-state.js';
 import { byId as byServerId, listingPage } from './listing-page.js';
 import { endSession } from './session-end.js';
@@ -37,7 +38,7 @@ export function awaitClusterClaim(
   const publications = (published?.published ?? []).filter((url) => state.publications.get(url)?.pending === true);
   state.pendingClaims.set(key(session.sid, request), { accepted, rejected, publications, ...(published ? { published } : {}) });
   // A server reached only through publications is not written where other relays list servers (as in the sync).
-  const servers = accepted.map((id) => state.registry.member(id, session.sid)).filter((reg) => reg !== undefined && !reg.publicOnly)
+  const servers = accepted.map((id) => state.registry.member(id, session.sid)).filter((reg): reg is Registration => reg !== undefined && !reg.publicOnly)
     .map((reg) => ({ ...reg.info, ...(reg.proxy ? { proxy: reg.proxy } : {}) }));
   state.out.push({ type: 'cluster-claim', sid: session.sid, user: session.user, request, servers, publications });
 }
