@@ -257,7 +257,8 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
       const conflicts = await this.#registry.sync(this.localEntries());
       if (conflicts.length > 0) this.log.warn({ servers: conflicts }, 'ids held by another account in the cluster; not published');
       const taken = await this.#registry.syncPublications(this.localPublications());
-      if (taken.length > 0) this.log.warn({ publications: taken }, 'publications held by another account in the cluster; not published');
+      // Two accounts must never publish one url in the cluster: the one that got it in Redis keeps it.
+      if (taken.length > 0) this.dispatch({ type: 'cluster-publications-taken', urls: taken });
       if (this.stats) await publishStats(this.#redis, this.opts.relayId, this.opts.heartbeatMs * 3, this.stats());
       this.emit('synced');
       return true;

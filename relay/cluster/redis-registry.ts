@@ -54,22 +54,24 @@ redis.call('ZREMRANGEBYSCORE', '${KEYS.relays}', '-inf', now)
 redis.call('ZADD', '${KEYS.relays}', now + ttl, rid)
 local old = redis.call('HKEYS', hkey)
 redis.call('DEL', hkey)
-local held, conflicts = {}, {}
+-- mine[id]: true = held here, false = another account owns it (its owner key is not ours to delete)
+local mine, conflicts = {}, {}
 for _, e in ipairs(entries) do
   local okey = '${ns.owner}' .. e.id
   local owner = redis.call('GET', okey)
   if owner and owner ~= e.user then
     table.insert(conflicts, e.id)
+    mine[e.id] = false
   else
     redis.call('SET', okey, e.user, 'PX', ttl)
     redis.call('HSET', hkey, e.id, cjson.encode(e))
-    held[e.id] = true
+    mine[e.id] = true
   end
 end
 redis.call('PEXPIRE', hkey, ttl)
 local relays = redis.call('ZRANGE', '${KEYS.relays}', 0, -1)
 for _, id in ipairs(old) do
-  if not held[id] then
+  if mine[id] == nil then
     local still = false
     for _, r in ipairs(relays) do
       if r ~= rid and redis.call('HEXISTS', '${ns.hash}' .. r, id) == 1 then still = true end

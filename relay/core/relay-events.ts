@@ -63,6 +63,8 @@ export type ClusterEvent =
   | { type: 'ticket-minted'; sid: string; purpose: TicketPurpose; ticket: string; exp: number }
   /** Ids and publication urls refused cluster-wide for a pending Advertise (another account holds them, or Redis is down). */
   | { type: 'cluster-claimed'; sid: string; request: number; refused: { id: string; code: ErrorCode }[]; refusedPublications?: { url: string; code: ErrorCode }[] }
+  /** The registry sync found publication urls held here that another account owns in the cluster. */
+  | { type: 'cluster-publications-taken'; urls: string[] }
   /** Servers other relays hold, for a pending listing; undefined when Redis is unreachable. */
   | { type: 'cluster-listed'; sid: string; request: number; servers?: ServerInfo[] }
   /** The cluster-wide set of revoked (disabled) accounts. */

@@ -107,12 +107,29 @@ export function regrant(state: RelayState, session: RelaySession): void {
 
 /** The adapter could not listen on a tcp publication's port: nobody holds it, and its holders are told. */
 export function listenFailed(state: RelayState, url: string): void {
+  withdrawPublication(state, url, 'ERR_PORT_UNAVAILABLE');
+}
+
+/**
+ * The cluster found urls held here owned by another account (it claimed them while this relay could not
+ * reach Redis): they are withdrawn here. Pending ones are left to their own claim's answer.
+ */
+export function publicationsTaken(state: RelayState, urls: string[]): void {
+  for (const url of urls) {
+    const record = state.publications.get(url);
+    if (!record || record.pending) continue;
+    state.deps.log.warn({ publication: url, user: record.user }, 'publication owned by another account in the cluster; withdrawn here');
+    withdrawPublication(state, url, 'ERR_PUBLICATION_TAKEN');
+  }
+}
+
+/** Every holder lets go of a url at once, and is told why. */
+function withdrawPublication(state: RelayState, url: string, code: ErrorCode): void {
   const record = state.publications.get(url);
   if (!record) return;
-  state.registryChanged();
   for (const sid of [...record.holders]) {
-    state.publications.release(url, sid);
+    unpublish(state, url, sid);
     const session = state.sessions.get(sid);
-    if (session) state.sendSealed(session, { t: 'withdrawn', servers: [], publications: [url], code: 'ERR_PORT_UNAVAILABLE' });
+    if (session) state.sendSealed(session, { t: 'withdrawn', servers: [], publications: [url], code });
   }
 }

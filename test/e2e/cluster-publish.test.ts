@@ -9,6 +9,8 @@ import { once } from 'node:events';
 import { type AddressInfo } from 'node:net';
 import { createServer } from 'node:https';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { KEYS } from '../../relay/cluster/cluster-keys.js';
 import type { StreamAudit } from '../../relay/index.js';
 import { clusterSkeleton, startClusterWorld } from '../helpers/cluster-world.js';
 import { echoThrough, refusedConnect } from '../helpers/public-net.js';
@@ -120,4 +122,20 @@ test('while Redis is down a new publication is refused for now, never listened t
   await published;
   await a.relay.ingress.listening('tcp://:20053');
   t.is(await echoThrough(hosts[0]!, 20053, 'back'), 'back');
+});
+
+test('a url another account got in Redis meanwhile (say, while this relay could not reach it) is withdrawn here at the next sync', async (t) => {
+  const { w, hosts } = await publicCluster(t);
+  const a = w.relays[0]!;
+  const echo = await echoServer(t);
+  const home = await clusterSkeleton(t, [a], [echoPublication(echo.port, 'tcp://:20054')]);
+  await a.relay.ingress.listening('tcp://:20054');
+  const redis = new Redis(w.redis.url);
+  t.teardown(() => redis.disconnect());
+  const withdrawn = once(home.runtime, 'unpublished');
+  await redis.set(`${KEYS.publicationOwnerPrefix}tcp://:20054`, 'other');
+  t.deepEqual((await withdrawn)[0], [{ url: 'tcp://:20054', code: 'ERR_PUBLICATION_TAKEN' }]);
+  await a.relay.ingress.closed('tcp://:20054');
+  t.is(await refusedConnect(hosts[0]!, 20054), 'ECONNREFUSED');
+  t.is(await redis.get(`${KEYS.publicationOwnerPrefix}tcp://:20054`), 'other');
 });

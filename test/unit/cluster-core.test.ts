@@ -150,3 +150,18 @@ test('a publication waits for the cluster: not routed nor listened to before; re
   t.deepEqual(b.core.state.publications.all(), []);
   t.is(b.core.state.publications.get('tcp://:20051'), undefined);
 });
+
+test('a url the cluster says another account owns (claimed while this relay could not reach Redis) is withdrawn here; a pending one waits for its claim', (t) => {
+  const b = new RelayHarness({}, { cluster: { relayId: 'b', advertise: 'relay-b:7001' }, ingress: { http: false, https: false, ports: [[20000, 20099]] } });
+  const skeleton = b.login('home', 'skeleton', userRecord(['skeleton'], { serve: ['*'], publish: ['tcp:20000-20099'] }));
+  const servers = [{ id: 'web', description: '', protocol: 'tcp' }];
+  b.control(skeleton, { t: 'advertise', id: 1, servers, publish: [{ server: 'web', url: 'tcp://:20050' }] });
+  b.handle({ type: 'cluster-claimed', sid: skeleton.sid, request: 1, refused: [], refusedPublications: [] });
+  b.control(skeleton, { t: 'advertise', id: 2, servers, publish: [{ server: 'web', url: 'tcp://:20050' }, { server: 'web', url: 'tcp://:20051' }] });
+  b.take(skeleton);
+  const out = b.handle({ type: 'cluster-publications-taken', urls: ['tcp://:20050', 'tcp://:20051'] });
+  t.deepEqual(out.filter((c) => c.type === 'public-unlisten'), [{ type: 'public-unlisten', url: 'tcp://:20050', port: 20050 }]);
+  t.deepEqual(b.take(skeleton), [{ t: 'withdrawn', servers: [], publications: ['tcp://:20050'], code: 'ERR_PUBLICATION_TAKEN' }]);
+  t.is(b.core.state.publications.get('tcp://:20050'), undefined);
+  t.true(b.core.state.publications.get('tcp://:20051')?.pending);
+});
