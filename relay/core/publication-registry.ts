@@ -66,16 +66,15 @@ export class PublicationRegistry {
 
   /**
    * The publication for a host name on the shared HTTP or HTTPS port: the exact name first, then the
-   * nearest `*.` wildcard above it (`a.b.zone` tries `*.b.zone`, then `*.zone`). `host` is lower case.
+   * wildcard one label up (`a.b.zone` matches `*.b.zone`, never `*.zone`, nor does `zone` match
+   * `*.zone`): the rule of wildcard certificates, so a name routes the same way over HTTP and HTTPS.
+   * `host` is lower case.
    */
   resolveHost(kind: 'http' | 'https', host: string): PublicationRecord | undefined {
     const exact = this.#live(`${kind}://${host}`);
     if (exact) return exact;
-    for (let dot = host.indexOf('.'); dot >= 0; dot = host.indexOf('.', dot + 1)) {
-      const wild = this.#live(`${kind}://*${host.slice(dot)}`);
-      if (wild) return wild;
-    }
-    return undefined;
+    const dot = host.indexOf('.');
+    return dot > 0 ? this.#live(`${kind}://*${host.slice(dot)}`) : undefined;
   }
 
   /** A url that is routed to: held, and not waiting for the cluster. */

@@ -20,6 +20,8 @@ export interface PublicLeg {
   track(bytes: () => DirectionBytes): void;
   /** The front is done with this leg (both sides closed, or `error`). Idempotent. */
   finished(result?: { error?: string }): void;
+  /** Bytes on the leg's own socket (ciphertext between relay and skeleton), for fronts that cannot count plaintext. */
+  wireBytes(): DirectionBytes;
 }
 
 /** A public stream as it ended, for the audit line. */
@@ -94,7 +96,7 @@ export class PublicLegs {
     }
     const leftover = skeleton.detach();
     secureInitiator(skeleton.socket, { psk: cmd.public.legKey.reveal(), serverId: cmd.server, leftover, earlyData: true }).then(
-      (stream) => this.#running(cmd, waiter, stream),
+      (stream) => this.#running(cmd, waiter, stream, () => ({ clientToServer: skeleton.socket.bytesWritten, serverToClient: skeleton.socket.bytesRead })),
       (err: unknown) => {
         skeleton.socket.destroy();
         this.close(cmd.client, codeOf(err));
@@ -102,7 +104,7 @@ export class PublicLegs {
     );
   }
 
-  #running(cmd: Splice & { public: NonNullable<Splice['public']> }, waiter: Waiter, stream: Duplex): void {
+  #running(cmd: Splice & { public: NonNullable<Splice['public']> }, waiter: Waiter, stream: Duplex, wireBytes: () => DirectionBytes): void {
     waiter.leg = stream;
     const start = new Date();
     let bytes: () => DirectionBytes = () => ({ clientToServer: 0, serverToClient: 0 });
@@ -112,6 +114,7 @@ export class PublicLegs {
     this.host.started(cmd.stream, { server: cmd.server, user: cmd.user, start, bytes: () => bytes(), cut: () => stream.destroy() }, done);
     waiter.resolve({
       stream,
+      wireBytes,
       track: (b) => { bytes = b; },
       finished: (result = {}) => {
         if (over) return;

@@ -9,10 +9,12 @@ import type { Logger } from '../../shared/log.js';
 import { listenOn } from '../../shared/net/listen-on.js';
 import type { RelayRuntime } from '../io/relay-runtime.js';
 import { passThrough } from './tcp-front.js';
+import { guardSocket } from './public-socket.js';
 import type { FrontDoorLimits } from './front-door.js';
 import { PublicDoor } from './public-door.js';
 import { PublicStats } from './public-stats.js';
 import { serveHttps } from './sni-front.js';
+import { startHttpFront } from './http-listener.js';
 
 export interface IngressOptions {
   /** Address the public listeners bind. */
@@ -37,13 +39,6 @@ export interface PublicIngress {
   close(): Promise<void>;
 }
 
-/** A public socket gets an 'error' listener before anything else can happen to it. */
-export function guardSocket(socket: Socket, log: Logger): void {
-  socket.on('error', (err: NodeJS.ErrnoException) => {
-    log.debug({ code: err.code }, 'public socket error');
-    socket.destroy();
-  });
-}
 
 export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, log: Logger): Promise<PublicIngress> {
   const tcp = new Map<string, Server>();
@@ -72,6 +67,14 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
   };
   const shared: { http?: AddressInfo; https?: AddressInfo } = {};
   const servers: Server[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  if (opts.httpPort !== undefined) {
+    const http = startHttpFront({ ...front, publications, legs: runtime.publicLegs });
+    servers.push(http.server);
+    closers.push(() => http.front.close());
+    stats.addSource('http', http.refusals);
+    shared.http = await listenOn(http.server, opts.httpPort, opts.host, 'http port');
+  }
   if (opts.httpsPort !== undefined) {
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
       guardSocket(socket, log);
@@ -117,6 +120,7 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
     },
     close: async () => {
       runtime.publicPorts = undefined;
+      await Promise.all(closers.map((close) => close()));
       await Promise.all([...tcp.values(), ...servers].map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
       tcp.clear();
     },

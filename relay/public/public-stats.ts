@@ -20,6 +20,21 @@ const MAX_ENTRIES = 4096;
 
 export class PublicStats {
   readonly #entries = new Map<string, PublicationCounters>();
+  /** Refusals another part counts itself (the HTTP front's 404s and slow heads), merged in when read. */
+  readonly #sources = new Map<string, () => Partial<Record<RefusalReason, number>>>();
+
+  addSource(key: string, read: () => Partial<Record<RefusalReason, number>>): void {
+    this.#sources.set(key, read);
+  }
+
+  #merged(key: string, entry: PublicationCounters | undefined): PublicationCounters | undefined {
+    const read = this.#sources.get(key);
+    if (!read) return entry;
+    const base = entry ?? { connections: 0, open: 0, bytesClientToServer: 0, bytesServerToClient: 0, refusals: {} };
+    const refusals = { ...base.refusals };
+    for (const [reason, n] of Object.entries(read()) as [RefusalReason, number][]) if (n > 0) refusals[reason] = (refusals[reason] ?? 0) + n;
+    return { ...base, refusals };
+  }
 
   #entry(key: string): PublicationCounters | undefined {
     let entry = this.#entries.get(key);
@@ -57,10 +72,11 @@ export class PublicStats {
   }
 
   get(key: string): PublicationCounters | undefined {
-    return this.#entries.get(key);
+    return this.#merged(key, this.#entries.get(key));
   }
 
   all(): [string, PublicationCounters][] {
-    return [...this.#entries];
+    const keys = new Set([...this.#entries.keys(), ...this.#sources.keys()]);
+    return [...keys].map((key) => [key, this.get(key)!]);
   }
 }

@@ -71,7 +71,7 @@ export async function startHomeCaddy(
     '  tls {',
     `    issuer acme {`, `      dir ${lab.directory}`, `      trusted_roots ${lab.apiRoot}`, `      ${disable}`, '    }',
     '  }',
-    '  respond "hello from home over {scheme}\\n"',
+    '  respond "hello from home over {scheme}"',
     '}',
     '',
   ].join('\n'));

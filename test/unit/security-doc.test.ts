@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 /** The titles declared in a test file, each as a pattern. */
 function declaredTitles(source: string): RegExp[] {
   const titles: RegExp[] = [];
-  for (const m of source.matchAll(/\btest\(\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|`((?:[^`\\]|\\.)*)`)/g)) {
+  for (const m of source.matchAll(/\btest(?:\.serial)?\(\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|`((?:[^`\\]|\\.)*)`)/g)) {
     const text = (m[1] ?? m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1');
     const parts = m[3] !== undefined ? text.split(/\$\{[^}]*\}/) : [text];
     titles.push(new RegExp(`^${parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+')}$`));

@@ -1,0 +1,63 @@
+/**
+ * The small pages the public HTTP front answers with itself. They name nothing internal: no server id,
+ * no publication, no address, no error text or stack; only the status and a fixed sentence.
+ */
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+export type FrontStatus = 400 | 403 | 404 | 408 | 431 | 502 | 503;
+
+const SENTENCES: Record<FrontStatus, string> = {
+  400: 'The request could not be understood.',
+  403: 'This site does not accept connections from your address.',
+  404: 'No site is published under this name here.',
+  408: 'The request took too long to arrive.',
+  431: 'The request header is too large.',
+  502: 'The site is not reachable right now. Try again later.',
+  503: 'The site is busy. Try again later.',
+};
+
+/**
+ * The page for a failed way to the home server: the front door's refusals (the publication's deny or
+ * allow list: 403; one of its caps or rates: 503), else 502.
+ */
+export function statusForUpstreamError(err: unknown): FrontStatus {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ERR_PUBLISH_NOT_ALLOWED' ? 403 : code === 'ERR_LIMIT' ? 503 : 502;
+}
+
+/** The HTML body of the page for `status`. */
+export function errorPageBody(status: FrontStatus): string {
+  const title = `${status} ${STATUS_CODES[status] ?? ''}`.trim();
+  return `<!doctype html>\n<html><head><meta charset="utf-8"><title>${title}</title></head>\n<body><h1>${title}</h1><p>${SENTENCES[status]}</p></body></html>\n`;
+}
+
+function pageHeaders(body: string, close: boolean): Record<string, string | number> {
+  return {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    ...(close ? { Connection: 'close' } : {}),
+  };
+}
+
+/** Answers `res` with the page; `close` ends the public connection after it. */
+export function sendErrorPage(res: ServerResponse, status: FrontStatus, close: boolean): void {
+  const body = errorPageBody(status);
+  res.shouldKeepAlive = res.shouldKeepAlive && !close;
+  res.writeHead(status, pageHeaders(body, close));
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+/** The same page as raw bytes, for a socket Node's server no longer owns (a parse error, an upgrade). */
+export function rawErrorResponse(status: FrontStatus): string {
+  const body = errorPageBody(status);
+  const head = Object.entries(pageHeaders(body, true)).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${head}\r\n${body}`;
+}
+
+/** Writes the raw page to `socket` if it can still take it, then ends it. */
+export function endWithErrorPage(socket: Socket, status: FrontStatus): void {
+  if (socket.writable && !socket.writableEnded) socket.end(rawErrorResponse(status));
+  else socket.destroy();
+}

@@ -1,0 +1,86 @@
+/**
+ * The shared HTTP port wired to the broker: each public connection passes the front door on arrival;
+ * the HTTP front (http-front.ts) routes each request by its Host; each upstream it opens passes the
+ * publication's own rules, then gets a public leg to the home server. The leg's audit line and counters
+ * are per upstream stream; its bytes are those between relay and skeleton (the front parses HTTP, so
+ * there is no single public byte count per publication).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { BurrowError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import type { PublicationRegistry } from '../core/publication-registry.js';
+import type { PublicLegs } from '../io/public-legs.js';
+import type { Admission } from './front-door.js';
+import { createHttpFront, type HttpFront } from './http-front.js';
+import type { PublicDoor } from './public-door.js';
+import { guardSocket } from './public-socket.js';
+import type { PublicStats, RefusalReason } from './public-stats.js';
+
+export interface HttpListenerDeps {
+  door: PublicDoor;
+  stats: PublicStats;
+  publications: PublicationRegistry;
+  legs: PublicLegs;
+  log: Logger;
+  headTimeoutMs: number;
+}
+
+export function startHttpFront(deps: HttpListenerDeps): { server: Server; front: HttpFront; refusals: () => Partial<Record<RefusalReason, number>> } {
+  const { door, stats, publications, legs, log } = deps;
+  /** Each connection's arrival, by the client's address and port, until its first request is routed. */
+  const arrivals = new Map<string, Admission & { ok: true }>();
+  let local = { address: '0.0.0.0', port: 0 };
+  const front = createHttpFront({
+    log, headTimeoutMs: deps.headTimeoutMs,
+    resolve: (host) => {
+      const pub = publications.resolveHost('http', host);
+      return pub ? { key: pub.url, forwarded: pub.rules.forwarded === true } : undefined;
+    },
+    open: async (route, client) => {
+      arrivals.get(`${client.address}|${client.port}`)?.headRead();
+      const pub = publications.get(route.key);
+      if (!pub) throw new BurrowError('ERR_UNKNOWN_SERVER');
+      const admission = door.route(client.address, pub);
+      if (!admission.ok) throw new BurrowError(admission.reason === 'denied' ? 'ERR_PUBLISH_NOT_ALLOWED' : 'ERR_LIMIT');
+      let leg;
+      try {
+        leg = await legs.open(pub.url, { src: client.address, srcPort: client.port, dst: local.address, dstPort: local.port });
+      } catch (err) {
+        admission.release();
+        stats.refused(pub.url, 'unreachable');
+        throw err;
+      }
+      stats.opened(pub.url);
+      leg.track(leg.wireBytes);
+      const stream = leg.stream;
+      stream.once('close', () => {
+        leg.finished();
+        admission.release();
+        stats.closed(pub.url, leg.wireBytes());
+      });
+      return stream;
+    },
+  });
+  const server = createServer({ allowHalfOpen: true }, (socket: Socket) => {
+    guardSocket(socket, log);
+    const source = socket.remoteAddress ?? '0.0.0.0';
+    const arrival = door.arrive(source, 'http');
+    if (!arrival.ok) return void socket.destroy();
+    const key = `${source}|${socket.remotePort ?? 0}`;
+    arrivals.set(key, arrival);
+    socket.once('close', () => {
+      if (arrivals.get(key) === arrival) arrivals.delete(key);
+      arrival.release();
+    });
+    front.handle(socket);
+  });
+  server.once('listening', () => {
+    const address = server.address();
+    if (address && typeof address === 'object') local = { address: address.address, port: address.port };
+  });
+  const refusals = (): Partial<Record<RefusalReason, number>> => {
+    const s = front.stats();
+    return { 'unknown-host': s.notFound, 'bad-head': s.badRequest, 'head-timeout': s.headTimeouts };
+  };
+  return { server, front, refusals };
+}

@@ -1,0 +1,101 @@
+/**
+ * One public client connection on the shared HTTP port: its upstream agents (one per publication it
+ * has asked for, see route-agent.ts) and the deadline its next request head must meet.
+ *
+ * Routing is per request: each request goes to the publication its own `Host` names, over this
+ * connection's agent for that publication. A later request for another host therefore never travels
+ * on the first host's upstream stream. (The other answer RFC 9110 allows, `421` and close, would break
+ * browsers that coalesce connections; per-request routing costs one more upstream stream instead.)
+ *
+ * Head deadline (slowloris): armed when the connection opens and again whenever it goes idle after a
+ * response; cleared when Node's parser has a complete head ('request' or 'upgrade'). Node's own
+ * headersTimeout only runs on a server that listens itself, and this one is handed sockets.
+ */
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { HttpRoute } from './http-front-deps.js';
+import { RouteAgent } from './route-agent.js';
+
+/** Agents (hence upstream streams) one public connection may hold; the least recently used goes first. */
+export const MAX_ROUTES_PER_CONNECTION = 8;
+
+export interface ConnectionHooks {
+  open(route: HttpRoute): Promise<Duplex>;
+  headTimeoutMs: number;
+  /** The head deadline passed: the socket is being destroyed. */
+  onHeadTimeout(): void;
+}
+
+export class PublicConnection {
+  readonly #agents = new Map<string, RouteAgent>();
+  #timer: NodeJS.Timeout | undefined;
+  #active = 0;
+  #upgraded = false;
+
+  constructor(readonly socket: Socket, readonly hooks: ConnectionHooks) {
+    this.#arm();
+    socket.once('close', () => this.#closed());
+  }
+
+  /** The agent towards `route` for this connection, created on first use. */
+  agentFor(route: HttpRoute): RouteAgent {
+    let agent = this.#agents.get(route.key);
+    if (agent) this.#agents.delete(route.key);
+    else agent = new RouteAgent(() => this.hooks.open(route));
+    this.#agents.set(route.key, agent);
+    if (this.#agents.size > MAX_ROUTES_PER_CONNECTION) {
+      const [oldestKey, oldest] = this.#agents.entries().next().value as [string, RouteAgent];
+      this.#agents.delete(oldestKey);
+      oldest.destroy();
+    }
+    return agent;
+  }
+
+  /** Upstream streams this connection has opened so far, over all publications. */
+  get upstreamsOpened(): number {
+    let n = 0;
+    for (const agent of this.#agents.values()) n += agent.opened;
+    return n;
+  }
+
+  /** A complete request head arrived; `done` fires when its response is over. */
+  requestStarted(): { done: () => void } {
+    this.#active++;
+    this.#disarm();
+    let finished = false;
+    return {
+      done: () => {
+        if (finished) return;
+        finished = true;
+        if (--this.#active === 0) this.#arm();
+      },
+    };
+  }
+
+  /** The connection became a tunnel (WebSocket): no more heads, no more deadlines. */
+  upgraded(): void {
+    this.#upgraded = true;
+    this.#disarm();
+  }
+
+  #arm(): void {
+    if (this.#upgraded || this.socket.destroyed || this.hooks.headTimeoutMs <= 0) return;
+    this.#disarm();
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.hooks.onHeadTimeout();
+      this.socket.destroy();
+    }, this.hooks.headTimeoutMs);
+  }
+
+  #disarm(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #closed(): void {
+    this.#disarm();
+    for (const agent of this.#agents.values()) agent.destroy();
+    this.#agents.clear();
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Where a public request is aimed: the host that routes it and the path sent upstream.
+ *
+ * A request line in absolute form (`GET http://other.example/ HTTP/1.1`) names its own host, and an
+ * origin server must obey it over `Host` (RFC 9112 3.2.2). Left alone, it would let a client route by
+ * `Host` to one publication and make the home server serve another (say, a LAN-only virtual host on
+ * the same nginx). So the authority of an absolute-form target must agree with `Host`, and the target is
+ * forwarded in origin form (path and query only).
+ */
+import type { IncomingMessage } from 'node:http';
+import { normalizeHost } from './host-match.js';
+
+export interface RequestTarget {
+  /** Normalised host name (see normalizeHost). */
+  host: string;
+  /** Origin-form target for the upstream request line: `/path?query` (or `*` for `OPTIONS *`). */
+  path: string;
+}
+
+/** undefined: no usable host, or a target that contradicts it (the caller answers 400). */
+export function requestTarget(req: Pick<IncomingMessage, 'url' | 'headers' | 'method'>): RequestTarget | undefined {
+  const host = normalizeHost(req.headers.host);
+  const url = req.url ?? '';
+  if (!host) return undefined;
+  if (url.startsWith('/')) return { host, path: url };
+  if (url === '*' && req.method === 'OPTIONS') return { host, path: url };
+  if (!/^https?:\/\//i.test(url) || !URL.canParse(url)) return undefined;
+  const parsed = new URL(url);
+  if (normalizeHost(parsed.host) !== host) return undefined;
+  return { host, path: `${parsed.pathname}${parsed.search}` };
+}

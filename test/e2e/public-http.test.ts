@@ -1,0 +1,98 @@
+/**
+ * The shared HTTP port end to end: relay, skeleton and home web servers; curl and Node's own client as
+ * the public. Routing per request on one keep-alive connection, WebSocket through the whole path, the
+ * relay's own 403/404/502 pages, and forwarding headers only for the publication that asks.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import http, { type IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { promisify } from 'node:util';
+import type { SkeletonServer } from '../../skeleton/index.js';
+import { privateLoopback, startTestSkeleton, startWorld, type UserSpec } from '../helpers/world.js';
+
+const exec = promisify(execFile);
+const USERS: Record<string, UserSpec> = { home: { roles: ['skeleton'], serve: ['home-*'], publish: ['*.home.example.net'] } };
+
+/** A home web server that answers with its name and the headers it got, and echoes WebSocket-style upgrades. */
+async function homeWeb(t: ExecutionContext, name: string): Promise<{ port: number; hosts: string[] }> {
+  const hosts: string[] = [];
+  const server = http.createServer((req, res) => {
+    hosts.push(req.headers.host ?? '');
+    res.end(JSON.stringify({ name, xff: req.headers['x-forwarded-for'] ?? null, forwarded: req.headers.forwarded ?? null }));
+  });
+  server.on('upgrade', (_req: IncomingMessage, socket: Socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    socket.pipe(socket);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => { server.closeAllConnections(); server.close(); });
+  return { port: (server.address() as AddressInfo).port, hosts };
+}
+
+function site(id: string, port: number, url: string, extra: Partial<SkeletonServer['publications'] & object>[number] | object = {}): SkeletonServer {
+  return { id, host: '127.0.0.1', port, description: '', protocol: 'http', publications: [{ server: id, url, ...extra }] };
+}
+
+async function world(t: ExecutionContext) {
+  const host = privateLoopback();
+  const w = await startWorld(t, { users: USERS, relay: { publicHost: host, httpPort: 8080 } });
+  const www = await homeWeb(t, 'www');
+  const blog = await homeWeb(t, 'blog');
+  await startTestSkeleton(t, w, [
+    site('home-www', www.port, 'http://www.home.example.net', { forwarded: true }),
+    site('home-blog', blog.port, 'http://*.home.example.net', { deny: ['10.0.0.0/8'] }),
+    site('home-private', blog.port, 'http://private.home.example.net', { allow: ['10.0.0.0/8'] }),
+    site('home-down', 1, 'http://down.home.example.net'),
+  ]);
+  return { w, host, www, blog };
+}
+
+test('curl sends three hosts over one keep-alive connection: each request reaches its own home server, or the relay\'s 403', async (t) => {
+  const { host, www, blog } = await world(t);
+  // One URL, so curl reuses its connection; each request names its own Host.
+  const request = (name: string) => ['-H', `Host: ${name}.home.example.net`, '-w', '|%{http_code} connects=%{num_connects}\\n', `http://${host}:8080/${name}`];
+  const { stdout } = await exec('curl', ['-sS', ...request('www'), '--next', ...request('other'), '--next', ...request('private')]);
+  const answers = stdout.split(/(?<=connects=\d)\n/);
+  t.regex(answers[0]!, /"name":"www".*\|200 connects=1$/s);
+  // The later requests rode the same public connection (no new connect) and were routed by their own Host:
+  // the wildcard's server, then a name whose allow list leaves this source out.
+  t.regex(answers[1]!, /"name":"blog".*\|200 connects=0$/s);
+  t.regex(answers[2]!, /403 Forbidden.*\|403 connects=0$/s);
+  t.deepEqual(www.hosts, ['www.home.example.net'], 'www never saw the other hosts\' requests');
+  t.deepEqual(blog.hosts, ['other.home.example.net'], 'the allow list kept the last request away from home');
+});
+
+test('forwarding headers only where the publication asks, and a spoofed X-Forwarded-For is replaced', async (t) => {
+  const { host } = await world(t);
+  const { stdout } = await exec('curl', ['-sS', '--interface', '127.0.0.1', '-H', 'X-Forwarded-For: 6.6.6.6', '--resolve', `www.home.example.net:8080:${host}`, 'http://www.home.example.net:8080/']);
+  const got = JSON.parse(stdout) as { xff: string; forwarded: string };
+  t.is(got.xff, '127.0.0.1');
+  t.regex(got.forwarded, /for=127\.0\.0\.1/);
+});
+
+test('the relay answers unknown names with 404 and an unreachable home server with 502, naming nothing internal', async (t) => {
+  const { host } = await world(t);
+  const notFound = await exec('curl', ['-sS', '-w', '%{http_code}', '--resolve', `nobody.example.org:8080:${host}`, 'http://nobody.example.org:8080/']);
+  t.true(notFound.stdout.endsWith('404'));
+  const down = await exec('curl', ['-sS', '-w', '%{http_code}', '--resolve', `down.home.example.net:8080:${host}`, 'http://down.home.example.net:8080/']);
+  t.true(down.stdout.endsWith('502'));
+  for (const page of [notFound.stdout, down.stdout]) t.false(/home-|127\.0\.0\.1|skeleton|ERR_/.test(page), page);
+});
+
+test('a WebSocket upgrade goes through relay and skeleton and echoes both ways', async (t) => {
+  const { host } = await world(t);
+  const req = http.request({ host, port: 8080, path: '/ws', headers: { Host: 'www.home.example.net', Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+  req.end();
+  const [res, socket] = (await once(req, 'upgrade')) as [IncomingMessage, Socket];
+  t.is(res.statusCode, 101);
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  const payload = Buffer.alloc(200_000, 9);
+  socket.end(payload);
+  await once(socket, 'end');
+  t.true(Buffer.concat(chunks).equals(payload));
+});
