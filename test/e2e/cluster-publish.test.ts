@@ -7,6 +7,7 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { type AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:https';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
@@ -28,7 +29,7 @@ const NAME = 'www.home.example.net';
 /** Two relays in a cluster, each binding its public listeners on a loopback address of its own. */
 async function publicCluster(t: import('ava').ExecutionContext) {
   const hosts = [privateLoopback(), privateLoopback()];
-  const w = await startClusterWorld(t, 2, { users: USERS, relay: (i) => ({ publicHost: hosts[i]!, publicPorts: '20000-20099', httpsPort: 8443 }) });
+  const w = await startClusterWorld(t, 2, { users: USERS, relay: (i) => ({ publicHost: hosts[i]!, publicPorts: '20000-20099', httpPort: 8080, httpsPort: 8443 }) });
   const audits = w.relays.map((r) => {
     const seen: StreamAudit[] = [];
     r.relay.on('stream-closed', (a) => seen.push(a));
@@ -37,11 +38,19 @@ async function publicCluster(t: import('ava').ExecutionContext) {
   return { w, hosts, audits };
 }
 
+async function plainWeb(t: import('ava').ExecutionContext): Promise<{ port: number }> {
+  const server = createHttpServer((req, res) => res.end(`plain hello, ${req.headers.host}\n`));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => server.close());
+  return { port: (server.address() as AddressInfo).port };
+}
+
 function echoPublication(port: number, url: string) {
   return { id: 'home-echo', host: '127.0.0.1', port, description: '', protocol: 'tcp', publications: [{ server: 'home-echo', url }] };
 }
 
-test('every relay serves every publication: a public connection at each relay reaches home through that relay\'s own session of the skeleton', async (t) => {
+test('every relay serves every publication (tcp, https, http): a public connection at each relay reaches home through that relay\'s own session of the skeleton', async (t) => {
   const { w, hosts, audits } = await publicCluster(t);
   const echo = await echoServer(t);
   const dir = await tempDir(t);
@@ -50,30 +59,34 @@ test('every relay serves every publication: a public connection at each relay re
   tls.listen(0, '127.0.0.1');
   await once(tls, 'listening');
   t.teardown(() => tls.close());
+  const web = await plainWeb(t);
   const skeleton = await clusterSkeleton(t, w.relays, [
     echoPublication(echo.port, 'tcp://:20051'),
     { id: 'home-tls', host: '127.0.0.1', port: (tls.address() as AddressInfo).port, description: '', protocol: 'https', publications: [{ server: 'home-tls', url: `https://${NAME}` }] },
+    { id: 'home-web', host: '127.0.0.1', port: web.port, description: '', protocol: 'http', publications: [{ server: 'home-web', url: `http://${NAME}` }] },
   ]);
   t.is(skeleton.runtimes.length, 2);
   for (const r of w.relays) {
     await r.relay.ingress.listening('tcp://:20051');
-    t.true(await stateReaches(() => r.relay.runtime.core.state.publications.resolveHost('https', NAME) !== undefined), r.id);
+    for (const kind of ['https', 'http'] as const) t.true(await stateReaches(() => r.relay.runtime.core.state.publications.resolveHost(kind, NAME) !== undefined), `${kind} at ${r.id}`);
   }
   t.is(await echoThrough(hosts[0]!, 20051, 'public at A'), 'public at A');
   t.is(await echoThrough(hosts[1]!, 20051, 'public at relay B'), 'public at relay B');
   for (const [i, host] of hosts.entries()) {
     const { stdout } = await run('curl', ['-sS', '--fail', '--cacert', certFile, '--resolve', `${NAME}:8443:${host}`, `https://${NAME}:8443/`]);
     t.is(stdout, `hello from home, ${NAME}:8443\n`, `through relay ${i}`);
+    const plain = await run('curl', ['-sS', '--fail', '--resolve', `${NAME}:8080:${host}`, `http://${NAME}:8080/`]);
+    t.is(plain.stdout, `plain hello, ${NAME}:8080\n`, `http through relay ${i}`);
   }
   t.is(echo.connections(), 2);
   // Each relay's audit holds its own public streams, bytes and all: the stream was joined there, to that relay's session.
-  t.true(await stateReaches(() => audits.every((a) => a.length === 2)));
+  t.true(await stateReaches(() => audits.every((a) => a.length === 3)));
   for (const [i, text] of ['public at A', 'public at relay B'].entries()) {
     const tcp = audits[i]!.filter((a) => a.publication === 'tcp://:20051');
     t.is(tcp.length, 1);
     t.is(tcp[0]!.bytesClientToServer, text.length);
     t.regex(tcp[0]!.source ?? '', /^127\.\d+\.\d+\.\d+:\d+$/);
-    t.is(audits[i]!.filter((a) => a.publication === `https://${NAME}`).length, 1);
+    for (const kind of ['https', 'http']) t.is(audits[i]!.filter((a) => a.publication === `${kind}://${NAME}`).length, 1, kind);
   }
   // No relay asked another for a dial: each had the skeleton's session at hand.
   for (const r of w.relays) t.is(r.relay.runtime.core.state.ticketed.size, 0);
