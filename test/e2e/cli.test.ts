@@ -159,7 +159,7 @@ test('a user following the README reaches a home web server with curl through re
   t.is((await stat(join(w.dir, 'web.secret'))).mode & 0o777, 0o600);
   // users add / list: both accounts, with their roles and patterns; no password in the file.
   t.regex(w.steps.usersList.stdout, /^alice\s+client\s+-\s+web\*\s+-\s+no$/m);
-  t.regex(w.steps.usersList.stdout, /^home\s+skeleton\s+web\*\s+-\s+no$/m);
+  t.regex(w.steps.usersList.stdout, /^home\s+skeleton\s+web\*\s+-\s+-\s+no$/m);
   const usersFile = await readFile(join(w.dir, 'users.json'), 'utf8');
   t.false(usersFile.includes(ALICE_PASSWORD) || usersFile.includes(HOME_PASSWORD), 'passwords are stored only as hashes');
   t.is(w.skeletonLine, `skeleton serving web, web-vault through 127.0.0.1:${w.skeletonPort}`);
