@@ -6,6 +6,10 @@ export const KEYS = {
   relayPrefix: 'burrow:relay:',
   /** STRING per server id: the owning account; PEXPIRE'd by every holder's heartbeat. */
   ownerPrefix: 'burrow:owner:',
+  /** HASH per relay: publication url -> JSON {id: url, user}; its own namespace, so listings never show publications. */
+  publicationsPrefix: 'burrow:pubs:',
+  /** STRING per publication url: the owning account (ownership of publications across relays). */
+  publicationOwnerPrefix: 'burrow:pubowner:',
   /** HASH account name -> compact JWS of its signed record or tombstone (relay/cluster/signed-user.ts). */
   users: 'burrow:users',
   /** HASH per relay: dashboard counters (best effort). */

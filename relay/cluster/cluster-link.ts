@@ -72,6 +72,7 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     private readonly log: Logger,
     private readonly dispatch: (event: RelayEvent) => void,
     private readonly localEntries: () => SharedEntry[],
+    private readonly localPublications: () => { url: string; user: string }[],
     lookupUser: (name: string) => Promise<UserRecord | undefined>,
   ) {
     super();
@@ -117,6 +118,7 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     if (this.#up) {
       try {
         await this.#registry.sync([]);
+        await this.#registry.syncPublications([]);
         await this.#redis.multi().zrem(KEYS.relays, this.opts.relayId).del(KEYS.statsPrefix + this.opts.relayId).exec();
       } catch (err) {
         this.log.debug({ code: codeOf(err) }, 'registrations not withdrawn; they expire with the heartbeat TTL');
@@ -178,11 +180,7 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
       case 'cluster-open':
         return void openRemote({ registry: this.#registry, redis: this.#redis, origin: this.opts.advertise, dispatch: this.dispatch, log: this.log }, cmd.conn, cmd.server, cmd.dial);
       case 'cluster-claim':
-        this.#registry.claim(cmd.user, cmd.servers.map(({ proxy, ...info }) => ({ id: info.id, user: cmd.user, sid: cmd.sid, info, ...(proxy ? { proxy } : {}) }))).then(
-          (taken) => this.dispatch({ type: 'cluster-claimed', sid: cmd.sid, request: cmd.request, refused: taken.map((id) => ({ id, code: 'ERR_SERVER_ID_TAKEN' as const })) }),
-          () => this.dispatch({ type: 'cluster-claimed', sid: cmd.sid, request: cmd.request, refused: cmd.servers.map((s) => ({ id: s.id, code: 'ERR_CLUSTER_UNAVAILABLE' as const })) }),
-        );
-        return;
+        return void this.#claim(cmd);
       case 'cluster-list':
         this.#registry.list().then(
           (servers) => this.dispatch({ type: 'cluster-listed', sid: cmd.sid, request: cmd.request, servers }),
@@ -190,6 +188,28 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
         );
         return;
     }
+  }
+
+  /** Ids and publication urls of one Advertise, claimed cluster-wide; Redis down refuses them all for now. */
+  async #claim(cmd: Extract<ClusterCommand, { type: 'cluster-claim' }>): Promise<void> {
+    const entries = cmd.servers.map(({ proxy, ...info }) => ({ id: info.id, user: cmd.user, sid: cmd.sid, info, ...(proxy ? { proxy } : {}) }));
+    let event: Extract<RelayEvent, { type: 'cluster-claimed' }>;
+    try {
+      const taken = entries.length > 0 ? await this.#registry.claim(cmd.user, entries) : [];
+      const takenUrls = cmd.publications.length > 0 ? await this.#registry.claimPublications(cmd.user, cmd.publications) : [];
+      event = {
+        type: 'cluster-claimed', sid: cmd.sid, request: cmd.request,
+        refused: taken.map((id) => ({ id, code: 'ERR_SERVER_ID_TAKEN' as const })),
+        refusedPublications: takenUrls.map((url) => ({ url, code: 'ERR_PUBLICATION_TAKEN' as const })),
+      };
+    } catch {
+      event = {
+        type: 'cluster-claimed', sid: cmd.sid, request: cmd.request,
+        refused: cmd.servers.map((s) => ({ id: s.id, code: 'ERR_CLUSTER_UNAVAILABLE' as const })),
+        refusedPublications: cmd.publications.map((url) => ({ url, code: 'ERR_CLUSTER_UNAVAILABLE' as const })),
+      };
+    }
+    this.dispatch(event);
   }
 
   #message(channel: string, message: string): void {
@@ -236,6 +256,9 @@ export class ClusterLink extends EventEmitter<ClusterLinkEvents> {
     try {
       const conflicts = await this.#registry.sync(this.localEntries());
       if (conflicts.length > 0) this.log.warn({ servers: conflicts }, 'ids held by another account in the cluster; not published');
+      const taken = await this.#registry.syncPublications(this.localPublications());
+      // Two accounts must never publish one url in the cluster: the one that got it in Redis keeps it.
+      if (taken.length > 0) this.dispatch({ type: 'cluster-publications-taken', urls: taken });
       if (this.stats) await publishStats(this.#redis, this.opts.relayId, this.opts.heartbeatMs * 3, this.stats());
       this.emit('synced');
       return true;

@@ -4,7 +4,8 @@
  * sorted set of live relays (score = expiry) tells live hashes from stale ones. An owner key per id
  * (account name, same TTL) keeps S9 across relays: another account can never take a live id, while the
  * same account may hold it on several relays at once. Every multi-key step is one Lua script, so it is
- * atomic. Nothing secret is stored: ids, account names, descriptions, session ids.
+ * atomic. Nothing secret is stored: ids, account names, descriptions, session ids. Publication urls are
+ * owned the same way, by the same scripts run over their own keys (a hash per relay, an owner key per url).
  */
 import type { Redis } from 'ioredis';
 import type { ServerInfo } from '../../shared/protocol/messages.js';
@@ -29,51 +30,63 @@ export interface SharedRegistry {
   claim(user: string, entries: SharedEntry[]): Promise<string[]>;
   /** Publishes this relay's whole registry (and keeps it alive); returns ids another account holds. */
   sync(entries: SharedEntry[]): Promise<string[]>;
+  /** Claims publication urls for one account; returns the urls another account holds. */
+  claimPublications(user: string, urls: string[]): Promise<string[]>;
+  /** Publishes this relay's whole set of publications (and keeps it alive); returns urls another account holds. */
+  syncPublications(publications: { url: string; user: string }[]): Promise<string[]>;
   /** Other live relays holding `id`. */
   lookup(id: string): Promise<RemoteHolder[]>;
   /** What other live relays hold. */
   list(): Promise<ServerInfo[]>;
 }
 
-const SYNC = `
+/** Where one kind of owned name lives: a hash per relay and an owner key per name. */
+interface Namespace { hash: string; owner: string }
+
+const IDS: Namespace = { hash: KEYS.relayPrefix, owner: KEYS.ownerPrefix };
+const PUBLICATIONS: Namespace = { hash: KEYS.publicationsPrefix, owner: KEYS.publicationOwnerPrefix };
+
+const syncScript = (ns: Namespace): string => `
 local rid, now, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local entries = cjson.decode(ARGV[4])
-local hkey = '${KEYS.relayPrefix}' .. rid
+local hkey = '${ns.hash}' .. rid
 redis.call('ZREMRANGEBYSCORE', '${KEYS.relays}', '-inf', now)
 redis.call('ZADD', '${KEYS.relays}', now + ttl, rid)
 local old = redis.call('HKEYS', hkey)
 redis.call('DEL', hkey)
-local held, conflicts = {}, {}
+-- mine[id]: true = held here, false = another account owns it (its owner key is not ours to delete)
+local mine, conflicts = {}, {}
 for _, e in ipairs(entries) do
-  local okey = '${KEYS.ownerPrefix}' .. e.id
+  local okey = '${ns.owner}' .. e.id
   local owner = redis.call('GET', okey)
   if owner and owner ~= e.user then
     table.insert(conflicts, e.id)
+    mine[e.id] = false
   else
     redis.call('SET', okey, e.user, 'PX', ttl)
     redis.call('HSET', hkey, e.id, cjson.encode(e))
-    held[e.id] = true
+    mine[e.id] = true
   end
 end
 redis.call('PEXPIRE', hkey, ttl)
 local relays = redis.call('ZRANGE', '${KEYS.relays}', 0, -1)
 for _, id in ipairs(old) do
-  if not held[id] then
+  if mine[id] == nil then
     local still = false
     for _, r in ipairs(relays) do
-      if r ~= rid and redis.call('HEXISTS', '${KEYS.relayPrefix}' .. r, id) == 1 then still = true end
+      if r ~= rid and redis.call('HEXISTS', '${ns.hash}' .. r, id) == 1 then still = true end
     end
-    if not still then redis.call('DEL', '${KEYS.ownerPrefix}' .. id) end
+    if not still then redis.call('DEL', '${ns.owner}' .. id) end
   end
 end
 return conflicts`;
 
-const CLAIM = `
+const claimScript = (ns: Namespace): string => `
 local rid, now, ttl, user = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local hkey = '${KEYS.relayPrefix}' .. rid
+local hkey = '${ns.hash}' .. rid
 local out = {}
 for _, e in ipairs(cjson.decode(ARGV[5])) do
-  local okey = '${KEYS.ownerPrefix}' .. e.id
+  local okey = '${ns.owner}' .. e.id
   local owner = redis.call('GET', okey)
   if owner and owner ~= user then
     table.insert(out, e.id)
@@ -85,6 +98,11 @@ end
 redis.call('PEXPIRE', hkey, ttl)
 redis.call('ZADD', '${KEYS.relays}', now + ttl, rid)
 return out`;
+
+const SYNC = syncScript(IDS);
+const CLAIM = claimScript(IDS);
+const SYNC_PUBLICATIONS = syncScript(PUBLICATIONS);
+const CLAIM_PUBLICATIONS = claimScript(PUBLICATIONS);
 
 const LOOKUP = `
 local out = {}
@@ -124,6 +142,16 @@ export class RedisRegistry implements SharedRegistry {
   async sync(entries: SharedEntry[]): Promise<string[]> {
     // cjson encodes an empty table as an object; an empty list is fine either way.
     return (await this.redis.eval(SYNC, 0, this.relayId, this.now(), this.ttlMs, JSON.stringify(entries))) as string[];
+  }
+
+  async claimPublications(user: string, urls: string[]): Promise<string[]> {
+    const entries = urls.map((url) => ({ id: url, user }));
+    return (await this.redis.eval(CLAIM_PUBLICATIONS, 0, this.relayId, this.now(), this.ttlMs, user, JSON.stringify(entries))) as string[];
+  }
+
+  async syncPublications(publications: { url: string; user: string }[]): Promise<string[]> {
+    const entries = publications.map((p) => ({ id: p.url, user: p.user }));
+    return (await this.redis.eval(SYNC_PUBLICATIONS, 0, this.relayId, this.now(), this.ttlMs, JSON.stringify(entries))) as string[];
   }
 
   async lookup(id: string): Promise<RemoteHolder[]> {

@@ -42,9 +42,10 @@ export function createClusterLink(
   const localEntries = (): SharedEntry[] => runtime.core.state.registry.list().filter((reg) => !reg.publicOnly).map((reg) => ({
     id: reg.info.id, user: reg.user, sid: reg.sid, info: reg.info, ...(reg.proxy ? { proxy: reg.proxy } : {}),
   }));
+  const localPublications = (): { url: string; user: string }[] => runtime.core.state.publications.all().map((p) => ({ url: p.url, user: p.user }));
   const link = new ClusterLink(
     { url: opts.url, ...id, heartbeatMs: opts.heartbeatMs ?? 5000, retryMaxMs: opts.retryMaxMs ?? 5000, ticketTtlSeconds: opts.ticketTtlSeconds ?? 60 },
-    new TicketKeys(identity.privateKey, identity.publicKey), log.child({ cluster: id.relayId }), (event) => runtime.dispatch(event), localEntries,
+    new TicketKeys(identity.privateKey, identity.publicKey), log.child({ cluster: id.relayId }), (event) => runtime.dispatch(event), localEntries, localPublications,
     async (name) => (await users.current()).get(name),
   );
   runtime.cluster = link;

@@ -31,7 +31,7 @@ export function openPublic(state: RelayState, id: ConnId, url: string, source: s
   state.conns.set(id, conn);
   if (state.shuttingDown) return state.fail(id, 'ERR_SHUTTING_DOWN');
   const pub = state.publications.get(url);
-  if (!pub) return state.fail(id, 'ERR_UNKNOWN_SERVER');
+  if (!pub || pub.pending) return state.fail(id, 'ERR_UNKNOWN_SERVER');
   const owner = publicOwner(state, url);
   conn.sid = owner.sid;
   // The sessions that asked for the server the publication now points at (holders may differ in it).

@@ -4,6 +4,8 @@
  * the account's own sessions share it (a group, or a skeleton that came back before the relay noticed
  * its old session died). Each holder keeps the server and rules it asked for; the newest holder's apply,
  * and when it leaves, the newest of those left takes over again. It is gone when the last holder lets go.
+ * In a cluster a new url is `pending` until the cluster confirms no other account holds it at another
+ * relay: nothing is routed to it, and its port is not opened, before then.
  */
 import type { ErrorCode } from '../../shared/errors.js';
 import type { Publication } from '../../shared/protocol/messages.js';
@@ -20,6 +22,8 @@ export interface PublicationRecord {
   since: number;
   /** What each holder asked for: `server` and `rules` are the newest holder's. */
   asked: Map<string, { server: string; rules: Omit<Publication, 'server' | 'url'> }>;
+  /** Claimed here, not yet confirmed by the cluster: not routed to. */
+  pending?: boolean;
 }
 
 export type PublishResult = { ok: true; fresh: boolean } | { ok: false; code: ErrorCode };
@@ -76,10 +80,16 @@ export class PublicationRegistry {
    * `host` is lower case.
    */
   resolveHost(kind: 'http' | 'https', host: string): PublicationRecord | undefined {
-    const exact = this.#byUrl.get(`${kind}://${host}`);
+    const exact = this.#live(`${kind}://${host}`);
     if (exact) return exact;
     const dot = host.indexOf('.');
-    return dot > 0 ? this.#byUrl.get(`${kind}://*${host.slice(dot)}`) : undefined;
+    return dot > 0 ? this.#live(`${kind}://*${host.slice(dot)}`) : undefined;
+  }
+
+  /** A url that is routed to: held, and not waiting for the cluster. */
+  #live(url: string): PublicationRecord | undefined {
+    const record = this.#byUrl.get(url);
+    return record?.pending ? undefined : record;
   }
 
   all(): PublicationRecord[] {

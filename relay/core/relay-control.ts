@@ -9,7 +9,7 @@ import { matchesAny } from '../users/id-pattern.js';
 import { Redacted } from '../../shared/redacted.js';
 import type { RelaySession } from './relay-session.js';
 import type { RelayState } from './relay-state.js';
-import { awaitClusterClaim, awaitClusterList, clusterMayAsk } from './cluster-control.js';
+import { awaitClusterClaim, awaitClusterList, clusterMayAsk, needsClusterClaim } from './cluster-control.js';
 import { listingPage } from './listing-page.js';
 import { applyPublications, type PublishOutcome } from './relay-publish.js';
 
@@ -69,7 +69,7 @@ function advertise(state: RelayState, session: RelaySession, msg: Advertise, now
   if (outcome) logPublish(state, session, now, outcome);
   if (state.deps.cluster) {
     state.registryChanged();
-    if (accepted.length > 0) return awaitClusterClaim(state, session, msg.id, accepted, rejected, outcome);
+    if (needsClusterClaim(state, accepted, outcome)) return awaitClusterClaim(state, session, msg.id, accepted, rejected, outcome);
   }
   state.sendSealed(session, { t: 'advertised', id: msg.id, accepted, rejected, ...(outcome ? outcome : {}) });
 }

@@ -17,7 +17,7 @@ import { RelayState, type Conn, type RelayDeps } from './relay-state.js';
 import { sourceKey } from './source-guard.js';
 import { matchesAny } from '../users/id-pattern.js';
 import { openPublic } from './public-open.js';
-import { listenFailed, regrant } from './relay-publish.js';
+import { listenFailed, publicationsTaken, regrant } from './relay-publish.js';
 import type { UserRecord } from '../users/users-file.js';
 
 export class RelayCore {
@@ -209,7 +209,9 @@ export class RelayCore {
       case 'ticket-minted':
         return ticketMinted(state, event.sid, event.purpose, event.ticket, event.exp);
       case 'cluster-claimed':
-        return clusterClaimed(state, event.sid, event.request, event.refused, now);
+        return clusterClaimed(state, event.sid, event.request, event.refused, now, event.refusedPublications);
+      case 'cluster-publications-taken':
+        return publicationsTaken(state, event.urls);
       case 'cluster-listed':
         return clusterListed(state, event.sid, event.request, event.servers);
       case 'revoked':

@@ -61,8 +61,10 @@ export type ClusterEvent =
   /** Another relay asks us to have one of our skeleton sessions dial it. */
   | { type: 'remote-dial'; dial: string; server: string; sid: string; origin: string }
   | { type: 'ticket-minted'; sid: string; purpose: TicketPurpose; ticket: string; exp: number }
-  /** Ids refused cluster-wide for a pending Advertise (another account holds them, or Redis is down). */
-  | { type: 'cluster-claimed'; sid: string; request: number; refused: { id: string; code: ErrorCode }[] }
+  /** Ids and publication urls refused cluster-wide for a pending Advertise (another account holds them, or Redis is down). */
+  | { type: 'cluster-claimed'; sid: string; request: number; refused: { id: string; code: ErrorCode }[]; refusedPublications?: { url: string; code: ErrorCode }[] }
+  /** The registry sync found publication urls held here that another account owns in the cluster. */
+  | { type: 'cluster-publications-taken'; urls: string[] }
   /** Servers other relays hold, for a pending listing; undefined when Redis is unreachable. */
   | { type: 'cluster-listed'; sid: string; request: number; servers?: ServerInfo[] }
   /** The cluster-wide set of revoked (disabled) accounts. */
@@ -105,8 +107,8 @@ export type ClusterCommand =
   /** Find a relay holding `server` and ask it (pub/sub) to have its skeleton dial us for `dial`. */
   | { type: 'cluster-open'; conn: ConnId; server: string; dial: string }
   | { type: 'mint-ticket'; sid: string; user: string; port: PortRole; attachKey: Redacted<Buffer>; purpose: TicketPurpose }
-  /** Claim ids cluster-wide for a skeleton account (S9 across relays). */
-  | { type: 'cluster-claim'; sid: string; user: string; request: number; servers: AdvertisedServer[] }
+  /** Claim ids and publication urls (those not yet confirmed here) cluster-wide for a skeleton account (S9 across relays). */
+  | { type: 'cluster-claim'; sid: string; user: string; request: number; servers: AdvertisedServer[]; publications: string[] }
   | { type: 'cluster-list'; sid: string; request: number }
   /** The local registry changed: publish it (coalesced by the adapter). */
   | { type: 'cluster-sync' }

@@ -2,7 +2,8 @@
  * Publications in an Advertise (public ingress): each is checked on its own (the account's grants, the
  * kinds and ports this relay offers, ownership) and refused alone; the session's other servers and
  * publications go on. A tcp publication that becomes live asks the adapter to listen on its port; one
- * nobody holds any more closes it.
+ * nobody holds any more closes it. In a cluster a new url waits (pending) for the cluster's claim
+ * (cluster-control.ts): confirmed, it opens; refused, it is released.
  */
 import type { ErrorCode } from '../../shared/errors.js';
 import { cidrProblem } from '../../shared/protocol/cidr.js';
@@ -60,16 +61,27 @@ function publishOne(state: RelayState, session: RelaySession, pub: Publication, 
   }
   const result = state.publications.claim(pub, target, session.sid, session.user, now);
   if (!result.ok) return result.code;
-  if (result.fresh && target.port !== undefined) state.out.push({ type: 'public-listen', url: pub.url, port: target.port });
+  if (!result.fresh) return undefined;
+  if (state.deps.cluster) state.publications.get(pub.url)!.pending = true;
+  else if (target.port !== undefined) state.out.push({ type: 'public-listen', url: pub.url, port: target.port });
   return undefined;
 }
 
-/** A session lets go of one publication; the last one to do so closes its port. */
+/** The cluster confirmed a pending url: it is routed to, and its port opens. */
+export function confirmPublication(state: RelayState, url: string): void {
+  const record = state.publications.get(url);
+  if (!record?.pending) return;
+  delete record.pending;
+  if (record.target.port !== undefined) state.out.push({ type: 'public-listen', url, port: record.target.port });
+}
+
+/** A session lets go of one publication; the last one to do so closes its port (a pending one never opened it). */
 export function unpublish(state: RelayState, url: string, sid: string): void {
   const record = state.publications.get(url);
-  if (state.publications.release(url, sid) && record?.target.port !== undefined) {
-    state.out.push({ type: 'public-unlisten', url, port: record.target.port });
-  }
+  if (!state.publications.release(url, sid)) return;
+  // In a cluster, the url's owner key goes with this relay's last holder.
+  state.registryChanged();
+  if (record?.target.port !== undefined && !record.pending) state.out.push({ type: 'public-unlisten', url, port: record.target.port });
 }
 
 /** Every publication of a session that ended, or whose account changed. */
@@ -99,6 +111,8 @@ export function regrant(state: RelayState, session: RelaySession, now: number): 
     state.deps.log.info({ session: session.sid, user: session.user, publications: gone }, 'publications withdrawn: no longer granted');
     state.sendSealed(session, { t: 'withdrawn', servers: [], publications: gone, code: 'ERR_PUBLISH_NOT_ALLOWED' });
   }
+  // In a cluster a new url needs the cluster's claim first: the skeleton's next Advertise asks for it.
+  if (state.deps.cluster) return;
   const held = new Set(state.publications.heldBy(session.sid));
   const granted = session.publishWanted.filter((pub) => !held.has(pub.url) && publishOne(state, session, pub, session.servers, now) === undefined);
   if (granted.length > 0) state.deps.log.info({ session: session.sid, user: session.user, publications: granted.map((p) => p.url) }, 'publications live: now granted');
@@ -106,11 +120,29 @@ export function regrant(state: RelayState, session: RelaySession, now: number): 
 
 /** The adapter could not listen on a tcp publication's port: nobody holds it, and its holders are told. */
 export function listenFailed(state: RelayState, url: string): void {
+  withdrawPublication(state, url, 'ERR_PORT_UNAVAILABLE');
+}
+
+/**
+ * The cluster found urls held here owned by another account (it claimed them while this relay could not
+ * reach Redis): they are withdrawn here. Pending ones are left to their own claim's answer.
+ */
+export function publicationsTaken(state: RelayState, urls: string[]): void {
+  for (const url of urls) {
+    const record = state.publications.get(url);
+    if (!record || record.pending) continue;
+    state.deps.log.warn({ publication: url, user: record.user }, 'publication owned by another account in the cluster; withdrawn here');
+    withdrawPublication(state, url, 'ERR_PUBLICATION_TAKEN');
+  }
+}
+
+/** Every holder lets go of a url at once, and is told why. */
+function withdrawPublication(state: RelayState, url: string, code: ErrorCode): void {
   const record = state.publications.get(url);
   if (!record) return;
   for (const sid of [...record.holders]) {
-    state.publications.release(url, sid);
+    unpublish(state, url, sid);
     const session = state.sessions.get(sid);
-    if (session) state.sendSealed(session, { t: 'withdrawn', servers: [], publications: [url], code: 'ERR_PORT_UNAVAILABLE' });
+    if (session) state.sendSealed(session, { t: 'withdrawn', servers: [], publications: [url], code });
   }
 }

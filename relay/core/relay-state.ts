@@ -116,7 +116,7 @@ export class RelayState {
   /** Cluster: clients of other relays with streams here (attached by ticket), while they have any. */
   readonly guests = new Map<string, StreamOwner>();
   /** Cluster: Advertise replies waiting for the cluster-wide claim, by `sid:request`. */
-  readonly pendingClaims = new Map<string, { accepted: string[]; rejected: { id: string; code: ErrorCode }[]; published?: PublishOutcome }>();
+  readonly pendingClaims = new Map<string, { accepted: string[]; rejected: { id: string; code: ErrorCode }[]; publications: string[]; published?: PublishOutcome }>();
   /** Cluster: listings waiting for the servers other relays hold, by `sid:request`, with their page cursor. */
   readonly pendingLists = new Map<string, { after: string | undefined }>();
   /** Cluster: sessions (here or at other relays) that ended after being given tickets, with when to forget them. */

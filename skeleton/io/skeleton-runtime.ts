@@ -209,7 +209,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       if (waiting.length > 0) this.log.debug({ servers: waiting }, 'still displaced: another session of this skeleton holds these servers');
       for (const r of reply.rejected) if (!waiting.includes(r.id)) this.log.error({ server: r.id, code: r.code }, 'relay refused to list server');
       // A cluster relay that cannot reach its shared store refuses for now, not for good: ask again later.
-      if (reply.rejected.some((r) => r.code === 'ERR_CLUSTER_UNAVAILABLE')) {
+      if ([...reply.rejected, ...(reply.unpublished ?? [])].some((r) => r.code === 'ERR_CLUSTER_UNAVAILABLE')) {
         clearTimeout(this.#readvertiseTimer);
         this.#readvertiseTimer = setTimeout(() => this.#dispatch({ type: 'servers-changed' }), 1000 + Math.floor(Math.random() * 2000));
       }

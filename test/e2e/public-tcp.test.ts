@@ -1,9 +1,10 @@
 import test from 'ava';
-import { connect as netConnect, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { connect as netConnect } from 'node:net';
 import type { StreamAudit } from '../../relay/index.js';
 import { Redacted } from '../../shared/redacted.js';
 import { startSkeleton } from '../../skeleton/index.js';
+import { echoThrough, refusedConnect } from '../helpers/public-net.js';
 import { connectTestClient, echoServer, newSecret, PASSWORD, privateLoopback, server, startTestSkeleton, startWorld, type UserSpec } from '../helpers/world.js';
 
 const USERS: Record<string, UserSpec> = {
@@ -11,24 +12,6 @@ const USERS: Record<string, UserSpec> = {
   home: { roles: ['skeleton'], serve: ['home-*'], publish: ['tcp:20000-20099', '*.home.example.net'] },
   other: { roles: ['skeleton'], serve: ['other-*'], publish: ['tcp:20000-20099'] },
 };
-
-async function echoThrough(host: string, port: number, text: string): Promise<string> {
-  const socket = netConnect({ host, port });
-  await once(socket, 'connect');
-  socket.end(text);
-  let got = '';
-  socket.setEncoding('utf8');
-  for await (const chunk of socket) got += chunk as string;
-  return got;
-}
-
-function refusedConnect(host: string, port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket: Socket = netConnect({ host, port });
-    socket.once('connect', () => { socket.destroy(); resolve('connected'); });
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-  });
-}
 
 test('a tcp publication: anyone reaches the home server on the relay public port, without a secret, and the audit line names the source', async (t) => {
   const host = privateLoopback();

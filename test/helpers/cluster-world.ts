@@ -48,7 +48,8 @@ export async function startClusterRelay(
 }
 
 export async function startClusterWorld(
-  t: ExecutionContext, n: number, opts: { users?: Record<string, UserSpec>; relay?: Partial<RelayOptions>; heartbeatMs?: number } = {},
+  t: ExecutionContext, n: number,
+  opts: { users?: Record<string, UserSpec>; relay?: Partial<RelayOptions> | ((index: number) => Partial<RelayOptions>); heartbeatMs?: number } = {},
 ): Promise<ClusterWorld> {
   const redis = await TestRedis.start(t);
   const dir = await tempDir(t);
@@ -56,7 +57,11 @@ export async function startClusterWorld(
   await writeUsers(join(dir, 'users.json'), opts.users ?? DEFAULT_USERS);
   const world = { redis, identity, dir };
   const relays: ClusterRelay[] = [];
-  for (let i = 0; i < n; i++) relays.push(await startClusterRelay(t, world, `r${i}`, opts.relay, opts.heartbeatMs));
+  for (let i = 0; i < n; i++) {
+    // Options per relay when each needs its own (say, the address its public listeners bind).
+    const extra = typeof opts.relay === 'function' ? opts.relay(i) : opts.relay;
+    relays.push(await startClusterRelay(t, world, `r${i}`, extra, opts.heartbeatMs));
+  }
   return { ...world, relays };
 }
 

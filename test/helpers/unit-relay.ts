@@ -23,8 +23,10 @@ import type { Role, UserRecord } from '../../relay/users/users-file.js';
 export const T0 = 1_700_000_000_000;
 const HASH = '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g';
 
-export function userRecord(roles: Role[], patterns: { serve?: string[]; access?: string[]; disabled?: boolean } = {}): UserRecord {
-  return { hash: HASH, roles, serve: patterns.serve ?? [], access: patterns.access ?? [], disabled: patterns.disabled ?? false };
+export function userRecord(roles: Role[], patterns: { serve?: string[]; access?: string[]; publish?: string[]; disabled?: boolean } = {}): UserRecord {
+  return {
+    hash: HASH, roles, serve: patterns.serve ?? [], access: patterns.access ?? [], ...(patterns.publish ? { publish: patterns.publish } : {}), disabled: patterns.disabled ?? false,
+  };
 }
 
 export interface Peer {
@@ -68,7 +70,7 @@ export class RelayHarness {
   #nextConn = 1;
   #counter = 0;
 
-  constructor(limits: Partial<RelayLimits> = {}, extra: Pick<RelayDeps, 'cluster' | 'guard'> = {}) {
+  constructor(limits: Partial<RelayLimits> = {}, extra: Pick<RelayDeps, 'cluster' | 'guard' | 'ingress'> = {}) {
     this.limits = { ...DEFAULT_RELAY_LIMITS, ...limits };
     const identity = generateKeyPairSync('ed25519');
     const ring = new EphemeralKeyRing(identity.privateKey);

@@ -113,3 +113,55 @@ test('a revoked account loses its sessions and cannot log in', (t) => {
   t.is(a.core.state.sessions.size, 0);
   t.throws(() => a.login('alice', 'client', userRecord(['client'], { access: ['*'] })));
 });
+
+test('a publication waits for the cluster: not routed nor listened to before; refused by it, it is released and reported unpublished; confirmed, its port opens', (t) => {
+  const b = new RelayHarness({}, { cluster: { relayId: 'b', advertise: 'relay-b:7001' }, ingress: { http: false, https: true, ports: [[20000, 20099]] } });
+  const skeleton = b.login('home', 'skeleton', userRecord(['skeleton'], { serve: ['*'], publish: ['tcp:20000-20099', '*.home.example.net'] }));
+  const publish = [{ server: 'web', url: 'tcp://:20050' }, { server: 'web', url: 'https://www.home.example.net' }];
+  const adv = b.control(skeleton, { t: 'advertise', id: 1, servers: [{ id: 'web', description: '', protocol: 'tcp' }], publish });
+  t.deepEqual(cmd(adv, 'cluster-claim').publications, ['tcp://:20050', 'https://www.home.example.net']);
+  t.false(adv.some((c) => c.type === 'public-listen'));
+  t.is(b.core.state.publications.resolveHost('https', 'www.home.example.net'), undefined);
+  t.deepEqual(b.take(skeleton), []);
+  const answer = b.handle({ type: 'cluster-claimed', sid: skeleton.sid, request: 1, refused: [], refusedPublications: [{ url: 'tcp://:20050', code: 'ERR_PUBLICATION_TAKEN' }] });
+  t.false(answer.some((c) => c.type === 'public-listen' || c.type === 'public-unlisten'));
+  t.deepEqual(b.take(skeleton), [{
+    t: 'advertised', id: 1, accepted: ['web'], rejected: [], published: ['https://www.home.example.net'], unpublished: [{ url: 'tcp://:20050', code: 'ERR_PUBLICATION_TAKEN' }],
+  }]);
+  t.is(b.core.state.publications.get('tcp://:20050'), undefined);
+  t.is(b.core.state.publications.resolveHost('https', 'www.home.example.net')?.user, 'home');
+  // Asked again (the other account let go): only the url not yet confirmed goes to the cluster, and its port opens once confirmed.
+  const again = b.control(skeleton, { t: 'advertise', id: 2, servers: [{ id: 'web', description: '', protocol: 'tcp' }], publish });
+  t.deepEqual(cmd(again, 'cluster-claim').publications, ['tcp://:20050']);
+  const confirmed = b.handle({ type: 'cluster-claimed', sid: skeleton.sid, request: 2, refused: [], refusedPublications: [] });
+  t.deepEqual(cmd(confirmed, 'public-listen'), { type: 'public-listen', url: 'tcp://:20050', port: 20050 });
+  t.like(b.take(skeleton)[0], { t: 'advertised', id: 2, published: ['tcp://:20050', 'https://www.home.example.net'], unpublished: [] });
+  // Redis down: the new url is refused for now and was never listened to; the server id is refused too, and its live publications go with it.
+  const more = [...publish, { server: 'web', url: 'tcp://:20051' }];
+  b.control(skeleton, { t: 'advertise', id: 3, servers: [{ id: 'web', description: '', protocol: 'tcp' }], publish: more });
+  const down = b.handle({
+    type: 'cluster-claimed', sid: skeleton.sid, request: 3, refused: [{ id: 'web', code: 'ERR_CLUSTER_UNAVAILABLE' }], refusedPublications: [{ url: 'tcp://:20051', code: 'ERR_CLUSTER_UNAVAILABLE' }],
+  });
+  t.deepEqual(down.filter((c) => c.type === 'public-listen' || c.type === 'public-unlisten'), [{ type: 'public-unlisten', url: 'tcp://:20050', port: 20050 }]);
+  const unavailable = (url: string) => ({ url, code: 'ERR_CLUSTER_UNAVAILABLE' });
+  t.like(b.take(skeleton)[0], {
+    t: 'advertised', id: 3, published: [], unpublished: [unavailable('tcp://:20051'), unavailable('tcp://:20050'), unavailable('https://www.home.example.net')],
+  });
+  t.deepEqual(b.core.state.publications.all(), []);
+  t.is(b.core.state.publications.get('tcp://:20051'), undefined);
+});
+
+test('a url the cluster says another account owns (claimed while this relay could not reach Redis) is withdrawn here; a pending one waits for its claim', (t) => {
+  const b = new RelayHarness({}, { cluster: { relayId: 'b', advertise: 'relay-b:7001' }, ingress: { http: false, https: false, ports: [[20000, 20099]] } });
+  const skeleton = b.login('home', 'skeleton', userRecord(['skeleton'], { serve: ['*'], publish: ['tcp:20000-20099'] }));
+  const servers = [{ id: 'web', description: '', protocol: 'tcp' }];
+  b.control(skeleton, { t: 'advertise', id: 1, servers, publish: [{ server: 'web', url: 'tcp://:20050' }] });
+  b.handle({ type: 'cluster-claimed', sid: skeleton.sid, request: 1, refused: [], refusedPublications: [] });
+  b.control(skeleton, { t: 'advertise', id: 2, servers, publish: [{ server: 'web', url: 'tcp://:20050' }, { server: 'web', url: 'tcp://:20051' }] });
+  b.take(skeleton);
+  const out = b.handle({ type: 'cluster-publications-taken', urls: ['tcp://:20050', 'tcp://:20051'] });
+  t.deepEqual(out.filter((c) => c.type === 'public-unlisten'), [{ type: 'public-unlisten', url: 'tcp://:20050', port: 20050 }]);
+  t.deepEqual(b.take(skeleton), [{ t: 'withdrawn', servers: [], publications: ['tcp://:20050'], code: 'ERR_PUBLICATION_TAKEN' }]);
+  t.is(b.core.state.publications.get('tcp://:20050'), undefined);
+  t.true(b.core.state.publications.get('tcp://:20051')?.pending);
+});
