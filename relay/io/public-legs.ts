@@ -77,7 +77,8 @@ export class PublicLegs {
     const waiter = this.#waiting.get(conn);
     if (!waiter) return;
     if (waiter.leg) {
-      waiter.leg.destroy();
+      // With an error: whoever pipes it (pipeBoth, an HTTP agent) then cuts the public side too.
+      waiter.leg.destroy(new BurrowError(reason === 'ok' ? 'ERR_CONNECTION_CLOSED' : reason));
       return;
     }
     this.#waiting.delete(conn);
@@ -111,7 +112,8 @@ export class PublicLegs {
     let settle: () => void = () => undefined;
     const done = new Promise<void>((resolve) => { settle = resolve; });
     let over = false;
-    this.host.started(cmd.stream, { server: cmd.server, user: cmd.user, start, bytes: () => bytes(), cut: () => stream.destroy() }, done);
+    // Cut with an error, so the front piping it cuts the public side too (an operator's close, a shutdown).
+    this.host.started(cmd.stream, { server: cmd.server, user: cmd.user, start, bytes: () => bytes(), cut: () => stream.destroy(new BurrowError('ERR_CONNECTION_CLOSED')) }, done);
     waiter.resolve({
       stream,
       wireBytes,
