@@ -50,24 +50,24 @@ async function flood(t: ExecutionContext, host: string, port: number, n: number,
   return sockets.filter((s) => !s.destroyed && !s.closed);
 }
 
-test.serial('1,000 connections from one source: 64 get through (the per-source cap), the rest are refused, counted and logged once; another source still gets in', async (t) => {
+test.serial('1,000 connections from one source: 16 get through (the per-source cap), the rest are refused, counted and logged once; another source still gets in', async (t) => {
   const host = privateLoopback();
   const logs = new LogWatch();
-  const world = await startWorld(t, { users: USERS, log: logs.log, relay: { publicHost: host, publicPorts: '20000-20099', publicLimits: { perSourceConns: 64, perSourceRate: 100_000, perSourceBurst: 100_000 } } });
+  const world = await startWorld(t, { users: USERS, log: logs.log, relay: { publicHost: host, publicPorts: '20000-20099', publicLimits: { perSourceConns: 16, perSourceRate: 100_000, perSourceBurst: 100_000 } } });
   const home = await holdingServer(t);
   await startTestSkeleton(t, world, [{ id: 'home-hold', host: '127.0.0.1', port: home.port, description: '', protocol: 'tcp', publications: [{ server: 'home-hold', url: 'tcp://:20070' }] }]);
   await world.relay.ingress.listening('tcp://:20070');
-  const open = await flood(t, host, 20070, 1000, '127.0.0.1', 64);
-  t.is(open.length, 64);
-  t.is(world.relay.ingress.stats.get('tcp://:20070')?.refusals['source-cap'], 936);
+  const open = await flood(t, host, 20070, 1000, '127.0.0.1', 16);
+  t.is(open.length, 16);
+  t.is(world.relay.ingress.stats.get('tcp://:20070')?.refusals['source-cap'], 984);
   t.is(logs.records.filter((r) => r.msg === 'public connection refused' && r.reason === 'source-cap').length, 1);
-  await home.reached(64);
+  await home.reached(16);
   // Another source is not held back by the first one's flood.
   const other = netConnect({ host, port: 20070, localAddress: '127.0.0.2' });
   other.on('error', () => undefined);
   t.teardown(() => other.destroy());
-  await home.reached(65);
-  t.is(home.open(), 65);
+  await home.reached(17);
+  t.is(home.open(), 17);
 });
 
 test.serial('new connections per second from one source: past the burst they are refused as source-rate, at once', async (t) => {
