@@ -11,20 +11,36 @@ on_exit() {
   exit "$rc"
 }
 
+# run_workload: the current workload; with C_ROLES ("front:PID agent:PID ...") also records each
+# role's CPU use during it, in percent of one core (cpu_pct_ROLE).
+run_workload() {
+  local role pids=() c0=() c1 i t0 t1
+  for role in ${C_ROLES:-}; do pids+=("${role#*:}"); c0+=("$(node "$NODE_BENCH/proc-stats.js" cpu "${role#*:}")"); done
+  t0=$(date +%s.%N)
+  case $WL in
+    idle-*) wl_idle "${WL#idle-}" ;;
+    *) "wl_$WL" ;;
+  esac
+  t1=$(date +%s.%N)
+  i=0
+  for role in ${C_ROLES:-}; do
+    c1=$(node "$NODE_BENCH/proc-stats.js" cpu "${pids[$i]}")
+    record "cpu_pct_${role%%:*}" "$(calc "($c1 - ${c0[$i]}) * 100 / ($t1 - $t0)")"
+    i=$((i + 1))
+  done
+}
+
 run_case() {
   CASE="r$REP-$WL-$CT"
   local fn=${CT//-/_} pid
-  TARGET="" C_PORT="" C_PIDS="" IPERF_PID=""
+  TARGET="" C_PORT="" C_PIDS="" C_ROLES="" IPERF_PID=""
   if ! workload_target "$WL"; then
     record_failure "the real server did not start"
   elif ! "${fn}_setup" "$TARGET"; then
     record_failure "setup failed (logs: $LOGS/$CASE-*)"
   else
     log "rep $REP/$REPS  $WL  $CT  (127.0.0.1:$C_PORT)"
-    case $WL in
-      idle-*) wl_idle "${WL#idle-}" ;;
-      *) "wl_$WL" ;;
-    esac
+    run_workload
     for pid in $C_PIDS; do
       alive "$pid" || record_failure "tunnel process $pid ($(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null | cut -c1-40)) died during the workload (logs: $LOGS/$CASE-*)"
     done
