@@ -108,8 +108,8 @@ Warnings in the fronts' and agents' logs:
 
 ${listing(args.notes, 'None.', LABELS)}
 Reproduce (as root: installs wrk, iperf3, haproxy and nginx from Debian if missing): \`bash bench/public.sh\`
-(3 repetitions, rewrites this section), \`bash bench/public.sh --quick\` (a smoke check). Raw results and every
-process's log stay in the \`/tmp/burrow-bench.*\` folder it prints.
+(3 repetitions, rewrites this section), \`bash bench/public.sh --quick\` (a smoke check: 1 short repetition, its report
+stays in the work folder). Raw results and every process's log stay in the \`/tmp/burrow-bench.*\` folder it prints.
 
 `;
 

@@ -14,7 +14,8 @@
 # 1 stream, through a tcp publication), connect (fresh connections + 32-byte echo, through a tcp publication).
 #
 # Writes the section "Public ingress" of FILE (default docs/BENCHMARKS.md; replaced if there) and prints
-# it. --quick: 1 repetition, 3 s runs, 100 connections. Logs stay in /tmp/burrow-bench.XXXXXX.
+# it. --quick: 1 repetition, 3 s runs, 100 connections, a smoke check: its report goes to the work
+# folder unless --out says otherwise. Logs stay in /tmp/burrow-bench.XXXXXX.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,64 +23,27 @@ cd "$ROOT" || exit 1
 NODE_BENCH=$ROOT/dist/bench
 COMMAND="bash bench/public.sh${*:+ $*}"
 
-QUICK=0
-REPS=""
-OUT=docs/BENCHMARKS.md
+OUT=""
 WORKLOADS="wrk_ka,wrk_close,iperf1,connect"
 CONTENDERS="haproxy-pub,burrow-pub"
-usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
-while [ $# -gt 0 ]; do
-  case $1 in
-    --quick) QUICK=1 ;;
-    --reps) REPS=${2:?--reps needs a number}; shift ;;
-    --out) OUT=${2:?--out needs a file}; shift ;;
-    --workloads) WORKLOADS=${2:?}; shift ;;
-    --contenders) CONTENDERS=${2:?}; shift ;;
-    -h | --help) usage; exit 0 ;;
-    *) echo "public.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
-  esac
-  shift
-done
-if [ "$QUICK" -eq 1 ]; then
-  REPS=${REPS:-1} DUR=3 CONNECT_COUNT=100 CONNECT_WARMUP=5 PAUSE=0.5
-else
-  REPS=${REPS:-3} DUR=10 CONNECT_COUNT=500 CONNECT_WARMUP=20 PAUSE=1
-fi
-case $REPS in '' | *[!0-9]* | 0) echo "public.sh: --reps must be a positive integer" >&2; exit 2 ;; esac
+. "$ROOT/bench/lib/common.sh"
+. "$ROOT/bench/lib/setup.sh"
+parse_bench_args "${BASH_SOURCE[0]}" 2,18 "$@"
+check_names public.sh contender "$CONTENDERS" haproxy-pub burrow-pub
+check_names public.sh workload "$WORKLOADS" wrk_ka wrk_close iperf1 connect
 IFS=, read -r -a CT_LIST <<<"$CONTENDERS"
-for CT in "${CT_LIST[@]}"; do
-  case $CT in haproxy-pub | burrow-pub) ;;
-    *) echo "public.sh: unknown contender '$CT' (haproxy-pub, burrow-pub)" >&2; exit 2 ;;
-  esac
-done
 IFS=, read -r -a WL_LIST <<<"$WORKLOADS"
-for WL in "${WL_LIST[@]}"; do
-  case $WL in wrk_ka | wrk_close | iperf1 | connect) ;;
-    *) echo "public.sh: unknown workload '$WL' (wrk_ka, wrk_close, iperf1, connect)" >&2; exit 2 ;;
-  esac
-done
 T_START=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# shellcheck source=bench/lib/common.sh
-. "$ROOT/bench/lib/common.sh"
-. "$ROOT/bench/lib/setup.sh"
 install_missing iperf3=iperf3 wrk=wrk haproxy=haproxy nginx=nginx-light curl=curl ||
   { log "could not install the tools"; exit 1; }
 build_burrow bin/burrow.js bench/proc-stats.js bench/echo-server.js bench/connect-latency.js \
   bench/parse-output.js bench/public-report.js bench/log-summary.js || exit 1
 raise_nofile
 
-WORK=$(mktemp -d /tmp/burrow-bench.XXXXXX)
-LOGS=$WORK/logs
-RESULTS=$WORK/results.tsv
-FAILURES=$WORK/failures.tsv
-NOTES=$WORK/notes.tsv
-META=$WORK/meta.tsv
-mkdir -p "$LOGS"
-: >"$RESULTS"
-: >"$FAILURES"
-: >"$NOTES"
+make_work_dir
+[ -n "$OUT" ] || { if [ "$QUICK" -eq 1 ]; then OUT=$WORK/public.md; else OUT=docs/BENCHMARKS.md; fi; }
 
 . "$ROOT/bench/lib/backends.sh"
 . "$ROOT/bench/lib/workloads.sh"
@@ -108,16 +72,6 @@ T_END=$(date +%s)
 
 {
   machine_meta
-  printf 'haproxy\t%s\n' "$(first_line haproxy -v)"
-  printf 'iperf3\t%s\n' "$(first_line iperf3 --version)"
-  printf 'wrk\t%s\n' "$(first_line wrk -v)"
-  printf 'nginx\t%s\n' "$(first_line nginx -v)"
-  printf 'duration_s\t%s\n' "$DUR"
-  printf 'connect_count\t%s\n' "$CONNECT_COUNT"
-  printf 'wall_s\t%s\n' "$((T_END - T_START))"
-  printf 'loadavg\t%s at the start, %s at the end\n' "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)"
-  printf 'work\t%s\n' "$WORK"
-  printf 'contenders\t%s\n' "$CONTENDERS"
 } >"$META"
 
 mkdir -p "$(dirname "$OUT")"

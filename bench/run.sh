@@ -20,52 +20,21 @@ cd "$ROOT" || exit 1
 NODE_BENCH=$ROOT/dist/bench
 COMMAND="bash bench/run.sh${*:+ $*}"
 
-QUICK=0
-REPS=""
 OUT=docs/BENCHMARKS.md
 WORKLOADS=""
 CONTENDERS="direct,haproxy,ssh-default,ssh-gcm,burrow"
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
-while [ $# -gt 0 ]; do
-  case $1 in
-    --quick) QUICK=1 ;;
-    --reps) REPS=${2:?--reps needs a number}; shift ;;
-    --out) OUT=${2:?--out needs a file}; shift ;;
-    --workloads) WORKLOADS=${2:?}; shift ;;
-    --contenders) CONTENDERS=${2:?}; shift ;;
-    -h | --help) usage; exit 0 ;;
-    *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
-  esac
-  shift
-done
-if [ "$QUICK" -eq 1 ]; then
-  REPS=${REPS:-1} DUR=3 CONNECT_COUNT=100 CONNECT_WARMUP=5 REDIS_N=10000 PAUSE=0.5
-else
-  REPS=${REPS:-3} DUR=10 CONNECT_COUNT=500 CONNECT_WARMUP=20 REDIS_N=100000 PAUSE=1
-fi
-case $REPS in '' | *[!0-9]* | 0) echo "run.sh: --reps must be a positive integer" >&2; exit 2 ;; esac
+. "$ROOT/bench/lib/common.sh"
+. "$ROOT/bench/lib/setup.sh"
+parse_bench_args "${BASH_SOURCE[0]}" 2,15 "$@"
 # Names are checked before anything is installed or built.
-IFS=, read -r -a _names <<<"$CONTENDERS"
-for CT in "${_names[@]}"; do
-  case $CT in direct | haproxy | ssh-default | ssh-gcm | burrow | burrow-separate) ;;
-    *) echo "run.sh: unknown contender '$CT' (direct, haproxy, ssh-default, ssh-gcm, burrow, burrow-separate)" >&2; exit 2 ;;
-  esac
-done
-IFS=, read -r -a _names <<<"$WORKLOADS"
-for WL in "${_names[@]}"; do
-  case $WL in iperf1 | iperf4 | wrk_close | wrk_ka | connect | redis | idle-[1-9]*) ;;
-    *) echo "run.sh: unknown workload '$WL' (iperf1, iperf4, wrk_close, wrk_ka, connect, redis, idle-N)" >&2; exit 2 ;;
-  esac
-done
+check_names run.sh contender "$CONTENDERS" direct haproxy ssh-default ssh-gcm burrow burrow-separate
+check_names run.sh workload "$WORKLOADS" iperf1 iperf4 wrk_close wrk_ka connect redis 'idle-[1-9]*'
 T_START=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 say() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # --- 1. tools from Debian, only what is missing; 2. build -------------------------------------------
-# shellcheck source=bench/lib/common.sh
-. "$ROOT/bench/lib/common.sh"
-. "$ROOT/bench/lib/setup.sh"
 install_missing iperf3=iperf3 wrk=wrk haproxy=haproxy /usr/sbin/sshd=openssh-server ssh=openssh-client \
   ssh-keygen=openssh-client redis-server=redis-server redis-benchmark=redis-tools nginx=nginx-light ||
   { say "could not install the tools"; exit 1; }
@@ -89,16 +58,7 @@ if [ "$QUICK" -eq 0 ]; then
   [ "$BIG" -gt 1000 ] && IDLE_COUNTS+=("$BIG")
 fi
 
-WORK=$(mktemp -d /tmp/burrow-bench.XXXXXX)
-LOGS=$WORK/logs
-RESULTS=$WORK/results.tsv
-FAILURES=$WORK/failures.tsv
-NOTES=$WORK/notes.tsv
-META=$WORK/meta.tsv
-mkdir -p "$LOGS"
-: >"$RESULTS"
-: >"$FAILURES"
-: >"$NOTES"
+make_work_dir
 
 . "$ROOT/bench/lib/backends.sh"
 . "$ROOT/bench/lib/workloads.sh"
@@ -135,20 +95,10 @@ T_END=$(date +%s)
   machine_meta
   printf 'openssh\t%s\n' "$(first_line ssh -V)"
   printf 'ssh_default_cipher\t%s\n' "${SSH_DEFAULT_CIPHER:-}"
-  printf 'haproxy\t%s\n' "$(first_line haproxy -v)"
-  printf 'iperf3\t%s\n' "$(first_line iperf3 --version)"
-  printf 'wrk\t%s\n' "$(first_line wrk -v)"
   printf 'redis\t%s\n' "$(first_line redis-server --version)"
-  printf 'nginx\t%s\n' "$(first_line nginx -v)"
-  printf 'duration_s\t%s\n' "$DUR"
-  printf 'connect_count\t%s\n' "$CONNECT_COUNT"
   printf 'redis_n\t%s\n' "$REDIS_N"
   printf 'nofile\t%s\n' "$NOFILE"
   printf 'big_note\t%s\n' "$BIG_NOTE"
-  printf 'wall_s\t%s\n' "$((T_END - T_START))"
-  printf 'loadavg\t%s at the start, %s at the end\n' "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)"
-  printf 'work\t%s\n' "$WORK"
-  printf 'contenders\t%s\n' "$CONTENDERS"
 } >"$META"
 
 mkdir -p "$(dirname "$OUT")"

@@ -63,7 +63,8 @@ run_case() {
 
 first_line() { "$@" 2>&1 | head -n 1; }
 
-# machine_meta: the run's and the machine's lines of the meta file (key TAB value).
+# machine_meta: the run's and the machine's lines of the meta file (key TAB value). Needs T_START,
+# T_END, LOAD_START, DUR, CONNECT_COUNT, WORK, CONTENDERS.
 machine_meta() {
   printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
   printf 'command\t%s\n' "$COMMAND"
@@ -74,4 +75,14 @@ machine_meta() {
   printf 'kernel\t%s\n' "$(uname -r)"
   printf 'node\t%s\n' "$(node --version)"
   printf 'burrow\t%s\n' "$(node "$ROOT/dist/bin/burrow.js" --version)"
+  printf 'haproxy\t%s\n' "$(first_line haproxy -v)"
+  printf 'iperf3\t%s\n' "$(first_line iperf3 --version)"
+  printf 'wrk\t%s\n' "$(first_line wrk -v)"
+  printf 'nginx\t%s\n' "$(first_line nginx -v)"
+  printf 'duration_s\t%s\n' "$DUR"
+  printf 'connect_count\t%s\n' "$CONNECT_COUNT"
+  printf 'wall_s\t%s\n' "$((T_END - T_START))"
+  printf 'loadavg\t%s at the start, %s at the end\n' "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf 'work\t%s\n' "$WORK"
+  printf 'contenders\t%s\n' "$CONTENDERS"
 }
