@@ -5,17 +5,13 @@
  *   node dist/bench/report.js --results R.tsv --failures F.tsv --meta M.tsv [--notes N.tsv] --out FILE
  * results: rep, workload, contender, metric, value; failures/notes: rep, workload, contender, text.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { cell, listing as listOf, median, readValues, rows, type Metric } from './report-lib.js';
 
 const { values: args } = parseArgs({
   options: { results: { type: 'string' }, failures: { type: 'string' }, notes: { type: 'string' }, meta: { type: 'string' }, out: { type: 'string' } },
 });
-
-function rows(file: string | undefined): string[][] {
-  if (!file || !existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => l.split('\t'));
-}
 
 const meta = new Map(rows(args.meta).map(([k, ...v]) => [k ?? '', v.join('\t')]));
 const m = (key: string): string => meta.get(key) ?? '';
@@ -29,16 +25,6 @@ const CONTENDERS: Record<string, string> = {
   'burrow-separate': 'burrow --separate-streams',
 };
 const contenders = m('contenders').split(',').filter((c) => c in CONTENDERS);
-
-interface Metric {
-  key: string;
-  label: string;
-  unit: string;
-  higher: boolean;
-  digits: number;
-  scale?: number;
-  ratio?: boolean;
-}
 
 const dur = m('duration_s');
 function metricsOf(workload: string): Metric[] {
@@ -81,37 +67,7 @@ function metricsOf(workload: string): Metric[] {
   return [];
 }
 
-// values[workload][metric][contender] = number[] (one per repetition)
-const values = new Map<string, Map<string, Map<string, number[]>>>();
-const workloads: string[] = [];
-for (const [, wl = '', ct = '', key = '', v = ''] of rows(args.results)) {
-  if (!values.has(wl)) {
-    values.set(wl, new Map());
-    workloads.push(wl);
-  }
-  const byMetric = values.get(wl)!;
-  if (!byMetric.has(key)) byMetric.set(key, new Map());
-  const byCt = byMetric.get(key)!;
-  byCt.set(ct, [...(byCt.get(ct) ?? []), Number(v)]);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function fmt(x: number, metric: Metric): string {
-  return (x * (metric.scale ?? 1)).toLocaleString('en-US', { minimumFractionDigits: metric.digits, maximumFractionDigits: metric.digits });
-}
-
-function cell(xs: number[] | undefined, metric: Metric): string {
-  if (!xs || xs.length === 0) return '—';
-  const lo = Math.min(...xs);
-  const hi = Math.max(...xs);
-  const spread = xs.length > 1 && fmt(lo, metric) !== fmt(hi, metric) ? ` (${fmt(lo, metric)}–${fmt(hi, metric)})` : '';
-  return fmt(median(xs), metric) + spread;
-}
+const { values, workloads } = readValues(args.results);
 
 const measured: { wl: string; metric: Metric }[] = [];
 for (const wl of workloads) for (const metric of metricsOf(wl)) if (values.get(wl)?.has(metric.key)) measured.push({ wl, metric });
@@ -143,11 +99,7 @@ function ratioTable(ref: string): string {
   return t;
 }
 
-function listing(file: string | undefined, empty: string): string {
-  const items = rows(file);
-  if (items.length === 0) return `${empty}\n`;
-  return items.map(([rep, wl, ct, ...text]) => `- rep ${rep}, ${wl}, ${CONTENDERS[ct ?? ''] ?? ct}: ${text.join(' ').replace(/\|/g, '\\|')}`).join('\n') + '\n';
-}
+const listing = (file: string | undefined, empty: string): string => listOf(file, empty, CONTENDERS);
 
 const quick = m('quick') === '1';
 const md = `# Benchmarks: burrow against the usual ways to reach a server behind NAT

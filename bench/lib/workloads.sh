@@ -49,7 +49,10 @@ wl_iperf4() { wl_iperf 4; }
 wl_wrk() {
   local out=$LOGS/$CASE-wrk.txt c0 c1 rc
   c0=$(cpu_now)
-  timeout -k 5 $((DUR + 30)) wrk -t2 -c32 -d"${DUR}s" --timeout 5s --latency "$@" "http://127.0.0.1:$C_PORT/small.html" >"$out" 2>&1
+  local host=()
+  # WRK_HOST: a Host header for fronts that route by name (bench/public.sh).
+  [ -n "${WRK_HOST:-}" ] && host=(-H "Host: $WRK_HOST")
+  timeout -k 5 $((DUR + 30)) wrk -t2 -c32 -d"${DUR}s" --timeout 5s --latency "${host[@]}" "$@" "http://127.0.0.1:$C_PORT/small.html" >"$out" 2>&1
   rc=$?
   c1=$(cpu_now)
   [ "$rc" -eq 0 ] || record_failure "wrk exited $rc (output in $out)"
