@@ -12,7 +12,6 @@ import { BurrowError, codeOf } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import { watchFile } from '../shared/watch-file.js';
 import type { SkeletonServer } from './io/skeleton-server.js';
-import { startSkeleton } from './index.js';
 import { parseServerSpec, serverSpecInDir, serverSpecProblem } from './server-spec.js';
 
 export const SKELETON_OPTIONS = [
@@ -101,6 +100,7 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     const password = await peerPassword(config, ctx.env, user);
     const keepAlive = setInterval(() => undefined, 1 << 30);
     const instance = config.instance as string | undefined;
+    const { startSkeleton } = await import('./index.js'); // loaded by the action only: a faster start for every other command
     const skeleton = await startSkeleton({
       relay, user, password, servers, pool: config.pool as number, log, onRetry: (_target, err) => retries.onRetry(err), ...(instance !== undefined ? { instance } : {}),
     })
