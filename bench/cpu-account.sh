@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Where one bulk stream's CPU goes, per burrow process (relay, skeleton, client forwarder).
 #
-#   bash bench/cpu-account.sh [--gib N] [--reps N] [--perf] [--extra-node-flags '...']
+#   bash bench/cpu-account.sh [--gib N] [--reps N] [--perf] [--extra-node-flags '...'] [--bins A,B]
 #
 # Starts relay, skeleton and `client connect` (as bench/contenders/burrow.sh does, --log-level warn),
 # sends N GiB (default 2) with `iperf3 -n` through the forwarder to an iperf3 server behind the skeleton,
@@ -9,7 +9,9 @@
 # average bytes per syscall (from /proc/PID/io, exact and free). With --perf it also samples each
 # process with `perf record` and splits its CPU into crypto, kernel copy, kernel rest (TCP, syscalls),
 # GC, user-space copy, JavaScript and the rest of the runtime (bench/perf-classify.awk).
-# Loopback only; every transfer is bounded by size and by `timeout`. Median over --reps (default 3).
+# --bins A,B compares builds (paths of burrow.js, default this tree's dist/bin/burrow.js): within each
+# repetition every build runs in turn, so they share the machine's load. Loopback only; every transfer is
+# bounded by size and by `timeout`. Median over --reps (default 3).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,13 +21,15 @@ GIB=2
 REPS=3
 PERF=0
 EXTRA_FLAGS=""
+BINS=$ROOT/dist/bin/burrow.js
 while [ $# -gt 0 ]; do
   case $1 in
     --gib) GIB=${2:?}; shift ;;
     --reps) REPS=${2:?}; shift ;;
     --perf) PERF=1 ;;
     --extra-node-flags) EXTRA_FLAGS=${2:?}; shift ;;
-    -h | --help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --bins) BINS=${2:?}; shift ;;
+    -h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "cpu-account.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -45,9 +49,12 @@ export BENCH_CLK_TCK
 . "$ROOT/bench/lib/backends.sh"
 # shellcheck source=bench/contenders/burrow.sh
 . "$ROOT/bench/contenders/burrow.sh"
-# shellcheck disable=SC2206
-[ -z "$EXTRA_FLAGS" ] || BURROW=(node --initial-old-space-size=64 $EXTRA_FLAGS "$ROOT/dist/bin/burrow.js")
 trap stop_all EXIT
+IFS=, read -r -a BIN_LIST <<<"$BINS"
+use_bin() {
+  # shellcheck disable=SC2206
+  BURROW=(node --initial-old-space-size=64 $EXTRA_FLAGS "$1")
+}
 
 # snap PID: "utime_ticks stime_ticks syscr syscw rchar wchar"
 snap() {
@@ -57,12 +64,15 @@ snap() {
   echo "$stat $io"
 }
 
+use_bin "${BIN_LIST[0]}"
 burrow_init || exit 1
 BYTES=$((GIB * 1024 * 1024 * 1024))
 ROWS=$WORK/rows.tsv
 : >"$ROWS"
 for REP in $(seq 1 "$REPS"); do
-  CASE=rep$REP
+for BIN in "${BIN_LIST[@]}"; do
+  use_bin "$BIN"
+  CASE=rep$REP-$(basename "$(dirname "$(dirname "$(dirname "$BIN")")")")
   # A persistent iperf3 server (not -s -1): one warm-up transfer, then the measured one.
   pick_port IPERF_PORT || exit 1
   start_bg "$CASE-iperf3-server" iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT"
@@ -81,7 +91,7 @@ for REP in $(seq 1 "$REPS"); do
   if [ "$PERF" -eq 1 ]; then
     for role in client relay skeleton; do
       pid_var=P_${role^^}; [ "$role" = skeleton ] && pid_var=P_SKEL
-      perf record -F 999 -q -o "$WORK/$CASE-$role.perf" -p "${!pid_var}" >/dev/null 2>&1 &
+      perf record ${PERF_RECORD_FLAGS:-} -F 999 -q -o "$WORK/$CASE-$role.perf" -p "${!pid_var}" >/dev/null 2>&1 &
       PERF_PIDS+=($!)
     done
     sleep 0.5
@@ -103,7 +113,7 @@ for REP in $(seq 1 "$REPS"); do
     mib=$(calc "$BYTES / 1048576")
     row="$REP	$role	$(calc "($u1 - $u0) / $BENCH_CLK_TCK / $gib")	$(calc "($s1 - $s0) / $BENCH_CLK_TCK / $gib")"
     row+="	$(calc "($r1 - $r0) / $mib")	$(calc "($rc1 - $rc0) / (($r1 - $r0) + 0.0001) / 1024")"
-    row+="	$(calc "($w1 - $w0) / $mib")	$(calc "($wc1 - $wc0) / (($w1 - $w0) + 0.0001) / 1024")	$(calc "$BYTES * 8 / $secs / 1e9")"
+    row+="	$(calc "($w1 - $w0) / $mib")	$(calc "($wc1 - $wc0) / (($w1 - $w0) + 0.0001) / 1024")	$(calc "$BYTES * 8 / $secs / 1e9")	$BIN"
     if [ "$PERF" -eq 1 ]; then
       row+="	$(perf report -i "$WORK/$CASE-$role.perf" --no-children --sort dso,sym --stdio -q 2>/dev/null | awk -f "$ROOT/bench/perf-classify.awk")"
     fi
@@ -111,6 +121,7 @@ for REP in $(seq 1 "$REPS"); do
   done
   stop_pids "$P_CLIENT" "$P_RELAY" "$P_SKEL"
   stop_pids "$IPERF_PID"
+done
 done
 
 # The median of each column per role.
