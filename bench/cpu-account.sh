@@ -17,6 +17,8 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 NODE_BENCH=$ROOT/dist/bench
+ARGS="$*"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 GIB=2
 REPS=3
 PERF=0
@@ -49,6 +51,7 @@ export BENCH_CLK_TCK
 . "$ROOT/bench/lib/backends.sh"
 # shellcheck source=bench/contenders/burrow.sh
 . "$ROOT/bench/contenders/burrow.sh"
+. "$ROOT/bench/lib/machine.sh"
 trap stop_all EXIT
 IFS=, read -r -a BIN_LIST <<<"$BINS"
 use_bin() {
@@ -126,4 +129,7 @@ done
 
 # The median of each column per role.
 node "$NODE_BENCH/cpu-account-report.js" "$ROWS" "$PERF"
+echo
+echo "bash bench/cpu-account.sh${ARGS:+ $ARGS}, $(date -u '+%Y-%m-%d %H:%M UTC'), load average $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+machine_markdown
 echo "raw rows and logs: $WORK" >&2

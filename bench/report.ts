@@ -157,7 +157,8 @@ ${quick ? '> **Quick smoke run** (`--quick`: one repetition, short runs, small c
 - command: \`${m('command')}\`
 - machine: ${m('nproc')} CPUs (\`nproc\`), ${m('cpu')}, Linux ${m('kernel')}, open files limit ${m('nofile')}; load average ${m('loadavg')}
   (anything else running on the machine shows up as noise: compare the min–max spreads)
-- versions: Node ${m('node')}, burrow ${m('burrow')}, ${m('openssh')}, ${m('haproxy')}, ${m('iperf3')}, ${m('wrk')}, ${m('redis')}, ${m('nginx')}
+- CPU flags (crypto and SIMD): ${m('cpu_flags') || 'none of aes, avx, vaes'}; mitigations: ${m('mitigations') || 'none'}
+- versions: Node ${m('node')} (OpenSSL ${m('openssl')}), burrow ${m('burrow')}, ${m('openssh')}, ${m('haproxy')}, ${m('iperf3')}, ${m('wrk')}, ${m('redis')}, ${m('nginx')}
 - ${m('reps')} repetition(s); within each, every workload runs every contender in turn (${contenders.join(', ')}), each with a fresh tunnel; run time ${Math.round(Number(m('wall_s')) / 60)} min
 
 ## Shape

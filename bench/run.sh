@@ -151,6 +151,7 @@ mkdir -p "$LOGS"
 . "$ROOT/bench/lib/common.sh"
 . "$ROOT/bench/lib/backends.sh"
 . "$ROOT/bench/lib/workloads.sh"
+. "$ROOT/bench/lib/machine.sh"
 for f in "$ROOT"/bench/contenders/*.sh; do . "$f"; done
 
 on_exit() {
@@ -226,10 +227,7 @@ first_line() { "$@" 2>&1 | head -n 1; }
   printf 'command\t%s\n' "$COMMAND"
   printf 'quick\t%s\n' "$QUICK"
   printf 'reps\t%s\n' "$REPS"
-  printf 'nproc\t%s\n' "$(nproc)"
-  printf 'cpu\t%s\n' "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-  printf 'kernel\t%s\n' "$(uname -r)"
-  printf 'node\t%s\n' "$(node --version)"
+  machine_meta
   printf 'burrow\t%s\n' "$(node "$ROOT/dist/bin/burrow.js" --version)"
   printf 'openssh\t%s\n' "$(first_line ssh -V)"
   printf 'ssh_default_cipher\t%s\n' "${SSH_DEFAULT_CIPHER:-}"

@@ -42,6 +42,7 @@ export BENCH_CLK_TCK
 . "$ROOT/bench/lib/backends.sh"
 # shellcheck source=bench/contenders/burrow.sh
 . "$ROOT/bench/contenders/burrow.sh"
+. "$ROOT/bench/lib/machine.sh"
 trap stop_all EXIT
 
 CASE=startup
@@ -67,3 +68,6 @@ const ms = (x) => (x * 1000).toFixed(0);
 console.log('\n| command | median ms | min-max ms | user ms | system ms |\n|---|---:|---:|---:|---:|');
 for (const c of r) console.log('| \`' + c.command.replace(/ --relay .*/, ' ... <one line>').replace(/^node --initial-old-space-size=64 /, '') + '\` | ' + ms(c.median) + ' | ' + ms(c.min) + '-' + ms(c.max) + ' | ' + ms(c.user) + ' | ' + ms(c.system) + ' |');
 " "$WORK/startup.json"
+echo
+echo "bash bench/startup.sh --runs $RUNS ${BINS[*]}, $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+machine_markdown
