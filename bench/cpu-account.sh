@@ -9,7 +9,8 @@
 # average bytes per syscall (from /proc/PID/io, exact and free). With --perf it also samples each
 # process with `perf record` and splits its CPU into crypto, kernel copy, kernel rest (TCP, syscalls),
 # GC, user-space copy, JavaScript and the rest of the runtime (bench/perf-classify.awk).
-# --bins A,B compares builds (paths of burrow.js, default this tree's dist/bin/burrow.js): within each
+# --bins A,B compares builds (paths of burrow.js, default this tree's dist/bin/burrow.js; PATH+FLAGS adds
+# node flags to one, e.g. dist/bin/burrow.js+--max-semi-space-size=32): within each
 # repetition every build runs in turn, so they share the machine's load. Loopback only; every transfer is
 # bounded by size and by `timeout`. Median over --reps (default 3).
 set -uo pipefail
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
     --perf) PERF=1 ;;
     --extra-node-flags) EXTRA_FLAGS=${2:?}; shift ;;
     --bins) BINS=${2:?}; shift ;;
-    -h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "cpu-account.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -55,8 +56,10 @@ export BENCH_CLK_TCK
 trap stop_all EXIT
 IFS=, read -r -a BIN_LIST <<<"$BINS"
 use_bin() {
+  local path=${1%%+*} flags=""
+  [ "$path" = "$1" ] || flags=${1#*+}
   # shellcheck disable=SC2206
-  BURROW=(node --initial-old-space-size=64 $EXTRA_FLAGS "$1")
+  BURROW=(node --initial-old-space-size=64 $EXTRA_FLAGS $flags "$path")
 }
 
 # snap PID: "utime_ticks stime_ticks syscr syscw rchar wchar"
@@ -75,7 +78,7 @@ ROWS=$WORK/rows.tsv
 for REP in $(seq 1 "$REPS"); do
 for BIN in "${BIN_LIST[@]}"; do
   use_bin "$BIN"
-  CASE=rep$REP-$(basename "$(dirname "$(dirname "$(dirname "$BIN")")")")
+  CASE=rep$REP-$(echo "$BIN" | tr -c 'A-Za-z0-9=\n' '_' | tail -c 60)
   # A persistent iperf3 server (not -s -1): one warm-up transfer, then the measured one.
   pick_port IPERF_PORT || exit 1
   start_bg "$CASE-iperf3-server" iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT"
