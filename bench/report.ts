@@ -81,10 +81,12 @@ function metricsOf(workload: string): Metric[] {
   return [];
 }
 
-// values[workload][metric][contender] = number[] (one per repetition)
+// values[workload][metric][contender] = number[] (one per repetition); byRep: the same keyed by repetition
 const values = new Map<string, Map<string, Map<string, number[]>>>();
+const byRep = new Map<string, number>();
 const workloads: string[] = [];
-for (const [, wl = '', ct = '', key = '', v = ''] of rows(args.results)) {
+for (const [rep = '', wl = '', ct = '', key = '', v = ''] of rows(args.results)) {
+  byRep.set(`${rep}\t${wl}\t${key}\t${ct}`, Number(v));
   if (!values.has(wl)) {
     values.set(wl, new Map());
     workloads.push(wl);
@@ -127,6 +129,8 @@ function mainTable(): string {
   return t;
 }
 
+const reps = [...new Set(rows(args.results).map(([rep = '']) => rep))];
+
 function ratioTable(ref: string): string {
   const cols = contenders.filter((c) => c !== ref);
   let t = header('metric', cols.map((c) => CONTENDERS[c]!));
@@ -136,7 +140,15 @@ function ratioTable(ref: string): string {
     if (!base?.length || median(base) === 0) continue;
     const r = cols.map((c) => {
       const xs = get(wl, metric.key, c);
-      return xs?.length ? `${(median(xs) / median(base)).toFixed(2)}` : '—';
+      if (!xs?.length) return '—';
+      // The spread: the same ratio within each repetition (contenders interleaved, so they shared its load).
+      const perRep = reps.flatMap((rep) => {
+        const a = byRep.get(`${rep}\t${wl}\t${metric.key}\t${c}`);
+        const b = byRep.get(`${rep}\t${wl}\t${metric.key}\t${ref}`);
+        return a === undefined || b === undefined || b === 0 ? [] : [a / b];
+      });
+      const spread = perRep.length > 1 ? ` (${Math.min(...perRep).toFixed(2)}–${Math.max(...perRep).toFixed(2)})` : '';
+      return `${(median(xs) / median(base)).toFixed(2)}${spread}`;
     });
     t += `| ${metric.label} ${metric.higher ? '↑' : '↓'} | ${r.join(' | ')} |\n`;
   }
@@ -190,19 +202,26 @@ ${m('big_note') ? `\n**Note:** ${m('big_note')}\n` : ''}
 ## Results
 
 Median over repetitions, (min–max) when they differ. ↑ higher is better, ↓ lower is better.
+In the ratio tables below, the brackets hold the lowest and highest of the same ratio taken within one
+repetition (the contenders of a repetition ran interleaved, under the same load).
 
 ${mainTable()}
-## Ratios to direct
+${contenders.includes('direct') ? `## Ratios to direct
 
 Median of the contender ÷ median of direct (for ↓ metrics, above 1 is worse).
 
 ${ratioTable('direct')}
-## Ratios to OpenSSH aes128-gcm
+` : ''}${contenders.includes('haproxy') ? `## Ratios to the haproxy chain
+
+Median of the contender ÷ median of the three haproxy hops (forwarding alone, no encryption).
+
+${ratioTable('haproxy')}
+` : ''}${contenders.includes('ssh-gcm') ? `## Ratios to OpenSSH aes128-gcm
 
 Median of the contender ÷ median of OpenSSH with aes128-gcm.
 
 ${ratioTable('ssh-gcm')}
-## Failures
+` : ''}## Failures
 
 ${listing(args.failures, 'None: every case ran and every connection worked.')}
 ## Warnings in the tunnels' logs
