@@ -41,19 +41,9 @@ for tool in iperf3 node; do command -v "$tool" >/dev/null || { echo "cpu-account
 [ "$PERF" -eq 0 ] || command -v perf >/dev/null || { echo "cpu-account.sh: --perf needs perf (linux-perf)" >&2; exit 1; }
 [ -f dist/bin/burrow.js ] || npx tsc -p . >&2 || exit 1
 
-WORK=$(mktemp -d /tmp/burrow-cpu.XXXXXX)
-LOGS=$WORK/logs
-mkdir -p "$LOGS"
-BENCH_CLK_TCK=$(getconf CLK_TCK)
-export BENCH_CLK_TCK
-# shellcheck source=bench/lib/common.sh
-. "$ROOT/bench/lib/common.sh"
-# shellcheck source=bench/lib/backends.sh
-. "$ROOT/bench/lib/backends.sh"
-# shellcheck source=bench/contenders/burrow.sh
-. "$ROOT/bench/contenders/burrow.sh"
-. "$ROOT/bench/lib/machine.sh"
-trap stop_all EXIT
+STANDALONE=cpu
+# shellcheck source=bench/lib/standalone.sh
+. "$ROOT/bench/lib/standalone.sh"
 IFS=, read -r -a BIN_LIST <<<"$BINS"
 use_bin() {
   local path=${1%%+*} flags=""

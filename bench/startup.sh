@@ -5,10 +5,11 @@
 #
 # Commands: `node -e 0`, `BIN --help`, and one request through `BIN client stdio` (a line through a
 # relay and a skeleton on loopback to an echo server, stdin closed after it: the whole process, login,
-# handshake, echo and exit, as an ssh ProxyCommand pays it). BIN defaults to dist/bin/burrow.js and,
-# when it was built, dist/burrow.mjs (the bundle, bin/bundle.mjs). Every command runs with node's
-# flags from the shebang. hyperfine runs the commands in turn (through sh, whose own start hyperfine measures and subtracts), --runs each (default 20),
-# after 3 warm-ups; it prints mean, min-max and the ratio between them.
+# handshake, echo and exit, as an ssh ProxyCommand pays it). BIN defaults to dist/bin/burrow.js and
+# dist/bundle/burrow.js (the bundle `npm run build` makes: package.json `bin`). Every command runs with
+# node's flags from the shebang. hyperfine runs the commands in turn, --runs each (default 20) after 3
+# warm-ups, through sh (whose own start it measures and subtracts); the table gives median, min-max and
+# CPU time, which holds better than wall time on a busy host. The machine is printed beside it.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,7 +20,7 @@ BINS=()
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) RUNS=${2:?}; shift ;;
-    -h | --help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) BINS+=("$1") ;;
   esac
   shift
@@ -28,22 +29,12 @@ command -v hyperfine >/dev/null || { echo "startup.sh: needs hyperfine (apt-get 
 [ -f dist/bin/burrow.js ] || npx tsc -p . >&2 || exit 1
 if [ ${#BINS[@]} -eq 0 ]; then
   BINS=(dist/bin/burrow.js)
-  [ -f dist/burrow.mjs ] && BINS+=(dist/burrow.mjs)
+  [ -f dist/bundle/burrow.js ] && BINS+=(dist/bundle/burrow.js)
 fi
 
-WORK=$(mktemp -d /tmp/burrow-startup.XXXXXX)
-LOGS=$WORK/logs
-mkdir -p "$LOGS"
-BENCH_CLK_TCK=$(getconf CLK_TCK)
-export BENCH_CLK_TCK
-# shellcheck source=bench/lib/common.sh
-. "$ROOT/bench/lib/common.sh"
-# shellcheck source=bench/lib/backends.sh
-. "$ROOT/bench/lib/backends.sh"
-# shellcheck source=bench/contenders/burrow.sh
-. "$ROOT/bench/contenders/burrow.sh"
-. "$ROOT/bench/lib/machine.sh"
-trap stop_all EXIT
+STANDALONE=startup
+# shellcheck source=bench/lib/standalone.sh
+. "$ROOT/bench/lib/standalone.sh"
 
 CASE=startup
 burrow_init || exit 1
