@@ -41,16 +41,24 @@ interface Metric {
 }
 
 const dur = m('duration_s');
+/** The tunnel's CPU per process: client-side forwarder, relay, server-side agent (C_PIDS order). */
+function perProcess(key: string, what: string, unit: string, digits: number): Metric[] {
+  return (['client', 'relay', 'server'] as const).map((role) => ({
+    key: `${key}_${role}`, label: `${what}: CPU of the ${role === 'server' ? 'server-side agent' : role === 'client' ? 'client-side forwarder' : 'relay'}`, unit, higher: false, digits,
+  }));
+}
 function metricsOf(workload: string): Metric[] {
   const throughput = (what: string): Metric[] => [
     { key: 'gbps', label: `${what}: throughput`, unit: 'Gbit/s', higher: true, digits: 2 },
     { key: 'cpu_s_per_gib', label: `${what}: tunnel CPU`, unit: 'CPU-s/GiB', higher: false, digits: 2 },
+    ...perProcess('cpu_s_per_gib', what, 'CPU-s/GiB', 2),
   ];
   const http = (what: string): Metric[] => [
     { key: 'rps', label: `${what}: requests/s`, unit: 'req/s', higher: true, digits: 0 },
     { key: 'p50_ms', label: `${what}: p50`, unit: 'ms', higher: false, digits: 2 },
     { key: 'p99_ms', label: `${what}: p99`, unit: 'ms', higher: false, digits: 2 },
     { key: 'cpu_ms_per_kreq', label: `${what}: tunnel CPU`, unit: 'CPU-ms/1k req', higher: false, digits: 0 },
+    ...perProcess('cpu_ms_per_kreq', what, 'CPU-ms/1k req', 0),
     { key: 'errors', label: `${what}: errors`, unit: 'count', higher: false, digits: 0, ratio: false },
   ];
   switch (workload) {
