@@ -240,6 +240,8 @@ ${listing(args.notes, 'None.')}
 \`\`\`sh
 bash bench/run.sh            # 3 repetitions (--reps N), writes this file
 bash bench/run.sh --quick    # 1 short repetition, a smoke test
+bash bench/cpu-account.sh --perf      # one bulk stream's CPU per GiB, per process, and where it goes
+bash bench/startup.sh                 # burrow --help and one client stdio request against bare node
 \`\`\`
 
 As root: it installs iperf3, wrk, haproxy, OpenSSH, redis and nginx from Debian if they are missing.
