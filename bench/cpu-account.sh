@@ -124,5 +124,5 @@ done
 node "$NODE_BENCH/cpu-account-report.js" "$ROWS" "$PERF"
 echo
 echo "bash bench/cpu-account.sh${ARGS:+ $ARGS}, $(date -u '+%Y-%m-%d %H:%M UTC'), load average $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-machine_markdown
+host_markdown
 echo "raw rows and logs: $WORK" >&2

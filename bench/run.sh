@@ -227,7 +227,7 @@ first_line() { "$@" 2>&1 | head -n 1; }
   printf 'command\t%s\n' "$COMMAND"
   printf 'quick\t%s\n' "$QUICK"
   printf 'reps\t%s\n' "$REPS"
-  machine_meta
+  host_meta
   printf 'burrow\t%s\n' "$(node "$ROOT/dist/bin/burrow.js" --version)"
   printf 'openssh\t%s\n' "$(first_line ssh -V)"
   printf 'ssh_default_cipher\t%s\n' "${SSH_DEFAULT_CIPHER:-}"

@@ -61,4 +61,4 @@ for (const c of r) console.log('| \`' + c.command.replace(/ --relay .*/, ' ... <
 " "$WORK/startup.json"
 echo
 echo "bash bench/startup.sh --runs $RUNS ${BINS[*]}, $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
-machine_markdown
+host_markdown

@@ -2,7 +2,7 @@
 # bench/cpu-account.sh and bench/startup.sh): ratios moved 40 % between two hosts of one kind, so every
 # result names the CPU, its crypto-relevant flags, the kernel, its CPU vulnerability mitigations (they
 # price every syscall), and the Node and OpenSSL versions.
-machine_meta() {
+host_meta() {
   printf 'cpu\t%s\n' "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
   printf 'nproc\t%s\n' "$(nproc)"
   printf 'cpu_flags\t%s\n' "$(awk -F': ' '/^flags/ { print $2; exit }' /proc/cpuinfo | tr ' ' '\n' |
@@ -18,7 +18,7 @@ machine_meta() {
   printf 'openssl\t%s\n' "$(node -p 'process.versions.openssl') (Node's own)"
 }
 
-# machine_line: the same as one Markdown bullet list.
-machine_markdown() {
-  machine_meta | awk -F'\t' '{ printf "- %s: %s\n", $1, $2 }'
+# host_markdown: the same as a Markdown bullet list.
+host_markdown() {
+  host_meta | awk -F'\t' '{ printf "- %s: %s\n", $1, $2 }'
 }
