@@ -27,16 +27,24 @@ const CONTENDERS: Record<string, string> = {
 const contenders = m('contenders').split(',').filter((c) => c in CONTENDERS);
 
 const dur = m('duration_s');
+/** The tunnel's CPU per process: client-side forwarder, relay, server-side agent (C_PIDS order). */
+function perProcess(key: string, what: string, unit: string, digits: number): Metric[] {
+  return (['client', 'relay', 'server'] as const).map((role) => ({
+    key: `${key}_${role}`, label: `${what}: CPU of the ${role === 'server' ? 'server-side agent' : role === 'client' ? 'client-side forwarder' : 'relay'}`, unit, higher: false, digits,
+  }));
+}
 function metricsOf(workload: string): Metric[] {
   const throughput = (what: string): Metric[] => [
     { key: 'gbps', label: `${what}: throughput`, unit: 'Gbit/s', higher: true, digits: 2 },
     { key: 'cpu_s_per_gib', label: `${what}: tunnel CPU`, unit: 'CPU-s/GiB', higher: false, digits: 2 },
+    ...perProcess('cpu_s_per_gib', what, 'CPU-s/GiB', 2),
   ];
   const http = (what: string): Metric[] => [
     { key: 'rps', label: `${what}: requests/s`, unit: 'req/s', higher: true, digits: 0 },
     { key: 'p50_ms', label: `${what}: p50`, unit: 'ms', higher: false, digits: 2 },
     { key: 'p99_ms', label: `${what}: p99`, unit: 'ms', higher: false, digits: 2 },
     { key: 'cpu_ms_per_kreq', label: `${what}: tunnel CPU`, unit: 'CPU-ms/1k req', higher: false, digits: 0 },
+    ...perProcess('cpu_ms_per_kreq', what, 'CPU-ms/1k req', 0),
     { key: 'errors', label: `${what}: errors`, unit: 'count', higher: false, digits: 0, ratio: false },
   ];
   switch (workload) {
@@ -68,6 +76,10 @@ function metricsOf(workload: string): Metric[] {
 }
 
 const { values, workloads } = readValues(args.results);
+// The same values keyed by repetition, for the spread of each ratio within one repetition.
+const byRep = new Map<string, number>();
+for (const [rep = '', wl = '', ct = '', key = '', v = ''] of rows(args.results)) byRep.set(`${rep}\t${wl}\t${key}\t${ct}`, Number(v));
+const reps = [...new Set(rows(args.results).map(([rep = '']) => rep))];
 
 const measured: { wl: string; metric: Metric }[] = [];
 for (const wl of workloads) for (const metric of metricsOf(wl)) if (values.get(wl)?.has(metric.key)) measured.push({ wl, metric });
@@ -92,7 +104,15 @@ function ratioTable(ref: string): string {
     if (!base?.length || median(base) === 0) continue;
     const r = cols.map((c) => {
       const xs = get(wl, metric.key, c);
-      return xs?.length ? `${(median(xs) / median(base)).toFixed(2)}` : '—';
+      if (!xs?.length) return '—';
+      // The spread: the same ratio within each repetition (contenders interleaved, so they shared its load).
+      const perRep = reps.flatMap((rep) => {
+        const a = byRep.get(`${rep}\t${wl}\t${metric.key}\t${c}`);
+        const b = byRep.get(`${rep}\t${wl}\t${metric.key}\t${ref}`);
+        return a === undefined || b === undefined || b === 0 ? [] : [a / b];
+      });
+      const spread = perRep.length > 1 ? ` (${Math.min(...perRep).toFixed(2)}–${Math.max(...perRep).toFixed(2)})` : '';
+      return `${(median(xs) / median(base)).toFixed(2)}${spread}`;
     });
     t += `| ${metric.label} ${metric.higher ? '↑' : '↓'} | ${r.join(' | ')} |\n`;
   }
@@ -109,7 +129,8 @@ ${quick ? '> **Quick smoke run** (`--quick`: one repetition, short runs, small c
 - command: \`${m('command')}\`
 - machine: ${m('nproc')} CPUs (\`nproc\`), ${m('cpu')}, Linux ${m('kernel')}, open files limit ${m('nofile')}; load average ${m('loadavg')}
   (anything else running on the machine shows up as noise: compare the min–max spreads)
-- versions: Node ${m('node')}, burrow ${m('burrow')}, ${m('openssh')}, ${m('haproxy')}, ${m('iperf3')}, ${m('wrk')}, ${m('redis')}, ${m('nginx')}
+- CPU flags (crypto and SIMD): ${m('cpu_flags') || 'none of aes, avx, vaes'}; mitigations: ${m('mitigations') || 'none'}
+- versions: Node ${m('node')} (OpenSSL ${m('openssl')}), burrow ${m('burrow')}, ${m('openssh')}, ${m('haproxy')}, ${m('iperf3')}, ${m('wrk')}, ${m('redis')}, ${m('nginx')}
 - ${m('reps')} repetition(s); within each, every workload runs every contender in turn (${contenders.join(', ')}), each with a fresh tunnel; run time ${Math.round(Number(m('wall_s')) / 60)} min
 
 ## Shape
@@ -141,19 +162,26 @@ ${m('big_note') ? `\n**Note:** ${m('big_note')}\n` : ''}
 ## Results
 
 Median over repetitions, (min–max) when they differ. ↑ higher is better, ↓ lower is better.
+In the ratio tables below, the brackets hold the lowest and highest of the same ratio taken within one
+repetition (the contenders of a repetition ran interleaved, under the same load).
 
 ${mainTable()}
-## Ratios to direct
+${contenders.includes('direct') ? `## Ratios to direct
 
 Median of the contender ÷ median of direct (for ↓ metrics, above 1 is worse).
 
 ${ratioTable('direct')}
-## Ratios to OpenSSH aes128-gcm
+` : ''}${contenders.includes('haproxy') ? `## Ratios to the haproxy chain
+
+Median of the contender ÷ median of the three haproxy hops (forwarding alone, no encryption).
+
+${ratioTable('haproxy')}
+` : ''}${contenders.includes('ssh-gcm') ? `## Ratios to OpenSSH aes128-gcm
 
 Median of the contender ÷ median of OpenSSH with aes128-gcm.
 
 ${ratioTable('ssh-gcm')}
-## Failures
+` : ''}## Failures
 
 ${listing(args.failures, 'None: every case ran and every connection worked.')}
 ## Warnings in the tunnels' logs
@@ -164,6 +192,8 @@ ${listing(args.notes, 'None.')}
 \`\`\`sh
 bash bench/run.sh            # 3 repetitions (--reps N), writes this file
 bash bench/run.sh --quick    # 1 short repetition, a smoke test
+bash bench/cpu-account.sh --perf      # one bulk stream's CPU per GiB, per process, and where it goes
+bash bench/startup.sh                 # burrow --help and one client stdio request against bare node
 \`\`\`
 
 As root: it installs iperf3, wrk, haproxy, OpenSSH, redis and nginx from Debian if they are missing.

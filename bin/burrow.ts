@@ -9,7 +9,7 @@ import { buildProgram } from './program.js';
 
 async function main(): Promise<number> {
   try {
-    await buildProgram().parseAsync(process.argv);
+    await (await buildProgram(process.argv)).parseAsync(process.argv);
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -1,13 +1,27 @@
-/** The `burrow` command tree: every role and admin task as a subcommand (bin/burrow.ts runs it). */
+/**
+ * The `burrow` command tree: every role and admin task as a subcommand (bin/burrow.ts runs it). Only
+ * the module of the command that argv names is loaded: a `client stdio` (an ssh ProxyCommand, started
+ * for every connection) does not pay for the relay's and the skeleton's code, nor they for each other's.
+ */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { registerClientCommands } from '../client/cli.js';
-import { registerKeysCommands } from '../relay/cli-keys.js';
-import { registerRelayCommand } from '../relay/cli.js';
-import { registerUsersCommands } from '../relay/cli-users.js';
 import { cliContext } from '../shared/cli/cli-context.js';
-import { registerSecretCommand } from '../shared/cli/cli-secret.js';
 import { withExamples } from '../shared/cli/help-examples.js';
-import { registerSkeletonCommand } from '../skeleton/cli.js';
+
+type Register = (program: Command) => unknown;
+/** Top-level command -> the module that registers it (in the order `burrow --help` lists them). */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  keys: async () => (await import('../relay/cli-keys.js')).registerKeysCommands,
+  secret: async () => (await import('../shared/cli/cli-secret.js')).registerSecretCommand,
+  users: async () => (await import('../relay/cli-users.js')).registerUsersCommands,
+  relay: async () => (await import('../relay/cli.js')).registerRelayCommand,
+  skeleton: async () => (await import('../skeleton/cli.js')).registerSkeletonCommand,
+  client: async () => (await import('../client/cli.js')).registerClientCommands,
+};
+
+/** The top-level command argv names (its first word that is not an option), if any. */
+function commandOf(argv: readonly string[]): string | undefined {
+  return argv.slice(2).find((arg) => !arg.startsWith('-'));
+}
 
 function demoPort(value: string): number {
   const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
@@ -15,7 +29,8 @@ function demoPort(value: string): number {
   return port;
 }
 
-export function buildProgram(): Command {
+/** The program for `argv`: with the one command it names, or every command (help, or no command named). */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const ctx = cliContext();
   const program = withExamples(
     new Command('burrow')
@@ -36,12 +51,10 @@ export function buildProgram(): Command {
     'burrow demo      # then: curl http://127.0.0.1:8080/',
     'burrow demo --port 9080',
   );
-  registerKeysCommands(program);
-  registerSecretCommand(program);
-  registerUsersCommands(program);
-  registerRelayCommand(program);
-  registerSkeletonCommand(program);
-  registerClientCommands(program);
+  const named = commandOf(argv);
+  const wanted = named === 'demo' ? [] : named !== undefined && named in COMMANDS ? [named] : Object.keys(COMMANDS);
+  const registers = await Promise.all(wanted.map((name) => (COMMANDS[name] as () => Promise<Register>)()));
+  for (const register of registers) register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -14,10 +14,9 @@ import { option, type OptionSpec } from '../shared/config/option-spec.js';
 import { BurrowError, codeOf, type ErrorCode } from '../shared/errors.js';
 import type { Redacted } from '../shared/redacted.js';
 import { formatHostPort, parseHostPort } from '../shared/peer/relay-address.js';
-import { connect, type BurrowClient, type ServerInfo } from './index.js';
-import { startForwarder } from './io/forwarder.js';
-import { pumpStdio } from './io/stdio-stream.js';
-import { startStatusLine } from './status-line.js';
+// The client's runtime is imported by the action that runs it (await import), not here: `burrow --help`
+// and the other roles' commands load this file too, and start faster without it (bench/startup.sh).
+import type { BurrowClient, ServerInfo } from './index.js';
 import { registerTrustCommand, TRUST_OPTIONS } from './cli-trust.js';
 
 const COMMON = [CONFIG_OPTION, ...peerOptions(7000), logLevelOption('warn')];
@@ -49,6 +48,7 @@ async function login(
   const hints = peerContext(config, ctx.env, 'client', relay);
   const password = await peerPassword(config, ctx.env, user);
   try {
+    const { connect } = await import('./index.js');
     return await connect({ relay, user, password, log, ...extra, ...(onFatal ? { keepAlive: true, onFatal: (err: BurrowError) => onFatal(explainPeerFailure(err, hints)) } : {}) });
   } catch (err) {
     throw explainPeerFailure(err, hints);
@@ -139,6 +139,7 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     };
     if (offline) warn(`could not log in to the relay yet (${offline.code}); listening anyway and logging in in the background: connections wait up to 10 s for it`, offline.code);
     const unavailable = offline ? undefined : await checkServer(c, id, secret, warn);
+    const [{ startForwarder }, { startStatusLine }] = await Promise.all([import('./io/forwarder.js'), import('./status-line.js')]);
     const forwarder = await startForwarder({
       client: c, serverId: id, secret, host, port, log, separateStreams: config.separateStreams === true, ...(unavailable ? { unavailable } : {}),
     }).catch((err: unknown) => {
@@ -173,6 +174,7 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     const c = await login(config, ctx, 'burrow-client');
     try {
       const stream = await c.open(id, { secret });
+      const { pumpStdio } = await import('./io/stdio-stream.js');
       await pumpStdio(stream, process.stdin, process.stdout);
     } finally {
       c.close();

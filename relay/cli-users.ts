@@ -9,7 +9,6 @@ import { withExamples } from '../shared/cli/help-examples.js';
 import { cliContext, useEnvTwins, type CliContext } from '../shared/cli/cli-context.js';
 import { readPassword } from '../shared/cli/read-password.js';
 import { formatUsersTable, usersForListing } from './users/users-listing.js';
-import { hashPassword } from './users/password-hash.js';
 import { BurrowError } from '../shared/errors.js';
 import type { Redacted } from '../shared/redacted.js';
 import { validatePattern } from './users/id-pattern.js';
@@ -51,6 +50,11 @@ interface AddOpts extends PasswordOpts {
 function collectPatterns(value: string, previous: string[] | undefined): string[] {
   const added = value.split(',').map((p) => p.trim()).filter((p) => p !== '');
   return [...(previous ?? []), ...added];
+}
+
+/** argon2, a native addon, is loaded once a password is hashed, not for every `burrow` command. */
+async function hashPassword(password: Redacted<string>): Promise<string> {
+  return (await import('./users/password-hash.js')).hashPassword(password);
 }
 
 export function registerUsersCommands(program: Command, overrides: Partial<CliContext> = {}): Command {

@@ -14,7 +14,6 @@ import { parsePublishSpec, PUBLISH_SHAPE, publishSpecProblem } from './publish-s
 import type { Logger } from '../shared/log.js';
 import { watchFile } from '../shared/watch-file.js';
 import type { SkeletonServer } from './io/skeleton-server.js';
-import { startSkeleton } from './index.js';
 import { parseServerSpec, serverSpecInDir, serverSpecProblem } from './server-spec.js';
 
 export const SKELETON_OPTIONS = [
@@ -117,6 +116,7 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     const password = await peerPassword(config, ctx.env, user);
     const keepAlive = setInterval(() => undefined, 1 << 30);
     const instance = config.instance as string | undefined;
+    const { startSkeleton } = await import('./index.js'); // loaded by the action only: a faster start for every other command
     const skeleton = await startSkeleton({
       relay, user, password, servers, pool: config.pool as number, log, onRetry: (_target, err) => retries.onRetry(err), ...(instance !== undefined ? { instance } : {}),
     })

@@ -50,6 +50,7 @@ burrow_setup() {
   C_PIDS="$client $relay $skeleton"
   wait_listen "$cp" 20 "$client" || return 1
   C_PORT=$cp
+  C_RELAY_PORT=$rcp # the relay's client port (bench/startup.sh runs `client stdio` against it)
 }
 
 burrow_teardown() {

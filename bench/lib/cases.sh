@@ -3,6 +3,9 @@
 # QUICK; each contender CT defines CT_setup TARGET, CT_teardown; each workload WL a wl_WL function
 # (idle-N: wl_idle N) and a real server from workload_target.
 
+# shellcheck source=bench/lib/machine.sh
+. "$ROOT/bench/lib/machine.sh"
+
 on_exit() {
   local rc=$?
   trap - EXIT
@@ -70,10 +73,7 @@ machine_meta() {
   printf 'command\t%s\n' "$COMMAND"
   printf 'quick\t%s\n' "$QUICK"
   printf 'reps\t%s\n' "$REPS"
-  printf 'nproc\t%s\n' "$(nproc)"
-  printf 'cpu\t%s\n' "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-  printf 'kernel\t%s\n' "$(uname -r)"
-  printf 'node\t%s\n' "$(node --version)"
+  host_meta # bench/lib/machine.sh: CPU, flags, kernel, mitigations, Node, OpenSSL
   printf 'burrow\t%s\n' "$(node "$ROOT/dist/bin/burrow.js" --version)"
   printf 'haproxy\t%s\n' "$(first_line haproxy -v)"
   printf 'iperf3\t%s\n' "$(first_line iperf3 --version)"

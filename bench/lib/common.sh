@@ -102,6 +102,25 @@ cpu_now() {
   node "$NODE_BENCH/proc-stats.js" cpu $C_PIDS
 }
 
+# cpu_each_now: the same per process, "CLIENT_SIDE RELAY SERVER_SIDE" (every contender lists its
+# processes in C_PIDS in that order).
+cpu_each_now() {
+  [ -n "$C_PIDS" ] || return 0
+  # shellcheck disable=SC2086
+  node "$NODE_BENCH/proc-stats.js" cpu-each $C_PIDS
+}
+
+# record_each KEY_PREFIX "A0 B0 C0" "A1 B1 C1" DIVISOR: per-process (after - before) / DIVISOR as
+# KEY_PREFIX_client, _relay and _server.
+record_each() {
+  local -a before after
+  read -r -a before <<<"$2"
+  read -r -a after <<<"$3"
+  [ "${#before[@]}" -eq 3 ] && [ "${#after[@]}" -eq 3 ] || return 0
+  local i roles=(client relay server)
+  for i in 0 1 2; do record "$1_${roles[$i]}" "$(calc "(${after[$i]} - ${before[$i]}) / $4")"; done
+}
+
 # record KEY VALUE: one measurement of the current case.
 record() {
   [ -n "$2" ] || return 0

@@ -33,21 +33,25 @@ workload_target() {
 
 # iperf3 upload (client -> server) for DUR seconds; Gbit/s and the tunnel's CPU seconds per GiB.
 wl_iperf() {
-  local parallel=$1 out=$LOGS/$CASE-iperf3.json c0 c1 rc
+  local parallel=$1 out=$LOGS/$CASE-iperf3.json c0 c1 e0 e1 rc
+  e0=$(cpu_each_now)
   c0=$(cpu_now)
   timeout -k 5 $((DUR + 30)) iperf3 -c 127.0.0.1 -p "$C_PORT" -t "$DUR" -P "$parallel" -J --connect-timeout 5000 >"$out" 2>&1
   rc=$?
   c1=$(cpu_now)
+  e1=$(cpu_each_now)
   [ "$rc" -eq 0 ] || record_failure "iperf3 exited $rc (output in $out)"
   parse_into "$out" iperf3 || return 1
   [ -n "$c0" ] && record cpu_s_per_gib "$(calc "($c1 - $c0) / (${PARSED[bytes]} / 1073741824)")"
+  record_each cpu_s_per_gib "$e0" "$e1" "(${PARSED[bytes]} / 1073741824)"
 }
 wl_iperf1() { wl_iperf 1; }
 wl_iperf4() { wl_iperf 4; }
 
 # wrk, 2 threads, 32 connections, DUR seconds, against a 1 KiB static file.
 wl_wrk() {
-  local out=$LOGS/$CASE-wrk.txt c0 c1 rc
+  local out=$LOGS/$CASE-wrk.txt c0 c1 e0 e1 rc
+  e0=$(cpu_each_now)
   c0=$(cpu_now)
   local host=()
   # WRK_HOST: a Host header for fronts that route by name (bench/public.sh).
@@ -55,10 +59,12 @@ wl_wrk() {
   timeout -k 5 $((DUR + 30)) wrk -t2 -c32 -d"${DUR}s" --timeout 5s --latency "${host[@]}" "$@" "http://127.0.0.1:$C_PORT/small.html" >"$out" 2>&1
   rc=$?
   c1=$(cpu_now)
+  e1=$(cpu_each_now)
   [ "$rc" -eq 0 ] || record_failure "wrk exited $rc (output in $out)"
   parse_into "$out" wrk || return 1
   [ "${PARSED[errors]}" -eq 0 ] || record_failure "wrk: ${PARSED[errors]} errors ($(grep -E 'Socket errors|Non-2xx' "$out" | tr -s ' ' | tr '\n' ' '))"
   [ -n "$c0" ] && [ "${PARSED[requests]}" -gt 0 ] && record cpu_ms_per_kreq "$(calc "($c1 - $c0) * 1000000 / ${PARSED[requests]}")"
+  [ "${PARSED[requests]}" -gt 0 ] && record_each cpu_ms_per_kreq "$e0" "$e1" "(${PARSED[requests]} / 1000000)"
 }
 wl_wrk_close() { wl_wrk -H 'Connection: close'; }
 wl_wrk_ka() { wl_wrk; }

@@ -6,12 +6,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import * as argon2 from 'argon2';
+import type * as Argon2 from 'argon2';
 import { BurrowError } from '../../shared/errors.js';
 import type { Redacted } from '../../shared/redacted.js';
 import { Semaphore } from '../../shared/semaphore.js';
 
-export const ARGON2_PARAMS = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+/** argon2's `argon2id` (2): the addon itself is loaded on the first hash (`lib`), not by every `burrow` command. */
+const ARGON2ID: typeof Argon2.argon2id = 2;
+export const ARGON2_PARAMS = { type: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+let loaded: Promise<typeof Argon2> | undefined;
+const lib = (): Promise<typeof Argon2> => (loaded ??= import('argon2'));
 /**
  * One core stays free for the event loop: on 2 cores, 2 hashes at once raised a running stream's
  * round-trip p99 from 1.2 to 4.7 ms (max 16 -> 82 ms) during a login storm for no more logins per
@@ -23,7 +27,7 @@ let dummyHash: Promise<string> | undefined;
 
 /** Made once, lazily, from a random password nobody knows, with the same parameters as real hashes. */
 function getDummyHash(): Promise<string> {
-  dummyHash ??= argon2.hash(randomBytes(32).toString('base64url'), ARGON2_PARAMS).catch((err: unknown) => {
+  dummyHash ??= lib().then((argon2) => argon2.hash(randomBytes(32).toString('base64url'), ARGON2_PARAMS)).catch((err: unknown) => {
     dummyHash = undefined; // try again next time rather than fail every unknown user forever
     throw err;
   });
@@ -43,7 +47,7 @@ export class PasswordHasher {
   }
 
   hash(password: Redacted<string>): Promise<string> {
-    return this.#slots.run(() => argon2.hash(password.reveal(), ARGON2_PARAMS));
+    return this.#slots.run(async () => (await lib()).hash(password.reveal(), ARGON2_PARAMS));
   }
 
   /** False for a wrong password and, after the same work, for an unknown user (`hash` undefined). */
@@ -51,6 +55,7 @@ export class PasswordHasher {
     const known = hash !== undefined;
     const ok = await this.#slots.run(async () => {
       const digest = hash ?? (await getDummyHash());
+      const argon2 = await lib();
       try {
         return await argon2.verify(digest, password.reveal());
       } catch (err) {

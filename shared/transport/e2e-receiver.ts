@@ -63,24 +63,26 @@ export class E2eReceiver {
     for (;;) {
       const queued = this.#queue.shift();
       if (queued) return queued;
-      const message = this.#decoder.next();
+      // A message that spans socket reads is opened piece by piece, never joined (a copy of every byte).
+      const message = this.#decoder.nextPieces();
       if (message === null) return null;
       if (this.#peerEnded) throw new BurrowError('ERR_PROTOCOL', 'message after the end');
-      const plaintext = this.#cipher.decryptWithAd(EMPTY, message);
+      const plaintext = this.#cipher.decryptPieces(EMPTY, message);
       if (plaintext === null) throw new BurrowError('ERR_DECRYPT', 'e2e transport message');
       if (this.#verdictPending) {
         this.#verdictPending = false;
-        const verdict = decodeVerdict(plaintext);
+        const verdict = decodeVerdict(Buffer.concat(plaintext));
         if (!verdict) throw new BurrowError('ERR_E2E_HANDSHAKE_FAILED', 'malformed verdict');
         if (!verdict.ok) throw new BurrowError(verdict.code, 'refused by the server');
         continue;
       }
       if (plaintext.length === 0) {
+        // An empty message (no plaintext piece) is the end.
         if (!this.#reader.atBoundary) throw new BurrowError('ERR_STREAM_TRUNCATED', 'ended inside a frame');
         this.#peerEnded = true;
         return { type: 'end' };
       }
-      this.#reader.push(plaintext);
+      for (let i = 0; i < plaintext.length; i++) this.#reader.push(plaintext[i] as Buffer, i === plaintext.length - 1);
     }
   }
 

@@ -170,6 +170,7 @@ export class Channel {
    */
   #deliver(chunk: Buffer): void {
     const local = this.#local;
+    if (local) this.#tunnel.holdWrites(local);
     local?.write(chunk, (err) => {
       if (err || this.#gone) return;
       const grant = this.#credit.delivered(chunk.length, local.writableLength === 0);

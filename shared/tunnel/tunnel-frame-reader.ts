@@ -32,8 +32,11 @@ export class FrameReader {
     return !this.#inFrame && this.#headerHave === 0;
   }
 
-  /** Consumes one message's plaintext; throws ERR_MALFORMED_FRAME on a bad header. */
-  push(plaintext: Buffer): void {
+  /**
+   * Consumes one message's plaintext, or one piece of it (`last`: the message ends with this piece);
+   * throws ERR_MALFORMED_FRAME on a bad header.
+   */
+  push(plaintext: Buffer, last = true): void {
     let offset = 0;
     while (offset < plaintext.length) {
       if (!this.#inFrame) {
@@ -46,7 +49,7 @@ export class FrameReader {
           this.#headerHave = 0;
           checkHeader(FRAME.rekey, this.#header.readUInt32BE(1), this.#header.readUInt16BE(5));
           // The key changes at a message boundary: nothing may follow in this message.
-          if (offset !== plaintext.length) throw malformed('frames after a rekey in the same message');
+          if (offset !== plaintext.length || !last) throw malformed('frames after a rekey in the same message');
           this.#sink.rekey();
           return;
         }

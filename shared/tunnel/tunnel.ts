@@ -62,6 +62,12 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   /** Channels that paused their local socket until the tunnel socket drains. */
   readonly #waitingDrain = new Set<Channel>();
   readonly #writer: FrameWriter;
+  /**
+   * Local sockets corked while the frames of one read from the tunnel are delivered, uncorked after it:
+   * the pieces a read holds for a channel (a frame may span messages) leave in one writev, not one write each.
+   */
+  readonly #corked = new Set<Socket>();
+  #reading = false;
   #congested = false;
   #socketEnded: boolean;
   #peerEnded = false;
@@ -140,6 +146,13 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   /** True while the tunnel socket's buffer is full: channels should stop reading their local side. */
   get congested(): boolean {
     return this.#congested || this.#writer.full;
+  }
+
+  /** A channel is about to write to its local socket: during a read, its writes wait for the read's end. */
+  holdWrites(local: Socket): void {
+    if (!this.#reading || this.#corked.has(local)) return;
+    local.cork();
+    this.#corked.add(local);
   }
 
   waitForDrain(channel: Channel): void {
@@ -267,7 +280,14 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   readonly #onData = (chunk: Buffer): void => {
     this.#receiver.push(chunk);
-    this.#readFrames();
+    this.#reading = true;
+    try {
+      this.#readFrames();
+    } finally {
+      this.#reading = false;
+      for (const local of this.#corked) local.uncork();
+      this.#corked.clear();
+    }
   };
 
   readonly #onSocketEnd = (): void => {

@@ -1,5 +1,5 @@
 /**
- * The `burrow` command run as an executable (npm links the package's bin to dist/bin/burrow.js; the
+ * The `burrow` command run as an executable (npm links the package's bin to dist/bundle/burrow.js; the
  * kernel runs its shebang) starts node with NODE_FLAGS, so a relay started as `burrow relay` collects
  * garbage like one started by the sample systemd units. Linux only: it reads /proc.
  */

@@ -13,7 +13,7 @@ function paths(cmd: Command, prefix: string[] = []): string[][] {
   return [...own, ...cmd.commands.filter((c) => c.name() !== 'help').flatMap((c) => paths(c, [...prefix, c.name()]))];
 }
 
-const ALL = paths(buildProgram());
+const ALL = paths(await buildProgram());
 
 test('the walk finds every command', (t) => {
   const names = ALL.map((p) => p.join(' '));

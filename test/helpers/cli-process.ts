@@ -9,8 +9,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../../bin/node-flags.js';
 
-/** Compiled helpers live in dist/test/helpers/, the CLI in dist/bin/. */
-export const CLI_PATH = fileURLToPath(new URL('../../bin/burrow.js', import.meta.url));
+/**
+ * Compiled helpers live in dist/test/helpers/; the CLI users run (package.json `bin`) is the bundle of
+ * dist/bin/burrow.js in dist/bundle/ (`npm run bundle`), so the tests drive that.
+ */
+export const CLI_PATH = fileURLToPath(new URL('../../bundle/burrow.js', import.meta.url));
 
 /**
  * How a test starts the CLI with node explicitly: this node, the node options the `burrow` command's
@@ -90,7 +93,7 @@ function describe(args: readonly string[], out: string, err: string, why: string
 }
 
 /**
- * Spawns `CLI_COMMAND ...args` (`node --initial-old-space-size=64 dist/bin/burrow.js ...args`). With `t`,
+ * Spawns `CLI_COMMAND ...args` (`node --initial-old-space-size=64 dist/bundle/burrow.js ...args`). With `t`,
  * registers a teardown that stops it; without (a process shared by a whole file), the caller stops it,
  * e.g. in `test.after.always`.
  */

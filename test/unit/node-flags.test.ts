@@ -17,10 +17,11 @@ test('NODE_FLAGS gives V8 a roomier initial old generation', (t) => {
   t.true(NODE_FLAGS.includes('--initial-old-space-size=64'));
 });
 
-test('the burrow command\'s shebang passes NODE_FLAGS, in the source and in the built script', async (t) => {
+test('the burrow command\'s shebang passes NODE_FLAGS, in the source, the built script and its bundle', async (t) => {
   const shebang = `#!/usr/bin/env -S node ${FLAGS}`;
   t.is(await firstLine('bin/burrow.ts'), shebang);
   t.is(await firstLine('dist/bin/burrow.js'), shebang);
+  t.is(await firstLine('dist/bundle/burrow.js'), shebang, 'the bundle (package.json bin) keeps it');
 });
 
 test('npm start, the sample systemd units and the bench contender start node with NODE_FLAGS', async (t) => {

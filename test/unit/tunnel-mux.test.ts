@@ -56,6 +56,8 @@ interface TunnelPair {
   seen: Buffer[];
   /** The two sockets of the middle (client side, skeleton side). */
   middle: { toClient: Socket; toSkeleton: Socket };
+  /** The client tunnel's own socket (towards the middle). */
+  clientSocket: Socket;
 }
 
 /** Client Tunnel <-> middle <-> skeleton serveTunnel(target). */
@@ -85,7 +87,7 @@ async function tunnelPair(
   const [link] = await Promise.all([secureTunnel(up.a, { psk: opts.clientPsk ?? psk, serverId: SERVER_ID }), responded]);
   const client = new Tunnel(link, 'initiator');
   t.teardown(() => client.destroy());
-  return { client, served, seen, middle: { toClient: up.b, toSkeleton: down.a } };
+  return { client, served, seen, middle: { toClient: up.b, toSkeleton: down.a }, clientSocket: up.a };
 }
 
 /** Opens a channel for a fresh local connection; returns the app's end of it. */
@@ -126,6 +128,40 @@ test('many channels over one tunnel: every byte echoes back intact, half-close b
   t.is(client.channelCount, 0);
   client.end();
   await served;
+});
+
+test('what one read of the tunnel holds for a channel reaches its local socket in one write, not one per frame piece', async (t) => {
+  const target = await firstSocket(t);
+  const { client, clientSocket } = await tunnelPair(t, target.port);
+  const { a: app, b: local } = await pair(t);
+  local.pause();
+  // Count the writes the stream layer hands the channel's local socket (a writev of many pieces is one).
+  let writes = 0;
+  const spy = local as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+  const write = spy._write.bind(local);
+  const writev = spy._writev.bind(local);
+  spy._write = (...a: unknown[]) => {
+    writes++;
+    write(...a);
+  };
+  spy._writev = (...a: unknown[]) => {
+    writes++;
+    writev(...a);
+  };
+  const channel = client.openChannel(local);
+  const received = readAll(app);
+  const skeletonSide = await target.socket;
+  let reads = 0;
+  clientSocket.on('data', () => reads++);
+  // 4 MiB: frames of MAX_DATA in transport messages of 65519 bytes, so most reads hold 2-3 pieces of one channel.
+  const payload = randomBytes(4 * 1024 * 1024);
+  skeletonSide.end(payload);
+  const back = await received;
+  t.is(digest(back), digest(payload));
+  t.true(reads > 0);
+  t.true(writes <= reads, `${writes} writes for ${reads} reads of the tunnel socket`);
+  app.end();
+  await channel.settled;
 });
 
 test('a channel whose target does not read does not stall another channel, and its bytes all arrive once it reads', async (t) => {

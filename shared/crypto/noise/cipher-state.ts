@@ -11,7 +11,6 @@ export type NoiseCipher = 'AESGCM' | 'ChaChaPoly';
 export const KEY_LENGTH = 32;
 export const TAG_LENGTH = 16;
 
-const EMPTY = Buffer.alloc(0);
 const TWO_32 = 2 ** 32;
 
 export class CipherState {
@@ -89,17 +88,40 @@ export class CipherState {
    */
   decryptWithAd(ad: Buffer, ciphertext: Buffer): Buffer | null {
     if (this.#key === undefined) return ciphertext;
-    if (ciphertext.length < TAG_LENGTH) return null;
-    const split = ciphertext.length - TAG_LENGTH;
+    const pieces = this.decryptPieces(ad, [ciphertext]);
+    if (pieces === null) return null;
+    return pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+  }
+
+  /**
+   * DecryptWithAd of a ciphertext (body and tag) that lies in several pieces, as a socket delivered it,
+   * without joining them: the plaintext pieces in order (none for an empty plaintext), or null when
+   * authentication fails (counter unchanged). Nothing is returned before the tag verified. Requires a key.
+   */
+  decryptPieces(ad: Buffer, pieces: readonly Buffer[]): Buffer[] | null {
+    const key = this.#requireKey();
+    let total = 0;
+    for (const piece of pieces) total += piece.length;
+    if (total < TAG_LENGTH) return null;
+    const bodyLength = total - TAG_LENGTH;
     const nonce = this.#nextNonce();
     const options = { authTagLength: TAG_LENGTH };
     const decipher =
       this.cipher === 'AESGCM'
-        ? createDecipheriv('aes-256-gcm', this.#key, nonce, options)
-        : createDecipheriv('chacha20-poly1305', this.#key, nonce, options);
-    decipher.setAuthTag(ciphertext.subarray(split));
-    if (ad.length > 0) decipher.setAAD(ad, { plaintextLength: split });
-    const body = split === 0 ? EMPTY : decipher.update(ciphertext.subarray(0, split));
+        ? createDecipheriv('aes-256-gcm', key, nonce, options)
+        : createDecipheriv('chacha20-poly1305', key, nonce, options);
+    const body: Buffer[] = [];
+    const tag: Buffer[] = [];
+    let left = bodyLength;
+    for (const piece of pieces) {
+      const take = Math.min(piece.length, left);
+      if (take > 0) body.push(take === piece.length ? piece : piece.subarray(0, take));
+      if (take < piece.length) tag.push(piece.subarray(take));
+      left -= take;
+    }
+    decipher.setAuthTag(tag.length === 1 ? (tag[0] as Buffer) : Buffer.concat(tag));
+    if (ad.length > 0) decipher.setAAD(ad, { plaintextLength: bodyLength });
+    const out: Buffer[] = body.map((piece) => decipher.update(piece));
     let rest: Buffer;
     try {
       rest = decipher.final();
@@ -107,7 +129,8 @@ export class CipherState {
       return null; // the tag did not verify
     }
     this.#n += 1;
-    return rest.length === 0 ? body : Buffer.concat([body, rest]);
+    if (rest.length > 0) out.push(rest);
+    return out;
   }
 
   /**
