@@ -111,13 +111,14 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     const routed = routeOf(req, (status) => sendErrorPage(res, status, status === 400 || announcesBody(req)));
     if (!routed) return;
     const client = clientOf(req.socket);
-    proxyRequest(req, res, {
+    const upReq = proxyRequest(req, res, {
       ...routed,
       client,
       agent: conn.agentFor(routed.route),
       log,
       onBadGateway: () => void stats.badGateway++,
     });
+    conn.track(upReq);
   };
 
   server.on('request', onRequest);

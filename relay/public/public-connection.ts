@@ -11,6 +11,7 @@
  * response; cleared when Node's parser has a complete head ('request' or 'upgrade'). Node's own
  * headersTimeout only runs on a server that listens itself, and this one is handed sockets.
  */
+import type { ClientRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpRoute } from './http-front-deps.js';
@@ -31,6 +32,9 @@ export class PublicConnection {
   #timer: NodeJS.Timeout | undefined;
   #active = 0;
   #upgraded = false;
+  #closedDown = false;
+  /** Upstream requests under way for this connection: all are destroyed when the public socket closes. */
+  readonly #upstream = new Set<ClientRequest>();
 
   constructor(readonly socket: Socket, readonly hooks: ConnectionHooks) {
     this.#arm();
@@ -42,6 +46,11 @@ export class PublicConnection {
     let agent = this.#agents.get(route.key);
     if (agent) this.#agents.delete(route.key);
     else agent = new RouteAgent(() => this.hooks.open(route));
+    // A request parsed after the public socket closed gets a dead agent: it opens nothing.
+    if (this.#closedDown) {
+      agent.destroy();
+      return agent;
+    }
     this.#agents.set(route.key, agent);
     if (this.#agents.size > MAX_ROUTES_PER_CONNECTION) {
       const [oldestKey, oldest] = this.#agents.entries().next().value as [string, RouteAgent];
@@ -56,6 +65,16 @@ export class PublicConnection {
     let n = 0;
     for (const agent of this.#agents.values()) n += agent.opened;
     return n;
+  }
+
+  /**
+   * An upstream request made for this connection. Responses to pipelined requests never sent out emit no
+   * 'close', so without this their upstream requests (and streams) would outlive the public client.
+   */
+  track(req: ClientRequest): void {
+    if (this.socket.destroyed) return void req.destroy();
+    this.#upstream.add(req);
+    req.once('close', () => this.#upstream.delete(req));
   }
 
   /** A complete request head arrived; `done` fires when its response is over. */
@@ -94,8 +113,11 @@ export class PublicConnection {
   }
 
   #closed(): void {
+    this.#closedDown = true;
     this.#disarm();
     for (const agent of this.#agents.values()) agent.destroy();
     this.#agents.clear();
+    for (const req of this.#upstream) req.destroy();
+    this.#upstream.clear();
   }
 }
