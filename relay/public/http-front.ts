@@ -39,6 +39,10 @@ export interface HttpFrontStats {
   notFound: number;
   badGateway: number;
   headTimeouts: number;
+  /** Connections cut for pipelining more requests than may wait (public-connection.ts MAX_WAITING). */
+  pipelineFloods: number;
+  /** Requests being handled now, over all connections (each connection at most MAX_IN_FLIGHT). */
+  inFlight: number;
 }
 
 export interface HttpFront {
@@ -53,7 +57,7 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
   const opts = { ...HTTP_FRONT_DEFAULTS, ...definedOnly(deps) };
   const log = deps.log.child({ front: 'http' });
   const limiter = new LogLimiter();
-  const stats: HttpFrontStats = { connections: 0, requests: 0, upgrades: 0, badRequest: 0, notFound: 0, badGateway: 0, headTimeouts: 0 };
+  const stats: Omit<HttpFrontStats, 'inFlight'> = { connections: 0, requests: 0, upgrades: 0, badRequest: 0, notFound: 0, badGateway: 0, headTimeouts: 0, pipelineFloods: 0 };
   const conns = new Map<Socket, PublicConnection>();
   let closing = false;
   const server = http.createServer({
@@ -106,7 +110,14 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     if (!conn) return void res.destroy();
     stats.requests++;
     const { done } = conn.requestStarted();
-    res.once('close', done);
+    const release = conn.admit(() => forward(conn, req, res));
+    res.once('close', () => {
+      release();
+      done();
+    });
+  };
+
+  const forward = (conn: PublicConnection, req: IncomingMessage, res: ServerResponse): void => {
     // A 404 keeps the connection unless a body is on its way: Node would read and drop all of it first.
     const routed = routeOf(req, (status) => sendErrorPage(res, status, status === 400 || announcesBody(req)));
     if (!routed) return;
@@ -170,6 +181,10 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
         stats.headTimeouts++;
         peerLine(socket, 'head-timeout');
       },
+      onFlood: () => {
+        stats.pipelineFloods++;
+        peerLine(socket, 'pipeline-flood');
+      },
     });
     conns.set(socket, conn);
     socket.once('close', () => conns.delete(socket));
@@ -183,7 +198,8 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     await Promise.all(closed);
   };
 
-  return { handle, close, stats: () => ({ ...stats }) };
+  const inFlight = (): number => [...conns.values()].reduce((n, conn) => n + conn.inFlight, 0);
+  return { handle, close, stats: () => ({ ...stats, inFlight: inFlight() }) };
 }
 
 function announcesBody(req: IncomingMessage): boolean {

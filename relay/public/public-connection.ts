@@ -17,6 +17,19 @@ import type { Duplex } from 'node:stream';
 import type { HttpRoute } from './http-front-deps.js';
 import { RouteAgent } from './route-agent.js';
 
+/**
+ * Requests of one connection under way at once. Node's server parses every pipelined request it has read
+ * and emits them all at once; the rest wait here for a turn.
+ */
+export const MAX_IN_FLIGHT = 8;
+
+/**
+ * Requests that may wait for a turn. Beyond, the connection is cut (a flood: no browser pipelines this
+ * deep). Pausing the socket instead does not hold: Node's server resumes it on every response written.
+ */
+export const MAX_WAITING = 56;
+
+/** Node's server-side socket, with the fields its own pipelining backpressure uses (_http_server.js). */
 /** Agents (hence upstream streams) one public connection may hold; the least recently used goes first. */
 export const MAX_ROUTES_PER_CONNECTION = 8;
 
@@ -25,6 +38,8 @@ export interface ConnectionHooks {
   headTimeoutMs: number;
   /** The head deadline passed: the socket is being destroyed. */
   onHeadTimeout(): void;
+  /** More than MAX_WAITING pipelined requests waited: the socket is being destroyed. */
+  onFlood(): void;
 }
 
 export class PublicConnection {
@@ -33,6 +48,8 @@ export class PublicConnection {
   #active = 0;
   #upgraded = false;
   #closedDown = false;
+  #inFlight = 0;
+  readonly #waiting: (() => void)[] = [];
   /** Upstream requests under way for this connection: all are destroyed when the public socket closes. */
   readonly #upstream = new Set<ClientRequest>();
 
@@ -91,6 +108,38 @@ export class PublicConnection {
     };
   }
 
+  /** Requests of this connection being handled now (not those waiting for a turn). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * Runs `start` now, or once fewer than MAX_IN_FLIGHT requests of this connection are under way.
+   * The returned `release` is for when its response is over (whether it started or not).
+   */
+  admit(start: () => void): () => void {
+    let state: 'waiting' | 'running' | 'done' = 'waiting';
+    const run = (): void => {
+      if (state !== 'waiting') return;
+      state = 'running';
+      this.#inFlight++;
+      start();
+    };
+    if (this.#inFlight < MAX_IN_FLIGHT) run();
+    else if (this.#waiting.length < MAX_WAITING) this.#waiting.push(run);
+    else if (!this.socket.destroyed) {
+      this.hooks.onFlood();
+      this.socket.destroy();
+    }
+    return () => {
+      const was = state;
+      state = 'done';
+      if (was !== 'running') return;
+      this.#inFlight--;
+      while (this.#inFlight < MAX_IN_FLIGHT && this.#waiting.length > 0) this.#waiting.shift()!();
+    };
+  }
+
   /** The connection became a tunnel (WebSocket): no more heads, no more deadlines. */
   upgraded(): void {
     this.#upgraded = true;
@@ -119,5 +168,6 @@ export class PublicConnection {
     this.#agents.clear();
     for (const req of this.#upstream) req.destroy();
     this.#upstream.clear();
+    this.#waiting.length = 0;
   }
 }
