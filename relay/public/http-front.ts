@@ -138,7 +138,10 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     const conn = conns.get(socket);
     if (!conn) return void socket.destroy();
     conn.upgraded();
-    socket.setTimeout(0);
+    // Node's server dropped its own timeout handling at the upgrade: an idle tunnel (no byte either way,
+    // or no 101 yet) is cut after idleTimeoutMs, as an idle request is; its upstream goes with it.
+    socket.setTimeout(opts.idleTimeoutMs);
+    socket.on('timeout', () => socket.destroy());
     stats.upgrades++;
     const routed = routeOf(req, (status) => endWithErrorPage(socket, status));
     if (!routed) return;
