@@ -13,11 +13,11 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import { endWithErrorPage, sendErrorPage } from './error-page.js';
 import type { HttpFrontDeps, HttpRoute, PublicClient } from './http-front-deps.js';
 import { PublicConnection } from './public-connection.js';
 import { proxyRequest } from './proxy-request.js';
+import { RefusalLog } from './refusal-log.js';
 import { requestTarget } from './request-target.js';
 import { spliceUpgrade } from './upgrade-splice.js';
 
@@ -56,7 +56,9 @@ export interface HttpFront {
 export function createHttpFront(deps: HttpFrontDeps): HttpFront {
   const opts = { ...HTTP_FRONT_DEFAULTS, ...definedOnly(deps) };
   const log = deps.log.child({ front: 'http' });
-  const limiter = new LogLimiter();
+  // Refusals are logged once per source penalty unit (an IPv4 address, an IPv6 /64) and reason a minute.
+  const refusalLog = new RefusalLog();
+  const now = deps.now ?? Date.now;
   const stats: Omit<HttpFrontStats, 'inFlight'> = { connections: 0, requests: 0, upgrades: 0, badRequest: 0, notFound: 0, badGateway: 0, headTimeouts: 0, pipelineFloods: 0 };
   const conns = new Map<Socket, PublicConnection>();
   let closing = false;
@@ -73,8 +75,8 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
   server.maxRequestsPerSocket = opts.maxRequestsPerConnection;
 
   const peerLine = (socket: Socket, reason: string, fields: Record<string, unknown> = {}): void =>
-    limitedLine(limiter, `${reason}:${socket.remoteAddress}`, Date.now(), (extra) =>
-      log.warn({ reason, source: socket.remoteAddress, ...fields, ...extra }, 'public http request refused'));
+    refusalLog.note(socket.remoteAddress ?? '', 'http', reason, now(), (line) =>
+      log.warn({ ...line, ...fields }, 'public http request refused'));
 
   const clientOf = (socket: Socket): PublicClient => ({ address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 });
   const open = (route: HttpRoute, client: PublicClient): Promise<Duplex> => deps.open(route, client);
