@@ -10,6 +10,10 @@
  * Head deadline (slowloris): armed when the connection opens and again whenever it goes idle after a
  * response; cleared when Node's parser has a complete head ('request' or 'upgrade'). Node's own
  * headersTimeout only runs on a server that listens itself, and this one is handed sockets.
+ *
+ * Pipelining: at most MAX_IN_FLIGHT requests are handled at once, MAX_WAITING more wait in order, and a
+ * deeper flood cuts the connection. When the public socket closes, everything made for it goes: its
+ * agents, their streams, its upstream requests (route-agent.ts).
  */
 import type { ClientRequest } from 'node:http';
 import type { Socket } from 'node:net';
@@ -29,7 +33,6 @@ export const MAX_IN_FLIGHT = 8;
  */
 export const MAX_WAITING = 56;
 
-/** Node's server-side socket, with the fields its own pipelining backpressure uses (_http_server.js). */
 /** Agents (hence upstream streams) one public connection may hold; the least recently used goes first. */
 export const MAX_ROUTES_PER_CONNECTION = 8;
 
