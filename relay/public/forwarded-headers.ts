@@ -6,6 +6,9 @@
  * `X-Forwarded-For: 10.0.0.1` must not reach it as if the relay had vouched for it. When a publication
  * does not ask, the relay adds nothing and passes the client's headers through untouched (the home
  * server then sees the skeleton's address and must not trust these headers at all).
+ *
+ * Spellings with `_` for `-` (`X-Forwarded_For`, `X_Real_IP`) are dropped too: CGI, WSGI and PHP fold
+ * both into the same `HTTP_X_FORWARDED_FOR`, so one would sit next to the relay's own and may win.
  */
 import { isIPv6 } from 'node:net';
 
@@ -24,7 +27,7 @@ export interface ForwardedInfo {
 export function withForwardedHeaders(raw: readonly string[], info: ForwardedInfo): string[] {
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (!REPLACED.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+    if (!REPLACED.has(raw[i]!.replaceAll('_', '-').toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
   }
   const address = unmapped(info.clientAddress);
   const node = isIPv6(address) ? `"[${address}]"` : address;

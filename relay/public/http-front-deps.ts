@@ -35,4 +35,6 @@ export interface HttpFrontDeps {
   idleTimeoutMs?: number;
   /** Requests one connection may carry; the last one's response says `Connection: close`. Default 1000. */
   maxRequestsPerConnection?: number;
+  /** The clock of the refusal log (tests drive it by hand). Default Date.now. */
+  now?: () => number;
 }

@@ -13,11 +13,11 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import { endWithErrorPage, sendErrorPage } from './error-page.js';
 import type { HttpFrontDeps, HttpRoute, PublicClient } from './http-front-deps.js';
 import { PublicConnection } from './public-connection.js';
 import { proxyRequest } from './proxy-request.js';
+import { RefusalLog } from './refusal-log.js';
 import { requestTarget } from './request-target.js';
 import { spliceUpgrade } from './upgrade-splice.js';
 
@@ -39,6 +39,10 @@ export interface HttpFrontStats {
   notFound: number;
   badGateway: number;
   headTimeouts: number;
+  /** Connections cut for pipelining more requests than may wait (public-connection.ts MAX_WAITING). */
+  pipelineFloods: number;
+  /** Requests being handled now, over all connections (each connection at most MAX_IN_FLIGHT). */
+  inFlight: number;
 }
 
 export interface HttpFront {
@@ -52,8 +56,10 @@ export interface HttpFront {
 export function createHttpFront(deps: HttpFrontDeps): HttpFront {
   const opts = { ...HTTP_FRONT_DEFAULTS, ...definedOnly(deps) };
   const log = deps.log.child({ front: 'http' });
-  const limiter = new LogLimiter();
-  const stats: HttpFrontStats = { connections: 0, requests: 0, upgrades: 0, badRequest: 0, notFound: 0, badGateway: 0, headTimeouts: 0 };
+  // Refusals are logged once per source penalty unit (an IPv4 address, an IPv6 /64) and reason a minute.
+  const refusalLog = new RefusalLog();
+  const now = deps.now ?? Date.now;
+  const stats: Omit<HttpFrontStats, 'inFlight'> = { connections: 0, requests: 0, upgrades: 0, badRequest: 0, notFound: 0, badGateway: 0, headTimeouts: 0, pipelineFloods: 0 };
   const conns = new Map<Socket, PublicConnection>();
   let closing = false;
   const server = http.createServer({
@@ -69,8 +75,8 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
   server.maxRequestsPerSocket = opts.maxRequestsPerConnection;
 
   const peerLine = (socket: Socket, reason: string, fields: Record<string, unknown> = {}): void =>
-    limitedLine(limiter, `${reason}:${socket.remoteAddress}`, Date.now(), (extra) =>
-      log.warn({ reason, source: socket.remoteAddress, ...fields, ...extra }, 'public http request refused'));
+    refusalLog.note(socket.remoteAddress ?? '', 'http', reason, now(), (line) =>
+      log.warn({ ...line, ...fields }, 'public http request refused'));
 
   const clientOf = (socket: Socket): PublicClient => ({ address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 });
   const open = (route: HttpRoute, client: PublicClient): Promise<Duplex> => deps.open(route, client);
@@ -107,18 +113,26 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     stats.requests++;
     deps.headRead?.(req.socket);
     const { done } = conn.requestStarted();
-    res.once('close', done);
+    const release = conn.admit(() => forward(conn, req, res));
+    res.once('close', () => {
+      release();
+      done();
+    });
+  };
+
+  const forward = (conn: PublicConnection, req: IncomingMessage, res: ServerResponse): void => {
     // A 404 keeps the connection unless a body is on its way: Node would read and drop all of it first.
     const routed = routeOf(req, (status) => sendErrorPage(res, status, status === 400 || announcesBody(req)));
     if (!routed) return;
     const client = clientOf(req.socket);
-    proxyRequest(req, res, {
+    const upReq = proxyRequest(req, res, {
       ...routed,
       client,
       agent: conn.agentFor(routed.route),
       log,
       onBadGateway: () => void stats.badGateway++,
     });
+    conn.track(upReq);
   };
 
   server.on('request', onRequest);
@@ -127,7 +141,10 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     const conn = conns.get(socket);
     if (!conn) return void socket.destroy();
     conn.upgraded();
-    socket.setTimeout(0);
+    // Node's server dropped its own timeout handling at the upgrade: an idle tunnel (no byte either way,
+    // or no 101 yet) is cut after idleTimeoutMs, as an idle request is; its upstream goes with it.
+    socket.setTimeout(opts.idleTimeoutMs);
+    socket.on('timeout', () => socket.destroy());
     stats.upgrades++;
     deps.headRead?.(socket);
     const routed = routeOf(req, (status) => endWithErrorPage(socket, status));
@@ -171,6 +188,10 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
         stats.headTimeouts++;
         peerLine(socket, 'head-timeout');
       },
+      onFlood: () => {
+        stats.pipelineFloods++;
+        peerLine(socket, 'pipeline-flood');
+      },
     });
     conns.set(socket, conn);
     socket.once('close', () => conns.delete(socket));
@@ -184,7 +205,8 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     await Promise.all(closed);
   };
 
-  return { handle, close, stats: () => ({ ...stats }) };
+  const inFlight = (): number => [...conns.values()].reduce((n, conn) => n + conn.inFlight, 0);
+  return { handle, close, stats: () => ({ ...stats, inFlight: inFlight() }) };
 }
 
 function announcesBody(req: IncomingMessage): boolean {

@@ -28,7 +28,8 @@ export interface ProxyContext {
   onBadGateway(): void;
 }
 
-export function proxyRequest(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext): void {
+/** Starts the upstream request; the caller tracks it so that it ends with the public connection. */
+export function proxyRequest(req: IncomingMessage, res: ServerResponse, ctx: ProxyContext): http.ClientRequest {
   let headers = upstreamRequestHeaders(req.rawHeaders);
   if (ctx.route.forwarded) {
     headers = withForwardedHeaders(headers, { clientAddress: ctx.client.address, proto: 'http', host: req.headers.host ?? ctx.target.host });
@@ -49,6 +50,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, ctx: Pro
   req.on('error', () => upReq.destroy());
   req.once('end', () => copyTrailers(req, upReq));
   req.pipe(upReq);
+  return upReq;
 }
 
 function relayInformational(res: ServerResponse, status: number, headers: http.IncomingHttpHeaders): void {

@@ -10,11 +10,28 @@
  * Head deadline (slowloris): armed when the connection opens and again whenever it goes idle after a
  * response; cleared when Node's parser has a complete head ('request' or 'upgrade'). Node's own
  * headersTimeout only runs on a server that listens itself, and this one is handed sockets.
+ *
+ * Pipelining: at most MAX_IN_FLIGHT requests are handled at once, MAX_WAITING more wait in order, and a
+ * deeper flood cuts the connection. When the public socket closes, everything made for it goes: its
+ * agents, their streams, its upstream requests (route-agent.ts).
  */
+import type { ClientRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpRoute } from './http-front-deps.js';
 import { RouteAgent } from './route-agent.js';
+
+/**
+ * Requests of one connection under way at once. Node's server parses every pipelined request it has read
+ * and emits them all at once; the rest wait here for a turn.
+ */
+export const MAX_IN_FLIGHT = 8;
+
+/**
+ * Requests that may wait for a turn. Beyond, the connection is cut (a flood: no browser pipelines this
+ * deep). Pausing the socket instead does not hold: Node's server resumes it on every response written.
+ */
+export const MAX_WAITING = 56;
 
 /** Agents (hence upstream streams) one public connection may hold; the least recently used goes first. */
 export const MAX_ROUTES_PER_CONNECTION = 8;
@@ -24,6 +41,8 @@ export interface ConnectionHooks {
   headTimeoutMs: number;
   /** The head deadline passed: the socket is being destroyed. */
   onHeadTimeout(): void;
+  /** More than MAX_WAITING pipelined requests waited: the socket is being destroyed. */
+  onFlood(): void;
 }
 
 export class PublicConnection {
@@ -31,6 +50,11 @@ export class PublicConnection {
   #timer: NodeJS.Timeout | undefined;
   #active = 0;
   #upgraded = false;
+  #closedDown = false;
+  #inFlight = 0;
+  readonly #waiting: (() => void)[] = [];
+  /** Upstream requests under way for this connection: all are destroyed when the public socket closes. */
+  readonly #upstream = new Set<ClientRequest>();
 
   constructor(readonly socket: Socket, readonly hooks: ConnectionHooks) {
     this.#arm();
@@ -42,6 +66,11 @@ export class PublicConnection {
     let agent = this.#agents.get(route.key);
     if (agent) this.#agents.delete(route.key);
     else agent = new RouteAgent(() => this.hooks.open(route));
+    // A request parsed after the public socket closed gets a dead agent: it opens nothing.
+    if (this.#closedDown) {
+      agent.destroy();
+      return agent;
+    }
     this.#agents.set(route.key, agent);
     if (this.#agents.size > MAX_ROUTES_PER_CONNECTION) {
       const [oldestKey, oldest] = this.#agents.entries().next().value as [string, RouteAgent];
@@ -58,6 +87,16 @@ export class PublicConnection {
     return n;
   }
 
+  /**
+   * An upstream request made for this connection. Responses to pipelined requests never sent out emit no
+   * 'close', so without this their upstream requests (and streams) would outlive the public client.
+   */
+  track(req: ClientRequest): void {
+    if (this.socket.destroyed) return void req.destroy();
+    this.#upstream.add(req);
+    req.once('close', () => this.#upstream.delete(req));
+  }
+
   /** A complete request head arrived; `done` fires when its response is over. */
   requestStarted(): { done: () => void } {
     this.#active++;
@@ -69,6 +108,38 @@ export class PublicConnection {
         finished = true;
         if (--this.#active === 0) this.#arm();
       },
+    };
+  }
+
+  /** Requests of this connection being handled now (not those waiting for a turn). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * Runs `start` now, or once fewer than MAX_IN_FLIGHT requests of this connection are under way.
+   * The returned `release` is for when its response is over (whether it started or not).
+   */
+  admit(start: () => void): () => void {
+    let state: 'waiting' | 'running' | 'done' = 'waiting';
+    const run = (): void => {
+      if (state !== 'waiting') return;
+      state = 'running';
+      this.#inFlight++;
+      start();
+    };
+    if (this.#inFlight < MAX_IN_FLIGHT) run();
+    else if (this.#waiting.length < MAX_WAITING) this.#waiting.push(run);
+    else if (!this.socket.destroyed) {
+      this.hooks.onFlood();
+      this.socket.destroy();
+    }
+    return () => {
+      const was = state;
+      state = 'done';
+      if (was !== 'running') return;
+      this.#inFlight--;
+      while (this.#inFlight < MAX_IN_FLIGHT && this.#waiting.length > 0) this.#waiting.shift()!();
     };
   }
 
@@ -94,8 +165,12 @@ export class PublicConnection {
   }
 
   #closed(): void {
+    this.#closedDown = true;
     this.#disarm();
     for (const agent of this.#agents.values()) agent.destroy();
     this.#agents.clear();
+    for (const req of this.#upstream) req.destroy();
+    this.#upstream.clear();
+    this.#waiting.length = 0;
   }
 }

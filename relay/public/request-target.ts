@@ -6,6 +6,9 @@
  * `Host` to one publication and make the home server serve another (say, a LAN-only virtual host on
  * the same nginx). So the authority of an absolute-form target must agree with `Host`, and the target is
  * forwarded in origin form (path and query only).
+ *
+ * More than one `Host` header is refused (RFC 9112 3.2): the relay would route by the first while the
+ * home server might use the last, and serve another virtual host than the one the relay chose.
  */
 import type { IncomingMessage } from 'node:http';
 import { normalizeHost } from './host-match.js';
@@ -18,7 +21,8 @@ export interface RequestTarget {
 }
 
 /** undefined: no usable host, or a target that contradicts it (the caller answers 400). */
-export function requestTarget(req: Pick<IncomingMessage, 'url' | 'headers' | 'method'>): RequestTarget | undefined {
+export function requestTarget(req: Pick<IncomingMessage, 'url' | 'headers' | 'method' | 'rawHeaders'>): RequestTarget | undefined {
+  if (hostHeaders(req.rawHeaders) > 1) return undefined;
   const host = normalizeHost(req.headers.host);
   const url = req.url ?? '';
   if (!host) return undefined;
@@ -28,4 +32,10 @@ export function requestTarget(req: Pick<IncomingMessage, 'url' | 'headers' | 'me
   const parsed = new URL(url);
   if (normalizeHost(parsed.host) !== host) return undefined;
   return { host, path: `${parsed.pathname}${parsed.search}` };
+}
+
+function hostHeaders(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'host') n++;
+  return n;
 }

@@ -29,6 +29,9 @@ export class RouteAgent extends Agent {
   /** Requests that arrived while the stream was being opened (a pipelining client): they wait for it. */
   readonly #waiting: [ClientRequest, ClientRequestArgs][] = [];
   #opening = false;
+  #destroyed = false;
+  /** Every stream this agent was handed, until it closes: destroy() ends them all, even one still opening. */
+  readonly #streams = new Set<Duplex>();
 
   constructor(open: OpenStream) {
     super({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1, maxTotalSockets: 1, scheduling: 'lifo' });
@@ -45,11 +48,14 @@ export class RouteAgent extends Agent {
    * stream is still opening would open a second: hold it until then, keeping "at most one" strict.
    */
   addRequest(req: ClientRequest, options: ClientRequestArgs): void {
+    if (this.#destroyed) return void req.destroy(closedError());
     if (this.#opening) this.#waiting.push([req, options]);
     else addRequest.call(this, req, options);
   }
 
   override createConnection(_options: ClientRequestArgs, callback: (err: Error | null, stream: Duplex) => void): undefined {
+    // Node's agent opens anew for requests still queued after destroy(): no stream outlives its client.
+    if (this.#destroyed) return void process.nextTick(callback, closedError(), undefined);
     this.#opened++;
     this.#opening = true;
     const settle = (err: Error | null, stream?: Duplex): void => {
@@ -60,16 +66,32 @@ export class RouteAgent extends Agent {
     };
     // new Promise: an open() that throws instead of rejecting still ends as this request's 502.
     new Promise<Duplex>((resolve) => resolve(this.#open())).then(
-      (stream) => settle(null, socketShape(stream)),
+      (stream) => {
+        if (this.#destroyed) {
+          stream.destroy();
+          return settle(closedError());
+        }
+        this.#streams.add(stream);
+        stream.once('close', () => this.#streams.delete(stream));
+        settle(null, socketShape(stream));
+      },
       (err: Error) => settle(err),
     );
     return undefined;
   }
 
-  /** Closes the stream; requests still waiting for it fail (their clients get a 502). */
+  /**
+   * Closes the stream for good; requests still waiting for it fail (their clients get a 502). Node's own
+   * destroy() keeps its queued requests and would open a new stream for them: they are dropped here.
+   */
   override destroy(): void {
-    for (const [req] of this.#waiting.splice(0)) req.destroy(new BurrowError('ERR_CONNECTION_CLOSED', 'upstream agent closed'));
+    this.#destroyed = true;
+    const requests = this.requests as unknown as Record<string, ClientRequest[] | undefined>;
+    const queued = Object.values(requests).flatMap((list) => list ?? []);
+    for (const key of Object.keys(requests)) delete requests[key];
+    for (const req of [...this.#waiting.splice(0).map(([r]) => r), ...queued]) req.destroy(closedError());
     super.destroy();
+    for (const stream of this.#streams) stream.destroy();
   }
 
   override keepSocketAlive(socket: Socket): boolean {
@@ -78,6 +100,10 @@ export class RouteAgent extends Agent {
     const kept: unknown = super.keepSocketAlive(socket);
     return kept !== false;
   }
+}
+
+function closedError(): BurrowError {
+  return new BurrowError('ERR_CONNECTION_CLOSED', 'upstream agent closed');
 }
 
 const SOCKET_METHODS = ['ref', 'unref', 'setKeepAlive', 'setNoDelay', 'setTimeout'] as const;

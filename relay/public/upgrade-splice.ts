@@ -55,6 +55,10 @@ export function spliceUpgrade(req: IncomingMessage, socket: Socket, head: Buffer
     socket.write(responseHead(upRes, upRes.rawHeaders));
     if (upHead.length > 0) socket.write(upHead);
     if (head.length > 0) upstream.write(head);
+    // A public socket gone before its upstream ended its way up (cut, reset, idle): the leg goes too.
+    socket.once('close', () => {
+      if (!upstream.writableEnded) upstream.destroy();
+    });
     void pipeBoth(socket, upstream).then((result) => {
       ctx.log.debug({ route: ctx.route.key, ...(result.error ? { code: result.error } : {}) }, 'upgraded stream ended');
     });

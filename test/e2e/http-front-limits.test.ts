@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import test from 'ava';
+import { LogWatch } from '../helpers/security-log.js';
 import { backend, closed, frontFor, rawExchange } from '../helpers/http-front-world.js';
 
 test('a head trickled byte by byte is cut at the deadline', async (t) => {
@@ -87,4 +88,21 @@ test('maxRequestsPerConnection: the last allowed response says Connection: close
   t.is(heads.length, 2);
   t.regex(heads[0]!, /Connection: keep-alive/);
   t.regex(heads[1]!, /Connection: close/);
+});
+
+test('refusals are logged once per source and reason a minute, then with the count left out', async (t) => {
+  const watch = new LogWatch();
+  let clock = 1_000_000;
+  const world = await frontFor(t, {}, { log: watch.log, now: () => clock });
+  const refuse = () => rawExchange(world.port, 'NOT HTTP AT ALL\r\n\r\n'); // 400, logged as bad-head
+  const lines = () => watch.records.filter((r) => r.msg === 'public http request refused');
+  await refuse();
+  clock += 30_000; // within the minute (a 10 s window would log it)
+  await refuse();
+  await refuse();
+  t.is(lines().length, 1);
+  clock += 31_000;
+  await refuse();
+  t.is(lines().length, 2);
+  t.like(lines()[1], { source: '127.0.0.1', reason: 'bad-head', publication: 'http', suppressed: 2 });
 });

@@ -97,6 +97,15 @@ test('missing Host: HTTP/1.0 and HTTP/1.1 both get 400', async (t) => {
   t.regex(await rawExchange(world.port, 'GET / HTTP/1.1\r\n\r\n'), /^HTTP\/1\.1 400 /);
 });
 
+test('two Host headers get 400 and reach no home server (the home might route by the last)', async (t) => {
+  const a = await backend(t, 'A');
+  const b = await backend(t, 'B');
+  const world = await frontFor(t, { 'a.example.test': { port: a.port }, 'b.example.test': { port: b.port } });
+  t.regex(await rawExchange(world.port, 'GET / HTTP/1.1\r\nHost: a.example.test\r\nhost: b.example.test\r\n\r\n'), /^HTTP\/1\.1 400 /);
+  t.regex(await rawExchange(world.port, 'GET / HTTP/1.1\r\nHost: a.example.test\r\nHost: a.example.test\r\n\r\n'), /^HTTP\/1\.1 400 /);
+  t.is(a.seen.length + b.seen.length, 0);
+});
+
 test('pipelined requests for two hosts: answered in order, each by its own backend', async (t) => {
   const a = await backend(t, 'A');
   const b = await backend(t, 'B');

@@ -127,6 +127,19 @@ test('X-Forwarded-* and Forwarded only where the publication asks, and a client 
   ]);
 });
 
+test('underscore spellings of forwarding headers are dropped where the publication asks, kept where not', async (t) => {
+  const plain = await backend(t, 'P');
+  const fwd = await backend(t, 'F');
+  const world = await frontFor(t, { 'plain.example.test': { port: plain.port }, 'fwd.example.test': { port: fwd.port, forwarded: true } });
+  const spoof = ['-H', 'X-Forwarded_For: 10.6.6.6', '-H', 'X_Forwarded_For: 10.6.6.7', '-H', 'x_real_ip: 10.6.6.8', '-H', 'X-Forwarded_Host: evil.test', '-H', 'X_Keep: k'];
+  await curl([...spoof, '-H', 'Host: plain.example.test', `http://127.0.0.1:${world.port}/`]);
+  await curl([...spoof, '-H', 'Host: fwd.example.test', `http://127.0.0.1:${world.port}/`]);
+  const names = (raw: string[]) => raw.filter((_, i) => i % 2 === 0);
+  t.deepEqual(names(plain.seen[0]!.rawHeaders).filter((n) => n.includes('_')), ['X-Forwarded_For', 'X_Forwarded_For', 'x_real_ip', 'X-Forwarded_Host', 'X_Keep']);
+  t.deepEqual(names(fwd.seen[0]!.rawHeaders).filter((n) => n.includes('_')), ['X_Keep']);
+  t.false(fwd.seen[0]!.rawHeaders.some((v) => v.startsWith('10.6.6') || v === 'evil.test'));
+});
+
 test('a home server that dies mid-body: the client sees a cut, never a short body passed off as whole', async (t) => {
   const a = await backend(t, 'A', (_req, res) => {
     res.writeHead(200, { 'Content-Length': 100 });

@@ -68,3 +68,22 @@ test('upgrade to an unknown host gets 404, to an offline one 502', async (t) => 
   t.regex(await rawExchange(world.port, up('none.example.test')), /^HTTP\/1\.1 404 /);
   t.regex(await rawExchange(world.port, up('off.example.test')), /^HTTP\/1\.1 502 /);
 });
+
+test('an idle upgraded stream is cut after idleTimeoutMs, and so is one still waiting for its 101; their upstreams close', async (t) => {
+  const b = await echoBackend(t);
+  const silent = await backend(t, 'S');
+  const held: Socket[] = [];
+  silent.server.on('upgrade', (_req: IncomingMessage, socket: Socket) => {
+    socket.on('error', () => undefined);
+    held.push(socket); // never answers
+  });
+  t.teardown(() => held.forEach((s) => s.destroy()));
+  const world = await frontFor(t, { 'ws.example.test': { port: b.port }, 'slow.example.test': { port: silent.port } }, { idleTimeoutMs: 300 }, 'duplex');
+  const up = (host: string) => `GET /ws HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`;
+  // Upgraded, then nothing either way: rawExchange returns once the front closes the connection.
+  t.regex(await rawExchange(world.port, up('ws.example.test')), /^HTTP\/1\.1 101 /);
+  t.is(await rawExchange(world.port, up('slow.example.test')), '');
+  t.is(world.upstreams.length, 2);
+  await Promise.all(world.upstreams.map((d) => new Promise<void>((resolve) => (d.closed ? resolve() : d.once('close', () => resolve())))));
+  t.pass();
+});

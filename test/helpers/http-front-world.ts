@@ -61,6 +61,8 @@ export interface FrontWorld {
   opened: Map<string, number>;
   /** Every upstream stream handed to the front, in order. */
   upstreams: Duplex[];
+  /** The front's side of every public connection, in order of arrival. */
+  publicSockets: Socket[];
 }
 
 /**
@@ -90,6 +92,7 @@ export async function frontFor(t: ExecutionContext, publications: Record<string,
   const names = new Set(Object.keys(publications));
   const opened = new Map<string, number>();
   const upstreams: Duplex[] = [];
+  const publicSockets: Socket[] = [];
   const front = createHttpFront({
     log: silentLogger(),
     resolve: (host) => {
@@ -110,14 +113,17 @@ export async function frontFor(t: ExecutionContext, publications: Record<string,
     },
     ...extra,
   });
-  const listener = net.createServer((socket) => front.handle(socket));
+  const listener = net.createServer((socket) => {
+    publicSockets.push(socket);
+    front.handle(socket);
+  });
   listener.listen(0, '127.0.0.1');
   await once(listener, 'listening');
   t.teardown(async () => {
     listener.close();
     await front.close();
   });
-  return { port: (listener.address() as AddressInfo).port, front, opened, upstreams };
+  return { port: (listener.address() as AddressInfo).port, front, opened, upstreams, publicSockets };
 }
 
 export interface CurlResult {

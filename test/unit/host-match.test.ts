@@ -31,7 +31,8 @@ test('matchHost: exact before wildcard; wildcard covers one label, not deeper na
 });
 
 test('requestTarget: origin form, OPTIONS *, absolute form agreeing with Host', (t) => {
-  const req = (url: string, host: string | undefined, method = 'GET') => ({ url, method, headers: host === undefined ? {} : { host } });
+  const req = (url: string, host: string | undefined, method = 'GET') =>
+    ({ url, method, headers: host === undefined ? {} : { host }, rawHeaders: host === undefined ? [] : ['Host', host] });
   t.deepEqual(requestTarget(req('/a?b', 'A.test:80')), { host: 'a.test', path: '/a?b' });
   t.deepEqual(requestTarget(req('*', 'a.test', 'OPTIONS')), { host: 'a.test', path: '*' });
   t.deepEqual(requestTarget(req('http://a.test:80/p?q', 'a.test')), { host: 'a.test', path: '/p?q' });
@@ -39,4 +40,6 @@ test('requestTarget: origin form, OPTIONS *, absolute form agreeing with Host', 
   t.is(requestTarget(req('/', undefined)), undefined);
   t.is(requestTarget(req('ftp://a.test/', 'a.test')), undefined);
   t.is(requestTarget(req('*', 'a.test')), undefined);
+  // Two Host headers (any case): refused, whichever the parser kept.
+  t.is(requestTarget({ ...req('/', 'a.test'), rawHeaders: ['Host', 'a.test', 'HOST', 'b.test'] }), undefined);
 });
