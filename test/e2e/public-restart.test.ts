@@ -3,24 +3,13 @@
  * publications again at its re-advertise, and the public port serves again, with no step by anyone.
  */
 import test from 'ava';
-import { once } from 'node:events';
-import { connect as netConnect } from 'node:net';
 import { startRelay } from '../../relay/index.js';
 import type { AdvertiseResult } from '../../skeleton/index.js';
+import { echoThrough } from '../helpers/public-net.js';
 import { echoServer, privateLoopback, startTestSkeleton, startWorld, type UserSpec } from '../helpers/world.js';
 
 const USERS: Record<string, UserSpec> = { home: { roles: ['skeleton'], serve: ['home-*'], publish: ['tcp:20000-20099'] } };
 
-async function echoThrough(host: string, port: number, text: string): Promise<string> {
-  const socket = netConnect({ host, port });
-  socket.on('error', () => undefined);
-  await once(socket, 'connect');
-  socket.end(text);
-  let got = '';
-  socket.setEncoding('utf8');
-  for await (const chunk of socket) got += chunk as string;
-  return got;
-}
 
 test('the relay restarted on the same ports: the running skeleton publishes again and the public port serves again', async (t) => {
   const host = privateLoopback();

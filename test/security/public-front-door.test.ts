@@ -7,6 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import { once } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import tls from 'node:tls';
+import type { FrontDoorLimits } from '../../relay/public/front-door.js';
 import { LogWatch } from '../helpers/security-log.js';
 import { listenLocal, privateLoopback, startTestSkeleton, startWorld, type UserSpec } from '../helpers/world.js';
 
@@ -50,16 +51,23 @@ async function flood(t: ExecutionContext, host: string, port: number, n: number,
   return sockets.filter((s) => !s.destroyed && !s.closed);
 }
 
-test.serial('1,000 connections from one source: 16 get through (the per-source cap), the rest are refused, counted and logged once; another source still gets in', async (t) => {
+/** A relay on a loopback address of its own, with these caps, publishing a holding server on `port`. */
+async function holdingWorld(t: ExecutionContext, port: number, limits: Partial<FrontDoorLimits>, logs?: LogWatch) {
   const host = privateLoopback();
-  const logs = new LogWatch();
-  const world = await startWorld(t, { users: USERS, log: logs.log, relay: { publicHost: host, publicPorts: '20000-20099', publicLimits: { perSourceConns: 16, perSourceRate: 100_000, perSourceBurst: 100_000 } } });
+  const world = await startWorld(t, { users: USERS, ...(logs ? { log: logs.log } : {}), relay: { publicHost: host, publicPorts: '20000-20099', publicLimits: limits } });
   const home = await holdingServer(t);
-  await startTestSkeleton(t, world, [{ id: 'home-hold', host: '127.0.0.1', port: home.port, description: '', protocol: 'tcp', publications: [{ server: 'home-hold', url: 'tcp://:20070' }] }]);
-  await world.relay.ingress.listening('tcp://:20070');
+  const url = `tcp://:${port}`;
+  await startTestSkeleton(t, world, [{ id: 'home-hold', host: '127.0.0.1', port: home.port, description: '', protocol: 'tcp', publications: [{ server: 'home-hold', url }] }]);
+  await world.relay.ingress.listening(url);
+  return { host, world, home, refusals: () => world.relay.ingress.stats.get(url)?.refusals ?? {} };
+}
+
+test.serial('1,000 connections from one source: 16 get through (the per-source cap), the rest are refused, counted and logged once; another source still gets in', async (t) => {
+  const logs = new LogWatch();
+  const { host, home, refusals } = await holdingWorld(t, 20070, { perSourceConns: 16, perSourceRate: 100_000, perSourceBurst: 100_000 }, logs);
   const open = await flood(t, host, 20070, 1000, '127.0.0.1', 16);
   t.is(open.length, 16);
-  t.is(world.relay.ingress.stats.get('tcp://:20070')?.refusals['source-cap'], 984);
+  t.is(refusals()['source-cap'], 984);
   t.is(logs.records.filter((r) => r.msg === 'public connection refused' && r.reason === 'source-cap').length, 1);
   await home.reached(16);
   // Another source is not held back by the first one's flood.
@@ -71,14 +79,10 @@ test.serial('1,000 connections from one source: 16 get through (the per-source c
 });
 
 test.serial('new connections per second from one source: past the burst they are refused as source-rate, at once', async (t) => {
-  const host = privateLoopback();
-  const world = await startWorld(t, { users: USERS, relay: { publicHost: host, publicPorts: '20000-20099', publicLimits: { perSourceRate: 1, perSourceBurst: 20 } } });
-  const home = await holdingServer(t);
-  await startTestSkeleton(t, world, [{ id: 'home-hold', host: '127.0.0.1', port: home.port, description: '', protocol: 'tcp', publications: [{ server: 'home-hold', url: 'tcp://:20071' }] }]);
-  await world.relay.ingress.listening('tcp://:20071');
+  const { host, refusals } = await holdingWorld(t, 20071, { perSourceRate: 1, perSourceBurst: 20 });
   const open = await flood(t, host, 20071, 120, '127.0.0.1', 20);
   t.is(open.length, 20);
-  t.is(world.relay.ingress.stats.get('tcp://:20071')?.refusals['source-rate'], 100);
+  t.is(refusals()['source-rate'], 100);
 });
 
 test.serial('a flood of unknown SNI names: each gets its alert, all are counted, one log line', async (t) => {
