@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # `npm test`'s pretest step: the end-to-end tests drive real programs (curl, swaks, ssh and sshd,
-# chromium for the dashboard, redis-server for the cluster). On Debian, installs the missing ones
+# chromium for the dashboard, redis-server for the cluster, tinyproxy and nginx (with openssl for a
+# throwaway CA) for the WebSocket transport). On Debian, installs the missing ones
 # (apt-get update once, then apt-get install -y) when run as root; otherwise prints the one command
 # that installs them and stops, so no test fails later for a missing program. .ci/run calls it too.
 set -euo pipefail
 
-PACKAGES=(curl swaks openssh-server openssh-client chromium fonts-dejavu-core redis-server)
+PACKAGES=(curl swaks openssh-server openssh-client chromium fonts-dejavu-core redis-server tinyproxy nginx openssl)
 # Elsewhere than Debian: the programs those packages bring, as the tests look for them.
-PROGRAMS=(curl swaks ssh sshd chromium redis-server)
+PROGRAMS=(curl swaks ssh sshd chromium redis-server tinyproxy nginx openssl)
 
 say() { echo "npm test: $*" >&2; }
 
