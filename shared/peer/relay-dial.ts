@@ -54,7 +54,7 @@ function upgrade(tcp: Socket, target: RelayTarget, ws: WsTarget, role: PortRole,
   let secured = !ws.tls;
   const stream: Socket | TLSSocket = ws.tls
     ? tlsConnect({
-      socket: tcp, servername: ws.servername ?? (isIP(target.host) ? undefined : target.host), ALPNProtocols: ['http/1.1'],
+      socket: tcp, host: target.host, servername: ws.servername ?? (isIP(target.host) ? undefined : target.host), ALPNProtocols: ['http/1.1'],
       ...(ws.ca ? { ca: ws.ca } : {}),
     }).once('secureConnect', () => { secured = true; })
     : tcp;

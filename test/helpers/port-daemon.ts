@@ -39,15 +39,31 @@ export interface Daemon<P> {
 }
 
 const TRIES = 6;
+/** A daemon that has not stopped this long after SIGTERM is killed. */
+const STOP_GRACE_MS = 5_000;
+
+/**
+ * SIGTERM, and wait for the exit: nginx's master then stops its workers (a SIGKILLed master leaves
+ * them running, holding the test's pipes open). SIGKILL if it does not stop in time.
+ */
+export function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
+    proc.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    proc.kill('SIGTERM');
+  });
+}
 
 export async function startDaemon<P>(t: ExecutionContext, spec: DaemonSpec<P>): Promise<Daemon<P>> {
   for (let i = 1; ; i++) {
     const { argv, info } = await spec.prepare();
     const output: string[] = [];
     const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    t.teardown(() => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-    });
+    t.teardown(() => stop(proc));
     const outcome = await new Promise<'ready' | 'taken' | 'exited'>((resolve) => {
       const onChunk = (chunk: Buffer): void => {
         for (const line of chunk.toString().split('\n')) {
@@ -63,7 +79,7 @@ export async function startDaemon<P>(t: ExecutionContext, spec: DaemonSpec<P>): 
       proc.once('error', () => resolve('exited'));
     });
     if (outcome === 'ready') return { info, proc, output };
-    proc.kill('SIGKILL');
+    await stop(proc);
     if (outcome === 'exited' && !output.some((l) => spec.taken.test(l))) throw new Error(`${spec.name} exited before it was ready:\n${output.join('\n')}`);
     if (i >= TRIES) throw new Error(`${spec.name}: no free port in ${TRIES} tries`);
   }
