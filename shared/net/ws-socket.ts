@@ -2,7 +2,8 @@
  * A WebSocket as the byte stream the rest of burrow uses (a socket-like Duplex): binary messages in
  * order are the bytes of the stream, and an empty binary message ends one direction (a TCP FIN: the
  * relay's splice and the end-to-end layer rely on half-close). When both directions have ended the
- * WebSocket closes with 1000. A text message breaks the mapping: the connection closes with 1003.
+ * WebSocket closes with 1000; destroy() without an error sends what is missing of that (as TCP's FIN),
+ * with an error it cuts the connection (a reset). A text message: the connection closes with 1003.
  *
  * Backpressure both ways: a push the reader does not take pauses the WebSocket (and so its TCP socket);
  * a write is acknowledged at once while the WebSocket holds less than its high-water mark unsent, else
@@ -39,10 +40,13 @@ export class WsSocket extends Duplex {
   #ping: NodeJS.Timeout | undefined;
   #finSent = false;
   #finReceived = false;
+  readonly #tcp: Socket;
+  readonly #pingMs: number;
 
   /** `tcp`: the socket under the WebSocket (its addresses); `remoteAddress`: the real peer's, if a trusted proxy named it. */
   constructor(readonly ws: WebSocket, tcp: Socket, opts: WsSocketOptions & { remoteAddress?: string } = {}) {
     super({ allowHalfOpen: true, decodeStrings: true });
+    this.#tcp = tcp;
     this.remoteAddress = opts.remoteAddress ?? tcp.remoteAddress;
     this.remotePort = tcp.remotePort;
     this.localAddress = tcp.localAddress;
@@ -52,11 +56,24 @@ export class WsSocket extends Duplex {
     ws.once('close', (code: number) => {
       clearInterval(this.#ping);
       if (this.destroyed) return;
-      // A close without both FINs is a reset (1006: the TCP connection just went; 1003, 1011: a broken peer).
-      if (!this.#finReceived || !this.#finSent) this.destroy(Object.assign(new Error(`websocket closed (${code})`), { code: 'ECONNRESET' }));
-      else this.destroy();
+      // A clean close (1000, or 1005: none given) is the peer's FIN if it sent none: what it sent before
+      // is still read, as from a TCP socket the peer closed. Anything else (1006: the TCP connection just
+      // went; 1003, 1011: a broken peer) before the peer's FIN is a reset.
+      if (code !== 1000 && code !== 1005 && !this.#finReceived) {
+        this.destroy(Object.assign(new Error(`websocket closed (${code})`), { code: 'ECONNRESET' }));
+        return;
+      }
+      // Our side stays as TCP leaves it (half-open): what we write now fails; the stream is destroyed
+      // (autoDestroy) once it has ended both ways.
+      if (!this.#finReceived) this.#receiveFin();
     });
-    if (opts.pingMs) this.#startPings(opts.pingMs);
+    this.#pingMs = opts.pingMs ?? 0;
+    if (ws.readyState === ws.OPEN) this.opened();
+  }
+
+  /** The upgrade is done (a peer wraps its WebSocket before that, so its owner can cancel the dial). */
+  opened(): void {
+    if (this.#pingMs > 0 && !this.#ping && !this.destroyed) this.#startPings(this.#pingMs);
   }
 
   #onMessage = (data: Buffer, isBinary: boolean): void => {
@@ -67,8 +84,7 @@ export class WsSocket extends Duplex {
     }
     if (this.#finReceived) return;
     if (data.length === 0) {
-      this.#finReceived = true;
-      this.push(null);
+      this.#receiveFin();
       this.#closeIfDone();
       return;
     }
@@ -76,6 +92,16 @@ export class WsSocket extends Duplex {
     this.#lastActive = Date.now();
     if (!this.push(data)) this.ws.pause();
   };
+
+  /**
+   * The peer's FIN. Its 'end' comes in a later turn of the event loop, as TCP's EOF comes in a later
+   * read: a reader that took the last frame before the FIN (and awaits a promise to go on) reads on
+   * first, instead of finding the stream already ended (the FIN often shares a TCP segment here).
+   */
+  #receiveFin(): void {
+    this.#finReceived = true;
+    setImmediate(() => this.push(null));
+  }
 
   override _read(): void {
     if (this.ws.isPaused) this.ws.resume();
@@ -111,7 +137,7 @@ export class WsSocket extends Duplex {
   }
 
   override _final(callback: (err?: Error | null) => void): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(EMPTY, { binary: true });
+    if (this.ws.readyState === this.ws.OPEN && !this.#finSent) this.ws.send(EMPTY, { binary: true });
     this.#finSent = true;
     this.#closeIfDone();
     callback();
@@ -124,9 +150,17 @@ export class WsSocket extends Duplex {
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     clearInterval(this.#ping);
     clearTimeout(this.#idleTimer);
-    // Both directions done: the close handshake is already under way. Anything else is a reset.
-    if (this.#finSent && this.#finReceived && !err) this.ws.close(1000);
-    else this.ws.terminate();
+    // As a TCP socket's destroy(): without an error the peer sees the end of the stream (FIN, then a
+    // clean close; ws ends the TCP connection if the peer never answers the close); with one, a reset.
+    if (!err && this.ws.readyState === this.ws.OPEN) {
+      if (!this.#finSent) this.ws.send(EMPTY, { binary: true });
+      this.#finSent = true;
+      this.ws.close(1000);
+      // Not waiting for the peer's close frame: a dead path would hold the connection for ws's 30 s.
+      this.#tcp.end();
+    } else if ((err || this.ws.readyState === this.ws.CONNECTING) && this.ws.readyState !== this.ws.CLOSED) {
+      this.ws.terminate();
+    }
     callback(err);
   }
 

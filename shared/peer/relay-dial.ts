@@ -39,17 +39,24 @@ export function indirect(target: RelayTarget): boolean {
   return target.ws !== undefined || target.proxy !== undefined;
 }
 
-export async function dialRelay(target: RelayTarget, role: PortRole, timeoutMs: number): Promise<Socket> {
+/**
+ * `onSocket` sees the stream as soon as it exists (a WebSocket still in its upgrade included), so an
+ * owner that gives up on it (a skeleton whose session died) can destroy it before the deadline.
+ */
+export async function dialRelay(target: RelayTarget, role: PortRole, timeoutMs: number, onSocket?: (socket: Socket) => void): Promise<Socket> {
   const started = Date.now();
   const tcp = target.proxy
     ? await connectViaProxy(target.proxy, target.host, target.port, timeoutMs)
     : await connectSocket(target.host, target.port, timeoutMs);
-  if (!target.ws) return tcp;
+  if (!target.ws) {
+    onSocket?.(tcp);
+    return tcp;
+  }
   tcp.setNoDelay(true);
-  return upgrade(tcp, target, target.ws, role, Math.max(1, timeoutMs - (Date.now() - started)));
+  return upgrade(tcp, target, target.ws, role, Math.max(1, timeoutMs - (Date.now() - started)), onSocket);
 }
 
-function upgrade(tcp: Socket, target: RelayTarget, ws: WsTarget, role: PortRole, timeoutMs: number): Promise<Socket> {
+function upgrade(tcp: Socket, target: RelayTarget, ws: WsTarget, role: PortRole, timeoutMs: number, onSocket?: (socket: Socket) => void): Promise<Socket> {
   const where = `${ws.tls ? 'wss' : 'ws'}://${formatHostPort(target.host, target.port)}${ws.path}`;
   let secured = !ws.tls;
   const stream: Socket | TLSSocket = ws.tls
@@ -63,13 +70,17 @@ function upgrade(tcp: Socket, target: RelayTarget, ws: WsTarget, role: PortRole,
       createConnection: () => stream, handshakeTimeout: timeoutMs, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false,
       followRedirects: false, skipUTF8Validation: true, ...(ws.headers ? { headers: ws.headers } : {}),
     });
+    const socket = new WsSocket(client, tcp, { pingMs: ws.pingMs ?? DEFAULT_WS_PING_MS });
+    let settled = false;
     const fail = (err: BurrowError): void => {
-      client.removeAllListeners();
-      client.on('error', () => undefined);
-      client.terminate();
+      if (settled) return;
+      settled = true;
+      socket.destroy();
       tcp.destroy();
       reject(err);
     };
+    // Destroyed by its owner before the upgrade finished.
+    socket.once('close', () => fail(new BurrowError('ERR_CONNECTION_CLOSED', `${where}: closed during the WebSocket upgrade`)));
     client.once('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
       res.resume();
@@ -77,15 +88,18 @@ function upgrade(tcp: Socket, target: RelayTarget, ws: WsTarget, role: PortRole,
       if (status >= 500) fail(new BurrowError('ERR_RELAY_UNREACHABLE', `${where} answered ${status}`));
       else fail(new BurrowError('ERR_NOT_A_RELAY', `${where} answered ${status} to the WebSocket upgrade (wrong path, or not a burrow relay?)`));
     });
-    client.once('error', (err: NodeJS.ErrnoException) => {
+    client.prependOnceListener('error', (err: NodeJS.ErrnoException) => {
       if (!secured) fail(new BurrowError('ERR_TLS', `${where}: ${err.code ?? err.message}`));
       else if (/timeout/i.test(err.message)) fail(new BurrowError('ERR_RELAY_UNREACHABLE', `${where}: no WebSocket upgrade in time`));
       else fail(new BurrowError('ERR_RELAY_UNREACHABLE', `${where}: ${err.code ?? err.message}`));
     });
     client.once('open', () => {
-      client.removeAllListeners('error');
+      if (settled) return;
+      settled = true;
       client.removeAllListeners('unexpected-response');
-      resolve(asSocket(new WsSocket(client, tcp, { pingMs: ws.pingMs ?? DEFAULT_WS_PING_MS })));
+      socket.opened();
+      resolve(asSocket(socket));
     });
+    onSocket?.(asSocket(socket));
   });
 }

@@ -59,8 +59,7 @@ export function checkHello(hello: Hello, target: RelayTarget, port: PortRole, no
 export async function greet(
   target: RelayTarget, port: PortRole, timeoutMs: number, opts: { onSocket?: (socket: Socket) => void; probe?: boolean } = {},
 ): Promise<Greeting> {
-  const socket = await dialRelay(target, port, timeoutMs);
-  opts.onSocket?.(socket);
+  const socket = await dialRelay(target, port, timeoutMs, opts.onSocket);
   // Through a proxy or a WebSocket the answer to CONNECT or to the upgrade has told already.
   const notARelay = watchNotARelay(socket, target.host, target.port, { probe: opts.probe === true && !indirect(target) });
   const channel = new FrameChannel(socket, FRAME_LIMITS.handshake);
