@@ -7,7 +7,9 @@
 #   app -> client-side forwarder -> relay -> server-side agent -> real server
 # Contenders (interleaved in each repetition, per workload): direct, haproxy (3 plain TCP hops),
 # ssh-default and ssh-gcm (sshd as relay, ssh -R / ssh -L), burrow (relay, skeleton, client connect),
-# and on request burrow-separate (client connect --separate-streams: one relay stream per connection).
+# and on request burrow-separate (client connect --separate-streams: one relay stream per connection),
+# burrow-ws and burrow-ws-separate (skeleton and client on ws:// through nginx; transport-ratios.js
+# then prints burrow-ws / burrow and burrow-ws-separate / burrow-separate).
 # Workloads: iperf1 iperf4 wrk_close wrk_ka connect redis idle-1000 [idle-10000].
 #
 # Installs what is missing from Debian (as root), builds burrow, runs everything, writes a Markdown
@@ -47,8 +49,8 @@ case $REPS in '' | *[!0-9]* | 0) echo "run.sh: --reps must be a positive integer
 # Names are checked before anything is installed or built.
 IFS=, read -r -a _names <<<"$CONTENDERS"
 for CT in "${_names[@]}"; do
-  case $CT in direct | haproxy | ssh-default | ssh-gcm | burrow | burrow-separate) ;;
-    *) echo "run.sh: unknown contender '$CT' (direct, haproxy, ssh-default, ssh-gcm, burrow, burrow-separate)" >&2; exit 2 ;;
+  case $CT in direct | haproxy | ssh-default | ssh-gcm | burrow | burrow-separate | burrow-ws | burrow-ws-separate) ;;
+    *) echo "run.sh: unknown contender '$CT' (direct, haproxy, ssh-default, ssh-gcm, burrow, burrow-separate, burrow-ws, burrow-ws-separate)" >&2; exit 2 ;;
   esac
 done
 IFS=, read -r -a _names <<<"$WORKLOADS"
@@ -252,3 +254,4 @@ first_line() { "$@" 2>&1 | head -n 1; }
 mkdir -p "$(dirname "$OUT")"
 node "$NODE_BENCH/report.js" --results "$RESULTS" --failures "$FAILURES" --meta "$META" --notes "$NOTES" --out "$OUT" || exit 1
 log "report written to $OUT ($(( T_END - T_START )) s)"
+case ",$CONTENDERS," in *,burrow-ws*) node "$NODE_BENCH/transport-ratios.js" --results "$RESULTS" ;; esac
