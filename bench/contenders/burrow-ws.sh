@@ -27,9 +27,9 @@ CONF
 }
 
 burrow_ws_setup() {
-  local target=$1 dir=$WORK/burrow rcp rsp wp np cp relay ngx skeleton client i url ndir
+  local target=$1 dir=$WORK/burrow rcp rsp wp np relay ngx url ndir
   local -a extra=("${@:2}")
-  pick_port rcp && pick_port rsp && pick_port wp && pick_port np && pick_port cp || return 1
+  pick_port rcp && pick_port rsp && pick_port wp && pick_port np || return 1
   start_bg "$CASE-burrow-relay" "${BURROW[@]}" relay --host 127.0.0.1 --client-port "$rcp" --skeleton-port "$rsp" \
     --ws-port "$wp" --ws-path /any/path \
     --keys "$dir/keys" --users "$dir/users.json" --log-level warn --drain 1 --admin 127.0.0.1:0 \
@@ -44,24 +44,7 @@ burrow_ws_setup() {
   C_PIDS="$relay $ngx"
   wait_listen "$np" 15 "$ngx" || return 1
   url=ws://127.0.0.1:$np/any/path
-  start_bg "$CASE-burrow-skeleton" "${BURROW[@]}" skeleton --relay "$url" --fingerprint "$BURROW_FP" \
-    --user bench-home --password-file "$dir/password" --log-level warn \
-    --server "bench-target=127.0.0.1:$target,secret-file=$dir/bench.secret"
-  skeleton=$BG_PID
-  C_PIDS="$relay $ngx $skeleton"
-  for i in $(seq 1 40); do
-    "${BURROW[@]}" client list --relay "$url" --fingerprint "$BURROW_FP" --user bench-client \
-      --password-file "$dir/password" 2>>"$LOGS/$CASE-burrow-list.err" | grep -q '^bench-target' && break
-    alive "$skeleton" || { log "burrow skeleton exited"; return 1; }
-    sleep 0.25
-  done
-  start_bg "$CASE-burrow-client" "${BURROW[@]}" client connect bench-target --listen "127.0.0.1:$cp" \
-    --secret-file "$dir/bench.secret" --relay "$url" --fingerprint "$BURROW_FP" \
-    --user bench-client --password-file "$dir/password" --log-level warn "${extra[@]}"
-  client=$BG_PID
-  C_PIDS="$client $relay $ngx $skeleton"
-  wait_listen "$cp" 20 "$client" || return 1
-  C_PORT=$cp
+  burrow_peers "$target" "$url" "$url" "${extra[@]}"
 }
 
 burrow_ws_teardown() { burrow_teardown; }
