@@ -156,8 +156,9 @@ export class WsSocket extends Duplex {
       if (!this.#finSent) this.ws.send(EMPTY, { binary: true });
       this.#finSent = true;
       this.ws.close(1000);
-      // Not waiting for the peer's close frame: a dead path would hold the connection for ws's 30 s.
-      this.#tcp.end();
+      // Not waiting for the peer's close frame (a dead path would hold the connection for ws's 30 s):
+      // as TCP's destroy(), what was written leaves, then the connection is gone.
+      this.#tcp.destroySoon();
     } else if ((err || this.ws.readyState === this.ws.CONNECTING) && this.ws.readyState !== this.ws.CLOSED) {
       this.ws.terminate();
     }
