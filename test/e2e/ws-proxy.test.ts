@@ -37,13 +37,12 @@ test('a proxy that wants credentials (407) or refuses the port (403): a clear er
   const proxy = await startTinyproxy(t, world.dir, [world.relay.addresses.ws!.port]);
   const noCreds = connect({ relay: { ...world.ws, proxy: parseProxyUrl(proxy.bareUrl) }, user: 'alice', password: new Redacted(PASSWORD) });
   const e407 = await t.throwsAsync(noCreds, { instanceOf: BurrowError });
+  // What the message says (the proxy by address, its answer) is checked on the command line below.
   t.is(e407.code, 'ERR_PROXY_AUTH');
-  t.regex(e407.message, new RegExp(`proxy 127\\.0\\.0\\.1:${proxy.port}.*407`));
   // Plain TCP to the relay's client port: not a port the proxy lets through.
   const tcp = { host: '127.0.0.1', port: world.relay.addresses.client.port, fingerprint: world.identity.fingerprint, proxy: parseProxyUrl(proxy.url) };
   const e403 = await t.throwsAsync(connect({ relay: tcp, user: 'alice', password: new Redacted(PASSWORD) }), { instanceOf: BurrowError });
   t.is(e403.code, 'ERR_PROXY_REFUSED');
-  t.regex(e403.message, /403/);
   t.false(e403.message.includes(PROXY_PASS));
 });
 
@@ -69,7 +68,7 @@ test('plain TCP relay ports through the CONNECT proxy work too', async (t) => {
   stream.destroy();
 });
 
-test('burrow client list: HTTPS_PROXY without credentials gives exit 3 naming the proxy and 407; NO_PROXY bypasses it; --print-config hides --proxy', async (t) => {
+test('burrow client list: a proxy without credentials gives exit 3 naming it and 407, a forbidden port exit 1 and 403; NO_PROXY bypasses it; --print-config hides --proxy', async (t) => {
   const world = await startWsWorld(t);
   const proxy = await startTinyproxy(t, world.dir, [world.relay.addresses.ws!.port]);
   const dir = await tempDir(t);
@@ -79,6 +78,13 @@ test('burrow client list: HTTPS_PROXY without credentials gives exit 3 naming th
   t.is(refused.code, 3, refused.stderr);
   t.is(errorCode(refused.stderr), 'ERR_PROXY_AUTH', refused.stderr);
   t.true(refused.stderr.includes(`proxy 127.0.0.1:${proxy.port}`) && refused.stderr.includes('407'), refused.stderr);
+  // A plain relay address is read from https_proxy; this proxy allows no CONNECT to the client port: 403.
+  const tcpArgs = ['client', 'list', '--relay', `127.0.0.1:${world.relay.addresses.client.port}`, '--fingerprint', world.identity.fingerprint, '--user', 'alice'];
+  const forbidden = await runCli(tcpArgs, { BURROW_PASSWORD: PASSWORD, https_proxy: proxy.url }, { cwd: dir });
+  t.is(forbidden.code, 1, forbidden.stderr);
+  t.is(errorCode(forbidden.stderr), 'ERR_PROXY_REFUSED', forbidden.stderr);
+  t.true(forbidden.stderr.includes(`proxy 127.0.0.1:${proxy.port}`) && forbidden.stderr.includes('403'), forbidden.stderr);
+  t.false(forbidden.stderr.includes(PROXY_PASS), 'the credentials are never printed');
   const direct = await runCli(args, { BURROW_PASSWORD: PASSWORD, http_proxy: proxy.bareUrl, NO_PROXY: 'localhost,127.0.0.1' }, { cwd: dir });
   t.is(direct.code, 0, direct.stderr);
   const withCreds = await runCli([...args, '--proxy', proxy.url], { BURROW_PASSWORD: PASSWORD }, { cwd: dir });
