@@ -12,7 +12,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { generateSecret } from '../../shared/cli/secret-file.js';
 import { errorCode, runCli, spawnCli } from '../helpers/cli-process.js';
-import { makeCa, SAMPLE_PATH, startNginx } from '../helpers/nginx.js';
+import { makeCa, SAMPLE_PATH, startSampleNginx } from '../helpers/sample-nginx.js';
 import { startTinyproxy } from '../helpers/tinyproxy.js';
 import { startWsRecorder } from '../helpers/ws-recorder.js';
 import { PASSWORD, startWorld, tempDir } from '../helpers/world.js';
@@ -30,7 +30,7 @@ test('relay behind nginx (TLS), skeleton behind a CONNECT-only proxy with creden
   const world = await startWorld(t, { relay: { wsPort: 0, wsPath: SAMPLE_PATH, wsTrustForwardedFor: true } });
   const dir = await tempDir(t);
   const ca = await makeCa(dir);
-  const nginx = await startNginx(t, dir, { relayPort: world.relay.addresses.ws!.port, ca });
+  const nginx = await startSampleNginx(t, dir, { relayPort: world.relay.addresses.ws!.port, ca });
   const proxy = await startTinyproxy(t, dir, [nginx.port]);
   const home = await homeServer(t, 'hello from home\n');
   const secretFile = join(dir, 'web.secret');
@@ -54,7 +54,7 @@ test('a wrong path behind nginx: exit 2, not a burrow relay (nginx answers 404),
   const world = await startWorld(t, { relay: { wsPort: 0, wsPath: SAMPLE_PATH } });
   const dir = await tempDir(t);
   const ca = await makeCa(dir);
-  const nginx = await startNginx(t, dir, { relayPort: world.relay.addresses.ws!.port, ca });
+  const nginx = await startSampleNginx(t, dir, { relayPort: world.relay.addresses.ws!.port, ca });
   const run = await runCli(['client', 'list', '--relay', `wss://127.0.0.1:${nginx.port}/not/the/path`, '--fingerprint', world.identity.fingerprint, '--relay-ca', ca.caFile, '--user', 'alice'], {
     BURROW_PASSWORD: PASSWORD,
   });
@@ -75,7 +75,7 @@ test('a TLS-inspecting proxy the client trusts learns no password, secret or pay
   const ca = await makeCa(dir);
   // nginx (TLS with the inspecting CA) -> a recorder of every WebSocket message -> the relay.
   const recorder = await startWsRecorder(t, `ws://127.0.0.1:${world.relay.addresses.ws!.port}`);
-  const nginx = await startNginx(t, dir, { relayPort: recorder.port, ca });
+  const nginx = await startSampleNginx(t, dir, { relayPort: recorder.port, ca });
   const payload = randomBytes(48).toString('hex');
   const echo = createServer((s) => { s.on('error', () => s.destroy()); s.pipe(s); });
   await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
@@ -99,7 +99,7 @@ test('a TLS-inspecting proxy the client trusts learns no password, secret or pay
   t.is(seen.indexOf(Buffer.from(secret, 'base64url')), -1, 'raw server secret visible to the proxy');
   // The same proxy in front of another relay (its own key): the client's pin fails.
   const impostor = await startWorld(t, { relay: { wsPort: 0, wsPath: SAMPLE_PATH } });
-  const fake = await startNginx(t, dir, { relayPort: impostor.relay.addresses.ws!.port, ca });
+  const fake = await startSampleNginx(t, dir, { relayPort: impostor.relay.addresses.ws!.port, ca });
   const fooled = await runCli(['client', 'list', '--relay', `wss://127.0.0.1:${fake.port}${SAMPLE_PATH}`, '--fingerprint', world.identity.fingerprint, '--relay-ca', ca.caFile, '--user', 'alice'], {
     BURROW_PASSWORD: PASSWORD,
   });

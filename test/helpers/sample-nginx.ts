@@ -50,7 +50,7 @@ export function adaptSample(sample: string, opts: { port: number; relayPort: num
   return conf;
 }
 
-export async function startNginx(t: ExecutionContext, dir: string, opts: { relayPort: number; ca?: TestCa }): Promise<TestNginx> {
+export async function startSampleNginx(t: ExecutionContext, dir: string, opts: { relayPort: number; ca?: TestCa }): Promise<TestNginx> {
   const binary = findProgram('nginx', 'nginx');
   const sample = await readFile(SAMPLE, 'utf8');
   const daemon = await startDaemon(t, {
