@@ -26,13 +26,15 @@ export type Transport = 'tcp' | 'ws';
 export const WS_FAULT_PATH = '/fault-ws';
 const WS_READY = /^WebSocket endpoint on 127\.0\.0\.1:(\d+), path /;
 
-/** Registers `impl` once per transport; the TCP run keeps the plain title. */
+/**
+ * Registers `impl` once per transport; the TCP run keeps the plain title. The ws:// runs are serial
+ * (ava runs them one at a time, before the concurrent ones): a file's peak of concurrent processes
+ * stays what it was, and its heartbeat deadlines (seconds) hold on a loaded 2-core machine.
+ */
 export function overBothTransports(title: string, impl: (t: ExecutionContext, transport: Transport) => Promise<void>, opts: { serial?: boolean } = {}): void {
-  for (const transport of ['tcp', 'ws'] as const) {
-    const name = transport === 'tcp' ? title : `${title} [over ws://]`;
-    if (opts.serial) test.serial(name, (t) => impl(t, transport));
-    else test(name, (t) => impl(t, transport));
-  }
+  if (opts.serial) test.serial(title, (t) => impl(t, 'tcp'));
+  else test(title, (t) => impl(t, 'tcp'));
+  test.serial(`${title} [over ws://]`, (t) => impl(t, 'ws'));
 }
 
 export const RELAY_READY = /^relay (SHA256:\S+) clients on 127\.0\.0\.1:(\d+), skeletons on 127\.0\.0\.1:(\d+)$/;
