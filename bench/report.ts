@@ -23,6 +23,8 @@ const CONTENDERS: Record<string, string> = {
   'ssh-gcm': 'OpenSSH aes128-gcm',
   burrow: 'burrow',
   'burrow-separate': 'burrow --separate-streams',
+  'burrow-ws': 'burrow over ws:// through nginx',
+  'burrow-ws-separate': 'burrow over ws:// through nginx, --separate-streams',
 };
 const contenders = m('contenders').split(',').filter((c) => c in CONTENDERS);
 

@@ -7,7 +7,9 @@
 #   app -> client-side forwarder -> relay -> server-side agent -> real server
 # Contenders (interleaved in each repetition, per workload): direct, haproxy (3 plain TCP hops),
 # ssh-default and ssh-gcm (sshd as relay, ssh -R / ssh -L), burrow (relay, skeleton, client connect),
-# and on request burrow-separate (client connect --separate-streams: one relay stream per connection).
+# and on request burrow-separate (client connect --separate-streams: one relay stream per connection),
+# burrow-ws and burrow-ws-separate (skeleton and client on ws:// through nginx; transport-ratios.js
+# then prints burrow-ws / burrow and burrow-ws-separate / burrow-separate).
 # Workloads: iperf1 iperf4 wrk_close wrk_ka connect redis idle-1000 [idle-10000].
 #
 # Installs what is missing from Debian (as root), builds burrow, runs everything, writes a Markdown
@@ -27,7 +29,7 @@ CONTENDERS="direct,haproxy,ssh-default,ssh-gcm,burrow"
 . "$ROOT/bench/lib/setup.sh"
 parse_bench_args "${BASH_SOURCE[0]}" 2,15 "$@"
 # Names are checked before anything is installed or built.
-check_names run.sh contender "$CONTENDERS" direct haproxy ssh-default ssh-gcm burrow burrow-separate
+check_names run.sh contender "$CONTENDERS" direct haproxy ssh-default ssh-gcm burrow burrow-separate burrow-ws burrow-ws-separate
 check_names run.sh workload "$WORKLOADS" iperf1 iperf4 wrk_close wrk_ka connect redis 'idle-[1-9]*'
 T_START=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -104,3 +106,4 @@ T_END=$(date +%s)
 mkdir -p "$(dirname "$OUT")"
 node "$NODE_BENCH/report.js" --results "$RESULTS" --failures "$FAILURES" --meta "$META" --notes "$NOTES" --out "$OUT" || exit 1
 log "report written to $OUT ($(( T_END - T_START )) s)"
+case ",$CONTENDERS," in *,burrow-ws*) node "$NODE_BENCH/transport-ratios.js" --results "$RESULTS" ;; esac

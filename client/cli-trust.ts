@@ -17,6 +17,9 @@ import { findKnownRelay, parseKnownRelays, relayKey, withPin } from '../shared/p
 import { readKnownRelaysText, writeKnownRelays } from '../shared/peer/known-relays-file.js';
 import { parseHostPort } from '../shared/peer/relay-address.js';
 import { probeRelayIdentity } from '../shared/peer/relay-identity-probe.js';
+import type { RelayTarget } from '../shared/peer/relay-address.js';
+import { isRelayUrl, parseRelayAddress } from '../shared/peer/relay-url.js';
+import { transportOf } from '../shared/cli/transport-options.js';
 import { fetchWellKnownIdentity } from '../shared/peer/well-known-identity.js';
 
 export const TRUST_OPTIONS = [
@@ -41,11 +44,11 @@ interface Learned {
   from: string;
 }
 
-async function learn(target: string, http: boolean, timeoutMs: number, pinHost: string | undefined): Promise<Learned> {
-  const { host, port } = parseHostPort(target, 'trust');
+async function learn(target: string, http: boolean, timeoutMs: number, pinHost: string | undefined, via: Pick<RelayTarget, 'ws' | 'proxy'> = {}): Promise<Learned> {
+  const { host, port } = parseRelayAddress(target, 'trust');
   if (pinHost !== undefined && !http) throw new BurrowError('ERR_USAGE', '--pin-host needs --http (the greeting pins the address it was read from)');
   if (!http) {
-    const probed = await probeRelayIdentity(host, port, timeoutMs);
+    const probed = await probeRelayIdentity(host, port, timeoutMs, via);
     return { fingerprint: probed.fingerprint, addresses: [relayKey(host, port)], from: `the greeting of its ${probed.port} port` };
   }
   const known = await fetchWellKnownIdentity(host, port, timeoutMs);
@@ -69,7 +72,9 @@ export function registerTrustCommand(client: Command, ctx: CliContext, siblingKe
     const config = await configOrPrint(trust, TRUST_OPTIONS, ctx, { siblingKeys, defaults: knownRelaysDefault(ctx.env) });
     if (!config) return;
     const path = knownRelaysPathOf(config, ctx.env);
-    const learned = await learn(target, config.http === true, (config.timeout as number) * 1000, config.pinHost as string | undefined);
+    // A ws(s):// relay is read through its WebSocket endpoint (and a proxy from the environment, as curl).
+    const via = isRelayUrl(target) ? await transportOf(target, config, ctx.env) : {};
+    const learned = await learn(target, config.http === true, (config.timeout as number) * 1000, config.pinHost as string | undefined, via);
     let text = await readKnownRelaysText(path);
     const entries = parseKnownRelays(text, path);
     const pinned = learned.addresses.map((a) => ({ address: a, entry: findKnownRelay(entries, ...hostPort(a)) }));

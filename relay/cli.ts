@@ -13,12 +13,16 @@ import type { Config } from '../shared/config/load-config.js';
 import { checkAdminExposure, DEFAULT_ADMIN, parseAdminSetting } from './admin/admin-binding.js';
 import type { GuardLimits, RelayLimits } from './index.js';
 import { DEFAULT_ARGON2_CONCURRENCY } from './users/password-hash.js';
+import { DEFAULT_WS_PATH, wsPathProblem } from './io/ws-listener.js';
 
 export const RELAY_OPTIONS = [
   CONFIG_OPTION,
   option('--host <host>', 'string', 'address to listen on for both ports (0.0.0.0: every address of this machine)', { default: '0.0.0.0' }),
   option('--client-port <port>', 'port', 'port for clients', { default: 7000 }),
   option('--skeleton-port <port>', 'port', 'port for skeletons', { default: 7001 }),
+  option('--ws-port <port>', 'port', 'also serve both roles over WebSocket on this port (for peers behind HTTPS-only proxies; put nginx or Caddy in front for TLS); off unless given'),
+  option('--ws-path <path>', 'string', 'the WebSocket endpoint\'s path (peers use wss://HOST/PATH)', { default: DEFAULT_WS_PATH, check: wsPathProblem }),
+  option('--ws-trust-forwarded-for', 'bool', 'behind a reverse proxy: a WebSocket peer\'s address (for per-source limits) is the last X-Forwarded-For entry', { default: false }),
   option('--keys <dir>', 'string', 'directory with relay.key.jwk and relay.pub.jwk', { default: 'keys', path: true }),
   option('--users <file>', 'string', 'users file written by burrow users', { default: 'users.json', path: true }),
   option('--drain <seconds>', 'int', 'on SIGTERM, how long running streams may take to finish', { default: 30, max: 3600 }),
@@ -74,6 +78,7 @@ const RELAY_LISTEN_FLAGS: ListenFlags = {
   'http port': { port: '--http-port', host: '--public-host' },
   'https port': { port: '--https-port', host: '--public-host' },
   'public port': { port: '--public-ports', host: '--public-host' },
+  'ws port': { port: '--ws-port', host: '--host' },
 };
 
 function clusterUrlProblem(value: string): string | undefined {
@@ -122,6 +127,7 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
       host: config.host as string,
       clientPort: config.clientPort as number,
       skeletonPort: config.skeletonPort as number,
+      ...(config.wsPort !== undefined ? { wsPort: config.wsPort as number, wsPath: config.wsPath as string, wsTrustForwardedFor: config.wsTrustForwardedFor === true } : {}),
       keysDir: config.keys as string,
       usersFile: config.users as string,
       drainMs: (config.drain as number) * 1000,
@@ -156,6 +162,7 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
     const stopped = untilSignal();
     const { client, skeleton } = relay.addresses;
     ctx.stdout(`relay ${relay.fingerprint} clients on ${formatHostPort(client.address, client.port)}, skeletons on ${formatHostPort(skeleton.address, skeleton.port)}`);
+    if (relay.addresses.ws) ctx.stdout(`WebSocket endpoint on ${formatHostPort(relay.addresses.ws.address, relay.addresses.ws.port)}, path ${config.wsPath as string}`);
     if (relay.cluster) ctx.stdout(`cluster member ${relay.cluster.relayId}, advertised to skeletons as ${relay.cluster.advertise}, shared state ${relay.cluster.link.up ? 'connected' : 'unreachable (retrying)'}`);
     const shared = relay.ingress.addresses();
     if (shared.http) ctx.stdout(`public HTTP on ${formatHostPort(shared.http.address, shared.http.port)}`);

@@ -11,6 +11,7 @@ import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './core/relay-limits.js';
 import { DEFAULT_GUARD_LIMITS, type GuardLimits } from './core/source-guard.js';
 import { RelayRuntime, type StreamAudit } from './io/relay-runtime.js';
 import { UsersStore } from './io/users-store.js';
+import { DEFAULT_WS_PATH, startWsListener } from './io/ws-listener.js';
 import { DEFAULT_ARGON2_CONCURRENCY, PasswordHasher } from './users/password-hash.js';
 import { checkAdminExposure, DEFAULT_ADMIN, parseAdminSetting, type AdminBinding } from './admin/admin-binding.js';
 import { AdminToken, readAdminToken } from './admin/admin-token.js';
@@ -36,6 +37,12 @@ export interface RelayOptions {
   host?: string;
   clientPort?: number;
   skeletonPort?: number;
+  /** Serve the WebSocket endpoint (both roles, for peers behind HTTPS-only proxies) on this port; off unless given. */
+  wsPort?: number;
+  /** Its path (default /burrow); peers ask for PATH?role=client or PATH?role=skeleton. */
+  wsPath?: string;
+  /** Behind a reverse proxy: a WebSocket peer's address is the last X-Forwarded-For entry (for per-source limits). */
+  wsTrustForwardedFor?: boolean;
   /** Directory with relay.key.jwk and relay.pub.jwk (default `keys`), unless `identity` is given. */
   keysDir?: string;
   identity?: RelayIdentity;
@@ -82,7 +89,7 @@ export interface RelayOptions {
 }
 
 export interface RelayHandle {
-  addresses: { client: AddressInfo; skeleton: AddressInfo };
+  addresses: { client: AddressInfo; skeleton: AddressInfo; ws?: AddressInfo };
   fingerprint: string;
   runtime: RelayRuntime;
   metrics: RelayMetrics;
@@ -142,7 +149,15 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     const addresses = {
       client: await listenOn(clientServer, options.clientPort ?? 7000, host, 'client port'),
       skeleton: await listenOn(skeletonServer, options.skeletonPort ?? 7001, host, 'skeleton port'),
-    };
+    } as RelayHandle['addresses'];
+    if (options.wsPort !== undefined) {
+      const ws = await startWsListener({
+        host, port: options.wsPort, path: options.wsPath ?? DEFAULT_WS_PATH, trustForwardedFor: options.wsTrustForwardedFor ?? false, log,
+        accept: (s, role) => (accepting ? accepting.accept(s, role) : s.destroy()),
+      });
+      servers.push(ws.server);
+      addresses.ws = ws.address;
+    }
     // The cluster code (and its Redis client) loads only for a relay that joins a cluster: a module
     // loaded into a process made its splicing dearer here (see bin/program.ts).
     const clusterCode = clusterOpts ? await import('./cluster/start-cluster.js') : undefined;

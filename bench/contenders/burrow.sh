@@ -22,32 +22,41 @@ burrow_init() {
 }
 
 burrow_setup() {
-  local target=$1 dir=$WORK/burrow rcp rsp cp relay skeleton client i
+  local target=$1 dir=$WORK/burrow rcp rsp relay
   local -a extra=("${@:2}")
-  pick_port rcp && pick_port rsp && pick_port cp || return 1
+  pick_port rcp && pick_port rsp || return 1
   start_bg "$CASE-burrow-relay" "${BURROW[@]}" relay --host 127.0.0.1 --client-port "$rcp" --skeleton-port "$rsp" \
     --keys "$dir/keys" --users "$dir/users.json" --log-level warn --drain 1 --admin 127.0.0.1:0 \
     --max-streams-per-session 20000 --max-unauth 20000 --max-unauth-per-source 20000
   relay=$BG_PID
   C_PIDS=$relay
   wait_listen "$rsp" 15 "$relay" && wait_listen "$rcp" 15 "$relay" || return 1
-  start_bg "$CASE-burrow-skeleton" "${BURROW[@]}" skeleton --relay "127.0.0.1:$rsp" --fingerprint "$BURROW_FP" \
+  burrow_peers "$target" "127.0.0.1:$rsp" "127.0.0.1:$rcp" "${extra[@]}"
+}
+
+# burrow_peers TARGET SKELETON_RELAY CLIENT_RELAY [client args]: the skeleton and `client connect`
+# (after the relay lists the server to the client account); adds their pids to C_PIDS, sets C_PORT.
+burrow_peers() {
+  local target=$1 srelay=$2 crelay=$3 dir=$WORK/burrow cp skeleton client i
+  local -a extra=("${@:4}")
+  pick_port cp || return 1
+  start_bg "$CASE-burrow-skeleton" "${BURROW[@]}" skeleton --relay "$srelay" --fingerprint "$BURROW_FP" \
     --user bench-home --password-file "$dir/password" --log-level warn \
     --server "bench-target=127.0.0.1:$target,secret-file=$dir/bench.secret"
   skeleton=$BG_PID
-  C_PIDS="$relay $skeleton"
+  C_PIDS="$C_PIDS $skeleton"
   # Ready once the relay lists the server to the client account.
   for i in $(seq 1 40); do
-    "${BURROW[@]}" client list --relay "127.0.0.1:$rcp" --fingerprint "$BURROW_FP" --user bench-client \
+    "${BURROW[@]}" client list --relay "$crelay" --fingerprint "$BURROW_FP" --user bench-client \
       --password-file "$dir/password" 2>>"$LOGS/$CASE-burrow-list.err" | grep -q '^bench-target' && break
     alive "$skeleton" || { log "burrow skeleton exited"; return 1; }
     sleep 0.25
   done
   start_bg "$CASE-burrow-client" "${BURROW[@]}" client connect bench-target --listen "127.0.0.1:$cp" \
-    --secret-file "$dir/bench.secret" --relay "127.0.0.1:$rcp" --fingerprint "$BURROW_FP" \
+    --secret-file "$dir/bench.secret" --relay "$crelay" --fingerprint "$BURROW_FP" \
     --user bench-client --password-file "$dir/password" --log-level warn "${extra[@]}"
   client=$BG_PID
-  C_PIDS="$client $relay $skeleton"
+  C_PIDS="$client $C_PIDS"
   wait_listen "$cp" 20 "$client" || return 1
   C_PORT=$cp
   C_RELAY_PORT=$rcp # the relay's client port (bench/startup.sh runs `client stdio` against it)

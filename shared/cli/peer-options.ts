@@ -8,7 +8,9 @@ import { fingerprintProblem, parseFingerprint } from '../crypto/fingerprint.js';
 import { BurrowError } from '../errors.js';
 import { findKnownRelay } from '../peer/known-relays.js';
 import { defaultKnownRelaysPath, readKnownRelays } from '../peer/known-relays-file.js';
-import { formatHostPort, hostPortProblem, parseHostPort, type RelayTarget } from '../peer/relay-address.js';
+import { formatHostPort, type RelayTarget } from '../peer/relay-address.js';
+import { parseRelayAddress, relayAddressProblem } from '../peer/relay-url.js';
+import { TRANSPORT_OPTIONS, transportOf } from './transport-options.js';
 import type { Redacted } from '../redacted.js';
 import type { PeerContext } from './peer-hints.js';
 import { readPassword } from './read-password.js';
@@ -20,11 +22,12 @@ export const KNOWN_RELAYS_OPTION = option(
 
 export function peerOptions(defaultPort: number) {
   return [
-    option('--relay <host:port>', 'string', `the relay's ${defaultPort === 7001 ? 'skeleton' : 'client'} port; several relays of one cluster: HOST:PORT,HOST:PORT`, { check: relayListProblem }),
+    option('--relay <host:port>', 'string', `the relay's ${defaultPort === 7001 ? 'skeleton' : 'client'} port, or its WebSocket endpoint wss://HOST[:PORT]/PATH; several relays of one cluster: HOST:PORT,HOST:PORT`, { check: relayListProblem }),
     option('--fingerprint <fp>', 'string', "the relay's fingerprint (SHA256:..., from burrow keys fingerprint); else looked up in --known-relays", { check: fingerprintProblem }),
     KNOWN_RELAYS_OPTION,
     option('--user <name>', 'string', 'account name'),
     option('--password-file <file>', 'string', 'file holding the password (else BURROW_PASSWORD, else a prompt)', { path: true }),
+    ...TRANSPORT_OPTIONS,
   ];
 }
 
@@ -41,7 +44,7 @@ export function knownRelaysPathOf(config: Config, env: NodeJS.ProcessEnv): strin
 
 function relayListProblem(value: string): string | undefined {
   for (const part of value.split(',')) {
-    const problem = hostPortProblem(part);
+    const problem = relayAddressProblem(part);
     if (problem !== undefined) return problem.startsWith('expected') ? `${problem}; several relays are separated by commas` : problem;
   }
   return undefined;
@@ -53,7 +56,7 @@ export async function relayTargetsOf(config: Config, env: NodeJS.ProcessEnv): Pr
   const list = (Array.isArray(value) ? value : typeof value === 'string' ? [value] : []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
   if (list.length === 0) throw new BurrowError('ERR_USAGE', '--relay is required');
   const targets: RelayTarget[] = [];
-  for (const address of list) targets.push(await pinnedTarget(address, config, env));
+  for (const address of list) targets.push({ ...(await pinnedTarget(address, config, env)), ...(await transportOf(address, config, env)) });
   return targets;
 }
 
@@ -63,7 +66,7 @@ export async function relayTargetOf(config: Config, env: NodeJS.ProcessEnv): Pro
 }
 
 async function pinnedTarget(address: string, config: Config, env: NodeJS.ProcessEnv): Promise<RelayTarget> {
-  const { host, port } = parseHostPort(address);
+  const { host, port } = parseRelayAddress(address);
   if (typeof config.fingerprint === 'string') {
     return { host, port, fingerprint: parseFingerprint(config.fingerprint, { source: '--fingerprint' }) };
   }

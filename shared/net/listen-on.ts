@@ -7,7 +7,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { BurrowError } from '../errors.js';
 import { formatHostPort } from '../peer/relay-address.js';
 
-export type Listener = 'client port' | 'skeleton port' | 'admin' | 'forwarder' | 'http port' | 'https port' | 'public port';
+export type Listener = 'client port' | 'skeleton port' | 'admin' | 'forwarder' | 'http port' | 'https port' | 'public port' | 'ws port';
 
 const WHY: Record<string, string> = {
   EADDRINUSE: 'address already in use',

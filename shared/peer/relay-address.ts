@@ -1,11 +1,17 @@
 /** HOST:PORT of a relay (IPv6 in brackets), and the pinned fingerprint that goes with it. */
 import { BurrowError } from '../errors.js';
+import type { ProxyTarget } from '../net/http-connect.js';
+import type { WsTarget } from './relay-url.js';
 
 export interface RelayTarget {
   host: string;
   port: number;
   /** `SHA256:...` of the relay identity key, as printed by `burrow keys fingerprint`. */
   fingerprint: string;
+  /** Reach it over a WebSocket (a ws:// or wss:// --relay) instead of plain TCP. */
+  ws?: WsTarget;
+  /** Reach it (or its WebSocket endpoint) through this HTTP CONNECT proxy. */
+  proxy?: ProxyTarget;
 }
 
 const HOST_PORT_RE = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d+)$/;

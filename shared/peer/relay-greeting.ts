@@ -3,7 +3,7 @@
  * the pinned fingerprint and the signature over the ephemeral key (S3) before it sends anything.
  */
 import { createPublicKey } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { fingerprintMatches, fingerprintOf } from '../crypto/fingerprint.js';
 import { verifyHelloKey } from '../crypto/hello-signature.js';
 import { BurrowError } from '../errors.js';
@@ -12,6 +12,7 @@ import { FRAME_LIMITS, PROTOCOL_VERSION, type Hello, type PortRole } from '../pr
 import { parseRelayHandshake } from '../protocol/parse.js';
 import { FrameChannel } from '../net/frame-channel.js';
 import { watchNotARelay } from './not-a-relay.js';
+import { dialRelay, indirect } from './relay-dial.js';
 import { formatHostPort, type RelayTarget } from './relay-address.js';
 
 /** How far a relay's clock may be behind ours before its ephemeral key counts as expired. */
@@ -23,24 +24,7 @@ export interface Greeting {
   hello: Hello;
 }
 
-export function connectSocket(host: string, port: number, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, allowHalfOpen: true, noDelay: true });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new BurrowError('ERR_RELAY_UNREACHABLE', `${host}:${port}: connect timed out`));
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new BurrowError('ERR_RELAY_UNREACHABLE', `${host}:${port}: ${err.code ?? 'error'}`));
-    });
-  });
-}
+export { connectSocket } from './relay-dial.js';
 
 /**
  * Hellos already verified: the relay signs a new ephemeral key about once a minute, so every data
@@ -75,9 +59,9 @@ export function checkHello(hello: Hello, target: RelayTarget, port: PortRole, no
 export async function greet(
   target: RelayTarget, port: PortRole, timeoutMs: number, opts: { onSocket?: (socket: Socket) => void; probe?: boolean } = {},
 ): Promise<Greeting> {
-  const socket = await connectSocket(target.host, target.port, timeoutMs);
-  opts.onSocket?.(socket);
-  const notARelay = watchNotARelay(socket, target.host, target.port, { probe: opts.probe === true });
+  const socket = await dialRelay(target, port, timeoutMs, opts.onSocket);
+  // Through a proxy or a WebSocket the answer to CONNECT or to the upgrade has told already.
+  const notARelay = watchNotARelay(socket, target.host, target.port, { probe: opts.probe === true && !indirect(target) });
   const channel = new FrameChannel(socket, FRAME_LIMITS.handshake);
   try {
     const msg = parseRelayHandshake(decodeBody(await Promise.race([channel.next(timeoutMs), notARelay.refused])));

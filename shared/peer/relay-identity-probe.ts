@@ -14,7 +14,8 @@ import { decodeBody } from '../protocol/codec.js';
 import { FRAME_LIMITS, PROTOCOL_VERSION, type PortRole } from '../protocol/messages.js';
 import { parseRelayHandshake } from '../protocol/parse.js';
 import { watchNotARelay } from './not-a-relay.js';
-import { connectSocket } from './relay-greeting.js';
+import type { RelayTarget } from './relay-address.js';
+import { connectSocket, dialRelay, indirect } from './relay-dial.js';
 
 export interface ProbedIdentity {
   fingerprint: string;
@@ -22,9 +23,11 @@ export interface ProbedIdentity {
   port: PortRole;
 }
 
-export async function probeRelayIdentity(host: string, port: number, timeoutMs = 10_000): Promise<ProbedIdentity> {
-  const socket = await connectSocket(host, port, timeoutMs);
-  const notARelay = watchNotARelay(socket, host, port, { probe: true });
+/** `via`: a WebSocket endpoint or a proxy to read the Hello through (its client role). */
+export async function probeRelayIdentity(host: string, port: number, timeoutMs = 10_000, via: Pick<RelayTarget, 'ws' | 'proxy'> = {}): Promise<ProbedIdentity> {
+  const target = { host, port, fingerprint: '', ...via };
+  const socket = indirect(target) ? await dialRelay(target, 'client', timeoutMs) : await connectSocket(host, port, timeoutMs);
+  const notARelay = watchNotARelay(socket, host, port, { probe: !indirect(target) });
   try {
     const channel = new FrameChannel(socket, FRAME_LIMITS.handshake);
     const msg = parseRelayHandshake(decodeBody(await Promise.race([channel.next(timeoutMs), notARelay.refused])));

@@ -4,6 +4,7 @@
  * One relay and one skeleton serve the whole file (built on first use, so tests stay order-independent);
  * the exit-code tests check what a user sees when something is wrong.
  */
+import { curl } from '../helpers/curl.js';
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -133,15 +134,6 @@ function oneShot(port: number, request: string): Promise<string> {
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('error', () => undefined);
     socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
-  });
-}
-
-function curl(url: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile('curl', ['-sS', '--max-time', '20', url], (err, stdout, stderr) => {
-      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new Error('curl is not installed (apt-get install curl; the pretest step of npm test installs it as root)'));
-      resolve({ code: err ? Number((err as { code?: unknown }).code) : 0, stdout, stderr });
-    });
   });
 }
 

@@ -4,15 +4,15 @@
  * forwarder ends its idle tunnel when it hears Goodbye. A connection made while the relay is away waits
  * for the restarted relay (and the skeleton's advertisement) instead of failing.
  */
-import test from 'ava';
 import { logMsg } from '../helpers/fault-lines.js';
 import { EchoTransfer, within } from '../helpers/fault-transfer.js';
-import { faultWorld, running, startForwarder, startRelay, startSkeleton } from '../helpers/fault-world.js';
+import { FAULT_USERS, faultWorld, overBothTransports, running, startForwarder, startRelay, startSkeleton } from '../helpers/fault-world.js';
+import { startWsWorld } from '../helpers/ws-world.js';
 import type { StreamAudit } from '../../relay/index.js';
 import { connectTestClient, echoServer, newSecret, server, startTestSkeleton, startWorld } from '../helpers/world.js';
 
-test.serial('SIGTERM with only an idle forwarder tunnel and a skeleton pool attached: the relay exits 0 at once, and a connection made meanwhile is served by the restarted relay', async (t) => {
-  const w = await faultWorld(t);
+overBothTransports('SIGTERM with only an idle forwarder tunnel and a skeleton pool attached: the relay exits 0 at once, and a connection made meanwhile is served by the restarted relay', async (t, transport) => {
+  const w = await faultWorld(t, FAULT_USERS, transport);
   const echo = await echoServer(t);
   const relay = await startRelay(w); // the default --drain of 30 s
   await startSkeleton(w, relay.skeletonPort, [{ id: 'echo', port: echo.port }]);
@@ -39,10 +39,10 @@ test.serial('SIGTERM with only an idle forwarder tunnel and a skeleton pool atta
   t.log(`served ${result.endedAt - again.readyAt} ms after the restarted relay was ready`);
   t.deepEqual(fwd.log.matching(logMsg('could not open stream'), { after: fwdMark }), []);
   t.true(running(fwd));
-});
+}, { serial: true });
 
-test('close(): a single stream idle for a second is cut (audit reason shutdown-idle) while a stream that moves bytes drains to its end', async (t) => {
-  const world = await startWorld(t);
+overBothTransports('close(): a single stream idle for a second is cut (audit reason shutdown-idle) while a stream that moves bytes drains to its end', async (t, transport) => {
+  const world = transport === 'ws' ? await startWsWorld(t) : await startWorld(t);
   const echo = await echoServer(t);
   const secret = newSecret();
   await startTestSkeleton(t, world, [server('echo', echo.port, secret)]);

@@ -3,7 +3,7 @@
  * SIGSTOP, and a network path (a proxy in the test process) that silently stops carrying bytes; only
  * heartbeats can tell. Relay, skeletons and forwarders are real processes.
  */
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { connect, type BurrowClient } from '../../client/index.js';
 import { readSecretFile } from '../../shared/cli/secret-file.js';
 import { Redacted } from '../../shared/redacted.js';
@@ -12,13 +12,13 @@ import { logMsg } from '../helpers/fault-lines.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { within } from '../helpers/fault-transfer.js';
 import {
-  advertised, clientArgs, FAST_HEARTBEAT, faultWorld, freeze, listedIds, running, startRelay, startSkeleton, type FaultWorld,
+  advertised, clientArgs, FAST_HEARTBEAT, FAULT_USERS, faultWorld, freeze, overBothTransports, relayTarget, listedIds, running, startRelay, startSkeleton, type FaultWorld,
 } from '../helpers/fault-world.js';
 import { echoServer, PASSWORD } from '../helpers/world.js';
 
 /** A logged-in library client (in the test process), closed in teardown. */
 async function libraryClient(t: ExecutionContext, w: FaultWorld, clientPort: number): Promise<BurrowClient> {
-  const client = await connect({ relay: { host: '127.0.0.1', port: clientPort, fingerprint: w.fingerprint }, user: 'alice', password: new Redacted(PASSWORD) });
+  const client = await connect({ relay: relayTarget(w, clientPort), user: 'alice', password: new Redacted(PASSWORD) });
   t.teardown(() => client.close());
   return client;
 }
@@ -30,8 +30,8 @@ async function stdioEcho(w: FaultWorld, clientPort: number, id: string, text: st
   return r.stdout;
 }
 
-test('a frozen skeleton: a client waiting on its dial gets ERR_SERVER_UNREACHABLE when the heartbeat declares it dead, not at --dial-timeout; a new skeleton of the account then serves the id', async (t) => {
-  const w = await faultWorld(t);
+overBothTransports('a frozen skeleton: a client waiting on its dial gets ERR_SERVER_UNREACHABLE when the heartbeat declares it dead, not at --dial-timeout; a new skeleton of the account then serves the id', async (t, transport) => {
+  const w = await faultWorld(t, FAULT_USERS, transport);
   const [echoA, echoB] = [await echoServer(t), await echoServer(t)];
   const relay = await startRelay(w, { args: [...FAST_HEARTBEAT, '--dial-timeout', '30'] });
   // No idle pool (and no probe to grow one): an open waits on a Dial, which a frozen skeleton never answers.
@@ -58,8 +58,8 @@ test('a frozen skeleton: a client waiting on its dial gets ERR_SERVER_UNREACHABL
   t.true(running(b));
 });
 
-test('a frozen skeleton still registered at the relay is taken over at once by a new skeleton of the same account', async (t) => {
-  const w = await faultWorld(t);
+overBothTransports('a frozen skeleton still registered at the relay is taken over at once by a new skeleton of the same account', async (t, transport) => {
+  const w = await faultWorld(t, FAULT_USERS, transport);
   const [echoA, echoB] = [await echoServer(t), await echoServer(t)];
   // A long --dead-after: the frozen skeleton's registration is still live when the new one arrives.
   const relay = await startRelay(w, { args: ['--ping-interval', '1', '--dead-after', '60'] });
@@ -83,8 +83,8 @@ test('a frozen skeleton still registered at the relay is taken over at once by a
 // fix: when #tick declares a skeleton session dead, also close the streams joined to its data connections
 // that have not finished their e2e handshake (or all of them: their skeleton is silent), so the client hears
 // ERR_SERVER_UNREACHABLE (or a prompt close) when the heartbeat fires.
-test('a frozen skeleton with idle pooled connections: an open joined to one fails when the heartbeat declares it dead', async (t) => {
-  const w = await faultWorld(t);
+overBothTransports('a frozen skeleton with idle pooled connections: an open joined to one fails when the heartbeat declares it dead', async (t, transport) => {
+  const w = await faultWorld(t, FAULT_USERS, transport);
   const echo = await echoServer(t);
   const relay = await startRelay(w, { args: [...FAST_HEARTBEAT, '--dial-timeout', '30'] });
   const a = await startSkeleton(w, relay.skeletonPort, [{ id: 'echo', port: echo.port }], { name: 'skeleton A (default --pool 2)' });
@@ -101,8 +101,8 @@ test('a frozen skeleton with idle pooled connections: an open joined to one fail
   t.true(afterMs < 6_000, `failed ${afterMs} ms after the freeze (--dead-after 3)`);
 });
 
-test('a network path that silently stops forwarding: relay and skeleton both find out by heartbeat, and the skeleton comes back when the path heals', async (t) => {
-  const w = await faultWorld(t);
+overBothTransports('a network path that silently stops forwarding: relay and skeleton both find out by heartbeat, and the skeleton comes back when the path heals', async (t, transport) => {
+  const w = await faultWorld(t, FAULT_USERS, transport);
   const echo = await echoServer(t);
   const relay = await startRelay(w, { args: FAST_HEARTBEAT });
   const proxy = await FaultProxy.start(t, relay.skeletonPort);
@@ -132,8 +132,8 @@ test('a network path that silently stops forwarding: relay and skeleton both fin
 // arriving (a NAT or router that lost its state), each outage leaks --pool sockets for the life of the process.
 // fix: keep the sockets per generation and destroy the idle ones of a generation when its control channel
 // closes (or on 'disconnected'/'goodbye'), as the relay already does with that session's pool.
-test('after a silent network outage the skeleton closes the idle pool connections of its dead session', async (t) => {
-  const w = await faultWorld(t);
+overBothTransports('after a silent network outage the skeleton closes the idle pool connections of its dead session', async (t, transport) => {
+  const w = await faultWorld(t, FAULT_USERS, transport);
   const echo = await echoServer(t);
   const relay = await startRelay(w, { args: FAST_HEARTBEAT });
   const proxy = await FaultProxy.start(t, relay.skeletonPort);

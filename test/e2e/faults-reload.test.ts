@@ -3,7 +3,6 @@
  * on the relay's users file (watched, and reloaded on SIGHUP), and edits of the skeleton's TOML config,
  * with real relay, skeleton and forwarder processes.
  */
-import test from 'ava';
 import { writeFile } from 'node:fs/promises';
 import { connect } from '../../client/index.js';
 import { readSecretFile } from '../../shared/cli/secret-file.js';
@@ -13,7 +12,7 @@ import { errorCode } from '../helpers/cli-process.js';
 import { logMsg } from '../helpers/fault-lines.js';
 import { EchoTransfer, within } from '../helpers/fault-transfer.js';
 import {
-  advertised, clientList, FAST_HEARTBEAT, faultWorld, listedIds, running, serverArg, startForwarder, startRelay, startSkeleton, usersCli, type ServerSpec,
+  advertised, clientList, FAST_HEARTBEAT, faultWorld, overBothTransports, relayTarget, listedIds, running, serverArg, startForwarder, startRelay, startSkeleton, usersCli, type ServerSpec,
 } from '../helpers/fault-world.js';
 import { echoServer, PASSWORD } from '../helpers/world.js';
 
@@ -25,8 +24,8 @@ const USERS = {
   home: { roles: ['skeleton' as const], serve: ['*'] },
 };
 
-test('users disable: the account\'s sessions end at once; the relay does not cut a stream already spliced, but the forwarder exits 3 and takes its own connections with it; new opens fail', async (t) => {
-  const w = await faultWorld(t, USERS);
+overBothTransports('users disable: the account\'s sessions end at once; the relay does not cut a stream already spliced, but the forwarder exits 3 and takes its own connections with it; new opens fail', async (t, transport) => {
+  const w = await faultWorld(t, USERS, transport);
   const echo = await echoServer(t);
   const relay = await startRelay(w, { args: FAST_HEARTBEAT });
   await startSkeleton(w, relay.skeletonPort, [{ id: 'echo', port: echo.port }]);
@@ -34,7 +33,7 @@ test('users disable: the account\'s sessions end at once; the relay does not cut
   const viaForwarder = new EchoTransfer({ port: fwd.port, total: 4 * MiB, seed: 'through the forwarder', holdAt: 512 * KiB });
   await within(viaForwarder.reached(), 10_000, 'the forwarder stream opened before the disable');
   // The same account in a library client (no keep-alive): its open stream is a Duplex in this process.
-  const lib = await connect({ relay: { host: '127.0.0.1', port: relay.clientPort, fingerprint: w.fingerprint }, user: 'alice', password: new Redacted(PASSWORD) });
+  const lib = await connect({ relay: relayTarget(w, relay.clientPort), user: 'alice', password: new Redacted(PASSWORD) });
   t.teardown(() => lib.close());
   const secret = await readSecretFile(await w.secretFile('echo'));
   const viaLibrary = new EchoTransfer({ port: await lib.open('echo', { secret }), total: 4 * MiB, seed: 'through the library', holdAt: 512 * KiB });
@@ -61,8 +60,8 @@ test('users disable: the account\'s sessions end at once; the relay does not cut
   t.is(echo.connections(), 2, 'only the two streams from before the disable reached the home server');
 });
 
-test('users passwd takes effect for the next login: running sessions stay, the old password is refused, the new one works; SIGHUP reloads too', async (t) => {
-  const w = await faultWorld(t, USERS);
+overBothTransports('users passwd takes effect for the next login: running sessions stay, the old password is refused, the new one works; SIGHUP reloads too', async (t, transport) => {
+  const w = await faultWorld(t, USERS, transport);
   const echo = await echoServer(t);
   const relay = await startRelay(w, { args: FAST_HEARTBEAT });
   await startSkeleton(w, relay.skeletonPort, [{ id: 'echo', port: echo.port }]);
@@ -94,8 +93,8 @@ test('users passwd takes effect for the next login: running sessions stay, the o
   t.true(running(relay));
 });
 
-test('editing the skeleton\'s TOML config adds and removes servers within seconds while a stream to a third server keeps running intact', async (t) => {
-  const w = await faultWorld(t, USERS);
+overBothTransports('editing the skeleton\'s TOML config adds and removes servers within seconds while a stream to a third server keeps running intact', async (t, transport) => {
+  const w = await faultWorld(t, USERS, transport);
   const [a, b, c] = [await echoServer(t), await echoServer(t), await echoServer(t)];
   const specs: Record<string, ServerSpec> = { 'web-a': { id: 'web-a', port: a.port }, 'web-b': { id: 'web-b', port: b.port }, 'web-c': { id: 'web-c', port: c.port } };
   const config = join(w.dir, 'skeleton.toml');
@@ -151,8 +150,8 @@ test('editing the skeleton\'s TOML config adds and removes servers within second
 // reconnect loop (skeleton/core/skeleton-core.ts:85-90) does the same with a disabled skeleton account.
 // fix: treat ERR_AUTH_FAILED (and ERR_RELAY_KEY_MISMATCH) as fatal for the background re-login: stop
 // retrying and log an error (or let `client connect` exit 3); on-demand opens can still try once each.
-test('a disabled account\'s forwarder exits 3 instead of locking out other accounts at the same address', async (t) => {
-  const w = await faultWorld(t, USERS);
+overBothTransports('a disabled account\'s forwarder exits 3 instead of locking out other accounts at the same address', async (t, transport) => {
+  const w = await faultWorld(t, USERS, transport);
   const echo = await echoServer(t);
   const relay = await startRelay(w, { args: FAST_HEARTBEAT });
   await startSkeleton(w, relay.skeletonPort, [{ id: 'echo', port: echo.port }]);

@@ -3,11 +3,11 @@
  * relay, skeleton and `client connect` processes; the home echo server and the paced, checksummed
  * transfers live in the test process.
  */
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { logMsg, type LogRecord } from '../helpers/fault-lines.js';
 import { EchoTransfer, within } from '../helpers/fault-transfer.js';
 import {
-  advertised, FAST_HEARTBEAT, faultWorld, listedIds, running, startForwarder, startRelay, startSkeleton, type Proc, type RelayProc,
+  advertised, FAST_HEARTBEAT, FAULT_USERS, faultWorld, overBothTransports, type Transport, listedIds, running, startForwarder, startRelay, startSkeleton, type Proc, type RelayProc,
 } from '../helpers/fault-world.js';
 import { echoServer } from '../helpers/world.js';
 
@@ -20,8 +20,8 @@ function errorsSince(proc: Proc, after: number): LogRecord[] {
 }
 
 /** A relay, a skeleton fronting an echo server, and a `client connect` forwarder to it. */
-async function echoSetup(t: ExecutionContext, relayArgs: string[]) {
-  const w = await faultWorld(t);
+async function echoSetup(t: ExecutionContext, relayArgs: string[], transport: Transport) {
+  const w = await faultWorld(t, FAULT_USERS, transport);
   const echo = await echoServer(t);
   const relay = await startRelay(w, { args: relayArgs });
   const skeleton = await startSkeleton(w, relay.skeletonPort, [{ id: 'echo', port: echo.port }]);
@@ -54,9 +54,9 @@ async function killRelayMidTransfer(t: ExecutionContext, relay: RelayProc, fwd: 
 // (10 s by default), so its first streams after a quick restart fail with ERR_AUTH_FAILED (unknown session).
 // fix: in ControlChannel, also close on the socket's 'end':
 //   channel.socket.once('end', () => this.close(new BurrowError('ERR_CONNECTION_CLOSED', 'relay closed the connection')))
-test.serial('kill -9 the relay mid-transfer: restarted on the same ports, the skeleton that kept running is advertised again and a new stream works within 5 s', async (t) => {
+overBothTransports('kill -9 the relay mid-transfer: restarted on the same ports, the skeleton that kept running is advertised again and a new stream works within 5 s', async (t, transport) => {
   // The default heartbeat (10 s): coming back fast must not depend on heartbeats, a dead relay's FIN says it all.
-  const { w, relay, skeleton, fwd } = await echoSetup(t, []);
+  const { w, relay, skeleton, fwd } = await echoSetup(t, [], transport);
   const skeletonMark = skeleton.log.mark();
   await killRelayMidTransfer(t, relay, fwd);
 
@@ -75,11 +75,11 @@ test.serial('kill -9 the relay mid-transfer: restarted on the same ports, the sk
   t.true(sinceReady < 5_000, `the new stream completed ${sinceReady} ms after the relay's ready line`);
   t.deepEqual(await listedIds(w, again.clientPort), ['echo']);
   t.true(running(skeleton) && running(fwd), 'skeleton and forwarder kept running through the crash');
-});
+}, { serial: true });
 
-test.serial('SIGTERM during 20 active streams: all finish intact within --drain, the relay exits 0, and peers take Goodbye as a cue to reconnect', async (t) => {
+overBothTransports('SIGTERM during 20 active streams: all finish intact within --drain, the relay exits 0, and peers take Goodbye as a cue to reconnect', async (t, transport) => {
   const DRAIN_S = 10;
-  const w = await faultWorld(t);
+  const w = await faultWorld(t, FAULT_USERS, transport);
   const echo = await echoServer(t);
   const relay = await startRelay(w, { args: [...FAST_HEARTBEAT, '--drain', String(DRAIN_S)] });
   const skeleton = await startSkeleton(w, relay.skeletonPort, [{ id: 'echo', port: echo.port }]);
@@ -123,7 +123,7 @@ test.serial('SIGTERM during 20 active streams: all finish intact within --drain,
   t.deepEqual(errorsSince(skeleton, skeletonMark), []);
   t.deepEqual(errorsSince(fwd, fwdMark), []);
   t.true(running(skeleton) && running(fwd), 'skeleton and forwarder are still running');
-});
+}, { serial: true });
 
 // Regression (was a bug): relay/core/source-guard.ts counts every data connection as unauthenticated until its Attach is
 // handled, and refuses the 17th at once from one address (--max-unauth-per-source 16, relay/core/relay-core.ts:91
@@ -132,8 +132,8 @@ test.serial('SIGTERM during 20 active streams: all finish intact within --drain,
 // fix: let the client bound its own in-flight attaches (e.g. at most 8 per session, queue the rest) and retry
 // ERR_LIMIT once with a short backoff; or have the relay not count attaches of a logged-in source against the
 // pre-auth cap until the Hello timeout.
-test.serial('40 connections opened at once through one forwarder all get a stream', async (t) => {
-  const w = await faultWorld(t);
+overBothTransports('40 connections opened at once through one forwarder all get a stream', async (t, transport) => {
+  const w = await faultWorld(t, FAULT_USERS, transport);
   const echo = await echoServer(t);
   const relay = await startRelay(w, { args: FAST_HEARTBEAT });
   const skeleton = await startSkeleton(w, relay.skeletonPort, [{ id: 'echo', port: echo.port }]);
@@ -148,4 +148,4 @@ test.serial('40 connections opened at once through one forwarder all get a strea
   }
   t.deepEqual(results.map((r, i) => (r.intact ? 'ok' : `stream ${i}: ${r.error ?? 'cut short'}`)).filter((r) => r !== 'ok'), []);
   t.deepEqual(fwd.log.matching(logMsg('could not open stream')), []);
-});
+}, { serial: true });

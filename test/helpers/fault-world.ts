@@ -3,10 +3,11 @@
  * secrets; a relay, skeletons and client forwarders spawned as child processes whose output lines are
  * kept (fault-lines.ts). Every process is stopped in t.teardown; a frozen one is killed there first.
  */
-import type { ExecutionContext } from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateSecret } from '../../shared/cli/secret-file.js';
+import type { RelayTarget } from '../../shared/peer/relay-address.js';
 import { generateRelayKeys } from '../../shared/crypto/relay-key-files.js';
 import { runCli, spawnCli, type CliProcess, type CliResult } from './cli-process.js';
 import { LineLog, type LogRecord } from './fault-lines.js';
@@ -20,6 +21,22 @@ export const FAULT_USERS: Record<string, UserSpec> = {
 /** Short heartbeats so dead peers are found in seconds. */
 export const FAST_HEARTBEAT = ['--ping-interval', '1', '--dead-after', '3'];
 
+/** Every fault test runs over plain TCP and over the relay's WebSocket endpoint (ws://, same behaviour). */
+export type Transport = 'tcp' | 'ws';
+export const WS_FAULT_PATH = '/fault-ws';
+const WS_READY = /^WebSocket endpoint on 127\.0\.0\.1:(\d+), path /;
+
+/**
+ * Registers `impl` once per transport; the TCP run keeps the plain title. The ws:// runs are serial
+ * (ava runs them one at a time, before the concurrent ones): a file's peak of concurrent processes
+ * stays what it was, and its heartbeat deadlines (seconds) hold on a loaded 2-core machine.
+ */
+export function overBothTransports(title: string, impl: (t: ExecutionContext, transport: Transport) => Promise<void>, opts: { serial?: boolean } = {}): void {
+  if (opts.serial) test.serial(title, (t) => impl(t, 'tcp'));
+  else test(title, (t) => impl(t, 'tcp'));
+  test.serial(`${title} [over ws://]`, (t) => impl(t, 'ws'));
+}
+
 export const RELAY_READY = /^relay (SHA256:\S+) clients on 127\.0\.0\.1:(\d+), skeletons on 127\.0\.0\.1:(\d+)$/;
 
 export interface FaultWorld {
@@ -28,6 +45,7 @@ export interface FaultWorld {
   keysDir: string;
   usersFile: string;
   fingerprint: string;
+  transport: Transport;
   /** The secret file of a server id (made on first use). */
   secretFile(id: string): Promise<string>;
 }
@@ -44,7 +62,7 @@ export interface RelayProc extends Proc {
   readyAt: number;
 }
 
-export async function faultWorld(t: ExecutionContext, users: Record<string, UserSpec> = FAULT_USERS): Promise<FaultWorld> {
+export async function faultWorld(t: ExecutionContext, users: Record<string, UserSpec> = FAULT_USERS, transport: Transport = 'tcp'): Promise<FaultWorld> {
   const dir = await tempDir(t);
   const keysDir = join(dir, 'keys');
   const usersFile = join(dir, 'users.json');
@@ -60,7 +78,17 @@ export async function faultWorld(t: ExecutionContext, users: Record<string, User
     }
     return file;
   };
-  return { t, dir, keysDir, usersFile, fingerprint: identity.fingerprint, secretFile };
+  return { t, dir, keysDir, usersFile, fingerprint: identity.fingerprint, transport, secretFile };
+}
+
+/** --relay for the relay port `port`: HOST:PORT, or the WebSocket URL (whose port serves both roles). */
+export function relayAddress(w: FaultWorld, port: number): string {
+  return w.transport === 'ws' ? `ws://127.0.0.1:${port}${WS_FAULT_PATH}` : `127.0.0.1:${port}`;
+}
+
+/** The library's RelayTarget for the relay port `port`. */
+export function relayTarget(w: FaultWorld, port: number): RelayTarget {
+  return { host: '127.0.0.1', port, fingerprint: w.fingerprint, ...(w.transport === 'ws' ? { ws: { tls: false, path: WS_FAULT_PATH } } : {}) };
 }
 
 /** spawnCli with every output line kept; stopped in teardown (SIGKILL first if it was frozen). */
@@ -82,14 +110,24 @@ export function freeze(proc: Proc): void {
   proc.child.kill('SIGSTOP');
 }
 
+/**
+ * A relay process. Over ws:// its WebSocket port stands for both relay ports (clientPort and
+ * skeletonPort are that port; a restart on "the same ports" reuses it), its TCP ports are 0.
+ */
 export async function startRelay(
   w: FaultWorld, opts: { args?: string[]; clientPort?: number; skeletonPort?: number; name?: string } = {},
 ): Promise<RelayProc> {
+  const ws = w.transport === 'ws';
   const proc = spawnWatched(w.t, opts.name ?? 'relay', [
-    'relay', '--host', '127.0.0.1', '--client-port', String(opts.clientPort ?? 0), '--skeleton-port', String(opts.skeletonPort ?? 0),
+    'relay', '--host', '127.0.0.1', '--client-port', String(ws ? 0 : opts.clientPort ?? 0), '--skeleton-port', String(ws ? 0 : opts.skeletonPort ?? 0),
+    ...(ws ? ['--ws-port', String(opts.clientPort ?? 0), '--ws-path', WS_FAULT_PATH] : []),
     '--keys', w.keysDir, '--users', w.usersFile, ...(opts.args ?? []),
   ]);
   const m = await proc.waitForLine(RELAY_READY);
+  if (ws) {
+    const port = Number((await proc.waitForLine(WS_READY))[1]);
+    return { ...proc, clientPort: port, skeletonPort: port, readyAt: Date.now() };
+  }
   return { ...proc, clientPort: Number(m[2]), skeletonPort: Number(m[3]), readyAt: Date.now() };
 }
 
@@ -108,14 +146,14 @@ export async function startSkeleton(
 ): Promise<Proc> {
   const serverArgs = (await Promise.all(servers.map((s) => serverArg(w, s)))).flatMap((spec) => ['--server', spec]);
   const proc = spawnWatched(w.t, opts.name ?? 'skeleton', [
-    'skeleton', '--relay', `127.0.0.1:${skeletonPort}`, '--fingerprint', w.fingerprint, '--user', opts.user ?? 'home', ...serverArgs, ...(opts.args ?? []),
+    'skeleton', '--relay', relayAddress(w, skeletonPort), '--fingerprint', w.fingerprint, '--user', opts.user ?? 'home', ...serverArgs, ...(opts.args ?? []),
   ], { BURROW_PASSWORD: PASSWORD });
   await proc.waitForLine(/^skeleton serving /);
   return proc;
 }
 
 export function clientArgs(w: FaultWorld, clientPort: number, user = 'alice'): string[] {
-  return ['--relay', `127.0.0.1:${clientPort}`, '--fingerprint', w.fingerprint, '--user', user];
+  return ['--relay', relayAddress(w, clientPort), '--fingerprint', w.fingerprint, '--user', user];
 }
 
 /** `client connect ID --listen 127.0.0.1:0` at log level info; resolves with the local port once forwarding. */

@@ -31,7 +31,7 @@ async function assertMentionsAll(t: import('ava').ExecutionContext, name: string
 
 test('the samples are all there', async (t) => {
   const files = (await readdir(EXAMPLES)).sort();
-  t.deepEqual(files, ['burrow-relay.service', 'burrow-skeleton.service', 'client.toml', 'relay.toml', 'skeleton.toml']);
+  t.deepEqual(files, ['burrow-relay.service', 'burrow-skeleton.service', 'client.toml', 'nginx-burrow.conf', 'relay.toml', 'skeleton.toml']);
 });
 
 test('relay.toml loads and names every relay option', async (t) => {
