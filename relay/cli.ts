@@ -60,6 +60,9 @@ export const RELAY_OPTIONS = [
       }
     },
   }),
+  option('--relay-name <host>', 'string', "one port for everything: the relay's own host name on --https-port, where it terminates TLS (--tls-cert, --tls-key) for its WebSocket endpoint; other names stay passed through"),
+  option('--tls-cert <file>', 'string', 'with --relay-name: the certificate (PEM, full chain) for that name; re-read on SIGHUP', { path: true }),
+  option('--tls-key <file>', 'string', 'with --relay-name: its private key (PEM); re-read on SIGHUP', { path: true }),
   option('--public-head-timeout <seconds>', 'int', 'public ingress: a request head or ClientHello not complete within this is cut (slowloris)', { default: 10, min: 1, max: 300 }),
   option('--public-max-per-source <n>', 'int', 'public ingress: connections one source (an IPv4 address, an IPv6 /64) may hold over all public ports', { default: 256, min: 1 }),
   option('--public-rate-per-source <n>', 'int', 'public ingress: new connections per second from one source over all public ports (twice that at once)', { default: 50, min: 1 }),
@@ -149,6 +152,9 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
       ...(config.httpsPort !== undefined ? { httpsPort: config.httpsPort as number } : {}),
       ...(config.publicPorts !== undefined ? { publicPorts: config.publicPorts as string } : {}),
       publicHeadTimeoutMs: (config.publicHeadTimeout as number) * 1000,
+      ...(config.relayName !== undefined ? { relayName: config.relayName as string } : {}),
+      ...(config.tlsCert !== undefined ? { tlsCertFile: config.tlsCert as string } : {}),
+      ...(config.tlsKey !== undefined ? { tlsKeyFile: config.tlsKey as string } : {}),
       publicLimits: {
         perSourceConns: config.publicMaxPerSource as number, perSourceRate: config.publicRatePerSource as number,
         perSourceBurst: 2 * (config.publicRatePerSource as number), maxTotal: config.publicMaxConns as number,
@@ -173,6 +179,7 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
       log.info('SIGHUP: reloading the users file');
       void relay.reloadUsers();
       void relay.reopenAuditLog();
+      void relay.reloadTls();
     };
     process.on('SIGHUP', onHup);
     const signal = await stopped;

@@ -23,6 +23,8 @@ import { startIngress, type PublicIngress } from './public/public-ingress.js';
 import { parsePortRanges, type PortRange } from './public/port-ranges.js';
 import type { FrontDoorLimits } from './public/front-door.js';
 import { publicationsView } from './admin/publications-view.js';
+import { ownName, type OwnName } from './public/own-name.js';
+import { BurrowError } from '../shared/errors.js';
 import type { ClusterOptions } from './cluster/start-cluster.js';
 
 export type { ClusterOptions } from './cluster/start-cluster.js';
@@ -79,6 +81,14 @@ export interface RelayOptions {
   httpPort?: number;
   /** The shared HTTPS port, routed by the ClientHello's SNI and passed through. */
   httpsPort?: number;
+  /**
+   * One port for everything: the relay's own host name on `httpsPort`, where it terminates TLS with this
+   * certificate and key (re-read by reloadTls(), SIGHUP) for its WebSocket endpoint; every other name is
+   * still passed through by SNI.
+   */
+  relayName?: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
   /** Ports tcp publications may use: `20000-20999`, `25,587,20000-20099`, or ranges. */
   publicPorts?: string | PortRange[];
   /** A public request head or ClientHello must be complete within this, else the connection is cut (default 10 s). */
@@ -99,6 +109,8 @@ export interface RelayHandle {
   admin?: { address: AddressInfo; url: string };
   /** Reopen the audit log file (after logrotate moved it); a no-op without one. */
   reopenAuditLog(): Promise<void>;
+  /** Re-read the one-port mode's TLS certificate and key (SIGHUP); a no-op without relay-name. */
+  reloadTls(): Promise<void>;
   /** Reload the users file now (SIGHUP); sessions of removed or disabled accounts end. */
   reloadUsers(): Promise<void>;
   /** Stop accepting, say Goodbye, let streams drain up to drainMs, then close everything. */
@@ -150,13 +162,18 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       client: await listenOn(clientServer, options.clientPort ?? 7000, host, 'client port'),
       skeleton: await listenOn(skeletonServer, options.skeletonPort ?? 7001, host, 'skeleton port'),
     } as RelayHandle['addresses'];
-    if (options.wsPort !== undefined) {
+    let own: OwnName | undefined;
+    if (options.relayName !== undefined && (options.httpsPort === undefined || !options.tlsCertFile || !options.tlsKeyFile)) {
+      throw new BurrowError('ERR_CONFIG', 'relay-name needs https-port, tls-cert and tls-key: the relay terminates TLS for its own name on the HTTPS port');
+    }
+    if (options.wsPort !== undefined || options.relayName !== undefined) {
       const ws = await startWsListener({
-        host, port: options.wsPort, path: options.wsPath ?? DEFAULT_WS_PATH, trustForwardedFor: options.wsTrustForwardedFor ?? false, log,
+        host, ...(options.wsPort !== undefined ? { port: options.wsPort } : {}), path: options.wsPath ?? DEFAULT_WS_PATH, trustForwardedFor: options.wsTrustForwardedFor ?? false, log,
         accept: (s, role) => (accepting ? accepting.accept(s, role) : s.destroy()),
       });
       servers.push(ws.server);
-      addresses.ws = ws.address;
+      if (ws.address) addresses.ws = ws.address;
+      if (options.relayName !== undefined) own = await ownName({ name: options.relayName, certFile: options.tlsCertFile!, keyFile: options.tlsKeyFile! }, ws.server, log);
     }
     // The cluster code (and its Redis client) loads only for a relay that joins a cluster: a module
     // loaded into a process made its splicing dearer here (see bin/program.ts).
@@ -174,7 +191,8 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     const ingress = await startIngress(runtime, {
       host: options.publicHost ?? host,
       ...(options.publicHeadTimeoutMs !== undefined ? { headTimeoutMs: options.publicHeadTimeoutMs } : {}),
-      ...(options.publicLimits ? { limits: options.publicLimits } : {}), ...(options.httpPort !== undefined ? { httpPort: options.httpPort } : {}), ...(options.httpsPort !== undefined ? { httpsPort: options.httpsPort } : {}),
+      ...(options.publicLimits ? { limits: options.publicLimits } : {}),
+      ...(own ? { own } : {}), ...(options.httpPort !== undefined ? { httpPort: options.httpPort } : {}), ...(options.httpsPort !== undefined ? { httpsPort: options.httpsPort } : {}),
     }, log);
     cleanups.push('public ingress', () => ingress.close());
     // Connections accepted so far (and any stream still running at the end of a drain) are cut.
@@ -203,9 +221,9 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     });
     const tick = setInterval(() => runtime.dispatch({ type: 'tick' }), Math.min(1000, limits.pingMs)).unref();
     cleanups.push('tick', () => clearInterval(tick));
-    return { addresses, runtime, link, admin, clusterId, audit, users, stopListening, ingress };
+    return { addresses, runtime, link, admin, clusterId, audit, users, stopListening, ingress, own };
   });
-  const { addresses, runtime, link, admin, clusterId, audit, users, stopListening, ingress } = started;
+  const { addresses, runtime, link, admin, clusterId, audit, users, stopListening, ingress, own } = started;
   log.info({ client: addresses.client, skeleton: addresses.skeleton, admin: admin.server?.url ?? 'off', fingerprint: identity.fingerprint }, 'relay listening');
 
   const close = (opts: { drainMs?: number; retryAfter?: number } = {}): Promise<void> => {
@@ -235,7 +253,8 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   };
   const reloadUsers = async (): Promise<void> => void (await users.reload());
   return {
-    addresses, fingerprint: identity.fingerprint, runtime, metrics: admin.metrics, close, reloadUsers, ingress, on: (event, listener) => runtime.on(event, listener),
+    addresses, fingerprint: identity.fingerprint, runtime, metrics: admin.metrics, close, reloadUsers, ingress,
+    reloadTls: async () => own?.reload(), on: (event, listener) => runtime.on(event, listener),
     reopenAuditLog: async () => audit?.reopen(),
     ...(link && clusterId ? { cluster: { link, ...clusterId } } : {}),
     ...(admin.server ? { admin: { address: admin.server.address, url: admin.server.url } } : {}),

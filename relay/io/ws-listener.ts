@@ -23,7 +23,8 @@ export const DEFAULT_WS_PATH = '/burrow';
 
 export interface WsListenerOptions {
   host: string;
-  port: number;
+  /** Absent: the endpoint listens on no port of its own (it is reached only through the HTTPS port, one-port mode). */
+  port?: number;
   path: string;
   /** Take the peer's address from the last X-Forwarded-For entry (the reverse proxy in front sets it). */
   trustForwardedFor?: boolean;
@@ -32,7 +33,8 @@ export interface WsListenerOptions {
 }
 
 export interface WsListener {
-  address: AddressInfo;
+  /** Absent when it listens on no port of its own. */
+  address?: AddressInfo;
   /** The HTTP server under it: closing it stops accepting (the relay closes it with its TCP listeners). */
   server: Server;
 }
@@ -79,6 +81,7 @@ export async function startWsListener(opts: WsListenerOptions): Promise<WsListen
       opts.accept(asSocket(new WsSocket(ws, socket, remoteAddress ? { remoteAddress } : {})), role);
     });
   });
+  if (opts.port === undefined) return { server };
   const address = await listenOn(server, opts.port, opts.host, 'ws port');
   opts.log.debug({ ws: address, path: opts.path }, 'WebSocket endpoint listening');
   return { address, server };

@@ -14,6 +14,7 @@ import type { FrontDoorLimits } from './front-door.js';
 import { PublicDoor } from './public-door.js';
 import { PublicStats } from './public-stats.js';
 import { serveHttps } from './sni-front.js';
+import type { OwnName } from './own-name.js';
 import { startHttpFront } from './http-listener.js';
 
 export interface IngressOptions {
@@ -25,6 +26,8 @@ export interface IngressOptions {
   headTimeoutMs?: number;
   /** Relay-wide front-door caps (per source over all public ports, all public connections). */
   limits?: Partial<FrontDoorLimits>;
+  /** One-port mode: the relay's own name on the HTTPS port reaches its WebSocket endpoint. */
+  own?: OwnName;
 }
 
 export interface PublicIngress {
@@ -77,7 +80,7 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
   if (opts.httpsPort !== undefined) {
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
       guardSocket(socket, log);
-      serveHttps(socket, { ...front, resolve: (host) => publications.resolveHost('https', host) });
+      serveHttps(socket, { ...front, resolve: (host) => publications.resolveHost('https', host), ...(opts.own ? { own: opts.own } : {}) });
     });
     servers.push(server);
     shared.https = await listenOn(server, opts.httpsPort, opts.host, 'https port');

@@ -9,12 +9,15 @@ import type { Socket } from 'node:net';
 import type { PublicationRecord } from '../core/publication-registry.js';
 import { ClientHelloReader } from './client-hello.js';
 import type { PublicDoor } from './public-door.js';
+import type { OwnName } from './own-name.js';
 import type { RefusalReason } from './public-stats.js';
 import { passThrough, type TcpFrontDeps } from './tcp-front.js';
 import { alertForRefusal, unrecognizedNameAlert } from './tls-alert.js';
 
 export interface SniFrontDeps extends TcpFrontDeps {
   door: PublicDoor;
+  /** The relay's own name on this port (one-port mode): terminated here and handed to the WebSocket endpoint. */
+  own?: OwnName;
   resolve(host: string): PublicationRecord | undefined;
   /** The ClientHello must be complete within this (slowloris); default 10 s. */
   headTimeoutMs: number;
@@ -44,6 +47,11 @@ export function serveHttps(socket: Socket, deps: SniFrontDeps): void {
     cleanup();
     socket.pause();
     arrival.headRead();
+    if (deps.own && result.serverName === deps.own.name) {
+      // A skeleton or client, not the public: the WebSocket endpoint and the relay's guard bound it.
+      arrival.release();
+      return deps.own.take(socket, result.bytes);
+    }
     const pub = deps.resolve(result.serverName);
     if (!pub) return refuse('unknown-host', unrecognizedNameAlert());
     const admission = deps.door.route(source, pub);
