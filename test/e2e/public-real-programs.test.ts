@@ -46,11 +46,11 @@ test('PROXY protocol v2: nginx at home sees the public client\'s own address thr
   const world = await startWorld(t, { users: USERS, relay: { publicHost: host, publicPorts: '20080', httpsPort: 8443, allowProxyProtocol: true } });
   const dir = await tempDir(t);
   const { certFile, keyFile } = await selfSigned(dir, [NAME]);
-  await startNginx(t, dir, `http {
+  await startNginx(t, dir, `
   server { listen ${home}:18080 proxy_protocol; location / { return 200 "seen $proxy_protocol_addr\\n"; } }
   server { listen ${home}:18443 ssl proxy_protocol; server_name ${NAME}; ssl_certificate ${certFile}; ssl_certificate_key ${keyFile};
     location / { return 200 "tls seen $proxy_protocol_addr\\n"; } }
-}`);
+`);
   await startTestSkeleton(t, world, [
     { id: 'home-web', host: home, port: 18080, description: '', protocol: 'http', proxy: 'v2', publications: [{ server: 'home-web', url: 'tcp://:20080' }] },
     { id: 'home-tls', host: home, port: 18443, description: '', protocol: 'https', proxy: 'v2', publications: [{ server: 'home-tls', url: `https://${NAME}` }] },

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { randomPort } from './port-daemon.js';
 
 export function findRedisServer(): string {
   const candidates = ['/usr/sbin/redis-server', '/usr/bin/redis-server', ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'redis-server'))];
@@ -17,10 +18,6 @@ export function findRedisServer(): string {
   return found;
 }
 
-/** A random port in 20000-59999 (below the usual ephemeral range, where port-0 listeners land). */
-function randomPort(): number {
-  return 20_000 + Math.floor(Math.random() * 40_000);
-}
 
 const TRIES = 8;
 

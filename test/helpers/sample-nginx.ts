@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { findProgram, randomPort, startDaemon, type Daemon } from './port-daemon.js';
+import { nginxConf } from './nginx.js';
 
 export const SAMPLE = fileURLToPath(new URL('../../../docs/examples/nginx-burrow.conf', import.meta.url));
 export const SAMPLE_PATH = '/any/path';
@@ -58,14 +59,9 @@ export async function startSampleNginx(t: ExecutionContext, dir: string, opts: {
     prepare: async () => {
       const port = randomPort();
       const root = join(dir, `nginx-${port}`);
-      await mkdir(join(root, 'tmp'), { recursive: true });
+      await mkdir(root, { recursive: true });
       await writeFile(join(root, 'burrow.conf'), adaptSample(sample, { port, relayPort: opts.relayPort, ...(opts.ca ? { ca: opts.ca } : {}) }));
-      const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `${k}_temp_path ${join(root, 'tmp', k)};`).join(' ');
-      await writeFile(join(root, 'nginx.conf'), [
-        'daemon off;', 'worker_processes 1;', `pid ${join(root, 'nginx.pid')};`, 'error_log stderr notice;',
-        'events { worker_connections 1024; }',
-        `http { access_log off; ${temp} include ${join(root, 'burrow.conf')}; }`, '',
-      ].join('\n'));
+      await writeFile(join(root, 'nginx.conf'), nginxConf(root, `include ${join(root, 'burrow.conf')};`));
       return { argv: [binary, '-p', root, '-c', join(root, 'nginx.conf')], info: { port } };
     },
     ready: /start worker process /,
