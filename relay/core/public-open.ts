@@ -18,7 +18,7 @@ export function publicOwner(state: RelayState, url: string): StreamOwner {
   const sid = `public:${url}`;
   let owner = state.publicOwners.get(sid);
   if (!owner) {
-    owner = { sid, user: sid, record: NO_RIGHTS, streams: 0 };
+    owner = { sid, user: sid, record: NO_RIGHTS, streams: 0, public: true };
     state.publicOwners.set(sid, owner);
   }
   return owner;

@@ -99,7 +99,7 @@ export function brokerStream(state: RelayState, conn: Conn, client: StreamOwner,
 function overStreamLimits(state: RelayState, client: StreamOwner, waits: boolean): boolean {
   const { limits } = state.deps;
   // A publication's connections are capped by its front door (relay/public), not by a session's limits.
-  if (client.sid.startsWith('public:')) return waits && state.dials.waitingOf(client.user) >= limits.maxWaitingPerUser;
+  if (client.public) return waits && state.dials.waitingOf(client.user) >= limits.maxWaitingPerUser;
   return client.streams >= limits.maxStreamsPerSession || state.streamsOf(client.user) >= limits.maxStreamsPerUser
     || (waits && state.dials.waitingOf(client.user) >= limits.maxWaitingPerUser);
 }

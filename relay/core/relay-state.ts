@@ -61,6 +61,8 @@ export interface StreamOwner {
   user: string;
   record: UserRecord;
   streams: number;
+  /** A publication's public connections: capped by its front door, not by a session's stream limits. */
+  public?: true;
 }
 
 /** Cluster mode: this relay's id and the skeleton-port address other relays hand to skeletons. */
