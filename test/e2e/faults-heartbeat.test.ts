@@ -50,7 +50,7 @@ overBothTransports('a frozen skeleton: a client waiting on its dial gets ERR_SER
 
   // A new skeleton process of the same account serves the id at once.
   const b = await startSkeleton(w, relay.skeletonPort, [{ id: 'echo', port: echoB.port }], { name: 'skeleton B' });
-  t.is(b.stdout().trim(), `skeleton serving echo through 127.0.0.1:${relay.skeletonPort}`);
+  t.is(b.stdout().trim(), `skeleton serving echo through ${w.host}:${relay.skeletonPort}`);
   t.is(await stdioEcho(w, relay.clientPort, 'echo', 'served by B'), 'served by B');
   t.is(echoB.connections(), 1, 'the new skeleton served the stream');
   a.child.kill('SIGKILL');
@@ -67,7 +67,7 @@ overBothTransports('a frozen skeleton still registered at the relay is taken ove
   const relayMark = relay.log.mark();
   freeze(a);
   const b = await startSkeleton(w, relay.skeletonPort, [{ id: 'echo', port: echoB.port }], { name: 'skeleton B' });
-  t.is(b.stdout().trim(), `skeleton serving echo through 127.0.0.1:${relay.skeletonPort}`, 'the id was accepted, not ERR_SERVER_ID_TAKEN');
+  t.is(b.stdout().trim(), `skeleton serving echo through ${w.host}:${relay.skeletonPort}`, 'the id was accepted, not ERR_SERVER_ID_TAKEN');
   await relay.log.waitFor(logMsg('servers taken over', { servers: ['echo'] }), { after: relayMark });
   t.deepEqual(relay.log.matching(logMsg('peer silent, closing session'), { after: relayMark }), [], 'a takeover, not a heartbeat death');
   t.is(await stdioEcho(w, relay.clientPort, 'echo', 'served by B'), 'served by B');
@@ -105,7 +105,7 @@ overBothTransports('a network path that silently stops forwarding: relay and ske
   const w = await faultWorld(t, FAULT_USERS, transport);
   const echo = await echoServer(t);
   const relay = await startRelay(w, { args: FAST_HEARTBEAT });
-  const proxy = await FaultProxy.start(t, relay.skeletonPort);
+  const proxy = await FaultProxy.start(t, w.host, relay.skeletonPort);
   const skeleton = await startSkeleton(w, proxy.port, [{ id: 'echo', port: echo.port }]);
   t.deepEqual(await listedIds(w, relay.clientPort), ['echo']);
 
@@ -136,7 +136,7 @@ overBothTransports('after a silent network outage the skeleton closes the idle p
   const w = await faultWorld(t, FAULT_USERS, transport);
   const echo = await echoServer(t);
   const relay = await startRelay(w, { args: FAST_HEARTBEAT });
-  const proxy = await FaultProxy.start(t, relay.skeletonPort);
+  const proxy = await FaultProxy.start(t, w.host, relay.skeletonPort);
   const skeleton = await startSkeleton(w, proxy.port, [{ id: 'echo', port: echo.port }]);
   const skeletonMark = skeleton.log.mark();
   proxy.cut();

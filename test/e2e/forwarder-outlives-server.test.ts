@@ -74,7 +74,7 @@ test('a forwarder and a skeleton started while their relay is down keep running,
   const fwd = await forwarder(w, first.clientPort, 'echo');
   await fwd.waitForLine(/warning: could not log in to the relay yet \(ERR_RELAY_UNREACHABLE\); listening anyway/, { stream: 'stderr' });
   const skeleton = spawnWatched(t, 'skeleton', [
-    'skeleton', '--relay', `127.0.0.1:${first.skeletonPort}`, '--fingerprint', w.fingerprint, '--user', 'home', '--server', await serverArg(w, { id: 'echo', port: echo.port }),
+    'skeleton', '--relay', `${w.host}:${first.skeletonPort}`, '--fingerprint', w.fingerprint, '--user', 'home', '--server', await serverArg(w, { id: 'echo', port: echo.port }),
   ], { BURROW_PASSWORD: PASSWORD });
   await skeleton.waitForLine(/Retrying until the relay answers/, { stream: 'stderr' });
   const relay = await startRelay(w, { clientPort: first.clientPort, skeletonPort: first.skeletonPort, name: 'relay (late)' });

@@ -12,8 +12,11 @@ const USERS: Record<string, UserSpec> = { home: { roles: ['skeleton'], serve: ['
 
 
 test('the relay restarted on the same ports: the running skeleton publishes again and the public port serves again', async (t) => {
+  // The relay's own ports on a loopback address of this test's own too: on 127.0.0.1 a parallel test's
+  // port-0 listener, or the skeleton's reconnect (a socket connected to itself), could take the port
+  // between the stop and the restart.
   const host = privateLoopback();
-  const world = await startWorld(t, { users: USERS, relay: { publicHost: host, publicPorts: '20000-20099' } });
+  const world = await startWorld(t, { users: USERS, relay: { host, publicHost: host, publicPorts: '20000-20099' } });
   const echo = await echoServer(t);
   const skeleton = await startTestSkeleton(t, world, [{ id: 'home-echo', host: '127.0.0.1', port: echo.port, description: '', protocol: 'tcp', publications: [{ server: 'home-echo', url: 'tcp://:20033' }] }]);
   await world.relay.ingress.listening('tcp://:20033');
@@ -22,7 +25,7 @@ test('the relay restarted on the same ports: the running skeleton publishes agai
   await world.relay.close({ drainMs: 0 });
   const readvertised = new Promise<AdvertiseResult>((resolve) => skeleton.runtime.on('advertised', (r) => { if (r.published.length > 0) resolve(r); }));
   const again = await startRelay({
-    host: '127.0.0.1', clientPort: 0, skeletonPort: world.relay.addresses.skeleton.port, admin: 'off', identity: world.identity, usersFile: world.usersFile,
+    host, clientPort: 0, skeletonPort: world.relay.addresses.skeleton.port, admin: 'off', identity: world.identity, usersFile: world.usersFile,
     publicHost: host, publicPorts: '20000-20099',
   });
   t.teardown(() => again.close({ drainMs: 0 }));

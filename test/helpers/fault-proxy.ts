@@ -51,13 +51,14 @@ export class FaultProxy {
   readonly #downstream = new Set<Socket>();
   readonly #all = new Set<Socket>();
 
-  private constructor(private readonly upstreamPort: number) {
+  private constructor(private readonly host: string, private readonly upstreamPort: number) {
     this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (down) => this.#accept(down));
   }
 
-  static async start(t: ExecutionContext, upstreamPort: number): Promise<FaultProxy> {
-    const proxy = new FaultProxy(upstreamPort);
-    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+  /** A proxy on `host` (the fault world's relay address) toward `host:upstreamPort`. */
+  static async start(t: ExecutionContext, host: string, upstreamPort: number): Promise<FaultProxy> {
+    const proxy = new FaultProxy(host, upstreamPort);
+    await new Promise<void>((resolve) => proxy.server.listen(0, host, resolve));
     t.teardown(() => proxy.close());
     return proxy;
   }
@@ -106,7 +107,7 @@ export class FaultProxy {
   }
 
   #connect(down: Socket): void {
-    const up = connect({ port: this.upstreamPort, host: '127.0.0.1', allowHalfOpen: true });
+    const up = connect({ port: this.upstreamPort, host: this.host, allowHalfOpen: true });
     up.on('error', () => undefined);
     this.#all.add(up);
     this.#legs.add(new Leg(down, up, this));

@@ -11,7 +11,7 @@ import type { RelayTarget } from '../../shared/peer/relay-address.js';
 import { generateRelayKeys } from '../../shared/crypto/relay-key-files.js';
 import { runCli, spawnCli, type CliProcess, type CliResult } from './cli-process.js';
 import { LineLog, type LogRecord } from './fault-lines.js';
-import { PASSWORD, tempDir, writeUsers, type UserSpec } from './world.js';
+import { PASSWORD, privateLoopback, tempDir, writeUsers, type UserSpec } from './world.js';
 
 export const FAULT_USERS: Record<string, UserSpec> = {
   alice: { roles: ['client'], access: ['*'] },
@@ -24,7 +24,7 @@ export const FAST_HEARTBEAT = ['--ping-interval', '1', '--dead-after', '3'];
 /** Every fault test runs over plain TCP and over the relay's WebSocket endpoint (ws://, same behaviour). */
 export type Transport = 'tcp' | 'ws';
 export const WS_FAULT_PATH = '/fault-ws';
-const WS_READY = /^WebSocket endpoint on 127\.0\.0\.1:(\d+), path /;
+const WS_READY = /^WebSocket endpoint on 127\.\d+\.\d+\.\d+:(\d+), path /;
 
 /**
  * Registers `impl` once per transport; the TCP run keeps the plain title. The ws:// runs are serial
@@ -37,7 +37,7 @@ export function overBothTransports(title: string, impl: (t: ExecutionContext, tr
   test.serial(`${title} [over ws://]`, (t) => impl(t, 'ws'));
 }
 
-export const RELAY_READY = /^relay (SHA256:\S+) clients on 127\.0\.0\.1:(\d+), skeletons on 127\.0\.0\.1:(\d+)$/;
+export const RELAY_READY = /^relay (SHA256:\S+) clients on 127\.\d+\.\d+\.\d+:(\d+), skeletons on 127\.\d+\.\d+\.\d+:(\d+)$/;
 
 export interface FaultWorld {
   t: ExecutionContext;
@@ -46,6 +46,12 @@ export interface FaultWorld {
   usersFile: string;
   fingerprint: string;
   transport: Transport;
+  /**
+   * The relay's address: a loopback address of this world's own, so a relay restarted "on the same
+   * ports" finds them free. On 127.0.0.1 a port-0 listener of a parallel test, or a skeleton's own
+   * reconnect (a socket connected to itself), could take the port in between.
+   */
+  host: string;
   /** The secret file of a server id (made on first use). */
   secretFile(id: string): Promise<string>;
 }
@@ -78,17 +84,17 @@ export async function faultWorld(t: ExecutionContext, users: Record<string, User
     }
     return file;
   };
-  return { t, dir, keysDir, usersFile, fingerprint: identity.fingerprint, transport, secretFile };
+  return { t, dir, keysDir, usersFile, fingerprint: identity.fingerprint, transport, host: privateLoopback(), secretFile };
 }
 
 /** --relay for the relay port `port`: HOST:PORT, or the WebSocket URL (whose port serves both roles). */
 export function relayAddress(w: FaultWorld, port: number): string {
-  return w.transport === 'ws' ? `ws://127.0.0.1:${port}${WS_FAULT_PATH}` : `127.0.0.1:${port}`;
+  return w.transport === 'ws' ? `ws://${w.host}:${port}${WS_FAULT_PATH}` : `${w.host}:${port}`;
 }
 
 /** The library's RelayTarget for the relay port `port`. */
 export function relayTarget(w: FaultWorld, port: number): RelayTarget {
-  return { host: '127.0.0.1', port, fingerprint: w.fingerprint, ...(w.transport === 'ws' ? { ws: { tls: false, path: WS_FAULT_PATH } } : {}) };
+  return { host: w.host, port, fingerprint: w.fingerprint, ...(w.transport === 'ws' ? { ws: { tls: false, path: WS_FAULT_PATH } } : {}) };
 }
 
 /** spawnCli with every output line kept; stopped in teardown (SIGKILL first if it was frozen). */
@@ -119,7 +125,7 @@ export async function startRelay(
 ): Promise<RelayProc> {
   const ws = w.transport === 'ws';
   const proc = spawnWatched(w.t, opts.name ?? 'relay', [
-    'relay', '--host', '127.0.0.1', '--client-port', String(ws ? 0 : opts.clientPort ?? 0), '--skeleton-port', String(ws ? 0 : opts.skeletonPort ?? 0),
+    'relay', '--host', w.host, '--client-port', String(ws ? 0 : opts.clientPort ?? 0), '--skeleton-port', String(ws ? 0 : opts.skeletonPort ?? 0),
     ...(ws ? ['--ws-port', String(opts.clientPort ?? 0), '--ws-path', WS_FAULT_PATH] : []),
     '--keys', w.keysDir, '--users', w.usersFile, ...(opts.args ?? []),
   ]);

@@ -16,9 +16,9 @@ export function findProgram(name: string, pkg: string): string {
   return found;
 }
 
-/** A random port in 20000-59999 (below the usual ephemeral range, where port-0 listeners land). */
+/** A random port in 20000-32767: below the ephemeral range (32768-60999), where port-0 listeners and outgoing connections land. */
 export function randomPort(): number {
-  return 20_000 + Math.floor(Math.random() * 40_000);
+  return 20_000 + Math.floor(Math.random() * 12_768);
 }
 
 export interface DaemonSpec<P> {

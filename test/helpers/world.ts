@@ -71,10 +71,11 @@ export async function startWorld(
   const relay = await startRelay({ host: '127.0.0.1', clientPort: 0, skeletonPort: 0, admin: { host: '127.0.0.1', port: 0 }, identity, usersFile, ...(opts.log ? { log: opts.log } : {}), ...opts.relay });
   t.teardown(() => relay.close({ drainMs: 0 }));
   const fingerprint = identity.fingerprint;
+  const host = opts.relay?.host ?? '127.0.0.1';
   return {
     dir, usersFile, keysDir, identity, relay,
-    clientTarget: { host: '127.0.0.1', port: relay.addresses.client.port, fingerprint },
-    skeletonTarget: { host: '127.0.0.1', port: relay.addresses.skeleton.port, fingerprint },
+    clientTarget: { host, port: relay.addresses.client.port, fingerprint },
+    skeletonTarget: { host, port: relay.addresses.skeleton.port, fingerprint },
   };
 }
 
