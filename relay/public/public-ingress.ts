@@ -87,6 +87,9 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
   }
   runtime.publicPorts = {
     listen(url, port) {
+      // The core asks once per live url; a second ask would bind a second server and orphan the first
+      // (still accepting after unlisten): keep the one there is.
+      if (tcp.has(url)) return void log.warn({ publication: url }, 'public port already listening; kept');
       const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, serveTcp(url));
       tcp.set(url, server);
       listenOn(server, port, opts.host, 'public port').then(

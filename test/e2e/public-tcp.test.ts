@@ -100,3 +100,17 @@ test('a grant revoked in the users file closes the publication and cuts its conn
   await world.relay.ingress.listening('tcp://:20040');
   t.is(await echoThrough(host, 20040, 'granted again'), 'granted again');
 });
+
+test('a tcp publication port the core asks to open twice is bound once, and one unlisten closes it for good', async (t) => {
+  const host = privateLoopback();
+  const world = await startWorld(t, { users: USERS, relay: { publicHost: host, publicPorts: '20000-20099' } });
+  const ports = world.relay.runtime.publicPorts!;
+  ports.listen('tcp://:20031', 20031);
+  await world.relay.ingress.listening('tcp://:20031');
+  // A second ask for a live url keeps the server there is (a second bind would orphan it, or fail).
+  ports.listen('tcp://:20031', 20031);
+  t.deepEqual(Object.keys(world.relay.ingress.addresses().tcp), ['tcp://:20031']);
+  ports.unlisten('tcp://:20031', 20031);
+  await world.relay.ingress.closed('tcp://:20031');
+  t.is(await refusedConnect(host, 20031), 'ECONNREFUSED');
+});
