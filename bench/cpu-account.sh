@@ -49,7 +49,7 @@ use_bin() {
   local path=${1%%+*} flags=""
   [ "$path" = "$1" ] || flags=${1#*+}
   # shellcheck disable=SC2206
-  BURROW=(node --initial-old-space-size=64 $EXTRA_FLAGS $flags "$path")
+  BURROW=(node --initial-old-space-size=64 --max-semi-space-size=2 $EXTRA_FLAGS $flags "$path")
 }
 
 # snap PID: "utime_ticks stime_ticks syscr syscw rchar wchar"

@@ -41,7 +41,7 @@ burrow_init || exit 1
 start_echo || exit 1
 burrow_setup "$ECHO_PORT" || { log "setup failed; logs in $LOGS"; exit 1; }
 dir=$WORK/burrow
-FLAGS=(--initial-old-space-size=64)
+FLAGS=(--initial-old-space-size=64 --max-semi-space-size=2)
 printf 'ping\n' >"$WORK/input"
 CMDS=('node -e 0')
 for bin in "${BINS[@]}"; do

@@ -4,7 +4,7 @@
 # Generous relay limits so that 10,000 concurrent streams from one client on 127.0.0.1 are allowed.
 
 # As docs/examples/*.service run it (see DEPLOY.md, section 9: a roomier initial old generation).
-BURROW=(node --initial-old-space-size=64 "$ROOT/dist/bin/burrow.js")
+BURROW=(node --initial-old-space-size=64 --max-semi-space-size=2 "$ROOT/dist/bin/burrow.js")
 
 burrow_init() {
   local dir=$WORK/burrow

@@ -93,7 +93,7 @@ function describe(args: readonly string[], out: string, err: string, why: string
 }
 
 /**
- * Spawns `CLI_COMMAND ...args` (`node --initial-old-space-size=64 dist/bundle/burrow.js ...args`). With `t`,
+ * Spawns `CLI_COMMAND ...args` (`node NODE_FLAGS dist/bundle/burrow.js ...args`). With `t`,
  * registers a teardown that stops it; without (a process shared by a whole file), the caller stops it,
  * e.g. in `test.after.always`.
  */

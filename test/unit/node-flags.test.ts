@@ -4,7 +4,9 @@
  * spells it out; this keeps them all in step.
  */
 import test from 'ava';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../../bin/node-flags.js';
 
@@ -15,6 +17,20 @@ const firstLine = async (path: string): Promise<string> => (await readFile(ROOT 
 
 test('NODE_FLAGS gives V8 a roomier initial old generation', (t) => {
   t.true(NODE_FLAGS.includes('--initial-old-space-size=64'));
+});
+
+/** A node that allocates 2 million short-lived objects in bursts, then prints its new space's size in MiB. */
+const BURST = `
+let keep = [];
+for (let i = 0; i < 2e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 20000) keep = []; }
+const space = require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+console.log(space.space_size / 1048576);`;
+
+test('NODE_FLAGS keep the young generation small after a burst of allocation (idle memory), where plain node lets it grow', async (t) => {
+  const run = async (flags: readonly string[]): Promise<number> => Number((await promisify(execFile)(process.execPath, [...flags, '-e', BURST])).stdout);
+  const [capped, plain] = await Promise.all([run(NODE_FLAGS), run([])]);
+  t.true(capped <= 4, `new space ${capped} MiB with NODE_FLAGS`);
+  t.true(plain > capped, `plain node's new space (${plain} MiB) grows past the capped one (${capped} MiB)`);
 });
 
 test('the burrow command\'s shebang passes NODE_FLAGS, in the source, the built script and its bundle', async (t) => {
