@@ -13,7 +13,7 @@
  * --max-semi-space-size=2: V8 lets the young generation grow to 16 MiB per semi-space (32 MiB of new
  * space per process) after a burst of allocation, such as opening a thousand connections, and keeps
  * it: with three processes per tunnel that was most of the memory an idle connection seemed to cost
- * (15-22 KiB each at 1,000, against 4-6 KiB with a 2 MiB cap). Bulk transfer and keep-alive request
+ * (15-22 KiB each at 1,000, against 7-15 with a 2 MiB cap, docs/BENCHMARKS.md). Bulk transfer and keep-alive request
  * rates did not move beyond this machine's noise with the cap (docs/BENCHMARKS.md); payload bytes live
  * outside V8's heap, so a scavenge has little to copy.
  */
