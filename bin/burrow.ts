@@ -30,9 +30,17 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
   });
 }
 
-process.exitCode = await main();
-// What is still queued for a pipe that reads slowly (a long `client list | ...`) goes out first:
-// process.exit() would drop it and exit 0 with the output cut.
-await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-// Long-running commands return after their own shutdown; end now rather than wait on stray handles.
-process.exit();
+/**
+ * Runs the command and exits. No top-level await: the bundle is a CommonJS script (so that it can be
+ * compiled from a V8 code cache, bin/bundle-entry.ts), which has none.
+ */
+async function run(): Promise<void> {
+  process.exitCode = await main();
+  // What is still queued for a pipe that reads slowly (a long `client list | ...`) goes out first:
+  // process.exit() would drop it and exit 0 with the output cut.
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  // Long-running commands return after their own shutdown; end now rather than wait on stray handles.
+  process.exit();
+}
+
+void run();

@@ -5,6 +5,7 @@
  * time as a wrong password (S5).
  */
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type * as Argon2 from 'argon2';
 import { BurrowError } from '../../shared/errors.js';
@@ -15,7 +16,12 @@ import { Semaphore } from '../../shared/semaphore.js';
 const ARGON2ID: typeof Argon2.argon2id = 2;
 export const ARGON2_PARAMS = { type: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 let loaded: Promise<typeof Argon2> | undefined;
-const lib = (): Promise<typeof Argon2> => (loaded ??= import('argon2'));
+/**
+ * argon2 is a CommonJS package: required, not imported, so the `burrow` bundle (a CommonJS script run
+ * from a V8 code cache, bin/code-cache.ts) needs no dynamic import, which node:vm cannot give a script
+ * compiled from a cache on Node 20.
+ */
+const lib = (): Promise<typeof Argon2> => (loaded ??= new Promise((resolve) => resolve(createRequire(import.meta.url)('argon2') as typeof Argon2)));
 /**
  * One core stays free for the event loop: on 2 cores, 2 hashes at once raised a running stream's
  * round-trip p99 from 1.2 to 4.7 ms (max 16 -> 82 ms) during a login storm for no more logins per

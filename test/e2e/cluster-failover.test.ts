@@ -17,10 +17,10 @@ import { sendAndCollect } from '../helpers/streams.js';
 import { echoServer, newSecret, PASSWORD, server } from '../helpers/world.js';
 
 /** A cluster relay as a real `burrow relay --cluster` process, to be SIGKILLed. */
-async function relayProcess(t: ExecutionContext, w: ClusterWorld, id: string): Promise<{ proc: CliProcess; relay: ClusterRelay }> {
+async function relayProcess(t: ExecutionContext, w: ClusterWorld, id: string, heartbeatSeconds = 1): Promise<{ proc: CliProcess; relay: ClusterRelay }> {
   const proc = spawnCli(t, [
     'relay', '--host', '127.0.0.1', '--client-port', '0', '--skeleton-port', '0', '--keys', join(w.dir, 'keys'), '--users', join(w.dir, 'users.json'),
-    '--cluster', w.redis.url, '--cluster-id', id, '--cluster-heartbeat', '1',
+    '--cluster', w.redis.url, '--cluster-id', id, '--cluster-heartbeat', String(heartbeatSeconds),
   ]);
   const m = await proc.waitForLine(RELAY_READY);
   await proc.waitForLine(new RegExp(`^cluster member ${id}, advertised to skeletons as 127\\.0\\.0\\.1:\\d+, shared state connected$`));
@@ -58,11 +58,12 @@ test('kill one relay: the server stays reachable through the other within 5 s', 
 });
 
 test('a holding relay that died within its TTL is skipped: the dial goes to the next relay holding the server', async (t) => {
-  // In-process relays with a long heartbeat sort after the process relay (1 s) in the live-relay set, so
-  // the dead one is the first holder a lookup finds.
-  const w = await startClusterWorld(t, 2, { heartbeatMs: 10_000 });
+  // In-process relays with a longer heartbeat (60 s) sort after the process relay (10 s) in the live-relay
+  // set (by expiry, three heartbeats), so the dead one is the first holder a lookup finds; it stays listed
+  // for 30 s after its last refresh, longer than a login and an open take on a loaded machine.
+  const w = await startClusterWorld(t, 2, { heartbeatMs: 60_000 });
   const [a, b] = [w.relays[0]!, w.relays[1]!];
-  const { proc, relay: c } = await relayProcess(t, w, 'c');
+  const { proc, relay: c } = await relayProcess(t, w, 'c', 10);
   const echo = await echoServer(t);
   const secret = newSecret();
   const skeleton = await clusterSkeleton(t, [c, b], [server('echo', echo.port, secret)]);

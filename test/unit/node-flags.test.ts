@@ -36,6 +36,7 @@ test('NODE_FLAGS keep the young generation small after a burst of allocation (id
 test('the burrow command\'s shebang passes NODE_FLAGS, in the source, the built script and its bundle', async (t) => {
   const shebang = `#!/usr/bin/env -S node ${FLAGS}`;
   t.is(await firstLine('bin/burrow.ts'), shebang);
+  t.is(await firstLine('bin/bundle-entry.ts'), shebang, 'the entry of the bundle');
   t.is(await firstLine('dist/bin/burrow.js'), shebang);
   t.is(await firstLine('dist/bundle/burrow.js'), shebang, 'the bundle (package.json bin) keeps it');
 });
