@@ -19,7 +19,7 @@ import { parseServerSpec, serverSpecInDir, serverSpecProblem } from './server-sp
 export const SKELETON_OPTIONS = [
   CONFIG_OPTION,
   ...peerOptions(7001),
-  option('--server <spec>', 'list', 'ID=HOST:PORT[,secret-file=F][,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]; repeat for more servers (secret-file is what burrow clients need; a server only published has none)', { check: serverSpecProblem, path: serverSpecInDir }),
+  option('--server <spec>', 'list', 'ID=HOST:PORT[,secret-file=F][,description=TEXT][,protocol=P][,proxy-protocol=v1|v2][,transport=udp]; repeat for more servers (secret-file is what burrow clients need; a server only published has none)', { check: serverSpecProblem, path: serverSpecInDir }),
   option('--publish <spec>', 'list', `${PUBLISH_SHAPE}: let anyone reach server ID through the relay's public ports; repeat for more`, { check: publishSpecProblem }),
   option('--pool <n>', 'int', 'idle data connections kept at the relay', { default: 2, min: 0, max: 64 }),
   option('--instance <name>', 'string', "this skeleton's name among its account's skeletons: another name serves the same ids beside it, the same name takes them over (default: from the host name)", {
