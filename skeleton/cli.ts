@@ -21,6 +21,8 @@ export const SKELETON_OPTIONS = [
   ...peerOptions(7001),
   option('--server <spec>', 'list', 'ID=HOST:PORT[,secret-file=F][,description=TEXT][,protocol=P][,proxy-protocol=v1|v2][,transport=udp]; repeat for more servers (secret-file is what burrow clients need; a server only published has none)', { check: serverSpecProblem, path: serverSpecInDir }),
   option('--publish <spec>', 'list', `${PUBLISH_SHAPE}: let anyone reach server ID through the relay's public ports; repeat for more`, { check: publishSpecProblem }),
+  option('--udp-idle <seconds>', 'int', 'udp servers: a flow (one client source) ends after this long without a datagram either way', { default: 120, min: 1, max: 86_400 }),
+  option('--max-udp-flows <n>', 'int', 'udp servers: flows this skeleton serves at once (one UDP socket each); more are refused, with a log line', { default: 4096, min: 1, max: 1_000_000 }),
   option('--pool <n>', 'int', 'idle data connections kept at the relay', { default: 2, min: 0, max: 64 }),
   option('--instance <name>', 'string', "this skeleton's name among its account's skeletons: another name serves the same ids beside it, the same name takes them over (default: from the host name)", {
     check: (v) => (/^[A-Za-z0-9_-]{1,64}$/.test(v) ? undefined : 'expected 1-64 of A-Z a-z 0-9 _ -'),
@@ -118,7 +120,7 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     const instance = config.instance as string | undefined;
     const { startSkeleton } = await import('./index.js'); // loaded by the action only: a faster start for every other command
     const skeleton = await startSkeleton({
-      relay, user, password, servers, pool: config.pool as number, log, onRetry: (_target, err) => retries.onRetry(err), ...(instance !== undefined ? { instance } : {}),
+      relay, user, password, servers, pool: config.pool as number, log, udpIdleMs: (config.udpIdle as number) * 1000, maxUdpFlows: config.maxUdpFlows as number, onRetry: (_target, err) => retries.onRetry(err), ...(instance !== undefined ? { instance } : {}),
     })
       .catch((err: unknown) => {
         clearInterval(keepAlive);
