@@ -46,7 +46,8 @@ export function checkServers(servers: SkeletonServer[]): void {
       ?? ((server.publications ?? []).some((p) => p.server !== server.id) ? 'a publication names another server' : undefined)
       ?? ((server.transport === 'udp') !== (server.protocol === 'udp') ? 'a udp server (transport udp) is advertised as protocol udp, and only it' : undefined)
       ?? (server.transport === 'udp' && server.proxy ? 'proxy-protocol is not supported for a udp server' : undefined)
-      ?? (server.transport === 'udp' && (server.publications ?? []).length > 0 ? 'a udp server cannot be published yet' : undefined);
+      ?? ((server.publications ?? []).some((p) => p.url.startsWith('udp://') !== (server.transport === 'udp'))
+        ? 'a udp server is published on udp://:PORT only, and only a udp server is (transport=udp)' : undefined);
     if (problem) throw new BurrowError('ERR_CONFIG', `server ${JSON.stringify(server.id)}: ${problem}`);
   }
 }

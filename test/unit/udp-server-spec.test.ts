@@ -32,10 +32,24 @@ test('what a udp server cannot be is refused with the reason', (t) => {
   t.like(parseServerFields('dns=127.0.0.1:53,secret-file=s,transport=udp,protocol=udp'), { protocol: 'udp', transport: 'udp' });
 });
 
-test('a library caller cannot advertise a tcp server as udp, or publish a udp server yet', (t) => {
+test('a library caller cannot advertise a tcp server as udp, nor publish across kinds (udp:// is for udp servers only)', (t) => {
   const secret = new Redacted(Buffer.alloc(32));
   const base = { id: 'dns', host: '127.0.0.1', port: 53, description: '', secret };
   throwsCode(t, () => checkServers([{ ...base, protocol: 'udp' }]), 'ERR_CONFIG');
   throwsCode(t, () => checkServers([{ ...base, protocol: 'dns', transport: 'udp' }]), 'ERR_CONFIG');
-  throwsCode(t, () => checkServers([{ ...base, protocol: 'udp', transport: 'udp', publications: [{ server: 'dns', url: 'tcp://:53' }] as never }]), 'ERR_CONFIG');
+  throwsCode(t, () => checkServers([{ ...base, protocol: 'udp', transport: 'udp', publications: [{ server: 'dns', url: 'tcp://:53' }] }]), 'ERR_CONFIG');
+  throwsCode(t, () => checkServers([{ ...base, protocol: 'tcp', publications: [{ server: 'dns', url: 'udp://:53' }] }]), 'ERR_CONFIG');
+  t.notThrows(() => checkServers([{ ...base, protocol: 'udp', transport: 'udp', publications: [{ server: 'dns', url: 'udp://:53' }] }]));
+});
+
+test('udp://:PORT is a publication url with one spelling, and a grant udp:PORT covers it (not tcp:PORT)', async (t) => {
+  const { parsePublicationUrl, publicationUrl } = await import('../../shared/protocol/publication-url.js');
+  const { grantsCover } = await import('../../relay/users/publish-grant.js');
+  const target = parsePublicationUrl('UDP://:5353');
+  t.deepEqual(target, { kind: 'udp', port: 5353 });
+  t.is(publicationUrl(target as { kind: 'udp'; port: number }), 'udp://:5353');
+  t.is(typeof parsePublicationUrl('udp://:0'), 'string');
+  t.is(typeof parsePublicationUrl('udp://host'), 'string');
+  t.true(grantsCover(['udp:5300-5400'], { kind: 'udp', port: 5353 }));
+  t.false(grantsCover(['tcp:5353'], { kind: 'udp', port: 5353 }));
 });
