@@ -17,6 +17,7 @@ import { stateReaches } from '../helpers/state-wait.js';
 import { udpApp, udpEcho } from '../helpers/udp.js';
 import { privateLoopback, server, startTestSkeleton, startWorld, tempDir, type UserSpec } from '../helpers/world.js';
 import type { ExecutionContext } from 'ava';
+import type { FrontDoorLimits } from '../../relay/public/front-door.js';
 
 const run = promisify(execFile);
 const PORT = 20_053;
@@ -31,10 +32,10 @@ function published(id: string, port: number, extra: Partial<Publication> = {}): 
   return { ...bare, publications: [{ server: id, url: `udp://:${PORT}`, ...extra }] };
 }
 
-async function publicWorld(t: ExecutionContext, target: number, extra: Partial<Publication> = {}) {
+async function publicWorld(t: ExecutionContext, target: number, extra: Partial<Publication> = {}, limits: Partial<FrontDoorLimits> = {}) {
   const host = privateLoopback();
   const clock = { now: 0 };
-  const world = await startWorld(t, { users: USERS, relay: { publicHost: host, publicPorts: `${PORT}`, udpIdleMs: 120_000, now: () => clock.now } });
+  const world = await startWorld(t, { users: USERS, relay: { publicHost: host, publicPorts: `${PORT}`, udpIdleMs: 120_000, now: () => clock.now, publicLimits: limits } });
   const skeleton = await startTestSkeleton(t, world, [published('home-dns', target, extra)]);
   t.deepEqual(skeleton.advertised.published, [`udp://:${PORT}`]);
   const address = await world.relay.ingress.listening(`udp://:${PORT}`);
@@ -95,6 +96,20 @@ test("the publication's max-conns caps its flows; the flows already there keep w
   t.true(await stateReaches(() => (world.relay.ingress.stats.get(`udp://:${PORT}`)?.refusals['publication-cap'] ?? 0) === 1), 'refused and counted');
   t.is((await ask(a, host, Buffer.from('a2'))).toString(), 'a2');
   t.is(echo.peers.length, 1);
+});
+
+test('many source ports from one address: the per-source cap holds (refusals counted), and the first flow keeps working', async (t) => {
+  const echo = await udpEcho(t);
+  const { host, world } = await publicWorld(t, echo.port, {}, { perSourceConns: 8, perSourceRate: 1000, perSourceBurst: 1000 });
+  const first = await udpApp(t);
+  t.is((await ask(first, host, Buffer.from('first'))).toString(), 'first');
+  const crowd = await Promise.all(Array.from({ length: 30 }, () => udpApp(t)));
+  for (const app of crowd) app.socket.send(Buffer.from('x'), PORT, host);
+  const url = `udp://:${PORT}`;
+  t.true(await stateReaches(() => (world.relay.ingress.stats.get(url)?.refusals['source-cap'] ?? 0) === 23), 'one address holds 8 flows, 23 more are refused');
+  t.is(world.relay.ingress.udp(url)!.totals().total, 8);
+  t.true(await stateReaches(() => echo.peers.length === 8), 'only admitted flows reach home');
+  t.is((await ask(first, host, Buffer.from('still'))).toString(), 'still');
 });
 
 test('dig against the relay public port gets the home dnsmasq answer', async (t) => {
