@@ -216,7 +216,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     if (audit) runtime.on('stream-closed', (a: StreamAudit) => audit.write(a));
     const admin = await startRelayAdmin({
       runtime, users, publicJwk: identity.publicJwk, binding, log, stopping: () => closing !== undefined, ...(token ? { token } : {}), ...(link ? { cluster: link } : {}),
-      publications: () => publicationsView(runtime.core.state.publications, ingress.stats),
+      publications: () => publicationsView(runtime.core.state.publications, ingress.stats, (url) => ingress.udp(url)?.totals()),
       info: { fingerprint: identity.fingerprint, clientPort: addresses.client.port, skeletonPort: addresses.skeleton.port, startedAt: Date.now() },
     });
     cleanups.push('admin', () => admin.close());

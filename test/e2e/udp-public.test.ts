@@ -67,6 +67,13 @@ test('anyone reaches a published udp server on the relay port: datagrams whole b
   t.is(echo.peers.length, 2, 'two public sources, two sockets at home');
   t.like(world.relay.ingress.udp(`udp://:${PORT}`)!.totals(), { active: 2, total: 2 });
   t.like(world.relay.ingress.stats.get(`udp://:${PORT}`), { connections: 2, open: 2 });
+  // The operator sees the flows: the admin API and the metrics.
+  const api = await (await fetch(`${world.relay.admin!.url}api/publications`)).json() as { publications: { url: string; udp?: object }[] };
+  t.deepEqual(api.publications.find((p) => p.url === `udp://:${PORT}`)?.udp, { flows: 2, flowsTotal: 2, datagramsClientToServer: 5, datagramsServerToClient: 5, dropped: 0 });
+  const metrics = await (await fetch(`${world.relay.admin!.url}metrics`)).text();
+  t.regex(metrics, /^burrow_public_udp_datagrams_total\{publication="udp:\/\/:20053",direction="server_to_client"\} 5$/m);
+  t.regex(metrics, /^burrow_public_udp_flows_open\{publication="udp:\/\/:20053"\} 2$/m);
+  t.regex(metrics, /^burrow_public_udp_dropped_total\{publication="udp:\/\/:20053"\} 0$/m);
 });
 
 test('a public flow idle for --udp-idle ends at the relay and at home; the next datagram starts a new one', async (t) => {
