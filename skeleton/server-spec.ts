@@ -1,7 +1,8 @@
 /**
  * `--server ID=HOST:PORT[,secret-file=F][,description=TEXT][,protocol=P][,proxy-protocol=v1|v2][,transport=udp]`:
  * one server a skeleton fronts. `transport=udp` makes it a datagram server: it is advertised with protocol
- * `udp`, so a client forwarder for it listens on UDP (docs/PROTOCOL.md, "Datagram streams"). The secret is what burrow clients must know; a server reached only through its
+ * `udp`, so a client forwarder for it listens on UDP (docs/PROTOCOL.md, "Datagram streams"); it takes
+ * `proxy-protocol=v2` only (a header on each flow's first datagram). The secret is what burrow clients must know; a server reached only through its
  * publications (`--publish`) has none. `serverSpecProblem` checks the text alone (config load time, --print-config);
  * `parseServerSpec` also reads the secret file.
  */
@@ -62,7 +63,7 @@ export function parseServerFields(text: string): ServerFields | { problem: strin
   const protocol = given ?? (udp ? 'udp' : 'tcp');
   const proxy = fields.get('proxy-protocol');
   if (proxy !== undefined && proxy !== 'v1' && proxy !== 'v2') return problem('proxy-protocol must be v1 or v2');
-  if (udp && proxy !== undefined) return problem(`server ${id}: proxy-protocol is not supported with transport=udp`);
+  if (udp && proxy === 'v1') return problem(`server ${id}: PROXY protocol v1 has no UDP; use proxy-protocol=v2 (a header on the first datagram of each flow)`);
   // Longer descriptions are cut (never inside a surrogate pair); anything else the relay would refuse is an error here.
   const description = (fields.get('description') ?? '').slice(0, 200).replace(/[\uD800-\uDBFF]$/, '');
   const infoProblem = serverInfoProblem({ id, description, protocol });

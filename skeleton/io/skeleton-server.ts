@@ -45,7 +45,7 @@ export function checkServers(servers: SkeletonServer[]): void {
       ?? (!server.secret && (server.publications ?? []).length === 0 ? 'a server needs a secret unless it is published (--publish)' : undefined)
       ?? ((server.publications ?? []).some((p) => p.server !== server.id) ? 'a publication names another server' : undefined)
       ?? ((server.transport === 'udp') !== (server.protocol === 'udp') ? 'a udp server (transport udp) is advertised as protocol udp, and only it' : undefined)
-      ?? (server.transport === 'udp' && server.proxy ? 'proxy-protocol is not supported for a udp server' : undefined)
+      ?? (server.transport === 'udp' && server.proxy === 'v1' ? 'PROXY protocol v1 has no UDP: a udp server takes v2' : undefined)
       ?? ((server.publications ?? []).some((p) => p.url.startsWith('udp://') !== (server.transport === 'udp'))
         ? 'a udp server is published on udp://:PORT only, and only a udp server is (transport=udp)' : undefined);
     if (problem) throw new BurrowError('ERR_CONFIG', `server ${JSON.stringify(server.id)}: ${problem}`);

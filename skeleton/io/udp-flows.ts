@@ -24,6 +24,8 @@ interface SkeletonFlow {
   socket: UdpSocket;
   /** Closes the socket once, however many ways the flow ends at once. */
   closeSocket: () => void;
+  /** A PROXY protocol v2 header (DGRAM) for the flow's first datagram toward the server, if it asked for one. */
+  proxyHeader?: Buffer;
   pump?: DatagramPump;
 }
 
@@ -49,8 +51,8 @@ export class UdpFlows {
 
   readonly now: () => number;
 
-  /** Admits a flow for `server` and opens its socket toward it; ERR_LIMIT at the cap. */
-  async open(server: SkeletonServer): Promise<OpenFlow> {
+  /** Admits a flow for `server` and opens its socket toward it; ERR_LIMIT at the cap. `proxyHeader` goes before its first datagram. */
+  async open(server: SkeletonServer, proxyHeader?: Buffer): Promise<OpenFlow> {
     const key = `flow-${++this.#next}`;
     const admission = this.#table.admit(key, this.now(), () => {
       const socket = createSocket({ type: isIPv6(server.host) ? 'udp6' : 'udp4' });
@@ -61,7 +63,7 @@ export class UdpFlows {
         socket.removeAllListeners('message');
         socket.close();
       };
-      return { socket, closeSocket };
+      return { socket, closeSocket, ...(proxyHeader ? { proxyHeader } : {}) };
     });
     if ('refused' in admission) {
       limitedLine(this.#refusals, `cap:${server.id}`, this.now(), (extra) => this.log.warn({ server: server.id, maxFlows: admission.maxFlows, option: '--max-udp-flows', ...extra }, 'udp flow refused: the skeleton has as many flows as allowed'));
@@ -104,7 +106,9 @@ export class UdpFlows {
     pump.on('datagram', (d) => {
       this.#table.inbound(flow, d.length, this.now());
       if (++pending >= MAX_PENDING_SENDS) pump.pause();
-      socket.send(d, () => {
+      const header = flow.value.proxyHeader;
+      delete flow.value.proxyHeader;
+      socket.send(header ? [header, d] : d, () => {
         if (--pending === MAX_PENDING_SENDS - 1) pump.resume();
       });
     });

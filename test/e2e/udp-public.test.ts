@@ -32,11 +32,15 @@ function published(id: string, port: number, extra: Partial<Publication> = {}): 
   return { ...bare, publications: [{ server: id, url: `udp://:${PORT}`, ...extra }] };
 }
 
-async function publicWorld(t: ExecutionContext, target: number, extra: Partial<Publication> = {}, limits: Partial<FrontDoorLimits> = {}) {
+async function publicWorld(
+  t: ExecutionContext, target: number, extra: Partial<Publication> = {}, limits: Partial<FrontDoorLimits> = {}, proxy?: 'v2',
+) {
   const host = privateLoopback();
   const clock = { now: 0 };
-  const world = await startWorld(t, { users: USERS, relay: { publicHost: host, publicPorts: `${PORT}`, udpIdleMs: 120_000, now: () => clock.now, publicLimits: limits } });
-  const skeleton = await startTestSkeleton(t, world, [published('home-dns', target, extra)]);
+  const world = await startWorld(t, {
+    users: USERS, relay: { publicHost: host, publicPorts: `${PORT}`, udpIdleMs: 120_000, now: () => clock.now, publicLimits: limits, ...(proxy ? { allowProxyProtocol: true } : {}) },
+  });
+  const skeleton = await startTestSkeleton(t, world, [{ ...published('home-dns', target, extra), ...(proxy ? { proxy } : {}) }]);
   t.deepEqual(skeleton.advertised.published, [`udp://:${PORT}`]);
   const address = await world.relay.ingress.listening(`udp://:${PORT}`);
   return { host, clock, world, skeleton, address };
@@ -117,6 +121,20 @@ test('many source ports from one address: the per-source cap holds (refusals cou
   t.is(world.relay.ingress.udp(url)!.totals().total, 8);
   t.true(await stateReaches(() => echo.peers.length === 8), 'only admitted flows reach home');
   t.is((await ask(first, host, Buffer.from('still'))).toString(), 'still');
+});
+
+test('PROXY protocol v2 for UDP (opted in): the first datagram of each flow carries a DGRAM header naming the public source, later ones none', async (t) => {
+  const echo = await udpEcho(t);
+  const { host } = await publicWorld(t, echo.port, {}, {}, 'v2');
+  const app = await udpApp(t);
+  const first = await ask(app, host, Buffer.from('one'));
+  const header = first.subarray(0, 28);
+  t.is(header.subarray(0, 12).toString('hex'), '0d0a0d0a000d0a515549540a');
+  t.is(header[13], 0x12, 'UDP over IPv4');
+  t.is(`${[...header.subarray(16, 20)].join('.')}:${header.readUInt16BE(24)}`, `127.0.0.1:${app.socket.address().port}`, 'the public source');
+  t.is(`${[...header.subarray(20, 24)].join('.')}:${header.readUInt16BE(26)}`, `${host}:${PORT}`, 'the relay port it reached');
+  t.is(first.subarray(28).toString(), 'one');
+  t.is((await ask(app, host, Buffer.from('two'))).toString(), 'two', 'no header after the first datagram');
 });
 
 test('dig against the relay public port gets the home dnsmasq answer', async (t) => {

@@ -27,8 +27,9 @@ test('what a udp server cannot be is refused with the reason', (t) => {
     'dns=127.0.0.1:53,secret-file=s,transport=quic',
     'dns=127.0.0.1:53,secret-file=s,transport=udp,protocol=dns',
     'dns=127.0.0.1:53,secret-file=s,protocol=udp',
-    'dns=127.0.0.1:53,secret-file=s,transport=udp,proxy-protocol=v2',
+    'dns=127.0.0.1:53,secret-file=s,transport=udp,proxy-protocol=v1',
   ]) t.true('problem' in parseServerFields(spec), spec);
+  t.like(parseServerFields('dns=127.0.0.1:53,secret-file=s,transport=udp,proxy-protocol=v2'), { transport: 'udp', proxy: 'v2' });
   t.like(parseServerFields('dns=127.0.0.1:53,secret-file=s,transport=udp,protocol=udp'), { protocol: 'udp', transport: 'udp' });
 });
 
@@ -39,6 +40,7 @@ test('a library caller cannot advertise a tcp server as udp, nor publish across 
   throwsCode(t, () => checkServers([{ ...base, protocol: 'dns', transport: 'udp' }]), 'ERR_CONFIG');
   throwsCode(t, () => checkServers([{ ...base, protocol: 'udp', transport: 'udp', publications: [{ server: 'dns', url: 'tcp://:53' }] }]), 'ERR_CONFIG');
   throwsCode(t, () => checkServers([{ ...base, protocol: 'tcp', publications: [{ server: 'dns', url: 'udp://:53' }] }]), 'ERR_CONFIG');
+  throwsCode(t, () => checkServers([{ ...base, protocol: 'udp', transport: 'udp', proxy: 'v1' }]), 'ERR_CONFIG');
   t.notThrows(() => checkServers([{ ...base, protocol: 'udp', transport: 'udp', publications: [{ server: 'dns', url: 'udp://:53' }] }]));
 });
 
