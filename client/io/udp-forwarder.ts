@@ -89,7 +89,7 @@ export async function startUdpForwarder(opts: UdpForwarderOptions): Promise<UdpF
     f.pump = pump;
     pump.on('datagram', (d) => {
       table.outbound(flow, d.length, now());
-      socket.send(d, f.source.port, f.source.address);
+      if (!closed) socket.send(d, f.source.port, f.source.address);
     });
     pump.once('close', (code) => {
       if (table.get(flow.key) === flow) table.remove(flow.key);

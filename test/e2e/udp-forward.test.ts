@@ -149,3 +149,28 @@ test('a malformed record ends that one flow at the skeleton; other flows keep wo
   t.is((await app.ask(w.forwarder.address.port, Buffer.from('after'))).toString(), 'after');
   t.is(w.echo.sizes.length, 2, 'nothing of the bad records reached the server');
 });
+
+test('a flooding flow beside a quiet one: the quiet flow keeps being answered, and each flood datagram is passed or dropped and counted, once', async (t) => {
+  const w = await udpWorld(t);
+  const [flood, quiet] = [await udpApp(t), await udpApp(t)];
+  t.is((await quiet.ask(w.forwarder.address.port, Buffer.from('warm'))).toString(), 'warm');
+  const FLOOD = 3000;
+  const payload = Buffer.alloc(1200, 0x46);
+  let sent = 0;
+  // A bounded flood, a batch per event-loop turn, while the quiet flow asks.
+  const flooding = new Promise<void>((resolve) => {
+    const batch = (): void => {
+      for (let i = 0; i < 100 && sent < FLOOD; i++, sent++) flood.socket.send(payload, w.forwarder.address.port, '127.0.0.1');
+      if (sent < FLOOD) setImmediate(batch);
+      else resolve();
+    };
+    batch();
+  });
+  for (let i = 0; i < 5; i++) t.is((await quiet.ask(w.forwarder.address.port, Buffer.from(`q${i}`), 5_000)).toString(), `q${i}`);
+  await flooding;
+  const stats = w.forwarder.stats();
+  // Every flood datagram the forwarder read either went into its stream or was dropped and counted, once.
+  const floodPassed = (stats.bytesClientToServer - 'warm'.length - 5 * 2) / payload.length;
+  t.true(Number.isInteger(floodPassed) && floodPassed + (stats.dropped ?? 0) <= FLOOD, `${floodPassed} passed, ${stats.dropped} dropped`);
+  t.is(stats.total, 2, 'two flows, the flood one of them');
+});
