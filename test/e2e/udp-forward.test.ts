@@ -174,3 +174,17 @@ test('a flooding flow beside a quiet one: the quiet flow keeps being answered, a
   t.true(Number.isInteger(floodPassed) && floodPassed + (stats.dropped ?? 0) <= FLOOD, `${floodPassed} passed, ${stats.dropped} dropped`);
   t.is(stats.total, 2, 'two flows, the flood one of them');
 });
+
+test('S8: a client without the secret gets no flow: the skeleton opens no UDP socket and the server hears nothing', async (t) => {
+  const w = await udpWorld(t);
+  const err = await t.throwsAsync(w.client.open('home-dns', { secret: newSecret() }));
+  t.is((err as { code?: string }).code, 'ERR_E2E_HANDSHAKE_FAILED');
+  // A forwarder with the wrong secret: its datagrams open flows that fail, and reach nothing.
+  const wrong = await startUdpForwarder({ client: w.client, serverId: 'home-dns', secret: newSecret(), host: '127.0.0.1', port: 0, log: silentLogger() });
+  t.teardown(() => wrong.close());
+  const app = await udpApp(t);
+  app.socket.send(Buffer.from('let me in'), wrong.address.port, '127.0.0.1');
+  t.true(await stateReaches(() => wrong.stats().failed === 1), 'the flow failed');
+  t.is(w.skeleton.udp.totals().total, 0, 'no flow was admitted at the skeleton');
+  t.deepEqual(w.echo.sizes, []);
+});
