@@ -38,3 +38,13 @@ test('dig through a client forwarder gets the home dnsmasq answer', async (t) =>
   }
   t.deepEqual(await connect.stop(), { code: 0, signal: null }, 'SIGTERM stops client connect cleanly');
 });
+
+test('a --server with a transport the skeleton cannot honour is a usage error naming the option (exit 2, no relay contacted)', async (t) => {
+  const dir = await tempDir(t);
+  for (const spec of ['dns=127.0.0.1:53,secret-file=dns.secret,transport=quic', 'dns=127.0.0.1:53,secret-file=dns.secret,transport=udp,proxy-protocol=v1']) {
+    const run = await runCli(['skeleton', '--relay', '127.0.0.1:9', '--fingerprint', `SHA256:${'A'.repeat(43)}`, '--user', 'home', '--server', spec], { BURROW_PASSWORD: PASSWORD }, { cwd: dir });
+    t.is(run.code, 2, run.stderr);
+    t.regex(run.stderr, /--server/);
+    t.regex(run.stderr, /ERR_(USAGE|CONFIG)/);
+  }
+});
