@@ -13,7 +13,8 @@ import type { Duplex } from 'node:stream';
 import { codeOf, type ErrorCode } from '../../shared/errors.js';
 import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import type { Logger } from '../../shared/log.js';
-import { DatagramPump } from '../../shared/net/datagram-pump.js';
+import { DatagramPump, DEFAULT_FLOW_QUEUE_BYTES } from '../../shared/net/datagram-pump.js';
+import { DATAGRAM_HEADER } from '../../shared/udp/datagram-codec.js';
 import { bindOn } from '../../shared/net/listen-on.js';
 import type { Redacted } from '../../shared/redacted.js';
 import { DEFAULT_UDP_IDLE_MS, FlowTable, type Flow } from '../../shared/udp/flow-table.js';
@@ -21,8 +22,6 @@ import type { BurrowClient } from '../index.js';
 import type { Forwarder, ForwarderStats } from './forwarder.js';
 
 export const DEFAULT_FORWARDER_UDP_FLOWS = 1024;
-/** Datagrams a flow holds while its stream opens (one round trip or two); more are dropped. */
-const MAX_EARLY_DATAGRAMS = 16;
 
 export interface UdpForwarderOptions {
   client: BurrowClient;
@@ -46,6 +45,7 @@ export interface UdpForwarder extends Forwarder {
 class ClientFlow {
   pump: DatagramPump | undefined;
   early: Buffer[] = [];
+  earlyBytes = 0;
   ended = false;
 
   constructor(readonly source: RemoteInfo) {}
@@ -54,14 +54,17 @@ class ClientFlow {
   send(datagram: Buffer): boolean {
     if (this.ended) return false;
     if (this.pump) return this.pump.send(datagram);
-    if (this.early.length >= MAX_EARLY_DATAGRAMS) return false;
+    // While the stream opens, the same byte budget as its queue once open: a burst at the start fits.
+    if (this.earlyBytes + DATAGRAM_HEADER + datagram.length > DEFAULT_FLOW_QUEUE_BYTES) return false;
     this.early.push(datagram);
+    this.earlyBytes += DATAGRAM_HEADER + datagram.length;
     return true;
   }
 
   end(): void {
     this.ended = true;
     this.early = [];
+    this.earlyBytes = 0;
     this.pump?.close();
   }
 }

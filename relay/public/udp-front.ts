@@ -13,7 +13,8 @@ import { isIPv6 } from 'node:net';
 import { codeOf } from '../../shared/errors.js';
 import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import type { Logger } from '../../shared/log.js';
-import { DatagramPump } from '../../shared/net/datagram-pump.js';
+import { DatagramPump, DEFAULT_FLOW_QUEUE_BYTES } from '../../shared/net/datagram-pump.js';
+import { DATAGRAM_HEADER } from '../../shared/udp/datagram-codec.js';
 import type { ClientEndpoints } from '../../shared/protocol/messages.js';
 import { DEFAULT_UDP_IDLE_MS, FlowTable, type Flow, type FlowTotals } from '../../shared/udp/flow-table.js';
 import type { PublicationRecord } from '../core/publication-registry.js';
@@ -24,8 +25,6 @@ import type { PublicStats } from './public-stats.js';
 
 /** Flows one udp publication may hold at once whatever its max-conns (each is a leg to the skeleton). */
 export const DEFAULT_PUBLIC_UDP_FLOWS = 4096;
-/** Datagrams a flow holds while its leg opens; more are dropped. */
-const MAX_EARLY_DATAGRAMS = 16;
 
 export interface UdpFrontDeps {
   open(url: string, endpoints: ClientEndpoints): Promise<PublicLeg>;
@@ -53,6 +52,7 @@ export interface UdpFront {
 class PublicFlow {
   pump: DatagramPump | undefined;
   early: Buffer[] = [];
+  earlyBytes = 0;
   ended = false;
 
   constructor(readonly source: RemoteInfo, readonly admissions: Admission[]) {}
@@ -60,14 +60,17 @@ class PublicFlow {
   send(datagram: Buffer): boolean {
     if (this.ended) return false;
     if (this.pump) return this.pump.send(datagram);
-    if (this.early.length >= MAX_EARLY_DATAGRAMS) return false;
+    // While the stream opens, the same byte budget as its queue once open: a burst at the start fits.
+    if (this.earlyBytes + DATAGRAM_HEADER + datagram.length > DEFAULT_FLOW_QUEUE_BYTES) return false;
     this.early.push(datagram);
+    this.earlyBytes += DATAGRAM_HEADER + datagram.length;
     return true;
   }
 
   end(): void {
     this.ended = true;
     this.early = [];
+    this.earlyBytes = 0;
     this.pump?.close();
   }
 
