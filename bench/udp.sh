@@ -5,13 +5,14 @@
 # direct (dns-load straight to dnsmasq), socat (three `socat UDP4-LISTEN,fork` hops) and burrow
 # (`client connect` on UDP, the relay, a skeleton with transport=udp; end-to-end encrypted).
 #
-#   bash bench/udp.sh [--reps N] [--seconds N] [--flows N]
+#   bash bench/udp.sh [--reps N] [--seconds N] [--flows N] [--rates "50 100 200"]
 #
 # Each repetition runs the paths in turn (interleaved) with bench/dns-load.ts: FLOWS sockets, each a
 # closed loop of one query at a time, for SECONDS. Prints a Markdown table (medians over the reps) and
 # the burrow / socat ratio. Then iperf3 -u (its control connection over a TCP path of the same shape) at
-# rising fixed rates (RATES, Mbit/s, 3 s each): the highest rate each path carries with under 1 % lost,
-# and the jitter there (the last rate before the first with 1 % or more lost; 0 if the lowest lost that much). Installs dnsmasq, socat and iperf3 from Debian if missing (as root); logs stay in
+# rising fixed rates (RATES, Mbit/s, 3 s each): the highest rate each path carries with under 1 % lost
+# (the last rate before the first with 1 % or more lost; 0 if the lowest lost that much), and the jitter
+# there. Installs dnsmasq, socat and iperf3 from Debian if missing (as root); logs stay in
 # /tmp/burrow-bench.XXXXXX.
 set -uo pipefail
 
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
     --seconds) RUN_SECONDS=${2:?}; shift ;;
     --flows) FLOWS=${2:?}; shift ;;
     --rates) RATES=${2:?}; shift ;;
-    -h | --help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "udp.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift

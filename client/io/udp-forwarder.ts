@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import { codeOf, type ErrorCode } from '../../shared/errors.js';
 import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import type { Logger } from '../../shared/log.js';
-import { DatagramPump, DEFAULT_FLOW_QUEUE_BYTES } from '../../shared/net/datagram-pump.js';
+import { DatagramPump, DEFAULT_FLOW_QUEUE_BYTES, SHARED_SOCKET_BUFFER } from '../../shared/net/datagram-pump.js';
 import { DATAGRAM_HEADER } from '../../shared/udp/datagram-codec.js';
 import { bindOn } from '../../shared/net/listen-on.js';
 import type { Redacted } from '../../shared/redacted.js';
@@ -73,7 +73,7 @@ export async function startUdpForwarder(opts: UdpForwarderOptions): Promise<UdpF
   const now = opts.now ?? Date.now;
   const table = new FlowTable<ClientFlow>({ idleMs: opts.idleMs ?? DEFAULT_UDP_IDLE_MS, maxFlows: opts.maxFlows ?? DEFAULT_FORWARDER_UDP_FLOWS });
   const lines = new LogLimiter();
-  const socket: UdpSocket = createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4' });
+  const socket: UdpSocket = createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4', recvBufferSize: SHARED_SOCKET_BUFFER, sendBufferSize: SHARED_SOCKET_BUFFER });
   let failed = 0;
   let closed = false;
 

@@ -13,7 +13,7 @@ import { isIPv6 } from 'node:net';
 import { codeOf } from '../../shared/errors.js';
 import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import type { Logger } from '../../shared/log.js';
-import { DatagramPump, DEFAULT_FLOW_QUEUE_BYTES } from '../../shared/net/datagram-pump.js';
+import { DatagramPump, DEFAULT_FLOW_QUEUE_BYTES, SHARED_SOCKET_BUFFER } from '../../shared/net/datagram-pump.js';
 import { DATAGRAM_HEADER } from '../../shared/udp/datagram-codec.js';
 import type { ClientEndpoints } from '../../shared/protocol/messages.js';
 import { DEFAULT_UDP_IDLE_MS, FlowTable, type Flow, type FlowTotals } from '../../shared/udp/flow-table.js';
@@ -83,7 +83,7 @@ export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOp
   const now = opts.now ?? Date.now;
   const table = new FlowTable<PublicFlow>({ idleMs: opts.idleMs ?? DEFAULT_UDP_IDLE_MS, maxFlows: opts.maxFlows ?? DEFAULT_PUBLIC_UDP_FLOWS });
   const lines = new LogLimiter();
-  const socket = createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4' });
+  const socket = createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4', recvBufferSize: SHARED_SOCKET_BUFFER, sendBufferSize: SHARED_SOCKET_BUFFER });
   let closed = false;
 
   const gone = (flow: Flow<PublicFlow>): void => {

@@ -13,6 +13,14 @@ import { DATAGRAM_HEADER, DatagramDecoder, encodeDatagram, MAX_DATAGRAM } from '
 
 /** Unsent bytes a flow's stream may hold before datagrams are dropped: a few of the largest datagrams. */
 export const DEFAULT_FLOW_QUEUE_BYTES = 4 * (DATAGRAM_HEADER + MAX_DATAGRAM);
+/**
+ * Kernel buffer asked for on a UDP socket that all of a forwarder's or a publication's flows share: a
+ * burst that arrives while the event loop is busy sealing waits there instead of being dropped by the
+ * kernel (Linux caps it at net.core.rmem_max / wmem_max; with Debian's default, 208 KiB, it stays that).
+ */
+export const SHARED_SOCKET_BUFFER = 4 * 1024 * 1024;
+/** The same for a skeleton's socket of one flow. */
+export const FLOW_SOCKET_BUFFER = 1024 * 1024;
 
 export interface DatagramPumpEvents {
   datagram: [datagram: Buffer];

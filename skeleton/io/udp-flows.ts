@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { BurrowError } from '../../shared/errors.js';
 import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import type { Logger } from '../../shared/log.js';
-import { DatagramPump } from '../../shared/net/datagram-pump.js';
+import { DatagramPump, FLOW_SOCKET_BUFFER } from '../../shared/net/datagram-pump.js';
 import { DEFAULT_UDP_IDLE_MS, FlowTable, type Flow, type FlowTotals } from '../../shared/udp/flow-table.js';
 import type { SkeletonServer } from './skeleton-server.js';
 
@@ -55,7 +55,7 @@ export class UdpFlows {
   async open(server: SkeletonServer, proxyHeader?: Buffer): Promise<OpenFlow> {
     const key = `flow-${++this.#next}`;
     const admission = this.#table.admit(key, this.now(), () => {
-      const socket = createSocket({ type: isIPv6(server.host) ? 'udp6' : 'udp4' });
+      const socket = createSocket({ type: isIPv6(server.host) ? 'udp6' : 'udp4', recvBufferSize: FLOW_SOCKET_BUFFER, sendBufferSize: FLOW_SOCKET_BUFFER });
       let open = true;
       const closeSocket = (): void => {
         if (!open) return;
