@@ -151,9 +151,12 @@ const best = (p) => [...new Set(rows.map((r) => r.rep))].map((rep) => {
   for (const r of rows.filter((x) => x.path === p && x.rep === rep).sort((x, y) => x.rate - y.rate)) { if (r.lost >= 1) break; last = r; }
   return last ?? { rate: 0, jitter: NaN };
 });
-console.log("\n| path | iperf3 -u: highest rate with < 1 % lost, Mbit/s (median) | jitter there, ms |");
+console.log("\n| path | iperf3 -u: highest rate with < 1 % lost, Mbit/s: median (each repetition) | jitter there, ms (median) |");
 console.log("|---|---|---|");
-for (const p of ["direct", "socat", "burrow"]) { const b = best(p); console.log(`| ${p} | ${median(b.map((x) => x.rate))} | ${median(b.map((x) => x.jitter))} |`); }
+for (const p of ["direct", "socat", "burrow"]) {
+  const b = best(p);
+  console.log(`| ${p} | ${median(b.map((x) => x.rate))} (${b.map((x) => x.rate).join(", ")}) | ${median(b.map((x) => x.jitter).filter(Number.isFinite)).toFixed(3)} |`);
+}
 const ratio = median(best("burrow").map((x) => x.rate)) / median(best("socat").map((x) => x.rate));
 console.log(`\nburrow / socat UDP throughput at < 1 % loss: ${ratio.toFixed(2)}x (target >= 1x; rates tried: '"$RATES"' Mbit/s)`);
 ' "$IPERF"
