@@ -7,14 +7,14 @@
  * keep up drops datagrams and counts them. The rules live in shared/udp/flow-table.ts; this holds the
  * socket, the streams and the sweep timer.
  */
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { codeOf, type ErrorCode } from '../../shared/errors.js';
 import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import type { Logger } from '../../shared/log.js';
-import { DatagramPump, DEFAULT_FLOW_QUEUE_BYTES, SHARED_SOCKET_BUFFER } from '../../shared/net/datagram-pump.js';
-import { DATAGRAM_HEADER } from '../../shared/udp/datagram-codec.js';
+import { DatagramFlow } from '../../shared/net/datagram-flow.js';
+import { DatagramPump, SHARED_SOCKET_BUFFER } from '../../shared/net/datagram-pump.js';
 import { bindOn } from '../../shared/net/listen-on.js';
 import type { Redacted } from '../../shared/redacted.js';
 import { DEFAULT_UDP_IDLE_MS, FlowTable, type Flow } from '../../shared/udp/flow-table.js';
@@ -41,37 +41,9 @@ export interface UdpForwarder extends Forwarder {
   sweep(): void;
 }
 
-/** One local source's flow: datagrams wait in `early` until its stream is open. */
-class ClientFlow {
-  pump: DatagramPump | undefined;
-  early: Buffer[] = [];
-  earlyBytes = 0;
-  ended = false;
-
-  constructor(readonly source: RemoteInfo) {}
-
-  /** False: dropped (the stream is not open yet and its early queue is full, or the queue of the stream is). */
-  send(datagram: Buffer): boolean {
-    if (this.ended) return false;
-    if (this.pump) return this.pump.send(datagram);
-    // While the stream opens, the same byte budget as its queue once open: a burst at the start fits.
-    if (this.earlyBytes + DATAGRAM_HEADER + datagram.length > DEFAULT_FLOW_QUEUE_BYTES) return false;
-    this.early.push(datagram);
-    this.earlyBytes += DATAGRAM_HEADER + datagram.length;
-    return true;
-  }
-
-  end(): void {
-    this.ended = true;
-    this.early = [];
-    this.earlyBytes = 0;
-    this.pump?.close();
-  }
-}
-
 export async function startUdpForwarder(opts: UdpForwarderOptions): Promise<UdpForwarder> {
   const now = opts.now ?? Date.now;
-  const table = new FlowTable<ClientFlow>({ idleMs: opts.idleMs ?? DEFAULT_UDP_IDLE_MS, maxFlows: opts.maxFlows ?? DEFAULT_FORWARDER_UDP_FLOWS });
+  const table = new FlowTable<DatagramFlow>({ idleMs: opts.idleMs ?? DEFAULT_UDP_IDLE_MS, maxFlows: opts.maxFlows ?? DEFAULT_FORWARDER_UDP_FLOWS });
   const lines = new LogLimiter();
   const socket: UdpSocket = createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4', recvBufferSize: SHARED_SOCKET_BUFFER, sendBufferSize: SHARED_SOCKET_BUFFER });
   let failed = 0;
@@ -82,14 +54,13 @@ export async function startUdpForwarder(opts: UdpForwarderOptions): Promise<UdpF
     limitedLine(lines, `failed:${code}`, now(), (extra) => opts.log.warn({ server: opts.serverId, code, ...extra }, 'udp flow could not open its stream'));
   };
 
-  const opened = (flow: Flow<ClientFlow>, stream: Duplex): void => {
+  const opened = (flow: Flow<DatagramFlow>, stream: Duplex): void => {
     const f = flow.value;
     if (f.ended) {
       stream.destroy();
       return;
     }
     const pump = new DatagramPump(stream);
-    f.pump = pump;
     pump.on('datagram', (d) => {
       table.outbound(flow, d.length, now());
       if (!closed) socket.send(d, f.source.port, f.source.address);
@@ -101,14 +72,13 @@ export async function startUdpForwarder(opts: UdpForwarderOptions): Promise<UdpF
       if (code && flow.datagramsOut === 0) failedFlow(code);
       opts.log.debug({ server: opts.serverId, datagramsIn: flow.datagramsIn, datagramsOut: flow.datagramsOut, dropped: flow.dropped, ...(code ? { code } : {}) }, 'udp flow closed');
     });
-    for (const d of f.early) if (!pump.send(d)) table.drop(flow);
-    f.early = [];
+    for (let dropped = f.opened(pump); dropped > 0; dropped--) table.drop(flow);
   };
 
   socket.on('message', (datagram, source) => {
     if (closed) return;
     const key = `${source.address}:${source.port}`;
-    const admission = table.admit(key, now(), () => new ClientFlow(source));
+    const admission = table.admit(key, now(), () => new DatagramFlow(source));
     if ('refused' in admission) {
       limitedLine(lines, 'cap', now(), (extra) => opts.log.warn({ server: opts.serverId, maxFlows: admission.maxFlows, option: '--max-udp-flows', ...extra }, 'udp flow refused: the forwarder has as many flows as allowed'));
       return;

@@ -13,8 +13,8 @@ import { isIPv6 } from 'node:net';
 import { codeOf } from '../../shared/errors.js';
 import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import type { Logger } from '../../shared/log.js';
-import { DatagramPump, DEFAULT_FLOW_QUEUE_BYTES, SHARED_SOCKET_BUFFER } from '../../shared/net/datagram-pump.js';
-import { DATAGRAM_HEADER } from '../../shared/udp/datagram-codec.js';
+import { DatagramFlow } from '../../shared/net/datagram-flow.js';
+import { DatagramPump, SHARED_SOCKET_BUFFER } from '../../shared/net/datagram-pump.js';
 import type { ClientEndpoints } from '../../shared/protocol/messages.js';
 import { DEFAULT_UDP_IDLE_MS, FlowTable, type Flow, type FlowTotals } from '../../shared/udp/flow-table.js';
 import type { PublicationRecord } from '../core/publication-registry.js';
@@ -49,29 +49,10 @@ export interface UdpFront {
   close(): void;
 }
 
-class PublicFlow {
-  pump: DatagramPump | undefined;
-  early: Buffer[] = [];
-  earlyBytes = 0;
-  ended = false;
-
-  constructor(readonly source: RemoteInfo, readonly admissions: Admission[]) {}
-
-  send(datagram: Buffer): boolean {
-    if (this.ended) return false;
-    if (this.pump) return this.pump.send(datagram);
-    // While the stream opens, the same byte budget as its queue once open: a burst at the start fits.
-    if (this.earlyBytes + DATAGRAM_HEADER + datagram.length > DEFAULT_FLOW_QUEUE_BYTES) return false;
-    this.early.push(datagram);
-    this.earlyBytes += DATAGRAM_HEADER + datagram.length;
-    return true;
-  }
-
-  end(): void {
-    this.ended = true;
-    this.early = [];
-    this.earlyBytes = 0;
-    this.pump?.close();
+/** A public flow holds its front-door admissions (per source, per publication) while it lives. */
+class PublicFlow extends DatagramFlow {
+  constructor(source: RemoteInfo, readonly admissions: Admission[]) {
+    super(source);
   }
 
   release(): void {
@@ -97,7 +78,6 @@ export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOp
     leg.track(() => ({ clientToServer: flow.bytesIn, serverToClient: flow.bytesOut }));
     deps.stats.opened(url);
     const pump = new DatagramPump(leg.stream);
-    f.pump = pump;
     pump.on('datagram', (d) => {
       table.outbound(flow, d.length, now());
       if (!closed) socket.send(d, f.source.port, f.source.address);
@@ -117,8 +97,7 @@ export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOp
       pump.close();
       return;
     }
-    for (const d of f.early) if (!pump.send(d)) table.drop(flow);
-    f.early = [];
+    for (let dropped = f.opened(pump); dropped > 0; dropped--) table.drop(flow);
   };
 
   const arrive = (source: RemoteInfo): PublicFlow | undefined => {
