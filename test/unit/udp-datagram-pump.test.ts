@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { Duplex } from 'node:stream';
+import { DatagramFlow } from '../../shared/net/datagram-flow.js';
 import { DatagramPump } from '../../shared/net/datagram-pump.js';
 import { DatagramDecoder, encodeDatagram } from '../../shared/udp/datagram-codec.js';
 
@@ -74,4 +75,20 @@ test('a stream that ends inside a record closes the flow with ERR_STREAM_TRUNCAT
   stream.push(encodeDatagram(Buffer.alloc(100)).subarray(0, 50));
   stream.push(null);
   t.is(await closed, 'ERR_STREAM_TRUNCATED');
+});
+
+test('a flow holds datagrams while its stream opens, within the queue budget, and hands them over in order', (t) => {
+  const flow = new DatagramFlow({ address: '127.0.0.1', family: 'IPv4', port: 5000, size: 0 });
+  const accepted: number[] = [];
+  for (let i = 0; i < 10; i++) if (flow.send(Buffer.alloc(60_000, i))) accepted.push(i);
+  t.deepEqual(accepted, [0, 1, 2, 3], 'four of the largest kind fit the budget; the rest are dropped');
+  const stream = stalled();
+  t.is(flow.opened(new DatagramPump(stream)), 0);
+  const out = new DatagramDecoder().push(Buffer.concat(stream.written));
+  t.deepEqual(out.map((d) => d[0]), [0]);
+  t.true(stream.writableLength > 0, 'the rest wait in the stream queue, under its cap');
+  t.false(flow.send(Buffer.alloc(30_000)), 'over the open stream queue\'s cap: dropped');
+  t.true(flow.send(Buffer.from('small')), 'one that still fits under the cap goes');
+  flow.end();
+  t.false(flow.send(Buffer.from('late')));
 });
