@@ -13,7 +13,7 @@ import { publishRefusal } from './publish-refusal.js';
 import { parsePublishSpec, PUBLISH_SHAPE, publishSpecProblem } from './publish-spec.js';
 import type { Logger } from '../shared/log.js';
 import { watchFile } from '../shared/watch-file.js';
-import type { SkeletonServer } from './io/skeleton-server.js';
+import { checkServers, type SkeletonServer } from './io/skeleton-server.js';
 import { parseServerSpec, serverSpecInDir, serverSpecProblem } from './server-spec.js';
 
 export const SKELETON_OPTIONS = [
@@ -41,10 +41,15 @@ async function serversOf(cmd: Command, env: NodeJS.ProcessEnv): Promise<Skeleton
     const server = servers.find((s) => s.id === pub.server);
     if (!server) throw new BurrowError('ERR_USAGE', `--publish ${JSON.stringify(text)}: no --server ${pub.server}=HOST:PORT to publish`);
     if ((server.publications ?? []).some((p) => p.url === pub.url)) throw new BurrowError('ERR_USAGE', `--publish: ${pub.url} is given twice`);
+    if (pub.url.startsWith('udp://') !== (server.transport === 'udp')) {
+      throw new BurrowError('ERR_USAGE', `--publish ${JSON.stringify(text)}: udp://:PORT publishes a udp server (--server ...,transport=udp), and a udp server is published on udp://:PORT only`);
+    }
     (server.publications ??= []).push(pub);
   }
   const bare = servers.find((s) => !s.secret && !s.publications);
   if (bare) throw new BurrowError('ERR_USAGE', `--server ${bare.id}: secret-file=F is required unless the server is published (--publish ${bare.id}=URL): burrow clients must prove its secret (burrow secret generate --out F)`);
+  // What the start checks again (a udp server published on udp:// only, ...): a reload is checked the same way.
+  checkServers(servers);
   return servers;
 }
 

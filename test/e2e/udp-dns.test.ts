@@ -39,12 +39,18 @@ test('dig through a client forwarder gets the home dnsmasq answer', async (t) =>
   t.deepEqual(await connect.stop(), { code: 0, signal: null }, 'SIGTERM stops client connect cleanly');
 });
 
-test('a --server with a transport the skeleton cannot honour is a usage error naming the option (exit 2, no relay contacted)', async (t) => {
+test('a --server the skeleton cannot honour (transport, PROXY v1 over UDP, a udp server on tcp://) is a usage error naming the option (exit 2, no relay contacted)', async (t) => {
   const dir = await tempDir(t);
-  for (const spec of ['dns=127.0.0.1:53,secret-file=dns.secret,transport=quic', 'dns=127.0.0.1:53,secret-file=dns.secret,transport=udp,proxy-protocol=v1']) {
-    const run = await runCli(['skeleton', '--relay', '127.0.0.1:9', '--fingerprint', `SHA256:${'A'.repeat(43)}`, '--user', 'home', '--server', spec], { BURROW_PASSWORD: PASSWORD }, { cwd: dir });
+  await writeFile(join(dir, 'dns.secret'), newSecret().reveal().toString('base64url') + '\n', { mode: 0o600 });
+  for (const args of [
+    ['--server', 'dns=127.0.0.1:53,secret-file=dns.secret,transport=quic'],
+    ['--server', 'dns=127.0.0.1:53,secret-file=dns.secret,transport=udp,proxy-protocol=v1'],
+    // A udp server published on a tcp:// port: the skeleton would splice TCP bytes into datagram records.
+    ['--server', 'dns=127.0.0.1:53,secret-file=dns.secret,transport=udp', '--publish', 'dns=tcp://:5353'],
+  ]) {
+    const run = await runCli(['skeleton', '--relay', '127.0.0.1:9', '--fingerprint', `SHA256:${'A'.repeat(43)}`, '--user', 'home', ...args], { BURROW_PASSWORD: PASSWORD }, { cwd: dir });
     t.is(run.code, 2, run.stderr);
-    t.regex(run.stderr, /--server/);
+    t.regex(run.stderr, /--server|--publish/);
     t.regex(run.stderr, /ERR_(USAGE|CONFIG)/);
   }
 });
