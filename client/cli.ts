@@ -26,6 +26,8 @@ export const CONNECT_OPTIONS = [
   ...COMMON, SECRET_FILE,
   option('--listen <host:port>', 'hostport', 'local address to forward from', { default: '127.0.0.1:8080' }),
   option('--quiet', 'bool', 'no live status line on a terminal', { default: false }),
+  option('--udp-idle <seconds>', 'int', 'a udp server: a flow (one local source address and port) ends after this long without a datagram either way', { default: 120, min: 1, max: 86_400 }),
+  option('--max-udp-flows <n>', 'int', 'a udp server: flows at once; datagrams from one more source are dropped, with a log line', { default: 1024, min: 1, max: 1_000_000 }),
   option('--separate-streams', 'bool', 'one relay stream and handshake per local connection (one relay audit line each) instead of channels of one shared tunnel', { default: false }),
 ];
 export const STDIO_OPTIONS = [...COMMON, SECRET_FILE];
@@ -61,13 +63,16 @@ async function login(
  * server is probed, which proves the secret to the skeleton without it opening its target: a wrong
  * secret still exits 4 at once rather than on the first stream.
  */
-async function checkServer(client: BurrowClient, id: string, secret: Redacted<Buffer>, warn: (line: string, code: ErrorCode) => void): Promise<ErrorCode | undefined> {
+async function checkServer(client: BurrowClient, id: string, secret: Redacted<Buffer>, warn: (line: string, code: ErrorCode) => void): Promise<{ unavailable?: ErrorCode; udp?: boolean }> {
   const servers: ServerInfo[] = await client.list();
-  if (!servers.some((s) => s.id === id)) {
+  const listed = servers.find((s) => s.id === id);
+  if (!listed) {
     const visible = servers.length === 0 ? 'none' : servers.map((s) => s.id).join(', ');
-    warn(`server ${id} is not listed (yet); this account can see: ${visible}. Listening anyway: connections are refused until ${id} is advertised`, 'ERR_UNKNOWN_SERVER');
-    return 'ERR_UNKNOWN_SERVER';
+    warn(`server ${id} is not listed (yet); this account can see: ${visible}. Listening anyway (on TCP: a udp server must be listed at start): connections are refused until ${id} is advertised`, 'ERR_UNKNOWN_SERVER');
+    return { unavailable: 'ERR_UNKNOWN_SERVER' };
   }
+  // The listing says how the server talks: a udp server gets a UDP forwarder.
+  const udp = listed.protocol === 'udp';
   try {
     await client.probe(id, { secret });
   } catch (err) {
@@ -75,9 +80,9 @@ async function checkServer(client: BurrowClient, id: string, secret: Redacted<Bu
     // Gone between the listing and the probe: the same as not listed.
     if (code !== 'ERR_UNKNOWN_SERVER' && code !== 'ERR_SERVER_UNREACHABLE') throw err;
     warn(`server ${id} did not answer (${code}); listening anyway: connections are refused until it is back`, code);
-    return code;
+    return { unavailable: code, udp };
   }
-  return undefined;
+  return { udp };
 }
 
 export function registerClientCommands(program: Command, overrides: Partial<CliContext> = {}): Command {
@@ -138,16 +143,17 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
       log.warn({ server: id, code }, 'server not available at start; forwarding anyway');
     };
     if (offline) warn(`could not log in to the relay yet (${offline.code}); listening anyway and logging in in the background: connections wait up to 10 s for it`, offline.code);
-    const unavailable = offline ? undefined : await checkServer(c, id, secret, warn);
-    const [{ startForwarder }, { startStatusLine }] = await Promise.all([import('./io/forwarder.js'), import('./status-line.js')]);
-    const forwarder = await startForwarder({
-      client: c, serverId: id, secret, host, port, log, separateStreams: config.separateStreams === true, ...(unavailable ? { unavailable } : {}),
-    }).catch((err: unknown) => {
+    const { unavailable, udp } = offline ? {} : await checkServer(c, id, secret, warn);
+    const [{ startForwarder }, { startUdpForwarder }, { startStatusLine }] = await Promise.all([import('./io/forwarder.js'), import('./io/udp-forwarder.js'), import('./status-line.js')]);
+    const forwarder = await (udp
+      ? startUdpForwarder({ client: c, serverId: id, secret, host, port, log, idleMs: (config.udpIdle as number) * 1000, maxFlows: config.maxUdpFlows as number })
+      : startForwarder({ client: c, serverId: id, secret, host, port, log, separateStreams: config.separateStreams === true, ...(unavailable ? { unavailable } : {}) })
+    ).catch((err: unknown) => {
       c.close();
       throw explainListen(err, { forwarder: { port: '--listen', host: '--listen' } });
     });
     const stopped = Promise.race([untilSignal(), fatal]);
-    ctx.stdout(`forwarding ${formatHostPort(forwarder.address.address, forwarder.address.port)} -> ${id} (end-to-end encrypted through the relay)`);
+    ctx.stdout(`forwarding ${udp ? 'udp ' : ''}${formatHostPort(forwarder.address.address, forwarder.address.port)} -> ${id} (end-to-end encrypted through the relay)`);
     const status = startStatusLine(forwarder, { out: process.stdout, quiet: config.quiet === true });
     try {
       await stopped;

@@ -17,6 +17,9 @@ function size(bytes: number): string {
 }
 
 export function formatStatus(s: ForwarderStats): string {
+  if (s.dropped !== undefined) {
+    return `udp flows ${s.active} open, ${s.total} total, ${s.failed} failed, ${s.refused ?? 0} refused | client→server ${size(s.bytesClientToServer)} server→client ${size(s.bytesServerToClient)} | ${s.dropped} datagrams dropped`;
+  }
   return `streams ${s.active} open, ${s.total} total, ${s.failed} failed | client→server ${size(s.bytesClientToServer)} server→client ${size(s.bytesServerToClient)}`;
 }
 

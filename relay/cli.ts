@@ -50,7 +50,7 @@ export const RELAY_OPTIONS = [
   option('--public-host <host>', 'string', 'public ingress: address the public listeners bind (default: --host)'),
   option('--http-port <port>', 'port', 'public ingress: the shared HTTP port, routed by Host to http:// publications (off unless given)'),
   option('--https-port <port>', 'port', 'public ingress: the shared HTTPS port, routed by SNI to https:// publications and passed through (off unless given)'),
-  option('--public-ports <ranges>', 'string', 'public ingress: ports tcp:// publications may use, e.g. 20000-20999 or 25,587,20000-20099 (off unless given)', {
+  option('--public-ports <ranges>', 'string', 'public ingress: ports tcp:// and udp:// publications may use, e.g. 20000-20999 or 25,587,20000-20099 (off unless given)', {
     check: (v) => {
       try {
         parsePortRanges(v);
@@ -63,6 +63,7 @@ export const RELAY_OPTIONS = [
   option('--relay-name <host>', 'string', "one port for everything: the relay's own host name on --https-port, where it terminates TLS (--tls-cert, --tls-key) for its WebSocket endpoint; other names stay passed through"),
   option('--tls-cert <file>', 'string', 'with --relay-name: the certificate (PEM, full chain) for that name; re-read on SIGHUP', { path: true }),
   option('--tls-key <file>', 'string', 'with --relay-name: its private key (PEM); re-read on SIGHUP', { path: true }),
+  option('--udp-idle <seconds>', 'int', 'public ingress: a udp:// publication\'s flow (one public source address and port) ends after this long without a datagram either way', { default: 120, min: 1, max: 86_400 }),
   option('--public-head-timeout <seconds>', 'int', 'public ingress: a request head or ClientHello not complete within this is cut (slowloris)', { default: 10, min: 1, max: 300 }),
   option('--public-max-per-source <n>', 'int', 'public ingress: connections one source (an IPv4 address, an IPv6 /64) may hold over all public ports', { default: 256, min: 1 }),
   option('--public-rate-per-source <n>', 'int', 'public ingress: new connections per second from one source over all public ports (twice that at once)', { default: 50, min: 1 }),
@@ -152,6 +153,7 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
       ...(config.httpsPort !== undefined ? { httpsPort: config.httpsPort as number } : {}),
       ...(config.publicPorts !== undefined ? { publicPorts: config.publicPorts as string } : {}),
       publicHeadTimeoutMs: (config.publicHeadTimeout as number) * 1000,
+      udpIdleMs: (config.udpIdle as number) * 1000,
       ...(config.relayName !== undefined ? { relayName: config.relayName as string } : {}),
       ...(config.tlsCert !== undefined ? { tlsCertFile: config.tlsCert as string } : {}),
       ...(config.tlsKey !== undefined ? { tlsKeyFile: config.tlsKey as string } : {}),
@@ -173,7 +175,7 @@ export function registerRelayCommand(program: Command, overrides: Partial<CliCon
     const shared = relay.ingress.addresses();
     if (shared.http) ctx.stdout(`public HTTP on ${formatHostPort(shared.http.address, shared.http.port)}`);
     if (shared.https) ctx.stdout(`public HTTPS (passed through by SNI) on ${formatHostPort(shared.https.address, shared.https.port)}`);
-    if (config.publicPorts !== undefined) ctx.stdout(`public tcp ports ${String(config.publicPorts)} open as skeletons publish them`);
+    if (config.publicPorts !== undefined) ctx.stdout(`public tcp and udp ports ${String(config.publicPorts)} open as skeletons publish them`);
     ctx.stdout(relay.admin ? `admin on ${relay.admin.url} (dashboard, /metrics, /api)` : 'admin off');
     const onHup = (): void => {
       log.info('SIGHUP: reloading the users file');

@@ -89,12 +89,16 @@ export interface RelayOptions {
   relayName?: string;
   tlsCertFile?: string;
   tlsKeyFile?: string;
-  /** Ports tcp publications may use: `20000-20999`, `25,587,20000-20099`, or ranges. */
+  /** Ports tcp and udp publications may use: `20000-20999`, `25,587,20000-20099`, or ranges. */
   publicPorts?: string | PortRange[];
   /** A public request head or ClientHello must be complete within this, else the connection is cut (default 10 s). */
   publicHeadTimeoutMs?: number;
   /** Relay-wide caps at the public ports: per source over all of them, and all public connections. */
   publicLimits?: Partial<FrontDoorLimits>;
+  /** A udp publication's flow (one public source address and port) ends after this long without a datagram either way (default 120 s). */
+  udpIdleMs?: number;
+  /** The clock udp publications' idle times are measured with (tests advance one by hand and sweep). */
+  now?: () => number;
   log?: Logger;
 }
 
@@ -192,6 +196,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       host: options.publicHost ?? host,
       ...(options.publicHeadTimeoutMs !== undefined ? { headTimeoutMs: options.publicHeadTimeoutMs } : {}),
       ...(options.publicLimits ? { limits: options.publicLimits } : {}),
+      ...(options.udpIdleMs !== undefined ? { udpIdleMs: options.udpIdleMs } : {}), ...(options.now ? { now: options.now } : {}),
       ...(own ? { own } : {}), ...(options.httpPort !== undefined ? { httpPort: options.httpPort } : {}), ...(options.httpsPort !== undefined ? { httpsPort: options.httpsPort } : {}),
     }, log);
     cleanups.push('public ingress', () => ingress.close());
@@ -211,7 +216,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     if (audit) runtime.on('stream-closed', (a: StreamAudit) => audit.write(a));
     const admin = await startRelayAdmin({
       runtime, users, publicJwk: identity.publicJwk, binding, log, stopping: () => closing !== undefined, ...(token ? { token } : {}), ...(link ? { cluster: link } : {}),
-      publications: () => publicationsView(runtime.core.state.publications, ingress.stats),
+      publications: () => publicationsView(runtime.core.state.publications, ingress.stats, (url) => ingress.udp(url)?.totals()),
       info: { fingerprint: identity.fingerprint, clientPort: addresses.client.port, skeletonPort: addresses.skeleton.port, startedAt: Date.now() },
     });
     cleanups.push('admin', () => admin.close());

@@ -13,14 +13,16 @@ import { publishRefusal } from './publish-refusal.js';
 import { parsePublishSpec, PUBLISH_SHAPE, publishSpecProblem } from './publish-spec.js';
 import type { Logger } from '../shared/log.js';
 import { watchFile } from '../shared/watch-file.js';
-import type { SkeletonServer } from './io/skeleton-server.js';
+import { checkServers, type SkeletonServer } from './io/skeleton-server.js';
 import { parseServerSpec, serverSpecInDir, serverSpecProblem } from './server-spec.js';
 
 export const SKELETON_OPTIONS = [
   CONFIG_OPTION,
   ...peerOptions(7001),
-  option('--server <spec>', 'list', 'ID=HOST:PORT[,secret-file=F][,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]; repeat for more servers (secret-file is what burrow clients need; a server only published has none)', { check: serverSpecProblem, path: serverSpecInDir }),
+  option('--server <spec>', 'list', 'ID=HOST:PORT[,secret-file=F][,description=TEXT][,protocol=P][,proxy-protocol=v1|v2][,transport=udp]; repeat for more servers (secret-file is what burrow clients need; a server only published has none)', { check: serverSpecProblem, path: serverSpecInDir }),
   option('--publish <spec>', 'list', `${PUBLISH_SHAPE}: let anyone reach server ID through the relay's public ports; repeat for more`, { check: publishSpecProblem }),
+  option('--udp-idle <seconds>', 'int', 'udp servers: a flow (one client source) ends after this long without a datagram either way', { default: 120, min: 1, max: 86_400 }),
+  option('--max-udp-flows <n>', 'int', 'udp servers: flows this skeleton serves at once (one UDP socket each); more are refused, with a log line', { default: 4096, min: 1, max: 1_000_000 }),
   option('--pool <n>', 'int', 'idle data connections kept at the relay', { default: 2, min: 0, max: 64 }),
   option('--instance <name>', 'string', "this skeleton's name among its account's skeletons: another name serves the same ids beside it, the same name takes them over (default: from the host name)", {
     check: (v) => (/^[A-Za-z0-9_-]{1,64}$/.test(v) ? undefined : 'expected 1-64 of A-Z a-z 0-9 _ -'),
@@ -39,10 +41,15 @@ async function serversOf(cmd: Command, env: NodeJS.ProcessEnv): Promise<Skeleton
     const server = servers.find((s) => s.id === pub.server);
     if (!server) throw new BurrowError('ERR_USAGE', `--publish ${JSON.stringify(text)}: no --server ${pub.server}=HOST:PORT to publish`);
     if ((server.publications ?? []).some((p) => p.url === pub.url)) throw new BurrowError('ERR_USAGE', `--publish: ${pub.url} is given twice`);
+    if (pub.url.startsWith('udp://') !== (server.transport === 'udp')) {
+      throw new BurrowError('ERR_USAGE', `--publish ${JSON.stringify(text)}: udp://:PORT publishes a udp server (--server ...,transport=udp), and a udp server is published on udp://:PORT only`);
+    }
     (server.publications ??= []).push(pub);
   }
   const bare = servers.find((s) => !s.secret && !s.publications);
   if (bare) throw new BurrowError('ERR_USAGE', `--server ${bare.id}: secret-file=F is required unless the server is published (--publish ${bare.id}=URL): burrow clients must prove its secret (burrow secret generate --out F)`);
+  // What the start checks again (a udp server published on udp:// only, ...): a reload is checked the same way.
+  checkServers(servers);
   return servers;
 }
 
@@ -118,7 +125,7 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     const instance = config.instance as string | undefined;
     const { startSkeleton } = await import('./index.js'); // loaded by the action only: a faster start for every other command
     const skeleton = await startSkeleton({
-      relay, user, password, servers, pool: config.pool as number, log, onRetry: (_target, err) => retries.onRetry(err), ...(instance !== undefined ? { instance } : {}),
+      relay, user, password, servers, pool: config.pool as number, log, udpIdleMs: (config.udpIdle as number) * 1000, maxUdpFlows: config.maxUdpFlows as number, onRetry: (_target, err) => retries.onRetry(err), ...(instance !== undefined ? { instance } : {}),
     })
       .catch((err: unknown) => {
         clearInterval(keepAlive);

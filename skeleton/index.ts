@@ -12,6 +12,7 @@ import type { RelayTarget } from '../shared/peer/relay-address.js';
 import type { Redacted } from '../shared/redacted.js';
 import { SkeletonRuntime, type AdvertiseResult } from './io/skeleton-runtime.js';
 import { checkServers, type SkeletonServer } from './io/skeleton-server.js';
+import { UdpFlows } from './io/udp-flows.js';
 import type { RekeyOptions } from '../shared/tunnel/tunnel-frame-writer.js';
 
 export type { SkeletonServer } from './io/skeleton-server.js';
@@ -33,6 +34,12 @@ export interface SkeletonOptions {
    * account with different tokens serve an id together; one with the same token takes it over.
    */
   instance?: string;
+  /** How long a UDP flow lives without a datagram either way (default 120 s). */
+  udpIdleMs?: number;
+  /** UDP flows this skeleton serves at once, over all its udp servers (default 4096); more are refused with ERR_LIMIT. */
+  maxUdpFlows?: number;
+  /** The clock UDP idle times are measured with (tests advance one by hand and call `udp.sweep()`). */
+  now?: () => number;
   /** When end-to-end streams replace their sending key (default every 10 minutes and every GiB); tests make it often. */
   rekey?: RekeyOptions;
   /** Gives up the start (the waits between login attempts too): startSkeleton rejects with ERR_CONNECTION_CLOSED. */
@@ -49,6 +56,8 @@ export interface SkeletonHandle {
   runtime: SkeletonRuntime;
   /** One runtime per relay address, in the order given. */
   runtimes: SkeletonRuntime[];
+  /** The UDP flows of all its udp servers. */
+  udp: UdpFlows;
   close(): Promise<void>;
 }
 
@@ -72,13 +81,18 @@ export async function startSkeleton(options: SkeletonOptions): Promise<SkeletonH
   if (targets.length === 0) throw new BurrowError('ERR_USAGE', 'no relay address');
   checkServers(options.servers);
   const instance = options.instance ?? defaultInstance();
+  const udp = new UdpFlows(log, {
+    ...(options.udpIdleMs !== undefined ? { idleMs: options.udpIdleMs } : {}), ...(options.maxUdpFlows !== undefined ? { maxFlows: options.maxUdpFlows } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const runtimes = targets.map((target) => new SkeletonRuntime(target, { user: options.user, password: options.password }, options.servers,
     targets.length > 1 ? log.child({ relay: `${target.host}:${target.port}` }) : log, {
-      pool: options.pool ?? 2, poolMax: Math.max(options.pool ?? 2, options.poolMax ?? 16), targetTimeoutMs: options.targetTimeoutMs ?? 5000, instance,
+      pool: options.pool ?? 2, poolMax: Math.max(options.pool ?? 2, options.poolMax ?? 16), targetTimeoutMs: options.targetTimeoutMs ?? 5000, instance, udp,
       ...(options.rekey ? { rekey: options.rekey } : {}), onRetry: (err) => options.onRetry?.(target, err),
     }));
   const stopAll = (): void => {
     for (const r of runtimes) r.stop();
+    udp.close();
   };
   try {
     // Every login, the first too, goes through the skeleton core: its backoff, and its word on what
@@ -94,7 +108,7 @@ export async function startSkeleton(options: SkeletonOptions): Promise<SkeletonH
       if (options.signal?.aborted) abort();
       options.signal?.addEventListener('abort', abort, { once: true });
     });
-    return { advertised: first.advertised, runtime: first.runtime, runtimes, close: async () => stopAll() };
+    return { advertised: first.advertised, runtime: first.runtime, runtimes, udp, close: async () => stopAll() };
   } catch (err) {
     stopAll();
     throw err;

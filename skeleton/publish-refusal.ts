@@ -5,7 +5,7 @@ import { parsePublicationUrl } from '../shared/protocol/publication-url.js';
 export function publishRefusal(url: string, code: ErrorCode, user: string, withdrawn = false): string {
   const target = parsePublicationUrl(url);
   const kind = typeof target === 'string' ? undefined : target.kind;
-  const grant = typeof target === 'string' ? 'GRANT' : target.kind === 'tcp' ? `tcp:${target.port}` : target.host;
+  const grant = typeof target === 'string' ? 'GRANT' : target.kind === 'tcp' || target.kind === 'udp' ? `${target.kind}:${target.port}` : target.host;
   const why: Partial<Record<ErrorCode, string>> = {
     ERR_PUBLISH_NOT_ALLOWED: `account ${user} may not publish it (on the relay: burrow users grant ${user} --publish '${grant}')`,
     ERR_PUBLICATION_TAKEN: 'another account publishes it',

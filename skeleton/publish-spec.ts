@@ -1,6 +1,6 @@
 /**
  * `--publish ID=URL[,allow=CIDR]...[,deny=CIDR]...[,max-conns=N][,rate=N][,forwarded]`: one way the
- * public reaches server ID through the relay. URL is `tcp://:PORT`, `http://HOST` or `https://HOST`
+ * public reaches server ID through the relay. URL is `tcp://:PORT`, `udp://:PORT` (a udp server's), `http://HOST` or `https://HOST`
  * (HOST may start with `*.`); one id may be published several times. The rules are enforced by the
  * relay's front door: `allow`/`deny` CIDR lists (repeat the key for more), `max-conns` concurrent
  * connections, `rate` new connections per second from one source, `forwarded` (http only) to add
@@ -12,7 +12,7 @@ import { MAX_CIDRS, SERVER_ID_PATTERN } from '../shared/protocol/parse.js';
 import { parsePublicationUrl, publicationUrl } from '../shared/protocol/publication-url.js';
 
 const KEYS = ['allow', 'deny', 'max-conns', 'rate', 'forwarded'];
-export const PUBLISH_SHAPE = 'ID=tcp://:PORT|http://HOST|https://HOST[,allow=CIDR][,deny=CIDR][,max-conns=N][,rate=N][,forwarded]';
+export const PUBLISH_SHAPE = 'ID=tcp://:PORT|udp://:PORT|http://HOST|https://HOST[,allow=CIDR][,deny=CIDR][,max-conns=N][,rate=N][,forwarded]';
 
 /** The publication, or what is wrong with the spec. */
 export function parsePublishSpec(text: string): Publication | { problem: string } {

@@ -1,6 +1,8 @@
 /**
- * `--server ID=HOST:PORT[,secret-file=F][,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]`: one server
- * a skeleton fronts. The secret is what burrow clients must know; a server reached only through its
+ * `--server ID=HOST:PORT[,secret-file=F][,description=TEXT][,protocol=P][,proxy-protocol=v1|v2][,transport=udp]`:
+ * one server a skeleton fronts. `transport=udp` makes it a datagram server: it is advertised with protocol
+ * `udp`, so a client forwarder for it listens on UDP (docs/PROTOCOL.md, "Datagram streams"); it takes
+ * `proxy-protocol=v2` only (a header on each flow's first datagram). The secret is what burrow clients must know; a server reached only through its
  * publications (`--publish`) has none. `serverSpecProblem` checks the text alone (config load time, --print-config);
  * `parseServerSpec` also reads the secret file.
  */
@@ -12,8 +14,8 @@ import { SERVER_ID_PATTERN } from '../shared/protocol/parse.js';
 import { serverInfoProblem, type SkeletonServer } from './io/skeleton-server.js';
 
 const SECRET_FILE_KEY = 'secret-file=';
-const KEYS = ['secret-file', 'description', 'protocol', 'proxy-protocol'];
-const SHAPE = 'expected ID=HOST:PORT[,secret-file=F][,description=TEXT][,protocol=P][,proxy-protocol=v1|v2]';
+const KEYS = ['secret-file', 'description', 'protocol', 'proxy-protocol', 'transport'];
+const SHAPE = 'expected ID=HOST:PORT[,secret-file=F][,description=TEXT][,protocol=P][,proxy-protocol=v1|v2][,transport=udp]';
 
 export interface ServerFields {
   id: string;
@@ -24,6 +26,8 @@ export interface ServerFields {
   description: string;
   protocol: string;
   proxy?: 'v1' | 'v2';
+  /** Absent for tcp. */
+  transport?: 'udp';
 }
 
 /** The fields of a spec, or what is wrong with it (and what is allowed). Reads no file. */
@@ -49,15 +53,24 @@ export function parseServerFields(text: string): ServerFields | { problem: strin
   }
   const secretFile = fields.get('secret-file');
   if (secretFile === '') return problem('secret-file= needs a file name (burrow secret generate --out F)');
-  const protocol = fields.get('protocol') ?? 'tcp';
+  const transport = fields.get('transport') ?? 'tcp';
+  if (transport !== 'tcp' && transport !== 'udp') return problem('transport must be tcp or udp');
+  const udp = transport === 'udp';
+  // The listing's protocol is how a client learns a server is a datagram server: it must say udp exactly then.
+  const given = fields.get('protocol');
+  if (udp && given !== undefined && given !== 'udp') return problem(`server ${id}: transport=udp is advertised as protocol udp; drop protocol=${given}`);
+  if (!udp && given === 'udp') return problem(`server ${id}: protocol=udp needs transport=udp (the skeleton would dial it over TCP)`);
+  const protocol = given ?? (udp ? 'udp' : 'tcp');
   const proxy = fields.get('proxy-protocol');
   if (proxy !== undefined && proxy !== 'v1' && proxy !== 'v2') return problem('proxy-protocol must be v1 or v2');
+  if (udp && proxy === 'v1') return problem(`server ${id}: PROXY protocol v1 has no UDP; use proxy-protocol=v2 (a header on the first datagram of each flow)`);
   // Longer descriptions are cut (never inside a surrogate pair); anything else the relay would refuse is an error here.
   const description = (fields.get('description') ?? '').slice(0, 200).replace(/[\uD800-\uDBFF]$/, '');
   const infoProblem = serverInfoProblem({ id, description, protocol });
   if (infoProblem) return problem(`server ${id}: ${infoProblem}`);
   const server: ServerFields = { id, ...address, description, protocol, ...(secretFile !== undefined ? { secretFile } : {}) };
   if (proxy === 'v1' || proxy === 'v2') server.proxy = proxy;
+  if (udp) server.transport = 'udp';
   return server;
 }
 

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # `npm test`'s pretest step: the end-to-end tests drive real programs (curl, openssl, swaks, ssh and sshd,
 # chromium for the dashboard, redis-server for the cluster, tinyproxy and nginx for the WebSocket
-# transport and public ingress, pebble and caddy for ACME through the relay). On Debian, installs the missing ones
-# (apt-get update once, then apt-get install -y) when run as root; otherwise prints the one command
-# that installs them and stops, so no test fails later for a missing program. .ci/run calls it too.
+# transport and public ingress, pebble and caddy for ACME through the relay, dnsmasq and dig for UDP). On
+# Debian, installs the missing ones (apt-get update once, then apt-get install -y) when run as root;
+# otherwise prints the one command that installs them and stops, so no test fails later for a missing
+# program. .ci/run calls it too.
 set -euo pipefail
 
-PACKAGES=(curl openssl swaks openssh-server openssh-client chromium fonts-dejavu-core redis-server tinyproxy nginx pebble caddy)
+PACKAGES=(curl openssl swaks openssh-server openssh-client chromium fonts-dejavu-core redis-server tinyproxy nginx pebble caddy dnsmasq bind9-dnsutils)
 # Elsewhere than Debian: the programs those packages bring, as the tests look for them.
-PROGRAMS=(curl openssl swaks ssh sshd chromium redis-server tinyproxy nginx pebble pebble-challtestsrv caddy)
+PROGRAMS=(curl openssl swaks ssh sshd chromium redis-server tinyproxy nginx pebble pebble-challtestsrv caddy dnsmasq dig)
 
 say() { echo "npm test: $*" >&2; }
 

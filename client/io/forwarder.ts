@@ -24,6 +24,9 @@ export interface ForwarderStats {
   /** Bytes from the local apps (the clients) to the server, and back. */
   bytesClientToServer: number;
   bytesServerToClient: number;
+  /** A UDP forwarder (whose streams are flows): datagrams dropped under congestion, and flows refused by its cap. */
+  dropped?: number;
+  refused?: number;
 }
 
 /** How one forwarded connection ended: served, failed (counted in `failed`), or cancelled by the app. */

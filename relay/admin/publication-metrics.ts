@@ -9,7 +9,7 @@ import type { Registry } from './prom.js';
 import type { PublicationView } from './publications-view.js';
 
 export function publicationMetrics(registers: Registry[], read: () => PublicationView[]): void {
-  // One read per scrape, shared by the four metrics.
+  // One read per scrape, shared by the metrics.
   let cached: PublicationView[] | undefined;
   const views = (): PublicationView[] => {
     if (!cached) {
@@ -40,6 +40,31 @@ export function publicationMetrics(registers: Registry[], read: () => Publicatio
         if (v.bytesClientToServer > 0) this.inc({ publication: v.url, direction: 'client_to_server' }, v.bytesClientToServer);
         if (v.bytesServerToClient > 0) this.inc({ publication: v.url, direction: 'server_to_client' }, v.bytesServerToClient);
       }
+    },
+  });
+  new Counter({
+    name: 'burrow_public_udp_datagrams_total', help: 'Datagrams of udp publications since their port opened, by publication and direction', labelNames: ['publication', 'direction'], registers,
+    collect() {
+      this.reset();
+      for (const v of views()) {
+        if (!v.udp) continue;
+        this.inc({ publication: v.url, direction: 'client_to_server' }, v.udp.datagramsClientToServer);
+        this.inc({ publication: v.url, direction: 'server_to_client' }, v.udp.datagramsServerToClient);
+      }
+    },
+  });
+  new Counter({
+    name: 'burrow_public_udp_dropped_total', help: 'Datagrams of udp publications dropped under congestion since their port opened, by publication', labelNames: ['publication'], registers,
+    collect() {
+      this.reset();
+      for (const v of views()) if (v.udp) this.inc({ publication: v.url }, v.udp.dropped);
+    },
+  });
+  new Gauge({
+    name: 'burrow_public_udp_flows_open', help: 'Flows (public source address and port) of udp publications open now', labelNames: ['publication'], registers,
+    collect() {
+      this.reset();
+      for (const v of views()) if (v.udp) this.set({ publication: v.url }, v.udp.flows);
     },
   });
   new Counter({

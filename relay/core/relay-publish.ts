@@ -17,7 +17,7 @@ import type { RelayState } from './relay-state.js';
 export interface IngressOffer {
   http: boolean;
   https: boolean;
-  /** Port ranges (inclusive) that tcp publications may use. */
+  /** Port ranges (inclusive) that tcp and udp publications may use. */
   ports: ReadonlyArray<readonly [number, number]>;
 }
 
@@ -53,7 +53,7 @@ function publishOne(state: RelayState, session: RelaySession, pub: Publication, 
   if (pub.forwarded && target.kind !== 'http') return 'ERR_INVALID_REQUEST';
   if (!grantsCover(session.record.publish, target)) return 'ERR_PUBLISH_NOT_ALLOWED';
   const offer = state.deps.ingress ?? NO_INGRESS;
-  if (target.kind === 'tcp') {
+  if (target.kind === 'tcp' || target.kind === 'udp') {
     if (offer.ports.length === 0) return 'ERR_INGRESS_OFF';
     if (!offer.ports.some(([low, high]) => target.port! >= low && target.port! <= high)) return 'ERR_PORT_NOT_PUBLIC';
   } else if (!offer[target.kind]) {

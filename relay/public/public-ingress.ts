@@ -1,14 +1,15 @@
 /**
- * The relay's public side (a DMZ gateway): a listener for each live tcp publication, opened when the
+ * The relay's public side (a DMZ gateway): a listener for each live tcp or udp publication, opened when the
  * core says it became live and closed when nobody publishes it any more, and the shared HTTP and HTTPS
  * ports. Every public connection passes the front door first.
  */
 import { EventEmitter, once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../shared/log.js';
-import { listenOn } from '../../shared/net/listen-on.js';
+import { bindOn, listenOn } from '../../shared/net/listen-on.js';
 import type { RelayRuntime } from '../io/relay-runtime.js';
 import { passThrough } from './tcp-front.js';
+import { createUdpFront, type UdpFront } from './udp-front.js';
 import { guardSocket } from './public-socket.js';
 import type { FrontDoorLimits } from './front-door.js';
 import { PublicDoor } from './public-door.js';
@@ -28,11 +29,17 @@ export interface IngressOptions {
   limits?: Partial<FrontDoorLimits>;
   /** One-port mode: the relay's own name on the HTTPS port reaches its WebSocket endpoint. */
   own?: OwnName;
+  /** A udp publication's flow ends after this long without a datagram either way (default 120 s). */
+  udpIdleMs?: number;
+  /** The clock udp flows' idle times are measured with (tests advance one by hand and sweep). */
+  now?: () => number;
 }
 
 export interface PublicIngress {
-  /** Where the shared ports listen (absent when off), and the tcp publications' ports now open. */
+  /** Where the shared ports listen (absent when off), and the tcp and udp publications' ports now open (by url). */
   addresses(): { http?: AddressInfo; https?: AddressInfo; tcp: Record<string, AddressInfo> };
+  /** A udp publication's front while its port is open: its flows, and a sweep for tests with their own clock. */
+  udp(url: string): UdpFront | undefined;
   /** Resolves once a tcp publication's port listens (at once if it does); rejects if it cannot (ERR_LISTEN). */
   listening(url: string): Promise<AddressInfo>;
   /** Resolves once a tcp publication's port is closed (at once if it is not open). */
@@ -45,6 +52,7 @@ export interface PublicIngress {
 
 export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, log: Logger): Promise<PublicIngress> {
   const tcp = new Map<string, Server>();
+  const udp = new Map<string, UdpFront>();
   const bound = new Map<string, AddressInfo>();
   const events = new EventEmitter();
   const stats = new PublicStats();
@@ -85,11 +93,33 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
     servers.push(server);
     shared.https = await listenOn(server, opts.httpsPort, opts.host, 'https port');
   }
+  const listenUdp = (url: string, port: number): void => {
+    const datagrams = createUdpFront(url, { ...front, publication: (u) => publications.get(u) }, {
+      host: opts.host, ...(opts.udpIdleMs !== undefined ? { idleMs: opts.udpIdleMs } : {}), ...(opts.now ? { now: opts.now } : {}),
+    });
+    udp.set(url, datagrams);
+    bindOn(datagrams.socket, port, opts.host, 'public port').then(
+      (address) => {
+        if (udp.get(url) !== datagrams) return void datagrams.close();
+        bound.set(url, address);
+        log.info({ publication: url, address }, 'public port listening');
+        events.emit(`listening ${url}`, address);
+      },
+      (err: unknown) => {
+        if (udp.get(url) === datagrams) udp.delete(url);
+        datagrams.close();
+        log.error({ publication: url, err: (err as Error).message }, 'cannot listen on a public port');
+        runtime.dispatch({ type: 'public-listen-failed', url });
+        events.emit(`failed ${url}`, err);
+      },
+    );
+  };
   runtime.publicPorts = {
     listen(url, port) {
-      // The core asks once per live url; a second ask would bind a second server and orphan the first
+      // The core asks once per live url; a second ask would bind a second socket and orphan the first
       // (still accepting after unlisten): keep the one there is.
-      if (tcp.has(url)) return void log.warn({ publication: url }, 'public port already listening; kept');
+      if (tcp.has(url) || udp.has(url)) return void log.warn({ publication: url }, 'public port already listening; kept');
+      if (url.startsWith('udp://')) return listenUdp(url, port);
       const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, serveTcp(url));
       tcp.set(url, server);
       listenOn(server, port, opts.host, 'public port').then(
@@ -108,6 +138,15 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
       );
     },
     unlisten(url) {
+      const datagrams = udp.get(url);
+      if (datagrams) {
+        udp.delete(url);
+        bound.delete(url);
+        log.info({ publication: url }, 'public port closed');
+        datagrams.close();
+        events.emit(`closed ${url}`);
+        return;
+      }
       const server = tcp.get(url);
       tcp.delete(url);
       bound.delete(url);
@@ -119,6 +158,7 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
   };
   return {
     addresses: () => ({ ...shared, tcp: Object.fromEntries(bound) }),
+    udp: (url) => udp.get(url),
     stats,
     listening: async (url) => bound.get(url) ?? new Promise<AddressInfo>((resolve, reject) => {
       const ok = (address: AddressInfo): void => { events.off(`failed ${url}`, fail); resolve(address); };
@@ -127,10 +167,12 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
       events.once(`failed ${url}`, fail);
     }),
     closed: async (url) => {
-      if (tcp.has(url) || bound.has(url)) await once(events, `closed ${url}`);
+      if (tcp.has(url) || udp.has(url) || bound.has(url)) await once(events, `closed ${url}`);
     },
     close: async () => {
       runtime.publicPorts = undefined;
+      for (const front of udp.values()) front.close();
+      udp.clear();
       await Promise.all(closers.map((close) => close()));
       await Promise.all([...tcp.values(), ...servers].map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
       tcp.clear();

@@ -3,6 +3,7 @@
  * port) starts here, so a port that cannot be had is one error: ERR_LISTEN naming which listener and
  * why (in use, not allowed, not an address of this machine), which the CLI turns into the flag to change.
  */
+import type { Socket as DatagramSocket } from 'node:dgram';
 import type { AddressInfo, Server } from 'node:net';
 import { BurrowError } from '../errors.js';
 import { formatHostPort } from '../peer/relay-address.js';
@@ -34,6 +35,18 @@ export function listenOn(server: Server, port: number, host: string, listener: L
     server.listen(port, host, () => {
       server.off('error', onError);
       resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** Binds a UDP socket to host:port (a UDP forwarder's local port); resolves with the bound address, rejects with a ListenError. */
+export function bindOn(socket: DatagramSocket, port: number, host: string, listener: Listener): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError(listener, formatHostPort(host, port), err.code ?? 'error'));
+    socket.once('error', onError);
+    socket.bind(port, host, () => {
+      socket.off('error', onError);
+      resolve(socket.address());
     });
   });
 }

@@ -1,7 +1,7 @@
 /**
- * PROXY protocol headers (HAProxy's spec, versions 1 and 2, TCP over IPv4 or IPv6): how a skeleton
- * tells a local server that opted in the real client address (S10: only when the server is configured
- * for it and the relay allows it).
+ * PROXY protocol headers (HAProxy's spec, versions 1 and 2, TCP over IPv4 or IPv6; version 2 also UDP,
+ * `dgram`, which version 1 cannot express): how a skeleton tells a local server that opted in the real
+ * client address (S10: only when the server is configured for it and the relay allows it).
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { BurrowError } from '../errors.js';
@@ -49,9 +49,10 @@ function ipv6Bytes(address: string): Buffer {
   return out;
 }
 
-export function proxyHeader(version: ProxyVersion, a: ProxyAddresses): Buffer {
+export function proxyHeader(version: ProxyVersion, a: ProxyAddresses, transport: 'stream' | 'dgram' = 'stream'): Buffer {
   const fam = family(a);
   if (version === 'v1') {
+    if (transport === 'dgram') throw new BurrowError('ERR_INVALID_REQUEST', 'PROXY protocol v1 has no UDP');
     const src = fam === 4 ? plain(a.src) : a.src;
     const dst = fam === 4 ? plain(a.dst) : a.dst;
     return Buffer.from(`PROXY TCP${fam} ${src} ${dst} ${a.srcPort} ${a.dstPort}\r\n`, 'ascii');
@@ -64,7 +65,8 @@ export function proxyHeader(version: ProxyVersion, a: ProxyAddresses): Buffer {
     : Buffer.concat([ipv6Bytes(a.src), ipv6Bytes(a.dst), ports]);
   const head = Buffer.alloc(4);
   head[0] = 0x21; // version 2, command PROXY
-  head[1] = fam === 4 ? 0x11 : 0x21; // TCP over IPv4 / IPv6
+  // Address family in the high nibble (1 IPv4, 2 IPv6), transport in the low one (1 STREAM, 2 DGRAM).
+  head[1] = (fam === 4 ? 0x10 : 0x20) | (transport === 'dgram' ? 0x02 : 0x01);
   head.writeUInt16BE(addresses.length, 2);
   return Buffer.concat([V2_SIGNATURE, head, addresses]);
 }

@@ -32,7 +32,7 @@ export interface AdvertisedServer extends ServerInfo {
 }
 
 /** Kinds of public ingress: a TCP port of its own, a host name on the shared HTTP port, one on the shared HTTPS port (SNI, passed through). */
-export type PublicationKind = 'tcp' | 'http' | 'https';
+export type PublicationKind = 'tcp' | 'udp' | 'http' | 'https';
 
 /**
  * A skeleton asks the relay to take public connections for one of its servers. `url` is canonical:

@@ -1,5 +1,5 @@
 /**
- * Publication urls, one spelling each: `tcp://:PORT`, `http://HOST`, `https://HOST`. HOST is a DNS
+ * Publication urls, one spelling each: `tcp://:PORT`, `udp://:PORT`, `http://HOST`, `https://HOST`. HOST is a DNS
  * name in lower case, without a trailing dot or a port, and may start with `*.` (every name below it).
  * The skeleton's `--publish` and the relay's parser both go through here, so both sides agree on what
  * a publication is called (its key in the relay's registry, in logs, metrics and the admin API).
@@ -8,7 +8,7 @@ import type { PublicationKind } from './messages.js';
 
 export interface PublicationTarget {
   kind: PublicationKind;
-  /** For tcp. */
+  /** For tcp and udp. */
   port?: number;
   /** For http and https: lower case, maybe `*.` first. */
   host?: string;
@@ -26,14 +26,14 @@ export function canonicalHost(text: string): string | undefined {
 
 /** Parses a publication url; returns a reason (for an error message) when it is not one. */
 export function parsePublicationUrl(text: string): PublicationTarget | string {
-  const m = /^(tcp|http|https):\/\/(.*)$/i.exec(text.trim());
-  if (!m) return 'expected tcp://:PORT, http://HOST or https://HOST';
+  const m = /^(tcp|udp|http|https):\/\/(.*)$/i.exec(text.trim());
+  if (!m) return 'expected tcp://:PORT, udp://:PORT, http://HOST or https://HOST';
   const kind = m[1]!.toLowerCase() as PublicationKind;
   const rest = m[2]!;
-  if (kind === 'tcp') {
+  if (kind === 'tcp' || kind === 'udp') {
     const port = /^:(\d{1,5})$/.exec(rest);
     const n = port ? Number(port[1]) : NaN;
-    if (!(n >= 1 && n <= 65535)) return 'a tcp publication is tcp://:PORT with a port from 1 to 65535 (the relay binds its --public-host)';
+    if (!(n >= 1 && n <= 65535)) return `a ${kind} publication is ${kind}://:PORT with a port from 1 to 65535 (the relay binds its --public-host)`;
     return { kind, port: n };
   }
   const host = canonicalHost(rest.replace(/\/$/, ''));
@@ -42,5 +42,5 @@ export function parsePublicationUrl(text: string): PublicationTarget | string {
 }
 
 export function publicationUrl(target: PublicationTarget): string {
-  return target.kind === 'tcp' ? `tcp://:${target.port}` : `${target.kind}://${target.host}`;
+  return target.kind === 'tcp' || target.kind === 'udp' ? `${target.kind}://:${target.port}` : `${target.kind}://${target.host}`;
 }

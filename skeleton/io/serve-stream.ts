@@ -14,6 +14,7 @@ import { connectTarget } from '../../shared/net/connect-target.js';
 import { pipeBoth } from '../../shared/net/pipe-both.js';
 import type { SkeletonServer } from './skeleton-server.js';
 import { serveTunnel } from './serve-tunnel.js';
+import type { OpenFlow, UdpFlows } from './udp-flows.js';
 import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
 
 export interface ServeOptions {
@@ -30,12 +31,16 @@ export interface ServeOptions {
    * used instead of the server secret; no tunnel is offered.
    */
   publicLeg?: Buffer;
+  /** The skeleton's UDP flows: a udp server's stream is one flow (required to serve udp servers). */
+  udp?: UdpFlows;
 }
 
 export async function serveStream(socket: Socket, leftover: Buffer, server: SkeletonServer, log: Logger, opts: ServeOptions): Promise<void> {
   const { targetTimeoutMs, client } = opts;
   let target: Socket | undefined;
   let tunnel: TunnelLink | undefined;
+  let flow: OpenFlow | undefined;
+  const udp = server.transport === 'udp';
   const started = Date.now();
   try {
     const psk = opts.publicLeg ?? server.secret?.reveal();
@@ -47,12 +52,20 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
       leftover,
       ...(opts.rekey ? { rekey: opts.rekey } : {}),
       accept: async () => {
+        if (udp) {
+          if (!opts.udp) throw new BurrowError('ERR_INTERNAL', 'no udp flow table');
+          // As for TCP: a server that expects a PROXY header never gets a flow without one (on its first datagram).
+          if (server.proxy && !client) throw new BurrowError('ERR_PROXY_NOT_ALLOWED', 'the relay sent no client address');
+          flow = await opts.udp.open(server, server.proxy && client ? proxyHeader('v2', client, 'dgram') : undefined);
+          return;
+        }
         // A server that expects a PROXY header must never get a stream without one.
         if (server.proxy && !client) throw new BurrowError('ERR_PROXY_NOT_ALLOWED', 'the relay sent no client address');
         target = await connectTarget(server.host, server.port, targetTimeoutMs);
         if (server.proxy && client) target.write(proxyHeader(server.proxy, client));
       },
-      ...(opts.publicLeg ? {} : {
+      // A udp server's streams each carry one flow's datagrams; a tunnel of TCP channels makes no sense for it.
+      ...(opts.publicLeg || udp ? {} : {
         tunnel: (link: TunnelLink) => {
           tunnel = link;
         },
@@ -66,11 +79,16 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
       log.debug({ server: server.id }, 'secret probe answered');
       return;
     }
+    if (flow) {
+      await flow.serve(secure);
+      return;
+    }
     if (!target) throw new BurrowError('ERR_INTERNAL', 'target missing after accept');
     const result = await pipeBoth(secure, target);
     log.debug({ server: server.id, durationMs: Date.now() - started, ...(result.error ? { code: result.error } : {}) }, 'stream closed');
   } catch (err) {
     target?.destroy();
+    flow?.abandon();
     socket.destroy();
     const code = codeOf(err);
     limitedLine(opts.refusals ?? new LogLimiter(), `refused:${server.id}:${code}`, Date.now(), (extra) => log.info({ server: server.id, code, ...extra }, 'stream refused'));

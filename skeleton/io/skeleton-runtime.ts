@@ -15,6 +15,7 @@ import { login, type Credentials, type PeerSession } from '../../shared/peer/pee
 import { parseHostPort, type RelayTarget } from '../../shared/peer/relay-address.js';
 import { SkeletonCore, type SkeletonCommand, type SkeletonEvent } from '../core/skeleton-core.js';
 import { serveStream } from './serve-stream.js';
+import type { UdpFlows } from './udp-flows.js';
 import { Semaphore } from '../../shared/semaphore.js';
 import { publicLegKey } from '../../shared/crypto/session-keys.js';
 import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
@@ -66,19 +67,22 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     private readonly creds: Credentials,
     servers: SkeletonServer[],
     private readonly log: Logger,
-    opts: { pool: number; poolMax: number; targetTimeoutMs: number; instance: string; rekey?: RekeyOptions; onRetry?: (err: BurrowError) => void },
+    opts: { pool: number; poolMax: number; targetTimeoutMs: number; instance: string; udp: UdpFlows; rekey?: RekeyOptions; onRetry?: (err: BurrowError) => void },
   ) {
     super();
     this.onRetry = opts.onRetry ?? (() => undefined);
     for (const s of servers) this.#servers.set(s.id, s);
     this.core = new SkeletonCore({ pool: opts.pool, poolMax: opts.poolMax });
     this.targetTimeoutMs = opts.targetTimeoutMs;
+    this.udp = opts.udp;
     this.instance = opts.instance;
     this.rekey = opts.rekey;
     this.#tick = setInterval(() => this.#dispatch({ type: 'tick' }), 1000).unref();
   }
 
   readonly targetTimeoutMs: number;
+  /** The UDP flows of the whole skeleton (shared by the runtimes of a cluster's relays). */
+  readonly udp: UdpFlows;
   /**
    * This skeleton's token in every Advertise, the same across its sessions: a later session of ours takes
    * our ids over from a stale one, while another skeleton of the account serves them beside us.
@@ -259,7 +263,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       if (msg.public && (server.publications ?? []).length === 0) throw new BurrowError('ERR_UNKNOWN_SERVER', 'relay bound a public stream to a server we do not publish');
       await serveStream(socket, greeting.channel.detach(), server, this.log, {
         ...(msg.public ? { publicLeg: publicLegKey(session.keys.attach) } : {}),
-        targetTimeoutMs: this.targetTimeoutMs, ...(msg.proxy ? { client: msg.proxy } : {}), ...(this.rekey ? { rekey: this.rekey } : {}), refusals: this.#refusals,
+        targetTimeoutMs: this.targetTimeoutMs, ...(msg.proxy ? { client: msg.proxy } : {}), ...(this.rekey ? { rekey: this.rekey } : {}), refusals: this.#refusals, udp: this.udp,
       });
     } catch (err) {
       socket?.destroy();

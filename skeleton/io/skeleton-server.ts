@@ -15,6 +15,8 @@ export interface SkeletonServer {
   protocol: string;
   /** Send the real client address to the target in a PROXY protocol header (the relay must allow it). */
   proxy?: 'v1' | 'v2';
+  /** A datagram server (advertised as protocol udp): each client flow gets a UDP socket of its own toward it. Absent for tcp. */
+  transport?: 'udp';
   /** How the public reaches it through the relay (public ingress); each names this server. */
   publications?: Publication[];
 }
@@ -41,7 +43,11 @@ export function checkServers(servers: SkeletonServer[]): void {
   for (const server of servers) {
     const problem = serverInfoProblem(server)
       ?? (!server.secret && (server.publications ?? []).length === 0 ? 'a server needs a secret unless it is published (--publish)' : undefined)
-      ?? ((server.publications ?? []).some((p) => p.server !== server.id) ? 'a publication names another server' : undefined);
+      ?? ((server.publications ?? []).some((p) => p.server !== server.id) ? 'a publication names another server' : undefined)
+      ?? ((server.transport === 'udp') !== (server.protocol === 'udp') ? 'a udp server (transport udp) is advertised as protocol udp, and only it' : undefined)
+      ?? (server.transport === 'udp' && server.proxy === 'v1' ? 'PROXY protocol v1 has no UDP: a udp server takes v2' : undefined)
+      ?? ((server.publications ?? []).some((p) => p.url.startsWith('udp://') !== (server.transport === 'udp'))
+        ? 'a udp server is published on udp://:PORT only, and only a udp server is (transport=udp)' : undefined);
     if (problem) throw new BurrowError('ERR_CONFIG', `server ${JSON.stringify(server.id)}: ${problem}`);
   }
 }

@@ -76,3 +76,9 @@ test('S10: PROXY v2: an IPv6 address written with an embedded IPv4 tail gives it
   const header = proxyHeader('v2', { src: '64:ff9b::192.0.2.1', srcPort: 1, dst: '::192.0.2.2', dstPort: 2 });
   t.is(header.subarray(16, 48).toString('hex'), '0064ff9b0000000000000000c0000201' + '000000000000000000000000c0000202');
 });
+
+test('PROXY v2 for UDP: 0x12 (UDP over IPv4) or 0x22 (UDP over IPv6), the same address block; v1 cannot say UDP', (t) => {
+  t.is(proxyHeader('v2', V4, 'dgram').toString('hex'), `${SIG}2112000cc0000201c6336407dc0401bb`);
+  t.is(proxyHeader('v2', V6, 'dgram').subarray(12, 16).toString('hex'), '21220024');
+  throwsCode(t, () => proxyHeader('v1', V4, 'dgram'), 'ERR_INVALID_REQUEST');
+});

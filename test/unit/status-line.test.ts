@@ -16,6 +16,13 @@ test('the line shows open streams and bytes each way', (t) => {
   t.is(formatStatus({ active: 2, total: 5, failed: 1, bytesClientToServer: 512, bytesServerToClient: 3 * 1024 * 1024 }), 'streams 2 open, 5 total, 1 failed | client→server 512 B server→client 3.0 MiB');
 });
 
+test('a udp forwarder shows flows, refusals and the datagrams dropped', (t) => {
+  t.is(
+    formatStatus({ active: 3, total: 9, failed: 1, refused: 2, dropped: 17, bytesClientToServer: 2048, bytesServerToClient: 100 }),
+    'udp flows 3 open, 9 total, 1 failed, 2 refused | client→server 2.0 KiB server→client 100 B | 17 datagrams dropped',
+  );
+});
+
 test('on a terminal it draws at once, redraws in place with fresh numbers, and ends its line on stop', (t) => {
   const { writes, out } = fakeOut(true);
   const stats: ForwarderStats = { active: 1, total: 1, failed: 0, bytesClientToServer: 10, bytesServerToClient: 20 };

@@ -1,0 +1,172 @@
+/**
+ * A udp publication's port (`udp://:PORT`): every public source address and port is a flow. A new flow
+ * passes the front door like a TCP connection (the relay-wide per-source caps and rate, then the
+ * publication's allow/deny lists, rate and `max-conns`, which so caps its flows), holds its admissions
+ * while it lives, and gets a leg to the home server like a public TCP connection: the relay runs the
+ * end-to-end handshake with the skeleton (public-leg key), so the path to home carries ciphertext only,
+ * and the datagrams travel in it as records (shared/udp/datagram-codec.ts). A flow ends after `idleMs`
+ * without a datagram either way; a full leg drops datagrams (counted) instead of queueing them. The
+ * flow rules are shared/udp/flow-table.ts; the skeleton gives each flow a UDP socket of its own.
+ */
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { codeOf } from '../../shared/errors.js';
+import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
+import type { Logger } from '../../shared/log.js';
+import { DatagramFlow } from '../../shared/net/datagram-flow.js';
+import { DatagramPump, SHARED_SOCKET_BUFFER } from '../../shared/net/datagram-pump.js';
+import type { ClientEndpoints } from '../../shared/protocol/messages.js';
+import { DEFAULT_UDP_IDLE_MS, FlowTable, type Flow, type FlowTotals } from '../../shared/udp/flow-table.js';
+import type { PublicationRecord } from '../core/publication-registry.js';
+import type { PublicLeg } from '../io/public-legs.js';
+import type { Admission } from './front-door.js';
+import type { PublicDoor } from './public-door.js';
+import type { PublicStats } from './public-stats.js';
+
+/** Flows one udp publication may hold at once whatever its max-conns (each is a leg to the skeleton). */
+export const DEFAULT_PUBLIC_UDP_FLOWS = 4096;
+
+export interface UdpFrontDeps {
+  open(url: string, endpoints: ClientEndpoints): Promise<PublicLeg>;
+  publication(url: string): PublicationRecord | undefined;
+  door: PublicDoor;
+  stats: PublicStats;
+  log: Logger;
+}
+
+export interface UdpFrontOptions {
+  host: string;
+  idleMs?: number;
+  maxFlows?: number;
+  now?: () => number;
+}
+
+export interface UdpFront {
+  readonly socket: UdpSocket;
+  /** Ends the flows idle for idleMs (the timer calls it; tests call it with their own clock). */
+  sweep(): void;
+  totals(): FlowTotals;
+  close(): void;
+}
+
+/** A public flow holds its front-door admissions (per source, per publication) while it lives. */
+class PublicFlow extends DatagramFlow {
+  constructor(source: RemoteInfo, readonly admissions: Admission[]) {
+    super(source);
+  }
+
+  release(): void {
+    for (const a of this.admissions.splice(0)) if (a.ok) a.release();
+  }
+}
+
+export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOptions): UdpFront {
+  const now = opts.now ?? Date.now;
+  const table = new FlowTable<PublicFlow>({ idleMs: opts.idleMs ?? DEFAULT_UDP_IDLE_MS, maxFlows: opts.maxFlows ?? DEFAULT_PUBLIC_UDP_FLOWS });
+  const lines = new LogLimiter();
+  const socket = createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4', recvBufferSize: SHARED_SOCKET_BUFFER, sendBufferSize: SHARED_SOCKET_BUFFER });
+  let closed = false;
+
+  const gone = (flow: Flow<PublicFlow>): void => {
+    if (table.get(flow.key) === flow) table.remove(flow.key);
+    flow.value.ended = true;
+    flow.value.release();
+  };
+
+  const opened = (flow: Flow<PublicFlow>, leg: PublicLeg): void => {
+    const f = flow.value;
+    leg.track(() => ({ clientToServer: flow.bytesIn, serverToClient: flow.bytesOut }));
+    deps.stats.opened(url);
+    const pump = new DatagramPump(leg.stream);
+    pump.on('datagram', (d) => {
+      table.outbound(flow, d.length, now());
+      if (!closed) socket.send(d, f.source.port, f.source.address);
+    });
+    pump.once('close', (code) => {
+      gone(flow);
+      const bytes = { clientToServer: flow.bytesIn, serverToClient: flow.bytesOut };
+      // The leg is finished once its stream is closed, so a clean end reaches the skeleton first.
+      const finish = (): void => {
+        leg.finished(code ? { error: code } : {});
+        deps.stats.closed(url, bytes);
+      };
+      if (leg.stream.destroyed) finish();
+      else leg.stream.once('close', finish);
+    });
+    if (f.ended) {
+      pump.close();
+      return;
+    }
+    for (let dropped = f.opened(pump); dropped > 0; dropped--) table.drop(flow);
+  };
+
+  const arrive = (source: RemoteInfo): PublicFlow | undefined => {
+    const arrival = deps.door.arrive(source.address, url, true);
+    if (!arrival.ok) return undefined;
+    const pub = deps.publication(url);
+    const routed = pub ? deps.door.route(source.address, pub) : undefined;
+    if (!routed?.ok) {
+      arrival.release();
+      return undefined;
+    }
+    return new PublicFlow(source, [arrival, routed]);
+  };
+
+  socket.on('message', (datagram, source) => {
+    if (closed) return;
+    const key = `${source.address}:${source.port}`;
+    let flow = table.get(key);
+    const created = flow === undefined;
+    if (!flow) {
+      // A new source: the front door first (caps, rate, allow/deny), then the publication's flow table.
+      const fresh = arrive(source);
+      if (!fresh) return;
+      const admission = table.admit(key, now(), () => fresh);
+      if ('refused' in admission) {
+        fresh.release();
+        deps.stats.refused(url, 'publication-cap');
+        limitedLine(lines, 'cap', now(), (extra) => deps.log.warn({ publication: url, maxFlows: admission.maxFlows, ...extra }, 'public udp flow refused: the publication has as many flows as allowed'));
+        return;
+      }
+      flow = admission.flow;
+    }
+    if (flow.value.send(datagram)) table.inbound(flow, datagram.length, now());
+    else table.drop(flow);
+    if (!created) return;
+    const local = socket.address();
+    deps.open(url, { src: source.address, srcPort: source.port, dst: local.address, dstPort: local.port }).then(
+      (leg) => opened(flow, leg),
+      (err: unknown) => {
+        gone(flow);
+        deps.log.debug({ publication: url, code: codeOf(err) }, 'public udp flow not joined');
+        deps.stats.refused(url, 'unreachable');
+      },
+    );
+  });
+  socket.on('error', (err) => deps.log.debug({ publication: url, code: (err as NodeJS.ErrnoException).code }, 'public udp socket error'));
+
+  const sweep = (): void => {
+    for (const flow of table.expire(now())) {
+      flow.value.release();
+      flow.value.end();
+    }
+  };
+  const timer = setInterval(sweep, Math.min(table.opts.idleMs / 4, 5000));
+  timer.unref();
+  return {
+    socket,
+    sweep,
+    totals: () => table.totals(),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      for (const flow of [...table.values()]) {
+        table.remove(flow.key);
+        flow.value.release();
+        flow.value.end();
+      }
+      socket.close();
+    },
+  };
+}
