@@ -26,6 +26,8 @@ export function endpointsOf(socket: Socket): ClientEndpoints {
 /** Joins the public socket to the home server behind `url`; resolves when both sides are closed. */
 export async function passThrough(socket: Socket, url: string, deps: TcpFrontDeps, first?: Buffer): Promise<void> {
   socket.pause();
+  // Small writes go out at once: a request/answer protocol through the relay must not wait on Nagle.
+  socket.setNoDelay(true);
   let leg: PublicLeg;
   try {
     leg = await deps.open(url, endpointsOf(socket));
