@@ -160,11 +160,11 @@ export async function secureInitiator(socket: Duplex, opts: SecureInitiatorOptio
     const ciphers: Ciphers = handshake.split();
     const confirm = e2eFrame(ciphers.send.encryptWithAd(EMPTY, CONFIRM));
     if (opts.earlyData) {
-      // The caller's first data joins the confirm in one segment if it is written in this same turn.
+      // The caller's first data joins the confirm in one write if it is written in this same turn: the
+      // stream uncorks the socket once it has sealed that data (SecureDuplex `corked`).
       socket.cork();
       socket.write(confirm);
-      setImmediate(() => socket.uncork());
-      return reader.handOver(ciphers, { verdictPending: true, ...(opts.rekey ? { rekey: opts.rekey } : {}) });
+      return reader.handOver(ciphers, { verdictPending: true, corked: true, ...(opts.rekey ? { rekey: opts.rekey } : {}) });
     }
     socket.write(confirm);
     checkVerdict(ciphers.recv.decryptWithAd(EMPTY, await reader.next(timeoutMs)));
