@@ -25,6 +25,7 @@ import type { E2eFrameDecoder } from './e2e-frame-decoder.js';
 import { E2eHandshakeReader } from './e2e-handshake-reader.js';
 import type { CipherState } from './noise/cipher-state.js';
 import { HandshakeState } from './noise/handshake-state.js';
+import { takeEphemeral } from './spare-ephemeral.js';
 import type { RekeyOptions } from '../tunnel/tunnel-frame-writer.js';
 
 export interface SecureStreamOptions {
@@ -89,6 +90,7 @@ function handshakeFor(initiator: boolean, opts: SecureStreamOptions): HandshakeS
     initiator,
     prologue: e2ePrologue(opts.serverId),
     psk: opts.psk,
+    ephemeral: takeEphemeral,
   });
 }
 
