@@ -36,8 +36,6 @@ export interface ServeOptions {
    * used instead of the server secret; no tunnel is offered.
    */
   publicLeg?: Buffer;
-  /** The handshake is over and bytes start to flow, on a stream or a tunnel (not on a refused, failed or probe stream). */
-  onReady?: () => void;
 }
 
 export async function serveStream(socket: Socket, leftover: Buffer, server: SkeletonServer, log: Logger, opts: ServeOptions): Promise<void> {
@@ -69,7 +67,6 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
       }),
     });
     if (tunnel) {
-      opts.onReady?.();
       await serveTunnel(tunnel, server, log, targetTimeoutMs, client, { ...(opts.rekey ? { rekey: opts.rekey } : {}), ...(opts.refusals ? { refusals: opts.refusals } : {}) });
       return;
     }
@@ -78,7 +75,6 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
       return;
     }
     if (!target) throw new BurrowError('ERR_INTERNAL', 'target missing after accept');
-    opts.onReady?.();
     const result = await pipeBoth(secure, target);
     log.debug({ server: server.id, durationMs: Date.now() - started, ...(result.error ? { code: result.error } : {}) }, 'stream closed');
   } catch (err) {

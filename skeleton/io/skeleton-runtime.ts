@@ -36,10 +36,6 @@ export interface SkeletonRuntimeEvents {
   disconnected: [ErrorCode];
   /** Reconnecting cannot help (the account or the relay key was refused): the runtime has stopped. */
   fatal: [BurrowError];
-  /** A data connection to the relay is being opened: to keep the pool full, or for a Dial. */
-  'data-connection': [{ purpose: 'pool' | 'dial' }];
-  /** A bound stream's handshake is over and bytes flow (a stream or a tunnel). */
-  'stream-ready': [{ server: string; purpose: 'pool' | 'dial' }];
 }
 
 export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
@@ -235,8 +231,6 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     const isPool = cmd.purpose === 'pool';
     let socket: Socket | undefined;
     let used = false;
-    /** Reports a bound pool connection used (once), so the core opens its replacement. */
-    let done = (): void => undefined;
     try {
       const claim = cmd.purpose === 'pool' ? { purpose: 'pool' as const } : { purpose: 'dial' as const, dial: cmd.dial, ...(cmd.via ? { ticket: cmd.via.ticket } : {}) };
       // A cluster dial goes to the relay that asked, which must prove the same pinned key.
@@ -244,7 +238,6 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       // Tracked from the moment the socket exists, so a session that dies mid-attach takes it along.
       const release = await this.#attaching.acquire();
       const greeting = await attachData(target, 'skeleton', session, claim, undefined, (s) => {
-        this.emit('data-connection', { purpose: cmd.purpose });
         this.#sockets.add(s);
         this.#idle.set(s, generation);
         s.once('close', () => {
@@ -259,15 +252,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       if (msg.t === 'error') throw new BurrowError(msg.code);
       if (msg.t !== 'bind') throw new BurrowError('ERR_PROTOCOL', `expected bind, got ${msg.t}`);
       used = true;
-      // The replacement pool connection waits until this stream's handshake is over (or it failed): its
-      // connect, greeting and attach would otherwise compete for the CPU with the handshake it replaces.
-      let replaced = !isPool;
-      const replace = (): void => {
-        if (replaced) return;
-        replaced = true;
-        if (generation === this.#generation) this.#dispatch({ type: 'pool-used' });
-      };
-      done = replace;
+      if (isPool && generation === this.#generation) this.#dispatch({ type: 'pool-used' });
       const server = this.#servers.get(msg.server);
       if (!server) throw new BurrowError('ERR_UNKNOWN_SERVER', 'relay bound a server we do not serve');
       // Only a server we publish takes public streams: the relay cannot reach the others without their secret.
@@ -275,17 +260,11 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       await serveStream(socket, greeting.channel.detach(), server, this.log, {
         ...(msg.public ? { publicLeg: publicLegKey(session.keys.attach) } : {}),
         targetTimeoutMs: this.targetTimeoutMs, ...(msg.proxy ? { client: msg.proxy } : {}), ...(this.rekey ? { rekey: this.rekey } : {}), refusals: this.#refusals,
-        onReady: () => {
-          replace();
-          this.emit('stream-ready', { server: server.id, purpose: cmd.purpose });
-        },
       });
     } catch (err) {
       socket?.destroy();
       if (isPool && !used && generation === this.#generation) this.#dispatch({ type: 'pool-lost' });
       if (!this.#stopped) this.log.debug({ code: codeOf(err), purpose: cmd.purpose }, 'data connection ended');
-    } finally {
-      done();
     }
   }
 }

@@ -1,8 +1,7 @@
 /**
  * What a fresh public connection waits for (issue 16, setup latency): the skeleton connects to the home
  * server while the relay's handshake is still under way, not after it, yet writes nothing to it before
- * the confirm; and the pool connection that replaces the one a public stream used is opened only once
- * that stream's handshake is over, so it does not compete with it.
+ * the confirm.
  */
 import test from 'ava';
 import { once } from 'node:events';
@@ -11,13 +10,8 @@ import { connect as netConnect, createServer, type AddressInfo, type Socket } fr
 import { secureInitiator } from '../../shared/crypto/secure-stream.js';
 import { silentLogger } from '../../shared/log.js';
 import { serveStream } from '../../skeleton/io/serve-stream.js';
-import { echoThrough } from '../helpers/public-net.js';
 import { stateReaches } from '../helpers/state-wait.js';
-import { echoServer, listenLocal, newSecret, privateLoopback, server, startTestSkeleton, startWorld, type UserSpec } from '../helpers/world.js';
-
-const USERS: Record<string, UserSpec> = {
-  home: { roles: ['skeleton'], serve: ['home-*'], publish: ['tcp:20000-20099'] },
-};
+import { listenLocal, newSecret, server } from '../helpers/world.js';
 
 /** Both ends of one loopback TCP connection, half-open allowed (as the relay's and skeleton's legs are). */
 async function socketPair(t: { teardown(fn: () => void): void }): Promise<{ relaySide: Socket; skeletonSide: Socket }> {
@@ -82,21 +76,4 @@ test('a public stream whose handshake fails: the home connection opened early is
   await served;
   t.true(await stateReaches(() => home.conns[0]!.closed), 'the early home connection was closed');
   t.is(home.conns[0]!.bytes.length, 0);
-});
-
-test('a pooled connection used by a public stream is replaced only after that stream\'s handshake is over', async (t) => {
-  const host = privateLoopback();
-  const world = await startWorld(t, { users: USERS, relay: { publicHost: host, publicPorts: '20000-20099' } });
-  const echo = await echoServer(t);
-  const { secret: _unused, ...noSecret } = server('home-echo', echo.port, newSecret());
-  const skeleton = await startTestSkeleton(t, world, [{ ...noSecret, publications: [{ server: 'home-echo', url: 'tcp://:20070' }] }], { pool: 1 });
-  await world.relay.ingress.listening('tcp://:20070');
-  // The one pooled connection is waiting at the relay, so the public stream takes it (no Dial).
-  t.true(await stateReaches(() => world.relay.runtime.snapshot().idleConnections === 1));
-  const events: string[] = [];
-  skeleton.runtime.on('data-connection', ({ purpose }) => events.push(`open ${purpose}`));
-  skeleton.runtime.on('stream-ready', ({ purpose }) => events.push(`ready ${purpose}`));
-  t.is(await echoThrough(host, 20070, 'first'), 'first');
-  t.true(await stateReaches(() => world.relay.runtime.snapshot().idleConnections === 1), 'the pool was refilled');
-  t.deepEqual(events, ['ready pool', 'open pool']);
 });
