@@ -1,8 +1,11 @@
 /**
  * One public connection through to its home server: the front door admits it (or it is cut at once),
  * the relay asks the broker for a leg to the home server, then bytes flow both ways with backpressure
- * and half-close. Until the leg is ready the socket is not read: what the public sends early waits in
- * the kernel, not in the relay's memory. `first` is what a front already read (an HTTPS ClientHello).
+ * and half-close. While the leg is being set up the socket is read, but only up to its readable high
+ * water mark (16 KiB; Node stops reading there): those early bytes are then sealed in the same turn as
+ * the handshake's confirm and leave with it in one write, instead of waiting for one more turn of the
+ * relay's event loop (and of the skeleton's) after the leg is ready. `first` is what a front already
+ * read (an HTTPS ClientHello).
  */
 import type { Socket } from 'node:net';
 import { codeOf } from '../../shared/errors.js';
@@ -26,6 +29,9 @@ export function endpointsOf(socket: Socket): ClientEndpoints {
 /** Joins the public socket to the home server behind `url`; resolves when both sides are closed. */
 export async function passThrough(socket: Socket, url: string, deps: TcpFrontDeps, first?: Buffer): Promise<void> {
   socket.pause();
+  socket.read(0);
+  // Small writes go out at once: a request/answer protocol through the relay must not wait on Nagle.
+  socket.setNoDelay(true);
   let leg: PublicLeg;
   try {
     leg = await deps.open(url, endpointsOf(socket));

@@ -29,6 +29,12 @@ export interface SecureDuplexOptions {
   /** The socket already emitted 'end' (the peer half-closed during the handshake). */
   socketEnded?: boolean;
   rekey?: RekeyOptions;
+  /**
+   * The handshake left the socket corked with its last message in it (the initiator's confirm): at the
+   * end of this turn what was written to the stream meanwhile is sealed behind it and the socket is
+   * uncorked, so the confirm and the first data leave in one write (one segment, one read at the peer).
+   */
+  corked?: boolean;
 }
 
 export class SecureDuplex extends Duplex {
@@ -57,6 +63,13 @@ export class SecureDuplex extends Duplex {
     socket.on('error', this.#onSocketError);
     socket.on('close', this.#onSocketClose);
     socket.on('drain', this.#onDrain);
+    if (opts.corked) {
+      // Registered before any write can schedule the writer's own flush, so it runs first.
+      setImmediate(() => {
+        this.#writer.flush();
+        socket.uncork();
+      });
+    }
   }
 
   /** Rekeys of our sending direction, and of the peer's, so far. */

@@ -25,6 +25,7 @@ import type { E2eFrameDecoder } from './e2e-frame-decoder.js';
 import { E2eHandshakeReader } from './e2e-handshake-reader.js';
 import type { CipherState } from './noise/cipher-state.js';
 import { HandshakeState } from './noise/handshake-state.js';
+import { takeEphemeral } from './spare-ephemeral.js';
 import type { RekeyOptions } from '../tunnel/tunnel-frame-writer.js';
 
 export interface SecureStreamOptions {
@@ -89,6 +90,7 @@ function handshakeFor(initiator: boolean, opts: SecureStreamOptions): HandshakeS
     initiator,
     prologue: e2ePrologue(opts.serverId),
     psk: opts.psk,
+    ephemeral: takeEphemeral,
   });
 }
 
@@ -160,11 +162,11 @@ export async function secureInitiator(socket: Duplex, opts: SecureInitiatorOptio
     const ciphers: Ciphers = handshake.split();
     const confirm = e2eFrame(ciphers.send.encryptWithAd(EMPTY, CONFIRM));
     if (opts.earlyData) {
-      // The caller's first data joins the confirm in one segment if it is written in this same turn.
+      // The caller's first data joins the confirm in one write if it is written in this same turn: the
+      // stream uncorks the socket once it has sealed that data (SecureDuplex `corked`).
       socket.cork();
       socket.write(confirm);
-      setImmediate(() => socket.uncork());
-      return reader.handOver(ciphers, { verdictPending: true, ...(opts.rekey ? { rekey: opts.rekey } : {}) });
+      return reader.handOver(ciphers, { verdictPending: true, corked: true, ...(opts.rekey ? { rekey: opts.rekey } : {}) });
     }
     socket.write(confirm);
     checkVerdict(ciphers.recv.decryptWithAd(EMPTY, await reader.next(timeoutMs)));

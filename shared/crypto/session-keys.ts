@@ -29,5 +29,17 @@ export function deriveSessionKeys(sessionKey: Buffer, sid: string): SessionKeys 
  * may take a data connection of the session holds (a cluster relay gets it from the session ticket).
  */
 export function publicLegKey(attachKey: Buffer): Buffer {
-  return Buffer.from(hkdfSync('sha256', attachKey, Buffer.alloc(0), Buffer.from('burrow v1 public leg'), 32));
+  let key = publicLegKeys.get(attachKey);
+  if (!key) {
+    key = Buffer.from(hkdfSync('sha256', attachKey, Buffer.alloc(0), Buffer.from('burrow v1 public leg'), 32));
+    publicLegKeys.set(attachKey, key);
+  }
+  return key;
 }
+
+/**
+ * Each session's public-leg key, derived once instead of on every public stream (an HKDF on the path
+ * of every fresh public connection, at the relay and at the skeleton), and forgotten with the session's
+ * attach key. Callers only read it.
+ */
+const publicLegKeys = new WeakMap<Buffer, Buffer>();

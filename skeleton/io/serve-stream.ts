@@ -2,6 +2,12 @@
  * One joined stream at the skeleton: the relay said which server (Bind); the client must prove that
  * server's secret in the Noise handshake before we open the local target; then bytes flow both ways.
  * A client may instead ask for a tunnel, whose channels each open the target (serve-tunnel.ts).
+ *
+ * A public stream (Bind `public`) opens its target at once, while the handshake runs: anyone on the
+ * internet can make the skeleton open it through the relay's public port anyway, so connecting first
+ * proves nothing less, and the connect no longer waits for the handshake's round trips. Nothing is
+ * written to the target (not even a PROXY header) before the confirm decrypted; a failed handshake
+ * closes it untouched.
  */
 import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import type { Socket } from 'node:net';
@@ -42,6 +48,8 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
   let flow: OpenFlow | undefined;
   const udp = server.transport === 'udp';
   const started = Date.now();
+  // A public TCP stream's target connects while the handshake runs (see the top); a udp server has no TCP target.
+  const early = opts.publicLeg && !udp && !(server.proxy && !client) ? earlyTarget(server, targetTimeoutMs) : undefined;
   try {
     const psk = opts.publicLeg ?? server.secret?.reveal();
     // A server without a secret serves its publications only: no burrow client can prove anything to it.
@@ -61,7 +69,8 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
         }
         // A server that expects a PROXY header must never get a stream without one.
         if (server.proxy && !client) throw new BurrowError('ERR_PROXY_NOT_ALLOWED', 'the relay sent no client address');
-        target = await connectTarget(server.host, server.port, targetTimeoutMs);
+        target = await (early ?? connectTarget(server.host, server.port, targetTimeoutMs));
+        if (target.destroyed) throw new BurrowError('ERR_SERVER_UNREACHABLE', 'the target closed during the handshake');
         if (server.proxy && client) target.write(proxyHeader(server.proxy, client));
       },
       // A udp server's streams each carry one flow's datagrams; a tunnel of TCP channels makes no sense for it.
@@ -89,8 +98,19 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
   } catch (err) {
     target?.destroy();
     flow?.abandon();
+    early?.then((s) => s.destroy(), () => undefined);
     socket.destroy();
     const code = codeOf(err);
     limitedLine(opts.refusals ?? new LogLimiter(), `refused:${server.id}:${code}`, Date.now(), (extra) => log.info({ server: server.id, code, ...extra }, 'stream refused'));
   }
+}
+
+/**
+ * The target of a public stream, connecting while the handshake runs. Until the stream pipes it, an
+ * error (the target reset us) destroys it, and the stream then fails when it gets to it.
+ */
+function earlyTarget(server: SkeletonServer, timeoutMs: number): Promise<Socket> {
+  const connecting = connectTarget(server.host, server.port, timeoutMs);
+  connecting.then((s) => s.on('error', () => s.destroy()), () => undefined);
+  return connecting;
 }

@@ -291,6 +291,29 @@ test('early data: the initiator resolves before the target accepted, its first b
   t.is(reply.toString(), 'HTTP/1.1 200 OK\r\n');
 });
 
+test('early data: the confirm and the first bytes written in the same turn leave in one write to the socket', async (t) => {
+  const { client, server } = await sockets(t);
+  const psk = randomBytes(32);
+  // What the initiator hands its socket, one entry per write that reaches it (a corked batch is one).
+  const writes: number[] = [];
+  const socket = client as unknown as { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
+  const write = socket._write.bind(client);
+  const writev = socket._writev.bind(client);
+  socket._write = (...args: unknown[]) => { writes.push(1); write(...args); };
+  socket._writev = (...args: unknown[]) => { writes.push((args[0] as unknown[]).length); writev(...args); };
+  const responding = secureResponder(server, { psk, serverId: SERVER_ID, accept: async () => undefined });
+  const initiator = await secureInitiator(client, { psk, serverId: SERVER_ID, earlyData: true });
+  t.teardown(() => initiator.destroy());
+  initiator.write('first bytes');
+  const responder = await responding;
+  t.teardown(() => responder.destroy());
+  const [line] = (await once(responder, 'data')) as [Buffer];
+  t.is(line.toString(), 'first bytes');
+  // Message 1, then the confirm and the sealed data together.
+  t.is(writes.length, 2);
+  t.true(writes[1]! >= 2);
+});
+
 test('early data: a refusal verdict fails the stream with its code, and the early bytes never reach anyone', async (t) => {
   const { client, server } = await sockets(t);
   const psk = randomBytes(32);

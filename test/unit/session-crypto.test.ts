@@ -8,7 +8,7 @@ import { attachMac, verifyAttachMac, type AttachClaim } from '../../shared/crypt
 import { ControlOpener, ControlSealer } from '../../shared/crypto/control-cipher.js';
 import { EphemeralKeyRing } from '../../shared/crypto/ephemeral-key.js';
 import { signHelloKey, verifyHelloKey } from '../../shared/crypto/hello-signature.js';
-import { deriveSessionKeys } from '../../shared/crypto/session-keys.js';
+import { deriveSessionKeys, publicLegKey } from '../../shared/crypto/session-keys.js';
 import { x25519RawPublic } from '../../shared/crypto/x25519-raw.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol/messages.js';
 import { throwsCode } from '../helpers/unit-errors.js';
@@ -179,4 +179,12 @@ test('an ephemeral key is signed by the identity and its raw form is its X25519 
   t.deepEqual(x25519RawPublic(createPublicKey(key.privateKey)), key.raw, 'raw is the public half of the private key');
   t.is(key.privateKey.asymmetricKeyType, 'x25519');
   t.is(key.privateKey.type, 'private');
+});
+
+test('the public-leg key is derived once per session: the same attach key gives the very same buffer, an equal one the same bytes', (t) => {
+  const attach = randomBytes(32);
+  const key = publicLegKey(attach);
+  t.is(publicLegKey(attach), key);
+  t.deepEqual(publicLegKey(Buffer.from(attach)), key);
+  t.notDeepEqual(publicLegKey(randomBytes(32)), key);
 });

@@ -32,6 +32,8 @@ export interface HandshakeOptions {
   psk?: Buffer;
   /** A fixed raw ephemeral private key: test vectors only. */
   ephemeralPrivate?: Buffer;
+  /** Where a fresh ephemeral key pair comes from (default: made on the spot); each pair is used once. */
+  ephemeral?: () => X25519Pair;
 }
 
 type KeyPair = X25519Pair;
@@ -40,8 +42,8 @@ function handshakeFailed(detail: string, cause?: unknown): BurrowError {
   return new BurrowError('ERR_E2E_HANDSHAKE_FAILED', detail, cause === undefined ? undefined : { cause });
 }
 
-function keyPairFrom(rawPrivate: Buffer | undefined): KeyPair {
-  if (rawPrivate === undefined) return generateX25519();
+function keyPairFrom(rawPrivate: Buffer | undefined, fresh: () => KeyPair): KeyPair {
+  if (rawPrivate === undefined) return fresh();
   if (rawPrivate.length !== DH_LENGTH) throw new BurrowError('ERR_INTERNAL', 'ephemeral private key must be 32 bytes');
   return x25519FromPrivateRaw(rawPrivate);
 }
@@ -61,6 +63,7 @@ export class HandshakeState {
   readonly #tokens: Token[][];
   readonly #psk: Buffer | undefined;
   readonly #ephemeralPrivate: Buffer | undefined;
+  readonly #fresh: () => KeyPair;
   #e: KeyPair | undefined;
   #re: Buffer | undefined;
   #index = 0;
@@ -75,6 +78,7 @@ export class HandshakeState {
     this.#tokens = PATTERNS[options.pattern];
     this.#psk = options.pattern === 'NNpsk0' ? psk : undefined;
     this.#ephemeralPrivate = options.ephemeralPrivate;
+    this.#fresh = options.ephemeral ?? generateX25519;
     this.#ss = new SymmetricState(`Noise_${options.pattern}_25519_${options.cipher}_SHA256`, options.cipher);
     this.#ss.mixHash(options.prologue);
   }
@@ -93,7 +97,7 @@ export class HandshakeState {
     const parts: Buffer[] = [];
     for (const token of tokens) {
       if (token === 'e') {
-        this.#e = keyPairFrom(this.#ephemeralPrivate);
+        this.#e = keyPairFrom(this.#ephemeralPrivate, this.#fresh);
         parts.push(this.#e.raw);
         this.#mixEphemeral(this.#e.raw);
       } else {
