@@ -8,6 +8,7 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import type { Publication } from '../../shared/protocol/messages.js';
 import type { SkeletonServer } from '../../skeleton/index.js';
@@ -78,6 +79,22 @@ test('anyone reaches a published udp server on the relay port: datagrams whole b
   t.regex(metrics, /^burrow_public_udp_datagrams_total\{publication="udp:\/\/:20053",direction="server_to_client"\} 5$/m);
   t.regex(metrics, /^burrow_public_udp_flows_open\{publication="udp:\/\/:20053"\} 2$/m);
   t.regex(metrics, /^burrow_public_udp_dropped_total\{publication="udp:\/\/:20053"\} 0$/m);
+});
+
+test('a public udp flow opens no TCP connection to the server\'s port (public TCP streams connect early; datagram ones never)', async (t) => {
+  const echo = await udpEcho(t);
+  // A TCP listener on the same port number, as a DNS server has: it must hear nothing from burrow.
+  let tcpConnections = 0;
+  const tcp = createServer((socket) => { tcpConnections++; socket.destroy(); });
+  await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(echo.port, '127.0.0.1', resolve); });
+  t.teardown(() => tcp.close());
+  const { host, world } = await publicWorld(t, echo.port);
+  const app = await udpApp(t);
+  t.is((await ask(app, host, Buffer.from('only udp'))).toString(), 'only udp');
+  t.true(await stateReaches(() => world.relay.ingress.stats.get(`udp://:${PORT}`)?.open === 1));
+  // The flow is served: any early connect would have been made by now.
+  t.is((await ask(app, host, Buffer.from('again'))).toString(), 'again');
+  t.is(tcpConnections, 0);
 });
 
 test('a public flow idle for --udp-idle ends at the relay and at home; the next datagram starts a new one', async (t) => {
