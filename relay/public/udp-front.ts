@@ -23,8 +23,12 @@ import type { Admission } from './front-door.js';
 import type { PublicDoor } from './public-door.js';
 import type { PublicStats } from './public-stats.js';
 
-/** Flows one udp publication may hold at once whatever its max-conns (each is a leg to the skeleton). */
-export const DEFAULT_PUBLIC_UDP_FLOWS = 4096;
+/**
+ * Flows one udp publication may hold at once whatever its max-conns (each is a leg to the skeleton):
+ * the share of one server's public flows at a skeleton with the default --max-udp-flows (4096 / 4), so
+ * the relay does not open legs the skeleton would refuse.
+ */
+export const DEFAULT_PUBLIC_UDP_FLOWS = 1024;
 
 export interface UdpFrontDeps {
   open(url: string, endpoints: ClientEndpoints): Promise<PublicLeg>;
@@ -62,7 +66,8 @@ class PublicFlow extends DatagramFlow {
 
 export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOptions): UdpFront {
   const now = opts.now ?? Date.now;
-  const table = new FlowTable<PublicFlow>({ idleMs: opts.idleMs ?? DEFAULT_UDP_IDLE_MS, maxFlows: opts.maxFlows ?? DEFAULT_PUBLIC_UDP_FLOWS });
+  // Only the public source keeps its flow alive (its address may be forged: shared/udp/flow-table.ts).
+  const table = new FlowTable<PublicFlow>({ idleMs: opts.idleMs ?? DEFAULT_UDP_IDLE_MS, maxFlows: opts.maxFlows ?? DEFAULT_PUBLIC_UDP_FLOWS, aliveBy: 'inbound' });
   const lines = new LogLimiter();
   const socket = createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4', recvBufferSize: SHARED_SOCKET_BUFFER, sendBufferSize: SHARED_SOCKET_BUFFER });
   let closed = false;

@@ -46,7 +46,12 @@ export class FlowTable<T> {
   #total = 0;
   #refused = 0;
 
-  constructor(readonly opts: { idleMs: number; maxFlows: number }) {
+  /**
+   * `aliveBy: 'inbound'`: only datagrams from the source keep a flow alive, not the server's answers. A
+   * public port's flows use it: their source may be forged, and a server that streams on its own (or
+   * answers large) would otherwise send to the forged address for as long as it likes.
+   */
+  constructor(readonly opts: { idleMs: number; maxFlows: number; aliveBy?: 'both' | 'inbound' }) {
     if (!(opts.idleMs > 0) || !(opts.maxFlows > 0)) throw new RangeError('idleMs and maxFlows must be positive');
   }
 
@@ -83,7 +88,7 @@ export class FlowTable<T> {
   outbound(flow: Flow<T>, bytes: number, now: number): void {
     flow.datagramsOut++;
     flow.bytesOut += bytes;
-    flow.lastActive = now;
+    if (this.opts.aliveBy !== 'inbound') flow.lastActive = now;
   }
 
   /** A datagram was dropped (its queue was full): counted, and no sign of life. */

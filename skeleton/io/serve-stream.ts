@@ -64,7 +64,7 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
           if (!opts.udp) throw new BurrowError('ERR_INTERNAL', 'no udp flow table');
           // As for TCP: a server that expects a PROXY header never gets a flow without one (on its first datagram).
           if (server.proxy && !client) throw new BurrowError('ERR_PROXY_NOT_ALLOWED', 'the relay sent no client address');
-          flow = await opts.udp.open(server, server.proxy && client ? proxyHeader('v2', client, 'dgram') : undefined);
+          flow = await opts.udp.open(server, server.proxy && client ? proxyHeader('v2', client, 'dgram') : undefined, opts.publicLeg ? 'public' : 'client');
           return;
         }
         // A server that expects a PROXY header must never get a stream without one.

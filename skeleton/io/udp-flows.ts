@@ -36,9 +36,19 @@ export interface OpenFlow {
   abandon(): void;
 }
 
+/** Who a flow came from: a burrow client that proved the server's secret, or a relay's public port. */
+export type FlowOrigin = 'client' | 'public';
+
 export class UdpFlows {
   readonly #table: FlowTable<SkeletonFlow>;
   readonly #refusals = new LogLimiter();
+  /**
+   * Public flows come from sources nobody authenticated, which anyone can forge: they may hold at most
+   * half of the skeleton's flows, and those of one server a quarter, so a flood on one publication
+   * leaves room for the other publications and for the flows of burrow clients.
+   */
+  readonly #publicByServer = new Map<string, number>();
+  #publicTotal = 0;
   readonly #sweep: NodeJS.Timeout;
   #next = 0;
 
@@ -51,15 +61,35 @@ export class UdpFlows {
 
   readonly now: () => number;
 
-  /** Admits a flow for `server` and opens its socket toward it; ERR_LIMIT at the cap. `proxyHeader` goes before its first datagram. */
-  async open(server: SkeletonServer, proxyHeader?: Buffer): Promise<OpenFlow> {
+  /** The most public flows the skeleton holds in all, and for one server. */
+  get publicShares(): { total: number; perServer: number } {
+    const max = this.#table.opts.maxFlows;
+    return { total: Math.max(1, Math.floor(max / 2)), perServer: Math.max(1, Math.floor(max / 4)) };
+  }
+
+  /**
+   * Admits a flow for `server` and opens its socket toward it; ERR_LIMIT at the cap (and, for a public
+   * flow, at its shares). `proxyHeader` goes before its first datagram.
+   */
+  async open(server: SkeletonServer, proxyHeader?: Buffer, origin: FlowOrigin = 'client'): Promise<OpenFlow> {
+    const isPublic = origin === 'public';
+    if (isPublic) {
+      const shares = this.publicShares;
+      const full = this.#publicTotal >= shares.total ? 'total' : (this.#publicByServer.get(server.id) ?? 0) >= shares.perServer ? 'server' : undefined;
+      if (full) {
+        limitedLine(this.#refusals, `public:${full}:${server.id}`, this.now(), (extra) => this.log.warn({ server: server.id, publicFlows: full === 'total' ? shares.total : shares.perServer, option: '--max-udp-flows', ...extra }, full === 'total' ? 'public udp flow refused: public flows may hold half of the skeleton\'s flows' : 'public udp flow refused: one server\'s public flows may hold a quarter of the skeleton\'s flows'));
+        throw new BurrowError('ERR_LIMIT', 'public udp flows per skeleton');
+      }
+    }
     const key = `flow-${++this.#next}`;
     const admission = this.#table.admit(key, this.now(), () => {
       const socket = createSocket({ type: isIPv6(server.host) ? 'udp6' : 'udp4', recvBufferSize: FLOW_SOCKET_BUFFER, sendBufferSize: FLOW_SOCKET_BUFFER });
       let open = true;
+      if (isPublic) this.#countPublic(server.id, 1);
       const closeSocket = (): void => {
         if (!open) return;
         open = false;
+        if (isPublic) this.#countPublic(server.id, -1);
         socket.removeAllListeners('message');
         socket.close();
       };
@@ -143,6 +173,13 @@ export class UdpFlows {
       this.#table.remove(flow.key);
       this.#end(flow);
     }
+  }
+
+  #countPublic(server: string, delta: 1 | -1): void {
+    this.#publicTotal += delta;
+    const n = (this.#publicByServer.get(server) ?? 0) + delta;
+    if (n > 0) this.#publicByServer.set(server, n);
+    else this.#publicByServer.delete(server);
   }
 
   /** A flow already out of the table: its pump closes the socket; one not served yet closes it here. */

@@ -85,3 +85,16 @@ test('a table without a cap or an idle time is a configuration bug', (t) => {
   t.throws(() => new FlowTable({ idleMs: 0, maxFlows: 1 }), { instanceOf: RangeError });
   t.throws(() => new FlowTable({ idleMs: 1, maxFlows: 0 }), { instanceOf: RangeError });
 });
+
+test('aliveBy inbound: the server\'s answers alone do not keep a flow alive (a forged source cannot be streamed to for ever)', (t) => {
+  const both = new FlowTable<string>({ idleMs: 100, maxFlows: 4 });
+  const inbound = new FlowTable<string>({ idleMs: 100, maxFlows: 4, aliveBy: 'inbound' });
+  for (const table of [both, inbound]) {
+    const { flow } = admitted(table, 'src', 0, 'src');
+    table.inbound(flow, 40, 0);
+    // The server keeps sending, the source never again.
+    for (let now = 50; now <= 250; now += 50) table.outbound(flow, 1000, now);
+  }
+  t.deepEqual(both.expire(260).map((f) => f.key), [], 'alive while datagrams pass either way');
+  t.deepEqual(inbound.expire(100).map((f) => f.key), ['src'], 'over idleMs after the source\'s last datagram');
+});
