@@ -93,26 +93,34 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
     servers.push(server);
     shared.https = await listenOn(server, opts.httpsPort, opts.host, 'https port');
   }
-  const listenUdp = (url: string, port: number): void => {
-    const datagrams = createUdpFront(url, { ...front, publication: (u) => publications.get(u) }, {
-      host: opts.host, ...(opts.udpIdleMs !== undefined ? { idleMs: opts.udpIdleMs } : {}), ...(opts.now ? { now: opts.now } : {}),
-    });
-    udp.set(url, datagrams);
-    bindOn(datagrams.socket, port, opts.host, 'public port').then(
+  /**
+   * Settles a public port's bind: bound, it is announced (unless the url was unlistened meanwhile: then
+   * it closes); failed, the core is told, and so are the url's holders.
+   */
+  const settle = (url: string, binding: Promise<AddressInfo>, current: () => boolean, forget: () => void, close: () => void): void => {
+    binding.then(
       (address) => {
-        if (udp.get(url) !== datagrams) return void datagrams.close();
+        if (!current()) return close();
         bound.set(url, address);
         log.info({ publication: url, address }, 'public port listening');
         events.emit(`listening ${url}`, address);
       },
       (err: unknown) => {
-        if (udp.get(url) === datagrams) udp.delete(url);
-        datagrams.close();
+        if (current()) forget();
         log.error({ publication: url, err: (err as Error).message }, 'cannot listen on a public port');
         runtime.dispatch({ type: 'public-listen-failed', url });
         events.emit(`failed ${url}`, err);
       },
     );
+  };
+  const listenUdp = (url: string, port: number): void => {
+    const datagrams = createUdpFront(url, { ...front, publication: (u) => publications.get(u) }, {
+      host: opts.host, ...(opts.udpIdleMs !== undefined ? { idleMs: opts.udpIdleMs } : {}), ...(opts.now ? { now: opts.now } : {}),
+    });
+    udp.set(url, datagrams);
+    const binding = bindOn(datagrams.socket, port, opts.host, 'public port');
+    binding.catch(() => datagrams.close());
+    settle(url, binding, () => udp.get(url) === datagrams, () => udp.delete(url), () => datagrams.close());
   };
   runtime.publicPorts = {
     listen(url, port) {
@@ -122,20 +130,7 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
       if (url.startsWith('udp://')) return listenUdp(url, port);
       const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, serveTcp(url));
       tcp.set(url, server);
-      listenOn(server, port, opts.host, 'public port').then(
-        (address) => {
-          if (tcp.get(url) !== server) return void server.close();
-          bound.set(url, address);
-          log.info({ publication: url, address }, 'public port listening');
-          events.emit(`listening ${url}`, address);
-        },
-        (err: unknown) => {
-          if (tcp.get(url) === server) tcp.delete(url);
-          log.error({ publication: url, err: (err as Error).message }, 'cannot listen on a public port');
-          runtime.dispatch({ type: 'public-listen-failed', url });
-          events.emit(`failed ${url}`, err);
-        },
-      );
+      settle(url, listenOn(server, port, opts.host, 'public port'), () => tcp.get(url) === server, () => tcp.delete(url), () => void server.close());
     },
     unlisten(url) {
       const datagrams = udp.get(url);

@@ -1,10 +1,11 @@
 import test from 'ava';
 import { once } from 'node:events';
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, createServer } from 'node:net';
 import type { StreamAudit } from '../../relay/index.js';
 import { Redacted } from '../../shared/redacted.js';
 import { startSkeleton } from '../../skeleton/index.js';
 import { echoThrough, refusedConnect } from '../helpers/public-net.js';
+import { stateReaches } from '../helpers/state-wait.js';
 import { connectTestClient, echoServer, newSecret, PASSWORD, privateLoopback, server, startTestSkeleton, startWorld, type UserSpec } from '../helpers/world.js';
 
 const USERS: Record<string, UserSpec> = {
@@ -113,4 +114,23 @@ test('a tcp publication port the core asks to open twice is bound once, and one 
   ports.unlisten('tcp://:20031', 20031);
   await world.relay.ingress.closed('tcp://:20031');
   t.is(await refusedConnect(host, 20031), 'ECONNREFUSED');
+});
+
+test('a public port another program holds: the publication is withdrawn with ERR_PORT_UNAVAILABLE, and the port is not ours to close', async (t) => {
+  const host = privateLoopback();
+  const squatter = createServer((socket) => socket.end('squatter\n'));
+  await new Promise<void>((resolve) => squatter.listen(20044, host, resolve));
+  t.teardown(() => squatter.close());
+  const world = await startWorld(t, { users: USERS, relay: { publicHost: host, publicPorts: '20000-20099' } });
+  const echo = await echoServer(t);
+  const { secret: _unused, ...noSecret } = server('home-echo', echo.port, newSecret());
+  const failed = t.throwsAsync(world.relay.ingress.listening('tcp://:20044'), { message: /address already in use/ });
+  const skeleton = await startTestSkeleton(t, world, [{ ...noSecret, publications: [{ server: 'home-echo', url: 'tcp://:20044' }] }]);
+  t.deepEqual(skeleton.advertised.published, ['tcp://:20044'], 'granted; the bind comes after');
+  await failed;
+  t.true(await stateReaches(() => world.relay.runtime.core.state.publications.get('tcp://:20044') === undefined), 'withdrawn');
+  t.deepEqual(world.relay.ingress.addresses().tcp, {});
+  // The squatter still has its port.
+  const answer = await new Promise<string>((resolve) => netConnect(20044, host).once('data', (d) => resolve(d.toString())));
+  t.is(answer, 'squatter\n');
 });
