@@ -26,6 +26,7 @@ export const CONNECT_OPTIONS = [
   ...COMMON, SECRET_FILE,
   option('--listen <host:port>', 'hostport', 'local address to forward from', { default: '127.0.0.1:8080' }),
   option('--quiet', 'bool', 'no live status line on a terminal', { default: false }),
+  option('--udp', 'bool', 'the server is a udp server: listen on UDP without waiting for the listing to say so (a forwarder started before the relay or the skeleton)', { default: false }),
   option('--udp-idle <seconds>', 'int', 'a udp server: a flow (one local source address and port) ends after this long without a datagram either way', { default: 120, min: 1, max: 86_400 }),
   option('--max-udp-flows <n>', 'int', 'a udp server: flows at once; datagrams from one more source are dropped, with a log line', { default: 1024, min: 1, max: 1_000_000 }),
   option('--separate-streams', 'bool', 'one relay stream and handshake per local connection (one relay audit line each) instead of channels of one shared tunnel', { default: false }),
@@ -68,7 +69,7 @@ async function checkServer(client: BurrowClient, id: string, secret: Redacted<Bu
   const listed = servers.find((s) => s.id === id);
   if (!listed) {
     const visible = servers.length === 0 ? 'none' : servers.map((s) => s.id).join(', ');
-    warn(`server ${id} is not listed (yet); this account can see: ${visible}. Listening anyway (on TCP: a udp server must be listed at start): connections are refused until ${id} is advertised`, 'ERR_UNKNOWN_SERVER');
+    warn(`server ${id} is not listed (yet); this account can see: ${visible}. Listening anyway (on TCP unless --udp): connections are refused until ${id} is advertised`, 'ERR_UNKNOWN_SERVER');
     return { unavailable: 'ERR_UNKNOWN_SERVER' };
   }
   // The listing says how the server talks: a udp server gets a UDP forwarder.
@@ -143,7 +144,9 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
       log.warn({ server: id, code }, 'server not available at start; forwarding anyway');
     };
     if (offline) warn(`could not log in to the relay yet (${offline.code}); listening anyway and logging in in the background: connections wait up to 10 s for it`, offline.code);
-    const { unavailable, udp } = offline ? {} : await checkServer(c, id, secret, warn);
+    const checked = offline ? {} : await checkServer(c, id, secret, warn);
+    const { unavailable } = checked;
+    const udp = config.udp === true || checked.udp === true;
     const [{ startForwarder }, { startUdpForwarder }, { startStatusLine }] = await Promise.all([import('./io/forwarder.js'), import('./io/udp-forwarder.js'), import('./status-line.js')]);
     const forwarder = await (udp
       ? startUdpForwarder({ client: c, serverId: id, secret, host, port, log, idleMs: (config.udpIdle as number) * 1000, maxFlows: config.maxUdpFlows as number })

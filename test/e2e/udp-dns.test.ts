@@ -39,6 +39,24 @@ test('dig through a client forwarder gets the home dnsmasq answer', async (t) =>
   t.deepEqual(await connect.stop(), { code: 0, signal: null }, 'SIGTERM stops client connect cleanly');
 });
 
+test('client connect --udp started before the skeleton advertises listens on UDP at once, and answers once the server is there', async (t) => {
+  const dig = findProgram('dig', 'bind9-dnsutils');
+  const world = await startWorld(t);
+  const dir = await tempDir(t);
+  const dns = await startDnsmasq(t, dir);
+  const secret = newSecret();
+  await writeFile(join(dir, 'dns.secret'), secret.reveal().toString('base64url') + '\n', { mode: 0o600 });
+  const alice = ['--relay', `127.0.0.1:${world.relay.addresses.client.port}`, '--fingerprint', world.identity.fingerprint, '--user', 'alice'];
+  const connect = spawnCli(t, ['client', 'connect', 'home-dns', '--udp', '--listen', '127.0.0.1:0', '--secret-file', 'dns.secret', ...alice], { cwd: dir, env: { BURROW_PASSWORD: PASSWORD } });
+  await connect.waitForLine(/warning: server home-dns is not listed \(yet\).*on TCP unless --udp/, { stream: 'stderr' });
+  const forwarding = await connect.waitForLine(/^forwarding udp 127\.0\.0\.1:(\d+) -> home-dns \(/);
+  // Only now does the home side come up.
+  await startTestSkeleton(t, world, [server('home-dns', dns.port, secret, { protocol: 'udp', transport: 'udp' })]);
+  const answer = await run(dig, ['@127.0.0.1', '-p', forwarding[1]!, DNS_NAME, 'A', '+short', '+tries=1', '+time=10'], { timeout: 30_000 });
+  t.is(answer.stdout.trim(), DNS_ANSWER);
+  t.deepEqual(await connect.stop(), { code: 0, signal: null });
+});
+
 test('a --server the skeleton cannot honour (transport, PROXY v1 over UDP, a udp server on tcp://) is a usage error naming the option (exit 2, no relay contacted)', async (t) => {
   const dir = await tempDir(t);
   await writeFile(join(dir, 'dns.secret'), newSecret().reveal().toString('base64url') + '\n', { mode: 0o600 });
