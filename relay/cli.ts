@@ -43,7 +43,7 @@ export const RELAY_OPTIONS = [
   option('--max-queued-logins <n>', 'int', 'logins waiting for a password check, from sources that never logged in before', { default: 256, min: 1 }),
   option('--control-burst <n>', 'int', 'control messages a session may send at once before it is read more slowly', { default: 200, min: 1 }),
   option('--control-rate <n>', 'int', 'control messages per second a session may send after its burst', { default: 50, min: 1 }),
-  option('--argon2-concurrency <n>', 'int', 'password checks at once (default: CPU cores - 1, so one core keeps splicing)', { default: DEFAULT_ARGON2_CONCURRENCY, min: 1, max: 4 }),
+  option('--argon2-concurrency <n>', 'int', 'password checks at once: CPU cores - 1 (at most 4) by default, so one core keeps splicing', { default: DEFAULT_ARGON2_CONCURRENCY, min: 1, max: 4 }),
   option('--admin <host:port|off>', 'string', 'admin HTTP (health, metrics, JSON API, dashboard); off disables it', { default: DEFAULT_ADMIN }),
   option('--admin-token-file <file>', 'string', 'bearer token for the admin HTTP (first line); required off loopback', { path: true }),
   option('--audit-log <file>', 'string', 'append one JSON line per finished stream; reopened on SIGHUP', { path: true }),
