@@ -95,7 +95,7 @@ export interface RelayOptions {
   publicHeadTimeoutMs?: number;
   /** Relay-wide caps at the public ports: per source over all of them, and all public connections. */
   publicLimits?: Partial<FrontDoorLimits>;
-  /** A udp publication's flow (one public source address and port) ends after this long without a datagram either way (default 120 s). */
+  /** A udp publication's flow (one public source address and port) ends after this long without a datagram from its source (default 120 s). */
   udpIdleMs?: number;
   /** The clock udp publications' idle times are measured with (tests advance one by hand and sweep). */
   now?: () => number;

@@ -6,7 +6,6 @@
 import { verifyAttachMac } from '../../shared/crypto/attach-proof.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { Attach, Bind } from '../../shared/protocol/messages.js';
-import { publicLegKey } from '../../shared/crypto/session-keys.js';
 import { Redacted } from '../../shared/redacted.js';
 import { matchesAny } from '../users/id-pattern.js';
 import type { ConnId } from './relay-events.js';
@@ -157,7 +156,7 @@ export function join(state: RelayState, pending: PendingDial, skeletonConn: Conn
     const source = client.endpoints ? `${client.endpoints.src}:${client.endpoints.srcPort}` : client.source;
     state.out.push({
       type: 'splice', stream, client: clientConn, skeleton: skeletonConn, server, user: skeletonSession.user,
-      public: { url: pending.publication, source, legKey: new Redacted(publicLegKey(skeletonSession.keys.attach)) },
+      public: { url: pending.publication, source, legKey: new Redacted(skeletonSession.keys.publicLeg) },
     });
     return;
   }

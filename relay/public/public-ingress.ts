@@ -95,7 +95,7 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
   }
   /**
    * Settles a public port's bind: bound, it is announced (unless the url was unlistened meanwhile: then
-   * it closes); failed, the core is told, and so are the url's holders.
+   * it closes); failed, it is closed and the core is told, and so are the url's holders.
    */
   const settle = (url: string, binding: Promise<AddressInfo>, current: () => boolean, forget: () => void, close: () => void): void => {
     binding.then(
@@ -107,6 +107,7 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
       },
       (err: unknown) => {
         if (current()) forget();
+        close();
         log.error({ publication: url, err: (err as Error).message }, 'cannot listen on a public port');
         runtime.dispatch({ type: 'public-listen-failed', url });
         events.emit(`failed ${url}`, err);
@@ -118,9 +119,7 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
       host: opts.host, ...(opts.udpIdleMs !== undefined ? { idleMs: opts.udpIdleMs } : {}), ...(opts.now ? { now: opts.now } : {}),
     });
     udp.set(url, datagrams);
-    const binding = bindOn(datagrams.socket, port, opts.host, 'public port');
-    binding.catch(() => datagrams.close());
-    settle(url, binding, () => udp.get(url) === datagrams, () => udp.delete(url), () => datagrams.close());
+    settle(url, bindOn(datagrams.socket, port, opts.host, 'public port'), () => udp.get(url) === datagrams, () => udp.delete(url), () => datagrams.close());
   };
   runtime.publicPorts = {
     listen(url, port) {

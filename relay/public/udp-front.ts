@@ -5,7 +5,8 @@
  * while it lives, and gets a leg to the home server like a public TCP connection: the relay runs the
  * end-to-end handshake with the skeleton (public-leg key), so the path to home carries ciphertext only,
  * and the datagrams travel in it as records (shared/udp/datagram-codec.ts). A flow ends after `idleMs`
- * without a datagram either way; a full leg drops datagrams (counted) instead of queueing them. The
+ * without a datagram from its source (which may be forged: the server's answers alone do not keep it);
+ * a full leg drops datagrams (counted) instead of queueing them. The
  * flow rules are shared/udp/flow-table.ts; the skeleton gives each flow a UDP socket of its own.
  */
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
@@ -53,13 +54,15 @@ export interface UdpFront {
   close(): void;
 }
 
-/** A public flow holds its front-door admissions (per source, per publication) while it lives. */
+/** A public flow holds its front-door admissions (per source, per publication) until it ends. */
 class PublicFlow extends DatagramFlow {
   constructor(source: RemoteInfo, readonly admissions: Admission[]) {
     super(source);
   }
 
-  release(): void {
+  /** Ends the flow and gives its admissions back (once, however many ways it ends). */
+  override end(): void {
+    super.end();
     for (const a of this.admissions.splice(0)) if (a.ok) a.release();
   }
 }
@@ -74,8 +77,7 @@ export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOp
 
   const gone = (flow: Flow<PublicFlow>): void => {
     if (table.get(flow.key) === flow) table.remove(flow.key);
-    flow.value.ended = true;
-    flow.value.release();
+    flow.value.end();
   };
 
   const opened = (flow: Flow<PublicFlow>, leg: PublicLeg): void => {
@@ -128,7 +130,7 @@ export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOp
       if (!fresh) return;
       const admission = table.admit(key, now(), () => fresh);
       if ('refused' in admission) {
-        fresh.release();
+        fresh.end();
         deps.stats.refused(url, 'publication-cap');
         limitedLine(lines, 'cap', now(), (extra) => deps.log.warn({ publication: url, maxFlows: admission.maxFlows, ...extra }, 'public udp flow refused: the publication has as many flows as allowed'));
         return;
@@ -151,10 +153,7 @@ export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOp
   socket.on('error', (err) => deps.log.debug({ publication: url, code: (err as NodeJS.ErrnoException).code }, 'public udp socket error'));
 
   const sweep = (): void => {
-    for (const flow of table.expire(now())) {
-      flow.value.release();
-      flow.value.end();
-    }
+    for (const flow of table.expire(now())) flow.value.end();
   };
   const timer = setInterval(sweep, Math.min(table.opts.idleMs / 4, 5000));
   timer.unref();
@@ -168,7 +167,6 @@ export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOp
       clearInterval(timer);
       for (const flow of [...table.values()]) {
         table.remove(flow.key);
-        flow.value.release();
         flow.value.end();
       }
       socket.close();

@@ -1,4 +1,4 @@
-/** Keys derived from a session key: one per control direction and one for attach proofs. */
+/** Keys derived from a session key: one per control direction, one for attach proofs, and the public-leg key. */
 import { hkdfSync } from 'node:crypto';
 
 export interface SessionKeys {
@@ -8,6 +8,8 @@ export interface SessionKeys {
   relayToPeer: Buffer;
   /** Keys the HMAC of data-connection attach proofs. */
   attach: Buffer;
+  /** The pre-shared key of the session's public legs (publicLegKey of `attach`), derived once per session. */
+  publicLeg: Buffer;
 }
 
 function derive(sessionKey: Buffer, sid: string, label: string): Buffer {
@@ -15,10 +17,12 @@ function derive(sessionKey: Buffer, sid: string, label: string): Buffer {
 }
 
 export function deriveSessionKeys(sessionKey: Buffer, sid: string): SessionKeys {
+  const attach = derive(sessionKey, sid, 'attach');
   return {
     peerToRelay: derive(sessionKey, sid, 'control peer->relay'),
     relayToPeer: derive(sessionKey, sid, 'control relay->peer'),
-    attach: derive(sessionKey, sid, 'attach'),
+    attach,
+    publicLeg: publicLegKey(attach),
   };
 }
 
@@ -29,17 +33,5 @@ export function deriveSessionKeys(sessionKey: Buffer, sid: string): SessionKeys 
  * may take a data connection of the session holds (a cluster relay gets it from the session ticket).
  */
 export function publicLegKey(attachKey: Buffer): Buffer {
-  let key = publicLegKeys.get(attachKey);
-  if (!key) {
-    key = Buffer.from(hkdfSync('sha256', attachKey, Buffer.alloc(0), Buffer.from('burrow v1 public leg'), 32));
-    publicLegKeys.set(attachKey, key);
-  }
-  return key;
+  return Buffer.from(hkdfSync('sha256', attachKey, Buffer.alloc(0), Buffer.from('burrow v1 public leg'), 32));
 }
-
-/**
- * Each session's public-leg key, derived once instead of on every public stream (an HKDF on the path
- * of every fresh public connection, at the relay and at the skeleton), and forgotten with the session's
- * attach key. Callers only read it.
- */
-const publicLegKeys = new WeakMap<Buffer, Buffer>();

@@ -29,24 +29,24 @@ export class ListenError extends BurrowError {
 
 /** Listens on host:port; resolves with the bound address, rejects with a ListenError. */
 export function listenOn(server: Server, port: number, host: string, listener: Listener): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError(listener, formatHostPort(host, port), err.code ?? 'error'));
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve(server.address() as AddressInfo);
-    });
-  });
+  return opened(server, port, host, listener, (done) => server.listen(port, host, done), () => server.address() as AddressInfo);
 }
 
 /** Binds a UDP socket to host:port (a UDP forwarder's local port); resolves with the bound address, rejects with a ListenError. */
 export function bindOn(socket: DatagramSocket, port: number, host: string, listener: Listener): Promise<AddressInfo> {
+  return opened(socket, port, host, listener, (done) => socket.bind(port, host, done), () => socket.address());
+}
+
+/** Runs `open` on a server or socket: its first 'error' before `done` is the ListenError. */
+function opened(
+  target: Server | DatagramSocket, port: number, host: string, listener: Listener, open: (done: () => void) => void, address: () => AddressInfo,
+): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError(listener, formatHostPort(host, port), err.code ?? 'error'));
-    socket.once('error', onError);
-    socket.bind(port, host, () => {
-      socket.off('error', onError);
-      resolve(socket.address());
+    target.once('error', onError);
+    open(() => {
+      target.off('error', onError);
+      resolve(address());
     });
   });
 }

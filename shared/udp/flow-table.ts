@@ -113,13 +113,6 @@ export class FlowTable<T> {
     return over;
   }
 
-  /** When the next flow falls idle, if nothing passes before; undefined with no flows. */
-  nextExpiry(): number | undefined {
-    let first: number | undefined;
-    for (const flow of this.#flows.values()) first = Math.min(first ?? Infinity, flow.lastActive + this.opts.idleMs);
-    return first;
-  }
-
   totals(): FlowTotals {
     const sum = { ...this.#gone };
     for (const flow of this.#flows.values()) for (const k of Object.keys(sum) as (keyof FlowCounts)[]) sum[k] += flow[k];

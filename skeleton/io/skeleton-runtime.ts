@@ -17,7 +17,6 @@ import { SkeletonCore, type SkeletonCommand, type SkeletonEvent } from '../core/
 import { serveStream } from './serve-stream.js';
 import type { UdpFlows } from './udp-flows.js';
 import { Semaphore } from '../../shared/semaphore.js';
-import { publicLegKey } from '../../shared/crypto/session-keys.js';
 import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
 import { serverInfo, type SkeletonServer } from './skeleton-server.js';
 
@@ -262,7 +261,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       // Only a server we publish takes public streams: the relay cannot reach the others without their secret.
       if (msg.public && (server.publications ?? []).length === 0) throw new BurrowError('ERR_UNKNOWN_SERVER', 'relay bound a public stream to a server we do not publish');
       await serveStream(socket, greeting.channel.detach(), server, this.log, {
-        ...(msg.public ? { publicLeg: publicLegKey(session.keys.attach) } : {}),
+        ...(msg.public ? { publicLeg: session.keys.publicLeg } : {}),
         targetTimeoutMs: this.targetTimeoutMs, ...(msg.proxy ? { client: msg.proxy } : {}), ...(this.rekey ? { rekey: this.rekey } : {}), refusals: this.#refusals, udp: this.udp,
       });
     } catch (err) {

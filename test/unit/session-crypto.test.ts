@@ -181,10 +181,9 @@ test('an ephemeral key is signed by the identity and its raw form is its X25519 
   t.is(key.privateKey.type, 'private');
 });
 
-test('the public-leg key is derived once per session: the same attach key gives the very same buffer, an equal one the same bytes', (t) => {
-  const attach = randomBytes(32);
-  const key = publicLegKey(attach);
-  t.is(publicLegKey(attach), key);
-  t.deepEqual(publicLegKey(Buffer.from(attach)), key);
-  t.notDeepEqual(publicLegKey(randomBytes(32)), key);
+test('the public-leg key is derived once per session, with its other keys: the attach key\'s public-leg key', (t) => {
+  const keys = deriveSessionKeys(randomBytes(32), 'sid-1');
+  t.deepEqual(keys.publicLeg, publicLegKey(keys.attach));
+  t.notDeepEqual(keys.publicLeg, keys.attach);
+  t.notDeepEqual(deriveSessionKeys(randomBytes(32), 'sid-1').publicLeg, keys.publicLeg);
 });
