@@ -235,6 +235,7 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     closing ??= (async () => {
       const stopped = Promise.all([stopListening(), ingress.close()]);
       runtime.run(runtime.core.shutdown(opts.retryAfter ?? 1));
+      runtime.publicTunnels.retireAll();
       const drainMs = opts.drainMs ?? options.drainMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), drainMs); });

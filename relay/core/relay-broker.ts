@@ -156,7 +156,7 @@ export function join(state: RelayState, pending: PendingDial, skeletonConn: Conn
     const source = client.endpoints ? `${client.endpoints.src}:${client.endpoints.srcPort}` : client.source;
     state.out.push({
       type: 'splice', stream, client: clientConn, skeleton: skeletonConn, server, user: skeletonSession.user,
-      public: { url: pending.publication, source, legKey: new Redacted(skeletonSession.keys.publicLeg) },
+      public: { url: pending.publication, source, legKey: new Redacted(skeletonSession.keys.publicLeg), sid: pending.skeletonSid, proxy: proxy !== undefined },
     });
     return;
   }

@@ -80,6 +80,25 @@ export class RelayCore {
     return state.out;
   }
 
+  /**
+   * Whether a public tunnel joined to session `sid` may carry another public connection of `url`: the
+   * publication still routes to that session and server (no takeover, withdrawal or change since), and
+   * the relay is not stopping. Read-only.
+   */
+  publicRouteHolds(url: string, sid: string, server: string): boolean {
+    const state = this.state;
+    if (state.shuttingDown || !state.sessions.has(sid)) return false;
+    const pub = state.publications.get(url);
+    // The registry too: a same-instance session that came back took the server id over from this one.
+    return pub !== undefined && !pub.pending && pub.server === server && pub.asked.get(sid)?.server === server
+      && state.registry.member(server, sid) !== undefined;
+  }
+
+  /** A stream id for a public connection carried as a channel of a public tunnel (admin API, audit). */
+  nextStreamId(): number {
+    return this.state.nextStream++;
+  }
+
   /** Stop accepting: every peer hears Goodbye; waiting streams fail; running streams are left to drain. */
   shutdown(retryAfterSeconds: number): RelayCommand[] {
     const state = this.state;

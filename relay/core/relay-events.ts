@@ -94,8 +94,12 @@ export type RelayCommand =
   | { type: 'verify-login'; conn: ConnId; jwe: string; eph: EphemeralKey; grant: SessionGrantDraft }
   | {
     type: 'splice'; stream: number; client: ConnId; skeleton: ConnId; server: string; user: string;
-    /** A public stream: the publication, the public source (for the audit line) and the key of the relay-skeleton leg. */
-    public?: { url: string; source: string; legKey: Redacted<Buffer> };
+    /**
+     * A public stream: the publication, the public source (for the audit line), the key of the
+     * relay-skeleton leg, the skeleton's session, and whether its server gets the public client's
+     * endpoints (PROXY protocol asked for and allowed).
+     */
+    public?: { url: string; source: string; legKey: Redacted<Buffer>; sid: string; proxy: boolean };
   }
   /** Listen on a tcp publication's port (it just became live), or stop (nobody publishes it any more). */
   | { type: 'public-listen'; url: string; port: number }

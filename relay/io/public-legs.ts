@@ -6,7 +6,18 @@
  * home sees ciphertext only). The front says when it is done, with its byte counts, for the audit line.
  */
 import type { Duplex } from 'node:stream';
-import { secureInitiator } from '../../shared/crypto/secure-stream.js';
+import type { Socket } from 'node:net';
+import { secureInitiator, secureTunnel } from '../../shared/crypto/secure-stream.js';
+import { Tunnel } from '../../shared/tunnel/tunnel.js';
+import { PUBLIC_TUNNEL_WINDOWS } from '../../shared/tunnel/channel-credit.js';
+
+/**
+ * What a public connection may send on its channel before the home server accepted it: the skeleton
+ * holds that for a target still connecting (at most 16 MiB over a tunnel, else it cuts the tunnel), and
+ * at most 256 connects run at once per tunnel, so 32 KiB each keeps one publication's public from
+ * cutting the tunnel for everybody. A request head or a ClientHello fits.
+ */
+export const PUBLIC_PRE_OPEN_BYTES = 32 * 1024;
 import { BurrowError, codeOf, type ErrorCode } from '../../shared/errors.js';
 import type { ClientEndpoints } from '../../shared/protocol/messages.js';
 import type { ConnId, RelayCommand, RelayEvent } from '../core/relay-events.js';
@@ -36,11 +47,28 @@ export interface PublicEnd {
   error?: string;
 }
 
+/**
+ * A public tunnel: one leg to the home server that carries many public connections as channels
+ * (public-tunnels.ts), so a public connection costs a frame each way instead of a leg and a handshake.
+ */
+export interface TunnelLeg {
+  readonly tunnel: Tunnel;
+  readonly url: string;
+  readonly server: string;
+  readonly user: string;
+  /** The skeleton's session: the tunnel carries new connections only while the publication routes there. */
+  readonly sid: string;
+  /** Each channel's open frame carries its public client's endpoints (the server asked for PROXY headers). */
+  readonly proxy: boolean;
+}
+
 interface Waiter {
   url: string;
-  resolve: (leg: PublicLeg) => void;
+  kind: 'stream' | 'tunnel';
+  resolve: (leg: PublicLeg | TunnelLeg) => void;
   reject: (err: BurrowError) => void;
-  leg?: Duplex;
+  /** Set once running: cuts the leg (its stream or tunnel) with `code`. */
+  cut?: (code: ErrorCode) => void;
 }
 
 type Splice = Extract<RelayCommand, { type: 'splice' }>;
@@ -61,9 +89,21 @@ export class PublicLegs {
 
   /** Asks the core for the home server behind `url`; rejects with the core's code (ERR_SERVER_UNREACHABLE, ERR_LIMIT...). */
   open(url: string, endpoints: ClientEndpoints): Promise<PublicLeg> {
+    return this.#ask(url, endpoints, 'stream') as Promise<PublicLeg>;
+  }
+
+  /**
+   * As `open`, for a tunnel whose channels carry public connections; `endpoints` are those of the
+   * connection that asked first (the core's source guard and the Bind's PROXY flag go by them).
+   */
+  openTunnel(url: string, endpoints: ClientEndpoints): Promise<TunnelLeg> {
+    return this.#ask(url, endpoints, 'tunnel') as Promise<TunnelLeg>;
+  }
+
+  #ask(url: string, endpoints: ClientEndpoints, kind: Waiter['kind']): Promise<PublicLeg | TunnelLeg> {
     const conn = this.host.nextConn();
     return new Promise((resolve, reject) => {
-      this.#waiting.set(conn, { url, resolve, reject });
+      this.#waiting.set(conn, { url, kind, resolve, reject });
       this.host.dispatch({ type: 'public-open', conn, url, source: endpoints.src, endpoints });
     });
   }
@@ -76,9 +116,9 @@ export class PublicLegs {
   close(conn: ConnId, reason: ErrorCode | 'ok'): void {
     const waiter = this.#waiting.get(conn);
     if (!waiter) return;
-    if (waiter.leg) {
-      // With an error: whoever pipes it (pipeBoth, an HTTP agent) then cuts the public side too.
-      waiter.leg.destroy(new BurrowError(reason === 'ok' ? 'ERR_CONNECTION_CLOSED' : reason));
+    if (waiter.cut) {
+      // With an error: whoever pipes it (pipeBoth, an HTTP agent, a tunnel's channels) then cuts the public side too.
+      waiter.cut(reason === 'ok' ? 'ERR_CONNECTION_CLOSED' : reason);
       return;
     }
     this.#waiting.delete(conn);
@@ -96,6 +136,7 @@ export class PublicLegs {
       return;
     }
     const leftover = skeleton.detach();
+    if (waiter.kind === 'tunnel') return this.#tunnel(cmd, waiter, skeleton.socket, leftover);
     secureInitiator(skeleton.socket, { psk: cmd.public.legKey.reveal(), serverId: cmd.server, leftover, earlyData: true }).then(
       (stream) => this.#running(cmd, waiter, stream, () => ({ clientToServer: skeleton.socket.bytesWritten, serverToClient: skeleton.socket.bytesRead })),
       (err: unknown) => {
@@ -105,8 +146,27 @@ export class PublicLegs {
     );
   }
 
+  /** A tunnel leg: its handshake, then the tunnel; the core's connection closes with it. */
+  #tunnel(cmd: Splice & { public: NonNullable<Splice['public']> }, waiter: Waiter, socket: Socket, leftover: Buffer): void {
+    secureTunnel(socket, { psk: cmd.public.legKey.reveal(), serverId: cmd.server, leftover }).then(
+      (link) => {
+        const tunnel = new Tunnel(link, 'initiator', { windows: PUBLIC_TUNNEL_WINDOWS, preOpenBytes: PUBLIC_PRE_OPEN_BYTES });
+        waiter.cut = (code) => tunnel.destroy(code);
+        tunnel.once('close', () => {
+          this.#waiting.delete(cmd.client);
+          this.host.dispatch({ type: 'closed', conn: cmd.client });
+        });
+        waiter.resolve({ tunnel, url: cmd.public.url, server: cmd.server, user: cmd.user, sid: cmd.public.sid, proxy: cmd.public.proxy });
+      },
+      (err: unknown) => {
+        socket.destroy();
+        this.close(cmd.client, codeOf(err));
+      },
+    );
+  }
+
   #running(cmd: Splice & { public: NonNullable<Splice['public']> }, waiter: Waiter, stream: Duplex, wireBytes: () => DirectionBytes): void {
-    waiter.leg = stream;
+    waiter.cut = (code) => stream.destroy(new BurrowError(code));
     const start = new Date();
     let bytes: () => DirectionBytes = () => ({ clientToServer: 0, serverToClient: 0 });
     let settle: () => void = () => undefined;
@@ -114,7 +174,7 @@ export class PublicLegs {
     let over = false;
     // Cut with an error, so the front piping it cuts the public side too (an operator's close, a shutdown).
     this.host.started(cmd.stream, { server: cmd.server, user: cmd.user, start, bytes: () => bytes(), cut: () => stream.destroy(new BurrowError('ERR_CONNECTION_CLOSED')) }, done);
-    waiter.resolve({
+    (waiter.resolve as (leg: PublicLeg) => void)({
       stream,
       wireBytes,
       track: (b) => { bytes = b; },

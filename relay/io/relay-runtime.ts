@@ -21,6 +21,7 @@ import { IdleStreams } from './idle-streams.js';
 import { LiveStreams, type DirectionBytes } from './live-streams.js';
 import { RelayConnection } from './relay-connection.js';
 import { PublicLegs, type PublicEnd } from './public-legs.js';
+import { PublicTunnels } from './public-tunnels.js';
 import type { IngressOffer } from '../core/relay-publish.js';
 import type { SpliceBytes } from '../../shared/net/splice.js';
 
@@ -74,6 +75,8 @@ export class RelayRuntime extends EventEmitter {
   readonly #closedBytes: DirectionBytes = { clientToServer: 0, serverToClient: 0 };
   /** Public streams (public ingress): opened by the fronts, joined by the core. */
   readonly publicLegs: PublicLegs;
+  /** Public tcp, https and http connections: channels of one tunnel per publication. */
+  readonly publicTunnels: PublicTunnels;
   /** Listens on tcp publications' ports; unset without public ingress. */
   publicPorts: PublicPorts | undefined;
 
@@ -92,12 +95,14 @@ export class RelayRuntime extends EventEmitter {
       nextConn: () => this.#nextConn++,
       dispatch: (event) => this.dispatch(event),
       connection: (id) => this.#conns.get(id),
-      started: (stream, info, done) => {
-        this.live.add({ id: stream, server: info.server, user: info.user, start: info.start, bytes: () => splitBytes(info.bytes()), sockets: [{ destroy: info.cut }] });
-        const finished = done.then(() => ({ aToB: 0, bToA: 0, durationMs: 0 }));
-        this.#activeSplices.add(finished);
-        void finished.then(() => this.#activeSplices.delete(finished));
-      },
+      started: (stream, info, done) => this.#publicStarted(stream, info, done),
+      ended: (end) => this.#publicEnded(end),
+    });
+    this.publicTunnels = new PublicTunnels({
+      openTunnel: (url, endpoints) => this.publicLegs.openTunnel(url, endpoints),
+      routeHolds: (url, sid, server) => this.core.publicRouteHolds(url, sid, server),
+      nextStreamId: () => this.core.nextStreamId(),
+      started: (stream, info, done) => this.#publicStarted(stream, info, done),
       ended: (end) => this.#publicEnded(end),
     });
     ({ log: this.log, users: this.users, hasher: this.hasher, streamIdleMs: this.streamIdleMs } = opts);
@@ -233,6 +238,13 @@ export class RelayRuntime extends EventEmitter {
       case 'splice':
         return this.#splice(cmd, conn);
     }
+  }
+
+  #publicStarted(stream: number, info: { server: string; user: string; start: Date; bytes: () => DirectionBytes; cut: () => void }, done: Promise<void>): void {
+    this.live.add({ id: stream, server: info.server, user: info.user, start: info.start, bytes: () => splitBytes(info.bytes()), sockets: [{ destroy: info.cut }] });
+    const finished = done.then(() => ({ aToB: 0, bToA: 0, durationMs: 0 }));
+    this.#activeSplices.add(finished);
+    void finished.then(() => this.#activeSplices.delete(finished));
   }
 
   #publicEnded(end: PublicEnd): void {

@@ -58,7 +58,9 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
   const stats = new PublicStats();
   const door = new PublicDoor(stats, log, opts.limits);
   const publications = runtime.core.state.publications;
-  const front = { open: runtime.publicLegs.open.bind(runtime.publicLegs), stats, log, door, headTimeoutMs: opts.headTimeoutMs ?? 10_000 };
+  const front = {
+    open: runtime.publicLegs.open.bind(runtime.publicLegs), channel: runtime.publicTunnels.open.bind(runtime.publicTunnels), stats, log, door, headTimeoutMs: opts.headTimeoutMs ?? 10_000,
+  };
   const serveTcp = (url: string) => (socket: Socket): void => {
     guardSocket(socket, log);
     const source = socket.remoteAddress ?? '0.0.0.0';
@@ -79,7 +81,7 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
   const servers: Server[] = [];
   const closers: (() => Promise<void>)[] = [];
   if (opts.httpPort !== undefined) {
-    const http = startHttpFront({ ...front, publications, legs: runtime.publicLegs });
+    const http = startHttpFront({ ...front, publications, channels: front.channel });
     servers.push(http.server);
     closers.push(() => http.front.close());
     stats.addSource('http', http.refusals);

@@ -87,7 +87,7 @@ function urlItem(value: unknown): string {
   return str({ v: value }, 'v', MAX_URL);
 }
 
-function endpoints(value: unknown): ClientEndpoints {
+export function parseEndpoints(value: unknown): ClientEndpoints {
   const f = asFields(value);
   onlyKeys(f, ['src', 'srcPort', 'dst', 'dstPort']);
   return { src: str(f, 'src', 64, IP_ADDRESS), srcPort: uint(f, 'srcPort', 65535), dst: str(f, 'dst', 64, IP_ADDRESS), dstPort: uint(f, 'dstPort', 65535) };
@@ -128,7 +128,7 @@ export function parseRelayHandshake(value: unknown): RelayHandshakeMessage {
     case 'bind': {
       onlyKeys(f, ['t', 'server', 'proxy', 'public']);
       const bind: Bind = { t: 'bind', server: str(f, 'server', 63, SERVER_ID_PATTERN) };
-      if (f.proxy !== undefined) bind.proxy = endpoints(f.proxy);
+      if (f.proxy !== undefined) bind.proxy = parseEndpoints(f.proxy);
       if (f.public !== undefined) bind.public = flag(f, 'public');
       return bind;
     }

@@ -5,11 +5,17 @@
  * taken them. A half-close becomes an end frame and an end frame a half-close; a socket that closes
  * before both directions ended resets the channel, and a reset destroys the socket.
  */
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { BurrowError, wireCode, type ErrorCode } from '../errors.js';
 import type { Tunnel } from './tunnel.js';
 import { ChannelCredit } from './channel-credit.js';
 import { codePayload, FRAME, MAX_DATA, payloadCode, windowPayload, type ControlFrame } from './tunnel-frames.js';
+
+/**
+ * What a channel carries bytes for: a TCP socket (the app's, the target's, a public client's) or any
+ * Duplex (the relay's HTTP front hands one end of a pair). A TCP socket is reset on a reset frame.
+ */
+export type ChannelLocal = Duplex & { resetAndDestroy?: () => unknown };
 
 export interface ChannelResult {
   /** Initiator: the responder's target accepted. Responder: accept() was called. */
@@ -26,9 +32,13 @@ export class Channel {
   readonly settled: Promise<ChannelResult>;
   readonly #tunnel: Tunnel;
   #resolve!: (result: ChannelResult) => void;
-  #local: Socket | undefined;
+  #local: ChannelLocal | undefined;
+  /** Responder: the open frame's payload (empty unless a public tunnel sent the client's endpoints). */
+  readonly openPayload: Buffer;
   /** Flow control, sans-IO (channel-credit.ts). */
-  readonly #credit = new ChannelCredit();
+  readonly #credit: ChannelCredit;
+  /** Initiator: data sent before the responder's `opened` (bounded by the tunnel's preOpenBytes). */
+  #sentBeforeOpen = 0;
   #pendingIn: Buffer[] = []; // data that arrived before the responder's target connected
   #pendingBytes = 0;
   #pendingEnd = false;
@@ -41,9 +51,11 @@ export class Channel {
   #opened = false;
   #refused = false;
 
-  constructor(tunnel: Tunnel, id: number) {
+  constructor(tunnel: Tunnel, id: number, openPayload: Buffer = Buffer.alloc(0)) {
     this.#tunnel = tunnel;
     this.id = id;
+    this.openPayload = openPayload;
+    this.#credit = new ChannelCredit(tunnel.windows);
     this.settled = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -59,7 +71,7 @@ export class Channel {
   }
 
   /** Responder: the target accepted; bytes held for it flow now. A channel already gone destroys it. */
-  accept(target: Socket): void {
+  accept(target: ChannelLocal): void {
     if (this.#gone) {
       target.destroy();
       return;
@@ -78,7 +90,7 @@ export class Channel {
   }
 
   /** Binds the local socket: what arrived for it so far is written, and its bytes start to flow. */
-  attach(local: Socket): void {
+  attach(local: ChannelLocal): void {
     this.#local = local;
     local.on('data', this.#onLocalData);
     local.on('end', this.#onLocalEnd);
@@ -95,7 +107,7 @@ export class Channel {
   resumeLocal(): void {
     const local = this.#local;
     if (this.#gone || local === undefined || this.#held !== undefined || this.#localEnded) return;
-    if (this.#credit.sendable <= 0) return; // a window frame resumes it
+    if (this.#sendable() <= 0) return; // a window frame (or opened) resumes it
     // Congested: the drain resumes it (a channel attached now was never paused by #send, so is not waiting yet).
     if (this.#tunnel.congested) this.#tunnel.waitForDrain(this);
     else local.resume();
@@ -114,12 +126,12 @@ export class Channel {
       case FRAME.opened:
         if (this.#opened) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'opened twice'));
         this.#opened = true;
-        return;
+        return this.#unblock(); // data held back until the target accepted (preOpenBytes) flows now
       case FRAME.refused: {
         this.#refused = true;
         // The app sees its connection reset, the nearest thing to a refused connection once accepted.
         const local = this.#local;
-        if (local && !local.destroyed) local.resetAndDestroy();
+        if (local && !local.destroyed) resetLocal(local);
         return this.#end(payloadCode(frame.payload, 'ERR_SERVER_UNREACHABLE'));
       }
       case FRAME.end:
@@ -131,7 +143,7 @@ export class Channel {
       case FRAME.reset: {
         const code = frame.payload.length > 0 ? payloadCode(frame.payload, 'ERR_CONNECTION_CLOSED') : 'ERR_CONNECTION_CLOSED';
         const local = this.#local;
-        if (local && !local.destroyed) local.resetAndDestroy();
+        if (local && !local.destroyed) resetLocal(local);
         return this.#end(code);
       }
       case FRAME.window:
@@ -180,6 +192,11 @@ export class Channel {
 
   #onWindow(grant: number): void {
     if (!this.#credit.granted(grant)) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'window overflow'));
+    this.#unblock();
+  }
+
+  /** Sends what was held back for credit (or for `opened`), then the end or more of the local socket. */
+  #unblock(): void {
     const held = this.#held;
     if (held !== undefined) {
       this.#held = undefined;
@@ -198,10 +215,11 @@ export class Channel {
   /** Sends what credit allows; the rest is held and the local socket paused until more is granted. */
   #send(chunk: Buffer): void {
     let offset = 0;
-    while (offset < chunk.length && this.#credit.sendable > 0) {
-      const n = Math.min(chunk.length - offset, MAX_DATA, this.#credit.sendable);
+    while (offset < chunk.length && this.#sendable() > 0) {
+      const n = Math.min(chunk.length - offset, MAX_DATA, this.#sendable());
       this.#tunnel.send(FRAME.data, this.id, chunk.subarray(offset, offset + n));
       this.#credit.spend(n);
+      if (!this.#opened) this.#sentBeforeOpen += n;
       offset += n;
     }
     const local = this.#local;
@@ -212,6 +230,14 @@ export class Channel {
       local.pause();
       this.#tunnel.waitForDrain(this);
     }
+  }
+
+  /** What may go out now: the peer's credit, and before `opened` no more than the tunnel's preOpenBytes. */
+  #sendable(): number {
+    const credit = this.#credit.sendable;
+    const cap = this.#tunnel.preOpenBytes;
+    if (this.#opened || cap === undefined) return credit;
+    return Math.min(credit, cap - this.#sentBeforeOpen);
   }
 
   readonly #onLocalEnd = (): void => {
@@ -246,4 +272,9 @@ export class Channel {
     this.#tunnel.forget(this);
     this.#resolve({ opened: this.#opened, refused: this.#refused, ...(code ? { code } : {}) });
   }
+}
+
+function resetLocal(local: ChannelLocal): void {
+  if (typeof local.resetAndDestroy === 'function') local.resetAndDestroy();
+  else local.destroy();
 }

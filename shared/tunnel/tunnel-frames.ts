@@ -5,7 +5,9 @@
  *
  *   u8 type | u32be channel id | u16be payload length | payload
  *
- * open     initiator -> responder   payload empty; ids strictly increase from 1
+ * open     initiator -> responder   payload empty, or (a relay's public tunnel only) the public client's
+ *                                    endpoints for a PROXY header (msgpack, at most MAX_OPEN_PAYLOAD bytes);
+ *                                    ids strictly increase from 1
  * opened   responder -> initiator   the target accepted; payload empty
  * refused  responder -> initiator   ASCII error code; the channel is gone
  * data     both                      1..MAX_DATA bytes, within the receiver's window
@@ -26,6 +28,8 @@ export const FRAME_HEADER_LENGTH = 7;
 export const MAX_DATA = 0xffff;
 /** Largest payload of any other frame (an error code). */
 export const MAX_CONTROL_PAYLOAD = 64;
+/** Largest payload of an open frame (a public client's endpoints, shared/tunnel/open-endpoints.ts). */
+export const MAX_OPEN_PAYLOAD = 192;
 /** Bytes each side may send on a channel before the receiver grants more; both start with it. */
 export const CHANNEL_WINDOW = 1024 * 1024;
 /**
@@ -34,6 +38,14 @@ export const CHANNEL_WINDOW = 1024 * 1024;
  * fixed 1 MiB, 4.9-5.0 with 4 or 8 MiB). A stalled local socket never grows it.
  */
 export const MAX_CHANNEL_WINDOW = 4 * 1024 * 1024;
+
+/**
+ * A relay's public tunnel (its channels are connections from anyone on the internet) starts each channel
+ * at a smaller window and grows it to less: the relay holds at most one window per public client that
+ * stops reading, where a burrow client's tunnel serves one authenticated user.
+ */
+export const PUBLIC_CHANNEL_WINDOW = 256 * 1024;
+export const PUBLIC_MAX_CHANNEL_WINDOW = 1024 * 1024;
 
 /** A frame other than data, with its whole payload. */
 export interface ControlFrame {
@@ -79,6 +91,8 @@ export function checkHeader(type: number, channel: number, length: number): asse
   if (channel === 0) throw malformed('channel id 0');
   switch (type) {
     case FRAME.open:
+      if (length > MAX_OPEN_PAYLOAD) throw malformed('open payload too long');
+      return;
     case FRAME.opened:
     case FRAME.end:
       if (length !== 0) throw malformed('payload where none belongs');

@@ -12,13 +12,13 @@
  * tunnel and every channel in it; a bad channel never takes the process down.
  */
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TunnelLink } from '../crypto/secure-stream.js';
 import { E2eReceiver, type TransportEvent } from '../transport/e2e-receiver.js';
 import { BurrowError, codeOf, type ErrorCode } from '../errors.js';
-import { Channel } from './tunnel-channel.js';
+import { Channel, type ChannelLocal } from './tunnel-channel.js';
 import { ChannelTable } from './channel-table.js';
+import { CLIENT_TUNNEL_WINDOWS, type ChannelWindows } from './channel-credit.js';
 import { FrameWriter, type RekeyOptions } from './tunnel-frame-writer.js';
 import { FRAME, type ControlFrame, type FrameType } from './tunnel-frames.js';
 
@@ -59,6 +59,9 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   readonly #maxPending: number;
   #pending = 0;
   readonly #endGraceMs: number;
+  readonly #openPayloads: boolean;
+  readonly windows: ChannelWindows;
+  readonly preOpenBytes: number | undefined;
   /** Channels that paused their local socket until the tunnel socket drains. */
   readonly #waitingDrain = new Set<Channel>();
   readonly #writer: FrameWriter;
@@ -66,7 +69,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
    * Local sockets corked while the frames of one read from the tunnel are delivered, uncorked after it:
    * the pieces a read holds for a channel (a frame may span messages) leave in one writev, not one write each.
    */
-  readonly #corked = new Set<Socket>();
+  readonly #corked = new Set<ChannelLocal>();
   #reading = false;
   #congested = false;
   #socketEnded: boolean;
@@ -76,7 +79,18 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   constructor(
     link: TunnelLink, role: TunnelRole,
-    opts: { maxChannels?: number; maxBacklog?: number; maxPending?: number; endGraceMs?: number; rekey?: RekeyOptions } = {},
+    opts: {
+      maxChannels?: number; maxBacklog?: number; maxPending?: number; endGraceMs?: number; rekey?: RekeyOptions;
+      /** Responder: opens may carry a payload (a relay's public tunnel: the public client's endpoints); else one is a protocol error. */
+      openPayloads?: boolean;
+      /** The channels' windows (both sides must agree): a client tunnel's by default, PUBLIC_* for a public tunnel. */
+      windows?: ChannelWindows;
+      /**
+       * Initiator: data a channel may send before the responder's `opened` (the responder holds it for a
+       * target still connecting, MAX_PENDING over all channels); unbounded beyond the credit by default.
+       */
+      preOpenBytes?: number;
+    } = {},
   ) {
     super();
     this.role = role;
@@ -88,6 +102,9 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.#maxBacklog = opts.maxBacklog ?? MAX_BACKLOG;
     this.#maxPending = opts.maxPending ?? MAX_PENDING;
     this.#endGraceMs = opts.endGraceMs ?? END_GRACE_MS;
+    this.#openPayloads = opts.openPayloads ?? false;
+    this.windows = opts.windows ?? CLIENT_TUNNEL_WINDOWS;
+    this.preOpenBytes = opts.preOpenBytes;
     const socket = this.#socket;
     socket.on('data', this.#onData);
     socket.on('end', this.#onSocketEnd);
@@ -115,12 +132,15 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     return !this.#closed && !this.#ending && !this.#peerEnded && this.#table.idsLeft;
   }
 
-  /** Initiator: a new channel for `local`, whose bytes flow at once (the responder holds them until its target accepts). */
-  openChannel(local: Socket): Channel {
+  /**
+   * Initiator: a new channel for `local`, whose bytes flow at once (the responder holds them until its
+   * target accepts). `openPayload` goes with the open frame (a public tunnel's client endpoints).
+   */
+  openChannel(local: ChannelLocal, openPayload: Buffer = EMPTY): Channel {
     if (this.role !== 'initiator') throw new BurrowError('ERR_INTERNAL', 'only the initiator opens channels');
     if (!this.usable) throw new BurrowError('ERR_CONNECTION_CLOSED', 'tunnel is closing');
     const channel = this.#table.openNext((id) => new Channel(this, id));
-    this.send(FRAME.open, channel.id);
+    this.send(FRAME.open, channel.id, openPayload);
     channel.attach(local);
     return channel;
   }
@@ -149,7 +169,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   }
 
   /** A channel is about to write to its local socket: during a read, its writes wait for the read's end. */
-  holdWrites(local: Socket): void {
+  holdWrites(local: ChannelLocal): void {
     if (!this.#reading || this.#corked.has(local)) return;
     local.cork();
     this.#corked.add(local);
@@ -226,13 +246,13 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     if (this.#closed) return;
     if (frame.type === FRAME.open) {
       const verdict = this.role === 'responder' ? this.#table.admit(frame.channel) : 'protocol-error';
-      if (verdict === 'protocol-error') return this.#finish('ERR_PROTOCOL');
+      if (verdict === 'protocol-error' || (frame.payload.length > 0 && !this.#openPayloads)) return this.#finish('ERR_PROTOCOL');
       if (this.#ending) return;
       if (verdict === 'full') {
         this.send(FRAME.refused, frame.channel, Buffer.from('ERR_LIMIT', 'ascii'));
         return;
       }
-      const channel = new Channel(this, frame.channel);
+      const channel = new Channel(this, frame.channel, frame.payload);
       this.#table.add(channel.id, channel);
       this.emit('channel', channel);
       return;

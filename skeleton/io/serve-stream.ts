@@ -3,11 +3,9 @@
  * server's secret in the Noise handshake before we open the local target; then bytes flow both ways.
  * A client may instead ask for a tunnel, whose channels each open the target (serve-tunnel.ts).
  *
- * A public stream (Bind `public`) opens its target at once, while the handshake runs: anyone on the
- * internet can make the skeleton open it through the relay's public port anyway, so connecting first
- * proves nothing less, and the connect no longer waits for the handshake's round trips. Nothing is
- * written to the target (not even a PROXY header) before the confirm decrypted; a failed handshake
- * closes it untouched.
+ * A public stream (Bind `public`) is the relay's: keyed with the session's public-leg key, it is a
+ * tunnel whose channels are public connections (each open frame may carry that connection's endpoints
+ * for a PROXY header), or for a udp server one flow.
  */
 import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import type { Socket } from 'node:net';
@@ -34,7 +32,7 @@ export interface ServeOptions {
   refusals?: LogLimiter;
   /**
    * A public stream (Bind `public`): the relay is the initiator and this is the session's public-leg key,
-   * used instead of the server secret; no tunnel is offered.
+   * used instead of the server secret; its tunnel's channels carry their own client endpoints.
    */
   publicLeg?: Buffer;
   /** The skeleton's UDP flows: a udp server's stream is one flow (required to serve udp servers). */
@@ -48,8 +46,6 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
   let flow: OpenFlow | undefined;
   const udp = server.transport === 'udp';
   const started = Date.now();
-  // A public TCP stream's target connects while the handshake runs (see the top); a udp server has no TCP target.
-  const early = opts.publicLeg && !udp && !(server.proxy && !client) ? earlyTarget(server, targetTimeoutMs) : undefined;
   try {
     const psk = opts.publicLeg ?? server.secret?.reveal();
     // A server without a secret serves its publications only: no burrow client can prove anything to it.
@@ -69,19 +65,21 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
         }
         // A server that expects a PROXY header must never get a stream without one.
         if (server.proxy && !client) throw new BurrowError('ERR_PROXY_NOT_ALLOWED', 'the relay sent no client address');
-        target = await (early ?? connectTarget(server.host, server.port, targetTimeoutMs));
+        target = await connectTarget(server.host, server.port, targetTimeoutMs);
         if (target.destroyed) throw new BurrowError('ERR_SERVER_UNREACHABLE', 'the target closed during the handshake');
         if (server.proxy && client) target.write(proxyHeader(server.proxy, client));
       },
       // A udp server's streams each carry one flow's datagrams; a tunnel of TCP channels makes no sense for it.
-      ...(opts.publicLeg || udp ? {} : {
+      ...(udp ? {} : {
         tunnel: (link: TunnelLink) => {
           tunnel = link;
         },
       }),
     });
     if (tunnel) {
-      await serveTunnel(tunnel, server, log, targetTimeoutMs, client, { ...(opts.rekey ? { rekey: opts.rekey } : {}), ...(opts.refusals ? { refusals: opts.refusals } : {}) });
+      // A public tunnel's channels are many public clients: each open frame names its own, the Bind none.
+      const endpoints = opts.publicLeg ? 'per-channel' : client;
+      await serveTunnel(tunnel, server, log, targetTimeoutMs, endpoints, { ...(opts.rekey ? { rekey: opts.rekey } : {}), ...(opts.refusals ? { refusals: opts.refusals } : {}) });
       return;
     }
     if (!secure) {
@@ -98,19 +96,8 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
   } catch (err) {
     target?.destroy();
     flow?.abandon();
-    early?.then((s) => s.destroy(), () => undefined);
     socket.destroy();
     const code = codeOf(err);
     limitedLine(opts.refusals ?? new LogLimiter(), `refused:${server.id}:${code}`, Date.now(), (extra) => log.info({ server: server.id, code, ...extra }, 'stream refused'));
   }
-}
-
-/**
- * The target of a public stream, connecting while the handshake runs. Until the stream pipes it, an
- * error (the target reset us) destroys it, and the stream then fails when it gets to it.
- */
-function earlyTarget(server: SkeletonServer, timeoutMs: number): Promise<Socket> {
-  const connecting = connectTarget(server.host, server.port, timeoutMs);
-  connecting.then((s) => s.on('error', () => s.destroy()), () => undefined);
-  return connecting;
 }

@@ -12,6 +12,8 @@ import { connectTarget } from '../../shared/net/connect-target.js';
 import { proxyHeader } from '../../shared/net/proxy-header.js';
 import type { ClientEndpoints } from '../../shared/protocol/messages.js';
 import { Tunnel } from '../../shared/tunnel/tunnel.js';
+import { decodeOpenEndpoints } from '../../shared/tunnel/open-endpoints.js';
+import { PUBLIC_TUNNEL_WINDOWS } from '../../shared/tunnel/channel-credit.js';
 import type { Channel } from '../../shared/tunnel/tunnel-channel.js';
 import type { SkeletonServer } from './skeleton-server.js';
 import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
@@ -33,11 +35,17 @@ export interface ServeTunnelOptions {
   refusals?: LogLimiter;
 }
 
+/**
+ * `client`: the one client of a burrow client's tunnel (from the Bind, for a PROXY header), or
+ * 'per-channel' for a relay's public tunnel, whose open frames each carry their public client's.
+ */
 export function serveTunnel(
-  link: TunnelLink, server: SkeletonServer, log: Logger, targetTimeoutMs: number, client?: ClientEndpoints, opts: ServeTunnelOptions = {},
+  link: TunnelLink, server: SkeletonServer, log: Logger, targetTimeoutMs: number, client?: ClientEndpoints | 'per-channel', opts: ServeTunnelOptions = {},
 ): Promise<void> {
+  const perChannel = client === 'per-channel';
   const tunnel = new Tunnel(link, 'responder', {
-    maxChannels: MAX_TUNNEL_CHANNELS, ...(opts.rekey ? { rekey: opts.rekey } : {}),
+    maxChannels: MAX_TUNNEL_CHANNELS, openPayloads: perChannel, ...(perChannel ? { windows: PUBLIC_TUNNEL_WINDOWS } : {}),
+    ...(opts.rekey ? { rekey: opts.rekey } : {}),
   });
   const maxConnecting = opts.maxConnecting ?? MAX_TUNNEL_CONNECTING;
   const connect = opts.connect ?? connectTarget;
@@ -50,8 +58,15 @@ export function serveTunnel(
       channel.refuse('ERR_LIMIT');
       return;
     }
+    let endpoints: ClientEndpoints | undefined;
+    try {
+      endpoints = perChannel ? decodeOpenEndpoints(channel.openPayload) : client;
+    } catch (err) {
+      // Only the relay writes these, inside the tunnel's encryption: a bad one means it is not to be trusted.
+      return tunnel.fail(err instanceof BurrowError ? err : new BurrowError('ERR_MALFORMED_FRAME', 'open payload'));
+    }
     connecting++;
-    openTarget(channel, server, targetTimeoutMs, connect, client).catch((err: unknown) => {
+    openTarget(channel, server, targetTimeoutMs, connect, endpoints).catch((err: unknown) => {
       const code = codeOf(err);
       limitedLine(opts.refusals ?? new LogLimiter(), `refused:${server.id}:${code}`, Date.now(), (extra) => log.info({ server: server.id, channel: channel.id, code, ...extra }, 'stream refused'));
       channel.refuse(codeOf(err));

@@ -1,14 +1,13 @@
 /**
- * A tcp (or https) publication's public socket while its leg to the home server is being set up: the
- * relay reads what the public sends early (bounded by the socket's high water mark), so those bytes are
- * ready to go out with the handshake's confirm instead of one event-loop turn after it.
+ * A tcp (or https) publication's public socket while its channel to the home server is being found (the
+ * first connection opens the publication's tunnel): the relay reads what the public sends early (bounded
+ * by the socket's high water mark), so those bytes are ready to go out with the open frame.
  */
 import test from 'ava';
 import { once } from 'node:events';
 import { createServer, connect as netConnect, type AddressInfo, type Socket } from 'node:net';
-import { PassThrough } from 'node:stream';
 import { silentLogger } from '../../shared/log.js';
-import type { PublicLeg } from '../../relay/io/public-legs.js';
+import type { PublicChannel } from '../../relay/io/public-tunnels.js';
 import { PublicStats } from '../../relay/public/public-stats.js';
 import { passThrough } from '../../relay/public/tcp-front.js';
 import { stateReaches } from '../helpers/state-wait.js';
@@ -30,29 +29,37 @@ async function publicPair(t: { teardown(fn: () => void): void }): Promise<{ rela
   return { relaySide, publicSide };
 }
 
-test('the public socket is read while its leg is being set up, and those early bytes are the first the leg gets', async (t) => {
+test('the public socket is read while its channel is being found, and those early bytes are the first the channel carries', async (t) => {
   const { relaySide, publicSide } = await publicPair(t);
-  let joined!: (leg: PublicLeg) => void;
-  const leg = new PassThrough();
-  const first = once(leg, 'data') as Promise<[Buffer]>;
+  let found!: (channel: PublicChannel) => void;
+  let carried!: (chunk: Buffer) => void;
+  const first = new Promise<Buffer>((resolve) => { carried = resolve; });
   const done = passThrough(relaySide, 'tcp://:20080', {
-    open: () => new Promise<PublicLeg>((resolve) => { joined = resolve; }),
+    channel: () => new Promise<PublicChannel>((resolve) => { found = resolve; }),
     stats: new PublicStats(),
     log: silentLogger(),
   });
   publicSide.write('EHLO early');
-  // The leg is not ready, yet the relay has read the bytes off the socket.
-  t.true(await stateReaches(() => relaySide.bytesRead === 'EHLO early'.length), 'the early bytes were read before the leg was ready');
-  joined({ stream: leg, track: () => undefined, finished: () => undefined, wireBytes: () => ({ clientToServer: 0, serverToClient: 0 }) });
-  const [chunk] = await first;
-  t.is(chunk.toString(), 'EHLO early');
+  // The channel is not there yet, yet the relay has read the bytes off the socket.
+  t.true(await stateReaches(() => relaySide.bytesRead === 'EHLO early'.length), 'the early bytes were read before the channel was found');
+  found({
+    carry: (local) => new Promise((resolve) => {
+      local.once('data', (chunk: Buffer) => {
+        carried(chunk);
+        local.destroy();
+      });
+      local.once('close', () => resolve({}));
+      local.resume();
+    }),
+  });
+  t.is((await first).toString(), 'EHLO early');
   publicSide.destroy();
   await done;
 });
 
 test('early reading stops at the socket\'s high water mark: a public client that floods before its leg is ready waits in the kernel', async (t) => {
   const { relaySide, publicSide } = await publicPair(t);
-  void passThrough(relaySide, 'tcp://:20080', { open: () => new Promise<PublicLeg>(() => undefined), stats: new PublicStats(), log: silentLogger() });
+  void passThrough(relaySide, 'tcp://:20080', { channel: () => new Promise<PublicChannel>(() => undefined), stats: new PublicStats(), log: silentLogger() });
   const flood = Buffer.alloc(4 * 1024 * 1024, 0x61);
   publicSide.write(flood);
   t.true(await stateReaches(() => relaySide.readableLength >= relaySide.readableHighWaterMark), 'the relay read up to its high water mark');

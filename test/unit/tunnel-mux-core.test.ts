@@ -4,7 +4,7 @@
  * keeps up) and the channel table (ids, the responder's checks of opens, frames for unknown ids).
  */
 import test from 'ava';
-import { ChannelCredit } from '../../shared/tunnel/channel-credit.js';
+import { ChannelCredit, PUBLIC_TUNNEL_WINDOWS } from '../../shared/tunnel/channel-credit.js';
 import { ChannelTable } from '../../shared/tunnel/channel-table.js';
 import { CHANNEL_WINDOW, MAX_CHANNEL_WINDOW } from '../../shared/tunnel/tunnel-frames.js';
 
@@ -76,4 +76,12 @@ test('table: the responder admits only ids above every id seen, refuses past its
   t.is(table.unknown(7), 'protocol-error', 'never opened');
   t.deepEqual(table.drain(), ['five']);
   t.is(table.size, 0);
+});
+
+test('credit: a public tunnel\'s channels start at 256 KiB and grow to 1 MiB at most', (t) => {
+  const c = new ChannelCredit(PUBLIC_TUNNEL_WINDOWS);
+  t.is(c.sendable, 256 * 1024);
+  t.false(c.received(256 * 1024 + 1), 'a peer may not send past the smaller window');
+  for (let i = 0; i < 6; i++) c.delivered(c.window / 4, true);
+  t.is(c.window, 1024 * 1024);
 });

@@ -11,10 +11,11 @@ import { silentLogger } from '../../shared/log.js';
 import { Redacted } from '../../shared/redacted.js';
 import { Tunnel } from '../../shared/tunnel/tunnel.js';
 import { FrameReader } from '../../shared/tunnel/tunnel-frame-reader.js';
-import { CHANNEL_WINDOW, FRAME, frameHeader, MAX_DATA, type ControlFrame } from '../../shared/tunnel/tunnel-frames.js';
+import { CHANNEL_WINDOW, FRAME, frameHeader, MAX_DATA, MAX_OPEN_PAYLOAD, type ControlFrame } from '../../shared/tunnel/tunnel-frames.js';
 import { serveTunnel, type ServeTunnelOptions } from '../../skeleton/io/serve-tunnel.js';
 import type { SkeletonServer } from '../../skeleton/io/skeleton-server.js';
 import { listen, pair } from '../helpers/loopback.js';
+import { stateReaches } from '../helpers/state-wait.js';
 
 const SERVER_ID = 'home-db';
 
@@ -62,7 +63,8 @@ interface TunnelPair {
 
 /** Client Tunnel <-> middle <-> skeleton serveTunnel(target). */
 async function tunnelPair(
-  t: ExecutionContext, targetPort: number, opts: { psk?: Buffer; clientPsk?: Buffer; serve?: ServeTunnelOptions } = {},
+  t: ExecutionContext, targetPort: number,
+  opts: { psk?: Buffer; clientPsk?: Buffer; serve?: ServeTunnelOptions; client?: ConstructorParameters<typeof Tunnel>[2] } = {},
 ): Promise<TunnelPair> {
   const psk = opts.psk ?? randomBytes(32);
   const up = await pair(t); // client <-> middle
@@ -85,7 +87,7 @@ async function tunnelPair(
     },
   });
   const [link] = await Promise.all([secureTunnel(up.a, { psk: opts.clientPsk ?? psk, serverId: SERVER_ID }), responded]);
-  const client = new Tunnel(link, 'initiator');
+  const client = new Tunnel(link, 'initiator', opts.client);
   t.teardown(() => client.destroy());
   return { client, served, seen, middle: { toClient: up.b, toSkeleton: down.a }, clientSocket: up.a };
 }
@@ -322,7 +324,7 @@ test('the frame reader: frames cut anywhere across messages read back the same; 
     frame(99, 1),
     frame(FRAME.data, 1),
     frame(FRAME.data, 0, Buffer.from('x')),
-    frame(FRAME.open, 1, Buffer.from('x')),
+    frame(FRAME.open, 1, Buffer.alloc(MAX_OPEN_PAYLOAD + 1, 0x78)), // a payload only a public tunnel may send, and short
     frame(FRAME.window, 1, Buffer.from([0, 0, 0, 0])),
     frame(FRAME.window, 1, Buffer.from([0, 1])),
     frame(FRAME.refused, 1),
@@ -378,4 +380,32 @@ test('bytes held for targets still connecting are capped per tunnel: past the ca
   await served;
   const [code] = await closed;
   t.truthy(code, 'the client sees its tunnel cut');
+});
+
+test('preOpenBytes: a channel sends no more than that before its target accepted, and the rest once it has', async (t) => {
+  let accept!: () => void;
+  const accepted = new Promise<void>((resolve) => { accept = resolve; });
+  const target = await firstSocket(t);
+  const connect: ServeTunnelOptions['connect'] = async (host, port) => {
+    await accepted;
+    const socket = net.connect({ host, port });
+    await once(socket, 'connect');
+    return socket;
+  };
+  const { client, middle } = await tunnelPair(t, target.port, { serve: { connect }, client: { preOpenBytes: 4096 } });
+  let towardsSkeleton = 0;
+  middle.toClient.on('data', (c: Buffer) => { towardsSkeleton += c.length; });
+  const { app } = await openApp(t, client);
+  const payload = randomBytes(200_000);
+  app.write(payload);
+  // The open and the first data are out (without the cap the first flush alone carries a whole 64 KiB read).
+  t.true(await stateReaches(() => towardsSkeleton > 0));
+  await stateReaches(() => app.writableLength === 0);
+  // 4096 bytes of data plus frame headers and AEAD tags, far below the 200,000 written.
+  t.true(towardsSkeleton < 4096 + 512, `sent ${towardsSkeleton} bytes before the target accepted`);
+  accept();
+  const socket = await target.socket;
+  const got = readAll(socket);
+  app.end();
+  t.is(digest(await got), digest(payload));
 });

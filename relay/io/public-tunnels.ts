@@ -1,0 +1,142 @@
+/**
+ * Public connections as channels of public tunnels: per publication, one end-to-end leg to the home
+ * server (public-legs.ts `openTunnel`) carries every public connection as a channel, so a connection
+ * costs an open frame and the home server's connect, not a data connection, a Bind and a handshake of
+ * its own (docs/PROTOCOL.md, *Public ingress*). The tunnel is opened on the first connection, shared
+ * while the publication still routes to the same session and server, retired (no new channels, ended
+ * once its last channel ends) when that changes (a takeover, a withdrawal, the relay stopping), and
+ * ended after `idleMs` without channels.
+ *
+ * Each channel is still a stream to the operator: an id, a line in the admin API, a place in the drain
+ * and an audit line with its publication and source, as a leg of its own had.
+ */
+import { BurrowError, codeOf, type ErrorCode } from '../../shared/errors.js';
+import type { ClientEndpoints } from '../../shared/protocol/messages.js';
+import { encodeOpenEndpoints } from '../../shared/tunnel/open-endpoints.js';
+import type { ChannelLocal } from '../../shared/tunnel/tunnel-channel.js';
+import type { DirectionBytes } from './live-streams.js';
+import type { PublicEnd, TunnelLeg } from './public-legs.js';
+
+/** How long a public tunnel without channels is kept for the next connection. */
+export const PUBLIC_TUNNEL_IDLE_MS = 5 * 60_000;
+
+export interface PublicTunnelsHost {
+  openTunnel(url: string, endpoints: ClientEndpoints): Promise<TunnelLeg>;
+  /** The publication still routes to this session and server, and the relay is not stopping. */
+  routeHolds(url: string, sid: string, server: string): boolean;
+  nextStreamId(): number;
+  /** A public connection is running: register it with the live streams and the drain. */
+  started(stream: number, info: { server: string; user: string; start: Date; bytes: () => DirectionBytes; cut: () => void }, done: Promise<void>): void;
+  ended(end: PublicEnd): void;
+}
+
+/** A public connection's way to its home server, ready to carry. */
+export interface PublicChannel {
+  /**
+   * Carries `local` through to the home server and back until both sides are done; `bytes` are the
+   * front's counts for the admin API and the audit line. Resolves with the error, if it ended with one.
+   */
+  carry(local: ChannelLocal, bytes: () => DirectionBytes): Promise<{ error?: ErrorCode }>;
+}
+
+interface Entry {
+  leg?: TunnelLeg;
+  opening?: Promise<TunnelLeg>;
+  idleTimer?: NodeJS.Timeout;
+}
+
+export class PublicTunnels {
+  readonly #byUrl = new Map<string, Entry>();
+
+  constructor(private readonly host: PublicTunnelsHost, private readonly idleMs = PUBLIC_TUNNEL_IDLE_MS) {}
+
+  /** A channel of `url`'s tunnel, opening the tunnel first if there is none; rejects as a leg would (ERR_SERVER_UNREACHABLE...). */
+  async open(url: string, endpoints: ClientEndpoints): Promise<PublicChannel> {
+    const leg = await this.#tunnelFor(url, endpoints);
+    return { carry: (local, bytes) => this.#carry(leg, endpoints, local, bytes) };
+  }
+
+  /** The relay is stopping: idle tunnels end now, busy ones once their last channel ends (the drain waits for those channels). */
+  retireAll(): void {
+    for (const entry of this.#byUrl.values()) if (entry.leg) this.#retire(entry, entry.leg);
+  }
+
+  /** Tunnels open now (for tests and diagnostics). */
+  get size(): number {
+    return [...this.#byUrl.values()].filter((e) => e.leg).length;
+  }
+
+  #tunnelFor(url: string, endpoints: ClientEndpoints): Promise<TunnelLeg> {
+    const entry = this.#byUrl.get(url) ?? {};
+    this.#byUrl.set(url, entry);
+    const leg = entry.leg;
+    if (leg) {
+      if (leg.tunnel.usable && this.host.routeHolds(url, leg.sid, leg.server)) return Promise.resolve(leg);
+      this.#retire(entry, leg);
+    }
+    entry.opening ??= this.host.openTunnel(url, endpoints).then(
+      (opened) => {
+        entry.opening = undefined;
+        this.#adopt(url, entry, opened);
+        return opened;
+      },
+      (err: unknown) => {
+        entry.opening = undefined;
+        if (!entry.leg) this.#byUrl.delete(url);
+        throw err;
+      },
+    );
+    return entry.opening;
+  }
+
+  #adopt(url: string, entry: Entry, leg: TunnelLeg): void {
+    entry.leg = leg;
+    const { tunnel } = leg;
+    tunnel.once('close', () => {
+      clearTimeout(entry.idleTimer);
+      if (entry.leg === leg) entry.leg = undefined;
+      if (!entry.leg && !entry.opening && this.#byUrl.get(url) === entry) this.#byUrl.delete(url);
+    });
+    tunnel.on('idle', () => {
+      clearTimeout(entry.idleTimer);
+      entry.idleTimer = setTimeout(() => {
+        if (tunnel.channelCount === 0) tunnel.end();
+      }, this.idleMs).unref();
+    });
+  }
+
+  /** No new channel on this tunnel: it ends once its last channel has. */
+  #retire(entry: Entry, leg: TunnelLeg): void {
+    entry.leg = undefined;
+    clearTimeout(entry.idleTimer);
+    const { tunnel } = leg;
+    if (tunnel.channelCount === 0) tunnel.end();
+    else tunnel.once('idle', () => tunnel.end());
+  }
+
+  async #carry(leg: TunnelLeg, endpoints: ClientEndpoints, local: ChannelLocal, bytes: () => DirectionBytes): Promise<{ error?: ErrorCode }> {
+    const entry = this.#byUrl.get(leg.url);
+    if (entry?.leg === leg) clearTimeout(entry.idleTimer);
+    let channel;
+    try {
+      channel = leg.tunnel.openChannel(local, leg.proxy ? encodeOpenEndpoints(endpoints) : undefined);
+    } catch (err) {
+      // The tunnel went away between open() and now: this connection fails as an unreachable leg would.
+      local.destroy();
+      throw err instanceof BurrowError ? err : new BurrowError(codeOf(err));
+    }
+    const stream = this.host.nextStreamId();
+    const start = new Date();
+    let settle: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => { settle = resolve; });
+    this.host.started(stream, { server: leg.server, user: leg.user, start, bytes, cut: () => local.destroy() }, done);
+    const result = await channel.settled;
+    const error = result.code;
+    this.host.ended({
+      stream, url: leg.url, source: `${endpoints.src}:${endpoints.srcPort}`, server: leg.server, user: leg.user, start, bytes: bytes(),
+      ...(error ? { error } : {}),
+    });
+    settle();
+    return error ? { error } : {};
+  }
+}
