@@ -8,20 +8,58 @@ import { CHANNEL_WINDOW, MAX_CHANNEL_WINDOW, PUBLIC_CHANNEL_WINDOW, PUBLIC_MAX_C
 
 const MAX_CREDIT = 0xffff_ffff;
 
-/** A tunnel's channel windows: both sides start with `initial`; a fast reader's grows up to `max`. */
+/**
+ * Bytes of window growth shared by many channels (all public channels of a relay): a channel grows its
+ * receive window past the initial one only with what it takes from here, and gives it back when it ends.
+ */
+export class GrowthBudget {
+  #left: number;
+
+  constructor(readonly total: number) {
+    this.#left = total;
+  }
+
+  get left(): number {
+    return this.#left;
+  }
+
+  /** Up to `n` bytes of growth, as much as is left. */
+  take(n: number): number {
+    const got = Math.min(n, this.#left);
+    this.#left -= got;
+    return got;
+  }
+
+  give(n: number): void {
+    this.#left = Math.min(this.total, this.#left + n);
+  }
+}
+
+/** A tunnel's channel windows: both sides start with `initial`; a fast reader's grows up to `max` (within `budget`, if any). */
 export interface ChannelWindows {
   initial: number;
   max: number;
+  /** Receiver side only (a local policy, not part of the protocol). */
+  budget?: GrowthBudget;
 }
 
 export const CLIENT_TUNNEL_WINDOWS: ChannelWindows = { initial: CHANNEL_WINDOW, max: MAX_CHANNEL_WINDOW };
+/** The skeleton's side of a public tunnel (its home servers' answers are bounded by their own sockets). */
 export const PUBLIC_TUNNEL_WINDOWS: ChannelWindows = { initial: PUBLIC_CHANNEL_WINDOW, max: PUBLIC_MAX_CHANNEL_WINDOW };
+/**
+ * Window growth all public channels of one relay may have taken at once: what the relay can be made to
+ * hold for public clients that stop reading is the initial windows plus this.
+ */
+export const PUBLIC_GROWTH_BUDGET = 256 * 1024 * 1024;
 
 export class ChannelCredit {
   #send: number;
   #allowance: number;
   #window: number;
   readonly #max: number;
+  readonly #budget: GrowthBudget | undefined;
+  /** Growth taken from the budget so far. */
+  #grown = 0;
   #consumed = 0;
 
   constructor(windows: ChannelWindows = CLIENT_TUNNEL_WINDOWS) {
@@ -29,6 +67,13 @@ export class ChannelCredit {
     this.#allowance = windows.initial;
     this.#window = windows.initial;
     this.#max = windows.max;
+    this.#budget = windows.budget;
+  }
+
+  /** The channel is over: its growth goes back to the budget. */
+  release(): void {
+    this.#budget?.give(this.#grown);
+    this.#grown = 0;
   }
 
   /** Bytes we may send before the peer grants more. */
@@ -70,7 +115,11 @@ export class ChannelCredit {
     let grant = this.#consumed;
     this.#consumed = 0;
     if (this.#window < this.#max && keptUp) {
-      const growth = Math.min(this.#window, this.#max - this.#window);
+      let growth = Math.min(this.#window, this.#max - this.#window);
+      if (this.#budget) {
+        growth = this.#budget.take(growth);
+        this.#grown += growth;
+      }
       this.#window += growth;
       grant += growth;
     }

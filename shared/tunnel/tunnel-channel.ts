@@ -267,6 +267,7 @@ export class Channel {
   #end(code: ErrorCode | undefined): void {
     if (this.#gone) return;
     this.#gone = true;
+    this.#credit.release();
     this.#dropPending();
     this.#held = undefined;
     this.#tunnel.forget(this);

@@ -41,11 +41,12 @@ export const MAX_CHANNEL_WINDOW = 4 * 1024 * 1024;
 
 /**
  * A relay's public tunnel (its channels are connections from anyone on the internet) starts each channel
- * at a smaller window and grows it to less: the relay holds at most one window per public client that
- * stops reading, where a burrow client's tunnel serves one authenticated user.
+ * at a smaller window: the relay holds at most that for a public client that never reads. A reader that
+ * keeps up grows it as on a client tunnel (one bulk stream needs ~4 MiB in flight), at the relay within
+ * a budget shared by all its public channels (channel-credit.ts PUBLIC_GROWTH_BUDGET).
  */
-export const PUBLIC_CHANNEL_WINDOW = 256 * 1024;
-export const PUBLIC_MAX_CHANNEL_WINDOW = 1024 * 1024;
+export const PUBLIC_CHANNEL_WINDOW = 64 * 1024;
+export const PUBLIC_MAX_CHANNEL_WINDOW = 4 * 1024 * 1024;
 
 /** A frame other than data, with its whole payload. */
 export interface ControlFrame {

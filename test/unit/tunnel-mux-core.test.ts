@@ -4,7 +4,7 @@
  * keeps up) and the channel table (ids, the responder's checks of opens, frames for unknown ids).
  */
 import test from 'ava';
-import { ChannelCredit, PUBLIC_TUNNEL_WINDOWS } from '../../shared/tunnel/channel-credit.js';
+import { ChannelCredit, GrowthBudget, PUBLIC_TUNNEL_WINDOWS } from '../../shared/tunnel/channel-credit.js';
 import { ChannelTable } from '../../shared/tunnel/channel-table.js';
 import { CHANNEL_WINDOW, MAX_CHANNEL_WINDOW } from '../../shared/tunnel/tunnel-frames.js';
 
@@ -78,10 +78,21 @@ test('table: the responder admits only ids above every id seen, refuses past its
   t.is(table.size, 0);
 });
 
-test('credit: a public tunnel\'s channels start at 256 KiB and grow to 1 MiB at most', (t) => {
+test('credit: a public tunnel\'s channels start at 64 KiB and grow to 4 MiB, only with what a shared budget has left, given back at the end', (t) => {
+  const budget = new GrowthBudget(1024 * 1024);
+  const windows = { ...PUBLIC_TUNNEL_WINDOWS, budget };
+  const a = new ChannelCredit(windows);
+  t.is(a.sendable, 64 * 1024);
+  t.false(a.received(64 * 1024 + 1), 'a peer may not send past the smaller window');
+  for (let i = 0; i < 10; i++) t.true(a.received(a.delivered(a.window / 4, true)));
+  t.is(a.window, 64 * 1024 + 1024 * 1024, 'grown by the whole budget, no further');
+  t.is(budget.left, 0);
+  const b = new ChannelCredit(windows);
+  b.delivered(b.window / 4, true);
+  t.is(b.window, 64 * 1024, 'nothing left to grow with');
+  a.release();
+  t.is(budget.left, 1024 * 1024);
   const c = new ChannelCredit(PUBLIC_TUNNEL_WINDOWS);
-  t.is(c.sendable, 256 * 1024);
-  t.false(c.received(256 * 1024 + 1), 'a peer may not send past the smaller window');
-  for (let i = 0; i < 6; i++) c.delivered(c.window / 4, true);
-  t.is(c.window, 1024 * 1024);
+  for (let i = 0; i < 10; i++) c.delivered(c.window / 4, true);
+  t.is(c.window, 4 * 1024 * 1024, 'without a budget, up to the maximum');
 });
