@@ -87,7 +87,7 @@ Shape, the same for both: public client → front on the relay host → agent "a
 | contender | front | agent | relay ↔ home |
 |---|---|---|---|
 | ${LABELS[REF]} | haproxy, \`mode http\` routing by \`Host\` (HTTP workloads) or \`mode tcp\` (the others) | haproxy \`mode tcp\` | plain TCP |
-| ${LABELS[OURS]} | \`burrow relay --http-port … --public-ports …\` (Node's HTTP parser, routed per request) | \`burrow skeleton --publish home-web=http://… \\| tcp://:PORT\` (default \`--pool 2\`) | Noise-encrypted data connection |
+| ${LABELS[OURS]} | \`burrow relay --http-port … --public-ports …\` (Node's HTTP parser, routed per request) | \`burrow skeleton --publish home-web=http://… \\| tcp://:PORT\` (default \`--pool 2\`) | one Noise-encrypted tunnel per publication, a channel per public connection |
 
 haproxy runs with its defaults (one thread per CPU); burrow's relay and skeleton are one Node process each.
 Real servers: nginx with a 1 KiB static file (HTTP), \`iperf3 -s\` (bulk), a Node echo server (connection setup).
