@@ -233,10 +233,11 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
 
   const close = (opts: { drainMs?: number; retryAfter?: number } = {}): Promise<void> => {
     closing ??= (async () => {
-      const stopped = Promise.all([stopListening(), ingress.close()]);
+      const drainMs = opts.drainMs ?? options.drainMs ?? 30_000;
+      // HTTP connections drain like streams: answers under way finish, within the same deadline.
+      const stopped = Promise.all([stopListening(), ingress.close(drainMs)]);
       runtime.run(runtime.core.shutdown(opts.retryAfter ?? 1));
       runtime.publicTunnels.retireAll();
-      const drainMs = opts.drainMs ?? options.drainMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), drainMs); });
       // Peers end what is idle when they hear Goodbye (a forwarder's idle tunnel); what still carries

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { secureInitiator, secureTunnel } from '../../shared/crypto/secure-stream.js';
 import { Tunnel } from '../../shared/tunnel/tunnel.js';
-import { GrowthBudget, PUBLIC_GROWTH_BUDGET, PUBLIC_TUNNEL_WINDOWS, type ChannelWindows } from '../../shared/tunnel/channel-credit.js';
+import { PUBLIC_TUNNEL_WINDOWS } from '../../shared/tunnel/channel-credit.js';
 
 /**
  * What a public connection may send on its channel before the home server accepted it: the skeleton
@@ -84,8 +84,6 @@ export interface PublicLegHost {
 
 export class PublicLegs {
   readonly #waiting = new Map<ConnId, Waiter>();
-  /** Public tunnels' channel windows, their growth from one budget for the whole relay. */
-  readonly #windows: ChannelWindows = { ...PUBLIC_TUNNEL_WINDOWS, budget: new GrowthBudget(PUBLIC_GROWTH_BUDGET) };
 
   constructor(private readonly host: PublicLegHost) {}
 
@@ -152,7 +150,7 @@ export class PublicLegs {
   #tunnel(cmd: Splice & { public: NonNullable<Splice['public']> }, waiter: Waiter, socket: Socket, leftover: Buffer): void {
     secureTunnel(socket, { psk: cmd.public.legKey.reveal(), serverId: cmd.server, leftover }).then(
       (link) => {
-        const tunnel = new Tunnel(link, 'initiator', { windows: this.#windows, preOpenBytes: PUBLIC_PRE_OPEN_BYTES });
+        const tunnel = new Tunnel(link, 'initiator', { windows: PUBLIC_TUNNEL_WINDOWS, preOpenBytes: PUBLIC_PRE_OPEN_BYTES });
         waiter.cut = (code) => tunnel.destroy(code);
         tunnel.once('close', () => {
           this.#waiting.delete(cmd.client);

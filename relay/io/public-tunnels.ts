@@ -14,6 +14,9 @@ import { BurrowError, codeOf, type ErrorCode } from '../../shared/errors.js';
 import type { ClientEndpoints } from '../../shared/protocol/messages.js';
 import { encodeOpenEndpoints } from '../../shared/tunnel/open-endpoints.js';
 import type { ChannelLocal } from '../../shared/tunnel/tunnel-channel.js';
+import { GrowthBudget, PUBLIC_GROWTH_BUDGET, PUBLIC_SOURCE_GROWTH_BUDGET, PUBLIC_TUNNEL_WINDOWS, type ChannelWindows } from '../../shared/tunnel/channel-credit.js';
+import { sourceKey } from '../core/source-guard.js';
+import type { Logger } from '../../shared/log.js';
 import type { DirectionBytes } from './live-streams.js';
 import type { PublicEnd, TunnelLeg } from './public-legs.js';
 
@@ -21,6 +24,7 @@ import type { PublicEnd, TunnelLeg } from './public-legs.js';
 export const PUBLIC_TUNNEL_IDLE_MS = 5 * 60_000;
 
 export interface PublicTunnelsHost {
+  log: Logger;
   openTunnel(url: string, endpoints: ClientEndpoints): Promise<TunnelLeg>;
   /** The publication still routes to this session and server, and the relay is not stopping. */
   routeHolds(url: string, sid: string, server: string): boolean;
@@ -47,6 +51,13 @@ interface Entry {
 
 export class PublicTunnels {
   readonly #byUrl = new Map<string, Entry>();
+  /**
+   * Channel windows grow from a budget per public source (an IPv4 address, an IPv6 /64), each drawing
+   * on one for the whole relay: public clients that read fast and then stop can pin only that much, and
+   * a few sources cannot pin all of it.
+   */
+  readonly #budget = new GrowthBudget(PUBLIC_GROWTH_BUDGET);
+  readonly #sources = new Map<string, { windows: ChannelWindows; channels: number }>();
 
   constructor(private readonly host: PublicTunnelsHost, private readonly idleMs = PUBLIC_TUNNEL_IDLE_MS) {}
 
@@ -92,7 +103,9 @@ export class PublicTunnels {
   #adopt(url: string, entry: Entry, leg: TunnelLeg): void {
     entry.leg = leg;
     const { tunnel } = leg;
-    tunnel.once('close', () => {
+    tunnel.once('close', (code) => {
+      // Every public connection of the publication went with it: worth an operator's attention.
+      if (code) this.host.log.warn({ publication: url, server: leg.server, code }, 'public tunnel failed; its connections were cut');
       clearTimeout(entry.idleTimer);
       if (entry.leg === leg) entry.leg = undefined;
       if (!entry.leg && !entry.opening && this.#byUrl.get(url) === entry) this.#byUrl.delete(url);
@@ -117,10 +130,12 @@ export class PublicTunnels {
   async #carry(leg: TunnelLeg, endpoints: ClientEndpoints, local: ChannelLocal, bytes: () => DirectionBytes): Promise<{ error?: ErrorCode }> {
     const entry = this.#byUrl.get(leg.url);
     if (entry?.leg === leg) clearTimeout(entry.idleTimer);
+    const source = this.#source(endpoints.src);
     let channel;
     try {
-      channel = leg.tunnel.openChannel(local, leg.proxy ? encodeOpenEndpoints(endpoints) : undefined);
+      channel = leg.tunnel.openChannel(local, leg.proxy ? encodeOpenEndpoints(endpoints) : undefined, source.windows);
     } catch (err) {
+      this.#leave(endpoints.src, source);
       // The tunnel went away between open() and now: this connection fails as an unreachable leg would.
       local.destroy();
       throw err instanceof BurrowError ? err : new BurrowError(codeOf(err));
@@ -131,6 +146,7 @@ export class PublicTunnels {
     const done = new Promise<void>((resolve) => { settle = resolve; });
     this.host.started(stream, { server: leg.server, user: leg.user, start, bytes, cut: () => local.destroy() }, done);
     const result = await channel.settled;
+    this.#leave(endpoints.src, source);
     const error = result.code;
     this.host.ended({
       stream, url: leg.url, source: `${endpoints.src}:${endpoints.srcPort}`, server: leg.server, user: leg.user, start, bytes: bytes(),
@@ -138,5 +154,21 @@ export class PublicTunnels {
     });
     settle();
     return error ? { error } : {};
+  }
+
+  #source(address: string): { windows: ChannelWindows; channels: number } {
+    const key = sourceKey(address);
+    let source = this.#sources.get(key);
+    if (!source) {
+      source = { windows: { ...PUBLIC_TUNNEL_WINDOWS, budget: new GrowthBudget(PUBLIC_SOURCE_GROWTH_BUDGET, this.#budget) }, channels: 0 };
+      this.#sources.set(key, source);
+    }
+    source.channels++;
+    return source;
+  }
+
+  /** A channel of `address` is over (its credit gave its growth back already). */
+  #leave(address: string, source: { channels: number }): void {
+    if (--source.channels === 0) this.#sources.delete(sourceKey(address));
   }
 }

@@ -99,6 +99,7 @@ export class RelayRuntime extends EventEmitter {
       ended: (end) => this.#publicEnded(end),
     });
     this.publicTunnels = new PublicTunnels({
+      log: opts.log,
       openTunnel: (url, endpoints) => this.publicLegs.openTunnel(url, endpoints),
       routeHolds: (url, sid, server) => this.core.publicRouteHolds(url, sid, server),
       nextStreamId: () => this.core.nextStreamId(),

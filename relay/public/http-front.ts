@@ -48,8 +48,8 @@ export interface HttpFrontStats {
 export interface HttpFront {
   /** Serves one accepted public socket. */
   handle(socket: Socket): void;
-  /** Destroys every public connection (and so their upstream streams); resolves once all have closed. */
-  close(): Promise<void>;
+  /** Stops, draining for up to `drainMs` (see close below); resolves once every public connection has closed. */
+  close(drainMs?: number): Promise<void>;
   stats(): HttpFrontStats;
 }
 
@@ -113,6 +113,11 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     stats.requests++;
     deps.headRead?.(req.socket);
     const { done } = conn.requestStarted();
+    if (conn.draining) {
+      // The relay is stopping: requests under way finish, a new one is told to come back.
+      res.once('close', done);
+      return void sendErrorPage(res, 503, true);
+    }
     const release = conn.admit(() => forward(conn, req, res));
     res.once('close', () => {
       release();
@@ -198,11 +203,20 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     server.emit('connection', socket);
   };
 
-  const close = async (): Promise<void> => {
+  /**
+   * Stops. With `drainMs`: idle connections close now, busy ones once their requests under way are
+   * answered (a request that arrives meanwhile gets 503), upgraded ones when their stream ends, and
+   * whatever is left after `drainMs` is cut. Without: every connection is cut at once. Resolves once all
+   * have closed.
+   */
+  const close = async (drainMs = 0): Promise<void> => {
     closing = true;
     const closed = [...conns.keys()].map((s) => new Promise<void>((resolve) => (s.closed ? resolve() : s.once('close', () => resolve()))));
-    for (const socket of conns.keys()) socket.destroy();
+    if (drainMs <= 0) for (const socket of conns.keys()) socket.destroy();
+    else for (const conn of conns.values()) conn.drain();
+    const deadline = drainMs > 0 ? setTimeout(() => { for (const socket of conns.keys()) socket.destroy(); }, drainMs) : undefined;
     await Promise.all(closed);
+    clearTimeout(deadline);
   };
 
   const inFlight = (): number => [...conns.values()].reduce((n, conn) => n + conn.inFlight, 0);

@@ -51,6 +51,7 @@ export class PublicConnection {
   #active = 0;
   #upgraded = false;
   #closedDown = false;
+  #draining = false;
   #inFlight = 0;
   readonly #waiting: (() => void)[] = [];
   /** Upstream requests under way for this connection: all are destroyed when the public socket closes. */
@@ -106,7 +107,10 @@ export class PublicConnection {
       done: () => {
         if (finished) return;
         finished = true;
-        if (--this.#active === 0) this.#arm();
+        if (--this.#active > 0) return;
+        // Stopping: the last answer is out; the connection ends once it is flushed.
+        if (this.#draining && !this.#upgraded) this.socket.destroySoon();
+        else this.#arm();
       },
     };
   }
@@ -141,6 +145,20 @@ export class PublicConnection {
       this.#inFlight--;
       while (this.#inFlight < MAX_IN_FLIGHT && this.#waiting.length > 0) this.#waiting.shift()!();
     };
+  }
+
+  /** The relay is stopping (draining): answer no new request (the caller sends 503). */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /**
+   * The relay is stopping: an idle connection closes now, a busy one once the requests under way are
+   * answered. An upgraded one (WebSocket) is a stream: the relay's drain of streams decides its end.
+   */
+  drain(): void {
+    this.#draining = true;
+    if (!this.#upgraded && this.#active === 0) this.socket.destroy();
   }
 
   /** The connection became a tunnel (WebSocket): no more heads, no more deadlines. */

@@ -46,7 +46,8 @@ export interface PublicIngress {
   closed(url: string): Promise<void>;
   /** Per-publication counters: connections, bytes, refusals by reason. */
   stats: PublicStats;
-  close(): Promise<void>;
+  /** Stops listening; HTTP connections drain for up to `drainMs` (cut at once without). */
+  close(drainMs?: number): Promise<void>;
 }
 
 
@@ -79,11 +80,11 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
   };
   const shared: { http?: AddressInfo; https?: AddressInfo } = {};
   const servers: Server[] = [];
-  const closers: (() => Promise<void>)[] = [];
+  const closers: ((drainMs?: number) => Promise<void>)[] = [];
   if (opts.httpPort !== undefined) {
     const http = startHttpFront({ ...front, publications, channels: front.channel });
     servers.push(http.server);
-    closers.push(() => http.front.close());
+    closers.push((drainMs) => http.front.close(drainMs));
     stats.addSource('http', http.refusals);
     shared.http = await listenOn(http.server, opts.httpPort, opts.host, 'http port');
   }
@@ -165,11 +166,11 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
     closed: async (url) => {
       if (tcp.has(url) || udp.has(url) || bound.has(url)) await once(events, `closed ${url}`);
     },
-    close: async () => {
+    close: async (drainMs?: number) => {
       runtime.publicPorts = undefined;
       for (const front of udp.values()) front.close();
       udp.clear();
-      await Promise.all(closers.map((close) => close()));
+      await Promise.all(closers.map((close) => close(drainMs)));
       await Promise.all([...tcp.values(), ...servers].map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
       tcp.clear();
     },

@@ -15,7 +15,8 @@ const MAX_CREDIT = 0xffff_ffff;
 export class GrowthBudget {
   #left: number;
 
-  constructor(readonly total: number) {
+  /** `parent`: a larger budget this one also draws from (one source's share of the relay's). */
+  constructor(readonly total: number, private readonly parent?: GrowthBudget) {
     this.#left = total;
   }
 
@@ -23,15 +24,23 @@ export class GrowthBudget {
     return this.#left;
   }
 
-  /** Up to `n` bytes of growth, as much as is left. */
+  /** Nothing of it is taken. */
+  get untouched(): boolean {
+    return this.#left === this.total;
+  }
+
+  /** Up to `n` bytes of growth, as much as is left here and in the parent. */
   take(n: number): number {
-    const got = Math.min(n, this.#left);
+    let got = Math.min(n, this.#left);
+    if (this.parent) got = this.parent.take(got);
     this.#left -= got;
     return got;
   }
 
   give(n: number): void {
-    this.#left = Math.min(this.total, this.#left + n);
+    const back = Math.min(n, this.total - this.#left);
+    this.#left += back;
+    this.parent?.give(back);
   }
 }
 
@@ -51,6 +60,13 @@ export const PUBLIC_TUNNEL_WINDOWS: ChannelWindows = { initial: PUBLIC_CHANNEL_W
  * hold for public clients that stop reading is the initial windows plus this.
  */
 export const PUBLIC_GROWTH_BUDGET = 256 * 1024 * 1024;
+/** One public source's share of it (an IPv4 address, an IPv6 /64): a few sources cannot take it all. */
+export const PUBLIC_SOURCE_GROWTH_BUDGET = 32 * 1024 * 1024;
+/**
+ * The same at a skeleton, for what public clients upload to home servers that read slowly: a home host
+ * is often small, and 64 MiB still lets 16 public uploads run at full window at once.
+ */
+export const SKELETON_PUBLIC_GROWTH_BUDGET = 64 * 1024 * 1024;
 
 export class ChannelCredit {
   #send: number;

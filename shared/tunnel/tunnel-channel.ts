@@ -8,7 +8,7 @@
 import type { Duplex } from 'node:stream';
 import { BurrowError, wireCode, type ErrorCode } from '../errors.js';
 import type { Tunnel } from './tunnel.js';
-import { ChannelCredit } from './channel-credit.js';
+import { ChannelCredit, type ChannelWindows } from './channel-credit.js';
 import { codePayload, FRAME, MAX_DATA, payloadCode, windowPayload, type ControlFrame } from './tunnel-frames.js';
 
 /**
@@ -51,11 +51,11 @@ export class Channel {
   #opened = false;
   #refused = false;
 
-  constructor(tunnel: Tunnel, id: number, openPayload: Buffer = Buffer.alloc(0)) {
+  constructor(tunnel: Tunnel, id: number, openPayload: Buffer = Buffer.alloc(0), windows: ChannelWindows = tunnel.windows) {
     this.#tunnel = tunnel;
     this.id = id;
     this.openPayload = openPayload;
-    this.#credit = new ChannelCredit(tunnel.windows);
+    this.#credit = new ChannelCredit(windows);
     this.settled = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -103,6 +103,11 @@ export class Channel {
     else this.resumeLocal();
   }
 
+  /** The tunnel socket drained: what was held for it goes out, then the local socket is read again. */
+  drained(): void {
+    if (!this.#gone) this.#unblock();
+  }
+
   /** Resumes reading the local socket if credit and the tunnel allow. */
   resumeLocal(): void {
     const local = this.#local;
@@ -113,10 +118,14 @@ export class Channel {
     else local.resume();
   }
 
-  /** The tunnel went away (or ended): the local socket is destroyed. */
+  /**
+   * The tunnel went away (or ended) with this channel open: the local socket is reset, so its peer sees a
+   * cut (RST) and never takes what it got for a whole stream.
+   */
   abort(code: ErrorCode): void {
     if (this.#gone) return;
-    this.#local?.destroy();
+    const local = this.#local;
+    if (local && !local.destroyed) resetLocal(local);
     this.#end(code);
   }
 
@@ -212,8 +221,20 @@ export class Channel {
     this.#send(chunk);
   };
 
-  /** Sends what credit allows; the rest is held and the local socket paused until more is granted. */
+  /**
+   * Sends what credit allows; the rest is held and the local socket paused until more is granted. While
+   * the tunnel socket is congested nothing is queued on it: the chunk is held until it drains, so many
+   * channels reading at once add at most one chunk each to this process's memory, never to the
+   * tunnel's backlog (whose cap would cut every channel).
+   */
   #send(chunk: Buffer): void {
+    const local = this.#local;
+    if (this.#tunnel.congested) {
+      this.#held = chunk;
+      local?.pause();
+      this.#tunnel.waitForDrain(this);
+      return;
+    }
     let offset = 0;
     while (offset < chunk.length && this.#sendable() > 0) {
       const n = Math.min(chunk.length - offset, MAX_DATA, this.#sendable());
@@ -222,7 +243,6 @@ export class Channel {
       if (!this.#opened) this.#sentBeforeOpen += n;
       offset += n;
     }
-    const local = this.#local;
     if (offset < chunk.length) {
       this.#held = chunk.subarray(offset);
       local?.pause();

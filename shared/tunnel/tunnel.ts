@@ -134,12 +134,13 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
 
   /**
    * Initiator: a new channel for `local`, whose bytes flow at once (the responder holds them until its
-   * target accepts). `openPayload` goes with the open frame (a public tunnel's client endpoints).
+   * target accepts). `openPayload` goes with the open frame (a public tunnel's client endpoints);
+   * `windows` replaces the tunnel's for this channel's receive side (the same sizes, another budget).
    */
-  openChannel(local: ChannelLocal, openPayload: Buffer = EMPTY): Channel {
+  openChannel(local: ChannelLocal, openPayload: Buffer = EMPTY, windows?: ChannelWindows): Channel {
     if (this.role !== 'initiator') throw new BurrowError('ERR_INTERNAL', 'only the initiator opens channels');
     if (!this.usable) throw new BurrowError('ERR_CONNECTION_CLOSED', 'tunnel is closing');
-    const channel = this.#table.openNext((id) => new Channel(this, id));
+    const channel = this.#table.openNext((id) => new Channel(this, id, EMPTY, windows));
     this.send(FRAME.open, channel.id, openPayload);
     channel.attach(local);
     return channel;
@@ -327,9 +328,9 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
     this.#congested = false;
     // A snapshot: a channel that finds the tunnel congested again waits for the next drain, not this loop.
     for (const channel of [...this.#waitingDrain]) {
-      if (this.#congested) break;
+      if (this.congested) break;
       this.#waitingDrain.delete(channel);
-      channel.resumeLocal();
+      channel.drained();
     }
   };
 }

@@ -20,6 +20,7 @@ import type { SkeletonServer } from './skeleton-server.js';
 import { serveTunnel } from './serve-tunnel.js';
 import type { OpenFlow, UdpFlows } from './udp-flows.js';
 import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
+import type { ChannelWindows } from '../../shared/tunnel/channel-credit.js';
 
 export interface ServeOptions {
   /** How long to wait for the local target to accept. */
@@ -35,6 +36,8 @@ export interface ServeOptions {
    * used instead of the server secret; its tunnel's channels carry their own client endpoints.
    */
   publicLeg?: Buffer;
+  /** A public tunnel's channel windows (default: PUBLIC_TUNNEL_WINDOWS with no growth budget). */
+  publicWindows?: ChannelWindows;
   /** The skeleton's UDP flows: a udp server's stream is one flow (required to serve udp servers). */
   udp?: UdpFlows;
 }
@@ -79,7 +82,10 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
     if (tunnel) {
       // A public tunnel's channels are many public clients: each open frame names its own, the Bind none.
       const endpoints = opts.publicLeg ? 'per-channel' : client;
-      await serveTunnel(tunnel, server, log, targetTimeoutMs, endpoints, { ...(opts.rekey ? { rekey: opts.rekey } : {}), ...(opts.refusals ? { refusals: opts.refusals } : {}) });
+      await serveTunnel(tunnel, server, log, targetTimeoutMs, endpoints, {
+        ...(opts.rekey ? { rekey: opts.rekey } : {}), ...(opts.refusals ? { refusals: opts.refusals } : {}),
+        ...(opts.publicWindows ? { publicWindows: opts.publicWindows } : {}),
+      });
       return;
     }
     if (!secure) {

@@ -13,7 +13,7 @@ import { proxyHeader } from '../../shared/net/proxy-header.js';
 import type { ClientEndpoints } from '../../shared/protocol/messages.js';
 import { Tunnel } from '../../shared/tunnel/tunnel.js';
 import { decodeOpenEndpoints } from '../../shared/tunnel/open-endpoints.js';
-import { PUBLIC_TUNNEL_WINDOWS } from '../../shared/tunnel/channel-credit.js';
+import { PUBLIC_TUNNEL_WINDOWS, type ChannelWindows } from '../../shared/tunnel/channel-credit.js';
 import type { Channel } from '../../shared/tunnel/tunnel-channel.js';
 import type { SkeletonServer } from './skeleton-server.js';
 import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
@@ -33,6 +33,8 @@ export interface ServeTunnelOptions {
   connect?: (host: string, port: number, timeoutMs: number) => Promise<Socket>;
   rekey?: RekeyOptions;
   refusals?: LogLimiter;
+  /** A public tunnel's channel windows (the skeleton's growth budget); PUBLIC_TUNNEL_WINDOWS by default. */
+  publicWindows?: ChannelWindows;
 }
 
 /**
@@ -44,7 +46,7 @@ export function serveTunnel(
 ): Promise<void> {
   const perChannel = client === 'per-channel';
   const tunnel = new Tunnel(link, 'responder', {
-    maxChannels: MAX_TUNNEL_CHANNELS, openPayloads: perChannel, ...(perChannel ? { windows: PUBLIC_TUNNEL_WINDOWS } : {}),
+    maxChannels: MAX_TUNNEL_CHANNELS, openPayloads: perChannel, ...(perChannel ? { windows: opts.publicWindows ?? PUBLIC_TUNNEL_WINDOWS } : {}),
     ...(opts.rekey ? { rekey: opts.rekey } : {}),
   });
   const maxConnecting = opts.maxConnecting ?? MAX_TUNNEL_CONNECTING;
@@ -74,7 +76,9 @@ export function serveTunnel(
   });
   return new Promise((resolve) => {
     tunnel.once('close', (code) => {
-      log.debug({ server: server.id, channels, durationMs: Date.now() - started, ...(code ? { code } : {}) }, 'tunnel closed');
+      // A public tunnel that fails takes every public connection of a publication with it.
+      const level = perChannel && code && code !== 'ERR_CONNECTION_CLOSED' ? 'warn' : 'debug';
+      log[level]({ server: server.id, channels, durationMs: Date.now() - started, ...(code ? { code } : {}) }, perChannel ? 'public tunnel closed' : 'tunnel closed');
       resolve();
     });
   });

@@ -15,6 +15,7 @@ import { login, type Credentials, type PeerSession } from '../../shared/peer/pee
 import { parseHostPort, type RelayTarget } from '../../shared/peer/relay-address.js';
 import { SkeletonCore, type SkeletonCommand, type SkeletonEvent } from '../core/skeleton-core.js';
 import { serveStream } from './serve-stream.js';
+import { GrowthBudget, PUBLIC_TUNNEL_WINDOWS, SKELETON_PUBLIC_GROWTH_BUDGET, type ChannelWindows } from '../../shared/tunnel/channel-credit.js';
 import type { UdpFlows } from './udp-flows.js';
 import { Semaphore } from '../../shared/semaphore.js';
 import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
@@ -59,6 +60,8 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
   readonly #attaching = new Semaphore(16);
   /** One budget for the 'stream refused' lines of all this skeleton's streams (shared/log-limiter.ts). */
   readonly #refusals = new LogLimiter();
+  /** Public tunnels' channel windows: their growth from one budget for the whole skeleton (the public can open them). */
+  readonly #publicWindows: ChannelWindows = { ...PUBLIC_TUNNEL_WINDOWS, budget: new GrowthBudget(SKELETON_PUBLIC_GROWTH_BUDGET) };
   readonly #tick: NodeJS.Timeout;
 
   constructor(
@@ -263,6 +266,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       await serveStream(socket, greeting.channel.detach(), server, this.log, {
         ...(msg.public ? { publicLeg: session.keys.publicLeg } : {}),
         targetTimeoutMs: this.targetTimeoutMs, ...(msg.proxy ? { client: msg.proxy } : {}), ...(this.rekey ? { rekey: this.rekey } : {}), refusals: this.#refusals, udp: this.udp,
+        publicWindows: this.#publicWindows,
       });
     } catch (err) {
       socket?.destroy();

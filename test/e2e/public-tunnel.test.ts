@@ -6,6 +6,7 @@
  */
 import test from 'ava';
 import { once } from 'node:events';
+import http from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { StreamAudit } from '../../relay/index.js';
 import type { RelayNote } from '../../relay/core/relay-events.js';
@@ -14,7 +15,7 @@ import { stateReaches } from '../helpers/state-wait.js';
 import { echoServer, listenLocal, newSecret, privateLoopback, server, startTestSkeleton, startWorld, type UserSpec } from '../helpers/world.js';
 
 const USERS: Record<string, UserSpec> = {
-  home: { roles: ['skeleton'], serve: ['home-*'], publish: ['tcp:20100-20199'] },
+  home: { roles: ['skeleton'], serve: ['home-*'], publish: ['tcp:20100-20199', '*.tunnel.example.net'] },
 };
 
 /** A home server that answers every chunk with `tag:` and the chunk, and ends when its client does. */
@@ -102,4 +103,51 @@ test('a stopping relay drains a public connection in flight on its tunnel, then 
   await stopping;
   t.is(world.relay.runtime.activeStreams, 0);
   t.is(world.relay.runtime.publicTunnels.size, 0, 'the tunnel ended with its last channel');
+});
+
+test('a stopping relay lets an HTTP answer under way finish, tells a new request on another connection 503, then stops', async (t) => {
+  const host = privateLoopback();
+  const world = await startWorld(t, { users: USERS, relay: { publicHost: host, httpPort: 8080 } });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => { release = resolve; });
+  let arrived!: () => void;
+  const slowArrived = new Promise<void>((resolve) => { arrived = resolve; });
+  const home = http.createServer((req, res) => {
+    if (req.url === '/slow') {
+      arrived();
+      void released.then(() => res.end('slow answer'));
+    } else res.end('quick answer');
+  });
+  await new Promise<void>((resolve) => home.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => home.close());
+  const homePort = (home.address() as { port: number }).port;
+  const { secret: _unused, ...noSecret } = server('home-web', homePort, newSecret());
+  await startTestSkeleton(t, world, [{ ...noSecret, protocol: 'http', publications: [{ server: 'home-web', url: 'http://www.tunnel.example.net' }] }]);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  const get = (path: string, a: http.Agent = agent) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.get({ host, port: 8080, path, agent: a, headers: { Host: 'www.tunnel.example.net' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+  const other = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => other.destroy());
+  t.deepEqual(await get('/', other), { status: 200, body: 'quick answer' });
+  const slow = get('/slow');
+  await slowArrived;
+  let stopped = false;
+  const stopping = world.relay.close({ drainMs: 60_000 }).then(() => { stopped = true; });
+  // The other keep-alive connection was idle: it is closed, so a new request there fails or, if it
+  // raced the close, is told to come back later.
+  const late = await get('/', other).then((r) => r.status, (err: NodeJS.ErrnoException) => err.code ?? 'error');
+  t.true(late === 503 || late === 'ECONNRESET' || late === 'ECONNREFUSED' || late === 'EPIPE', `late request: ${String(late)}`);
+  t.false(stopped, 'the relay waits for the answer under way');
+  release();
+  t.deepEqual(await slow, { status: 200, body: 'slow answer' });
+  await stopping;
 });

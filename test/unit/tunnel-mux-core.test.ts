@@ -96,3 +96,17 @@ test('credit: a public tunnel\'s channels start at 64 KiB and grow to 4 MiB, onl
   for (let i = 0; i < 10; i++) c.delivered(c.window / 4, true);
   t.is(c.window, 4 * 1024 * 1024, 'without a budget, up to the maximum');
 });
+
+test('budget: a source\'s share draws on the relay\'s budget too, and gives back to both', (t) => {
+  const relay = new GrowthBudget(10);
+  const a = new GrowthBudget(6, relay);
+  const b = new GrowthBudget(6, relay);
+  t.is(a.take(8), 6, 'no more than the share');
+  t.is(b.take(8), 4, 'no more than the relay has left');
+  t.is(relay.left, 0);
+  a.give(6);
+  t.is(relay.left, 6);
+  t.true(a.untouched);
+  t.is(b.take(2), 2);
+  t.is(relay.left, 4);
+});

@@ -409,3 +409,35 @@ test('preOpenBytes: a channel sends no more than that before its target accepted
   app.end();
   t.is(digest(await got), digest(payload));
 });
+
+test('forty channels that read at once never push the tunnel past its backlog cap: what cannot go out waits in the channel', async (t) => {
+  const target = await echoTarget(t);
+  // A small cap (1 MiB): 40 channels reading 64 KiB each in one turn would queue 2.5 MiB on the tunnel socket.
+  const { client } = await tunnelPair(t, target, { client: { maxBacklog: 1024 * 1024 } });
+  let failed: string | undefined;
+  client.once('close', (code) => { failed = code; });
+  const runs = Array.from({ length: 40 }, async () => {
+    const { app } = await openApp(t, client);
+    const payload = randomBytes(400_000);
+    const echoed = readAll(app);
+    app.end(payload);
+    return digest(await echoed) === digest(payload);
+  });
+  t.deepEqual(await Promise.all(runs), Array<boolean>(40).fill(true));
+  t.is(failed, undefined, 'the tunnel was never cut');
+  t.true(client.usable);
+});
+
+test('a tunnel that fails resets its channels\' local sockets: a cut is never mistaken for a clean end', async (t) => {
+  const target = await firstSocket(t);
+  const { client, middle } = await tunnelPair(t, target.port);
+  const { app } = await openApp(t, client);
+  app.write('hello');
+  await target.socket;
+  const reset = new Promise<string | undefined>((resolve) => {
+    app.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
+    app.once('close', () => resolve(undefined));
+  });
+  middle.toClient.destroy(); // the relay's side goes away mid-stream
+  t.is(await reset, 'ECONNRESET');
+});
