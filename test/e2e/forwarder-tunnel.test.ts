@@ -82,9 +82,12 @@ test('when the skeleton goes away the tunnel is lost; the next connection opens 
   const forwarder = await startForwarder({ client, serverId: 'echo', secret, host: '127.0.0.1', port: 0, log: silentLogger() });
   t.teardown(() => forwarder.close());
   const before = await echoed(t, forwarder.address.port, 'one');
-  const lost = once(before, 'close');
+  const lost = new Promise<string | undefined>((resolve) => {
+    before.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
+    before.once('close', () => resolve(undefined));
+  });
   await first.close();
-  await lost; // its channel went with the tunnel
+  t.is(await lost, 'ECONNRESET', 'its channel went with the tunnel, and the app sees a cut, not an end');
   await startTestSkeleton(t, world, [server('echo', echo.port, secret)]);
   const after = await echoed(t, forwarder.address.port, 'two');
   after.end();
