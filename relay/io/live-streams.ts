@@ -20,6 +20,8 @@ export interface LiveStream {
   bytes: () => SpliceBytes;
   /** What cutting the stream destroys (its two sockets, or a public stream's end-to-end leg). */
   sockets: ReadonlyArray<{ destroy(): void }>;
+  /** Work under way although no byte moves (a public HTTP answer awaited): never idle. */
+  busy?: () => boolean;
 }
 
 export class LiveStreams {

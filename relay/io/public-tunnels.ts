@@ -20,6 +20,17 @@ import type { Logger } from '../../shared/log.js';
 import type { DirectionBytes } from './live-streams.js';
 import type { PublicEnd, TunnelLeg } from './public-legs.js';
 
+/** A running public stream, for the live streams and the drain. */
+export interface PublicStreamInfo {
+  server: string;
+  user: string;
+  start: Date;
+  bytes: () => DirectionBytes;
+  cut: () => void;
+  /** Work is under way although no byte moves (an HTTP answer awaited): not idle. */
+  busy?: () => boolean;
+}
+
 /** How long a public tunnel without channels is kept for the next connection. */
 export const PUBLIC_TUNNEL_IDLE_MS = 5 * 60_000;
 
@@ -30,7 +41,7 @@ export interface PublicTunnelsHost {
   routeHolds(url: string, sid: string, server: string): boolean;
   nextStreamId(): number;
   /** A public connection is running: register it with the live streams and the drain. */
-  started(stream: number, info: { server: string; user: string; start: Date; bytes: () => DirectionBytes; cut: () => void }, done: Promise<void>): void;
+  started(stream: number, info: PublicStreamInfo, done: Promise<void>): void;
   ended(end: PublicEnd): void;
 }
 
@@ -38,9 +49,10 @@ export interface PublicTunnelsHost {
 export interface PublicChannel {
   /**
    * Carries `local` through to the home server and back until both sides are done; `bytes` are the
-   * front's counts for the admin API and the audit line. Resolves with the error, if it ended with one.
+   * front's counts for the admin API and the audit line; `busy` (the HTTP front) says an answer is under
+   * way, so a stopping relay does not cut the stream as idle. Resolves with the error, if it ended with one.
    */
-  carry(local: ChannelLocal, bytes: () => DirectionBytes): Promise<{ error?: ErrorCode }>;
+  carry(local: ChannelLocal, bytes: () => DirectionBytes, busy?: () => boolean): Promise<{ error?: ErrorCode }>;
 }
 
 interface Entry {
@@ -64,7 +76,7 @@ export class PublicTunnels {
   /** A channel of `url`'s tunnel, opening the tunnel first if there is none; rejects as a leg would (ERR_SERVER_UNREACHABLE...). */
   async open(url: string, endpoints: ClientEndpoints): Promise<PublicChannel> {
     const leg = await this.#tunnelFor(url, endpoints);
-    return { carry: (local, bytes) => this.#carry(leg, endpoints, local, bytes) };
+    return { carry: (local, bytes, busy) => this.#carry(leg, endpoints, local, bytes, busy) };
   }
 
   /** The relay is stopping: idle tunnels end now, busy ones once their last channel ends (the drain waits for those channels). */
@@ -127,7 +139,7 @@ export class PublicTunnels {
     else tunnel.once('idle', () => tunnel.end());
   }
 
-  async #carry(leg: TunnelLeg, endpoints: ClientEndpoints, local: ChannelLocal, bytes: () => DirectionBytes): Promise<{ error?: ErrorCode }> {
+  async #carry(leg: TunnelLeg, endpoints: ClientEndpoints, local: ChannelLocal, bytes: () => DirectionBytes, busy?: () => boolean): Promise<{ error?: ErrorCode }> {
     const entry = this.#byUrl.get(leg.url);
     if (entry?.leg === leg) clearTimeout(entry.idleTimer);
     const source = this.#source(endpoints.src);
@@ -144,7 +156,9 @@ export class PublicTunnels {
     const start = new Date();
     let settle: () => void = () => undefined;
     const done = new Promise<void>((resolve) => { settle = resolve; });
-    this.host.started(stream, { server: leg.server, user: leg.user, start, bytes, cut: () => local.destroy() }, done);
+    // Cut (by the operator, or as idle when the relay stops): a reset, so the public client sees a cut.
+    const cut = (): void => void (typeof local.resetAndDestroy === 'function' ? local.resetAndDestroy() : local.destroy());
+    this.host.started(stream, { server: leg.server, user: leg.user, start, bytes, cut, ...(busy ? { busy } : {}) }, done);
     const result = await channel.settled;
     this.#leave(endpoints.src, source);
     const error = result.code;

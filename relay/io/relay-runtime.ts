@@ -21,7 +21,7 @@ import { IdleStreams } from './idle-streams.js';
 import { LiveStreams, type DirectionBytes } from './live-streams.js';
 import { RelayConnection } from './relay-connection.js';
 import { PublicLegs, type PublicEnd } from './public-legs.js';
-import { PublicTunnels } from './public-tunnels.js';
+import { PublicTunnels, type PublicStreamInfo } from './public-tunnels.js';
 import type { IngressOffer } from '../core/relay-publish.js';
 import type { SpliceBytes } from '../../shared/net/splice.js';
 
@@ -241,8 +241,11 @@ export class RelayRuntime extends EventEmitter {
     }
   }
 
-  #publicStarted(stream: number, info: { server: string; user: string; start: Date; bytes: () => DirectionBytes; cut: () => void }, done: Promise<void>): void {
-    this.live.add({ id: stream, server: info.server, user: info.user, start: info.start, bytes: () => splitBytes(info.bytes()), sockets: [{ destroy: info.cut }] });
+  #publicStarted(stream: number, info: PublicStreamInfo, done: Promise<void>): void {
+    this.live.add({
+      id: stream, server: info.server, user: info.user, start: info.start, bytes: () => splitBytes(info.bytes()), sockets: [{ destroy: info.cut }],
+      ...(info.busy ? { busy: info.busy } : {}),
+    });
     const finished = done.then(() => ({ aToB: 0, bToA: 0, durationMs: 0 }));
     this.#activeSplices.add(finished);
     void finished.then(() => this.#activeSplices.delete(finished));

@@ -20,8 +20,10 @@ export interface HttpFrontDeps {
   /**
    * A fresh byte stream to the home server of `route` for this public client (plaintext HTTP/1.1 flows
    * over it). Rejects (a BurrowError) when the server is offline or unreachable: the client gets a 502.
+   * `busy` says whether the public connection has a request under way (an upstream stream is then work
+   * in flight even while no byte moves: a stopping relay does not cut it as idle).
    */
-  open(route: HttpRoute, client: PublicClient): Promise<Duplex>;
+  open(route: HttpRoute, client: PublicClient, busy?: () => boolean): Promise<Duplex>;
   log: Logger;
   /** Told each time a request head on this public socket is complete (routed or not): the door stops counting it as reading its head. */
   headRead?(socket: import('node:net').Socket): void;

@@ -79,7 +79,7 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
       log.warn({ ...line, ...fields }, 'public http request refused'));
 
   const clientOf = (socket: Socket): PublicClient => ({ address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 });
-  const open = (route: HttpRoute, client: PublicClient): Promise<Duplex> => deps.open(route, client);
+  const open = (route: HttpRoute, client: PublicClient, busy?: () => boolean): Promise<Duplex> => deps.open(route, client, busy);
 
   const resolveSafely = (host: string): HttpRoute | undefined => {
     try {
@@ -187,7 +187,7 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     // Small heads and responses go out at once (Nagle plus delayed ACKs costs ~40 ms per exchange).
     socket.setNoDelay(true);
     const conn = new PublicConnection(socket, {
-      open: (route) => open(route, clientOf(socket)),
+      open: (route) => open(route, clientOf(socket), () => conn.busy),
       headTimeoutMs: opts.headTimeoutMs,
       onHeadTimeout: () => {
         stats.headTimeouts++;
@@ -214,7 +214,8 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     const closed = [...conns.keys()].map((s) => new Promise<void>((resolve) => (s.closed ? resolve() : s.once('close', () => resolve()))));
     if (drainMs <= 0) for (const socket of conns.keys()) socket.destroy();
     else for (const conn of conns.values()) conn.drain();
-    const deadline = drainMs > 0 ? setTimeout(() => { for (const socket of conns.keys()) socket.destroy(); }, drainMs) : undefined;
+    // What is still under way at the deadline is reset: an answer cut there must not look whole.
+    const deadline = drainMs > 0 ? setTimeout(() => { for (const socket of conns.keys()) socket.resetAndDestroy(); }, drainMs) : undefined;
     await Promise.all(closed);
     clearTimeout(deadline);
   };

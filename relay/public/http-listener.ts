@@ -40,7 +40,7 @@ export function startHttpFront(deps: HttpListenerDeps): { server: Server; front:
       const pub = publications.resolveHost('http', host);
       return pub ? { key: pub.url, forwarded: pub.rules.forwarded === true } : undefined;
     },
-    open: async (route, client) => {
+    open: async (route, client, busy) => {
       const pub = publications.get(route.key);
       if (!pub) throw new BurrowError('ERR_UNKNOWN_SERVER');
       const admission = door.route(client.address, pub);
@@ -57,7 +57,7 @@ export function startHttpFront(deps: HttpListenerDeps): { server: Server; front:
       // The upstream stream the HTTP agent speaks on; its other end is the channel's local side.
       const [upstream, channelSide] = duplexPair();
       const bytes = () => ({ clientToServer: upstream.bytesSent, serverToClient: upstream.bytesReceived });
-      void channel.carry(channelSide, bytes).catch(() => upstream.destroy()).finally(() => {
+      void channel.carry(channelSide, bytes, busy).catch(() => upstream.destroy()).finally(() => {
         admission.release();
         stats.closed(pub.url, bytes());
       });

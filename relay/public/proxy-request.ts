@@ -39,7 +39,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, ctx: Pro
   upReq.once('response', (upRes) => relayResponse(upRes, res, ctx));
   upReq.on('error', (err) => {
     ctx.log.debug({ route: ctx.route.key, code: (err as NodeJS.ErrnoException).code ?? codeOf(err) }, 'upstream request failed');
-    if (res.headersSent) return void res.destroy();
+    if (res.headersSent) return cutResponse(res);
     ctx.onBadGateway();
     sendErrorPage(res, statusForUpstreamError(err), true);
   });
@@ -71,13 +71,23 @@ function relayResponse(upRes: IncomingMessage, res: ServerResponse, ctx: ProxyCo
   }
   if (!hasHeader(upRes.rawHeaders, 'content-length')) res.flushHeaders();
   upRes.once('end', () => copyTrailers(upRes, res));
-  upRes.on('error', () => res.destroy());
+  upRes.on('error', () => cutResponse(res));
   // Ended early by the home server (cut mid-body): the client must see a cut, not a short body.
-  upRes.once('aborted', () => res.destroy());
+  upRes.once('aborted', () => cutResponse(res));
   upRes.pipe(res);
 }
 
 /** Trailers of `from` onto `to`; registered before pipe, so it runs before pipe ends `to`. */
 function copyTrailers(from: IncomingMessage, to: http.OutgoingMessage): void {
   if (from.rawTrailers.length > 0) to.addTrailers(trailerPairs(from.rawTrailers));
+}
+
+/**
+ * A response cut after its head went out: the public connection is reset, not closed, so that no client
+ * takes what it got for the whole body (an HTTP/1.0 body without a length ends with the connection).
+ */
+function cutResponse(res: ServerResponse): void {
+  const socket = res.socket;
+  if (socket && !socket.destroyed) socket.resetAndDestroy();
+  else res.destroy();
 }

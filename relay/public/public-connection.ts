@@ -147,6 +147,11 @@ export class PublicConnection {
     };
   }
 
+  /** A request of this connection is being handled (its answer is not over yet). */
+  get busy(): boolean {
+    return this.#active > 0;
+  }
+
   /** The relay is stopping (draining): answer no new request (the caller sends 503). */
   get draining(): boolean {
     return this.#draining;

@@ -170,8 +170,10 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
       runtime.publicPorts = undefined;
       for (const front of udp.values()) front.close();
       udp.clear();
+      // Stop listening first (new connections are refused, not accepted and then cut), then drain.
+      const listenersClosed = [...tcp.values(), ...servers].map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
       await Promise.all(closers.map((close) => close(drainMs)));
-      await Promise.all([...tcp.values(), ...servers].map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()))));
+      await Promise.all(listenersClosed);
       tcp.clear();
     },
   };

@@ -147,6 +147,18 @@ test('a home server that dies mid-body: the client sees a cut, never a short bod
   });
   const world = await frontFor(t, { 'a.example.test': { port: a.port } });
   const result = await curl(['-H', 'Host: a.example.test', `http://127.0.0.1:${world.port}/`]);
-  t.is(result.code, 18); // CURLE_PARTIAL_FILE
+  t.is(result.code, 56); // CURLE_RECV_ERROR: the relay resets the connection (a FIN would give 18, a short body)
   t.is(result.stdout, '0123456789');
+});
+
+test('a body without a length cut mid-way reaches an HTTP/1.0 client as a reset, not as the end of the body', async (t) => {
+  // To an HTTP/1.0 client a body without a length ends with the connection: only a reset shows the cut.
+  const a = await backend(t, 'A', (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.write('0123456789', () => res.socket?.destroy());
+  });
+  const world = await frontFor(t, { 'a.example.test': { port: a.port } });
+  const result = await curl(['--http1.0', '-H', 'Host: a.example.test', `http://127.0.0.1:${world.port}/`]);
+  t.is(result.stdout, '0123456789');
+  t.is(result.code, 56, 'CURLE_RECV_ERROR: the connection was reset, curl does not report a whole body'); // was 0 with a FIN
 });
