@@ -1,9 +1,10 @@
 /**
- * The runtime's side of public streams: a front (a tcp publication's port, the shared HTTP or HTTPS
- * port) asks for the home server behind a publication and gets a `PublicLeg`, the plaintext stream to
- * that server, once the core has joined it to a skeleton data connection and the relay has run the
- * end-to-end handshake on it (keyed with the session's public-leg key, so the network between relay and
- * home sees ciphertext only). The front says when it is done, with its byte counts, for the audit line.
+ * The runtime's side of legs to home servers: the core joins a public request to a skeleton data
+ * connection and the relay runs the end-to-end handshake on it (keyed with the session's public-leg key,
+ * so the network between relay and home sees ciphertext only). A leg is either a `TunnelLeg`, which
+ * carries all public tcp, https and http connections of a publication as channels (public-tunnels.ts),
+ * or a `PublicLeg`, the plaintext stream of one udp flow, whose front says when it is done, with its byte
+ * counts, for the audit line.
  */
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
