@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import net, { type AddressInfo, type Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import { secureResponder, secureTunnel, type TunnelLink } from '../../shared/crypto/secure-stream.js';
 import { silentLogger } from '../../shared/log.js';
@@ -19,14 +19,13 @@ import { stateReaches } from '../helpers/state-wait.js';
 
 const SERVER_ID = 'home-db';
 
-/** A port nothing listens on (it refuses). */
-async function refusingPort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/**
+ * A target nothing listens on (it refuses): a random port on a random 127/8 address, which no other test
+ * can have taken meanwhile (a port freed on 127.0.0.1 could be, and then the connect would not refuse).
+ */
+function refusingTarget(): { host: string; port: number } {
+  const b = randomBytes(5);
+  return { host: `127.${b[0]! % 254 + 1}.${b[1]}.${b[2]! % 253 + 2}`, port: 1024 + (b.readUInt16BE(3) % 60_000) };
 }
 
 /** A target whose first accepted socket is handed out. */
@@ -45,8 +44,8 @@ function echoTarget(t: ExecutionContext): Promise<number> {
   return listen(t, (socket) => socket.pipe(socket));
 }
 
-function skeletonServer(port: number, psk: Buffer): SkeletonServer {
-  return { id: SERVER_ID, host: '127.0.0.1', port, secret: new Redacted(psk), description: '', protocol: 'tcp' };
+function skeletonServer(port: number, psk: Buffer, host = '127.0.0.1'): SkeletonServer {
+  return { id: SERVER_ID, host, port, secret: new Redacted(psk), description: '', protocol: 'tcp' };
 }
 
 interface TunnelPair {
@@ -64,7 +63,7 @@ interface TunnelPair {
 /** Client Tunnel <-> middle <-> skeleton serveTunnel(target). */
 async function tunnelPair(
   t: ExecutionContext, targetPort: number,
-  opts: { psk?: Buffer; clientPsk?: Buffer; serve?: ServeTunnelOptions; client?: ConstructorParameters<typeof Tunnel>[2] } = {},
+  opts: { psk?: Buffer; clientPsk?: Buffer; serve?: ServeTunnelOptions; client?: ConstructorParameters<typeof Tunnel>[2]; targetHost?: string } = {},
 ): Promise<TunnelPair> {
   const psk = opts.psk ?? randomBytes(32);
   const up = await pair(t); // client <-> middle
@@ -83,7 +82,7 @@ async function tunnelPair(
   const responded = secureResponder(down.b, {
     psk, serverId: SERVER_ID, accept: async () => undefined,
     tunnel: (link: TunnelLink) => {
-      served = serveTunnel(link, skeletonServer(targetPort, psk), silentLogger(), 2_000, undefined, opts.serve);
+      served = serveTunnel(link, skeletonServer(targetPort, psk, opts.targetHost), silentLogger(), 2_000, undefined, opts.serve);
     },
   });
   const [link] = await Promise.all([secureTunnel(up.a, { psk: opts.clientPsk ?? psk, serverId: SERVER_ID }), responded]);
@@ -200,7 +199,8 @@ test('a channel whose target does not read does not stall another channel, and i
 });
 
 test('a target that refuses refuses that channel alone, with ERR_SERVER_UNREACHABLE', async (t) => {
-  const bad = await tunnelPair(t, await refusingPort());
+  const refusing = refusingTarget();
+  const bad = await tunnelPair(t, refusing.port, { targetHost: refusing.host });
   const { app, channel } = await openApp(t, bad.client);
   app.write('early bytes');
   const reset = new Promise<string | undefined>((resolve) => {
