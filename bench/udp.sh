@@ -90,12 +90,7 @@ start_bg burrow-skeleton "${BURROW[@]}" skeleton --relay "127.0.0.1:$RSP" --fing
   --server "bench-iperf=127.0.0.1:$IP,secret-file=$dir/bench.secret" \
   --server "bench-iperf-udp=127.0.0.1:$IP,secret-file=$dir/bench.secret,transport=udp"
 SKELETON=$BG_PID
-for i in $(seq 1 40); do
-  "${BURROW[@]}" client list --relay "127.0.0.1:$RCP" --fingerprint "$BURROW_FP" --user bench-client \
-    --password-file "$dir/password" 2>>"$LOGS/burrow-list.err" | grep -q '^bench-dns	udp' && break
-  alive "$SKELETON" || { log "burrow skeleton exited"; exit 1; }
-  sleep 0.25
-done
+burrow_wait_listed "127.0.0.1:$RCP" '^bench-dns	udp' "$SKELETON" "$LOGS/burrow-list.err" || exit 1
 start_bg burrow-client "${BURROW[@]}" client connect bench-dns --listen "127.0.0.1:$CP" --quiet \
   --secret-file "$dir/bench.secret" --relay "127.0.0.1:$RCP" --fingerprint "$BURROW_FP" \
   --user bench-client --password-file "$dir/password" --log-level warn

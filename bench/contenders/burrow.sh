@@ -21,6 +21,19 @@ burrow_init() {
   BURROW_FP=$("${BURROW[@]}" keys fingerprint --dir "$dir/keys") || return 1
 }
 
+# burrow_wait_listed RELAY PATTERN SKELETON_PID ERRLOG: up to 10 s until `client list` at RELAY (as
+# bench-client) prints a line matching PATTERN; fails at once if the skeleton exited.
+burrow_wait_listed() {
+  local relay=$1 pattern=$2 skeleton=$3 errlog=$4 i
+  for i in $(seq 1 40); do
+    "${BURROW[@]}" client list --relay "$relay" --fingerprint "$BURROW_FP" --user bench-client \
+      --password-file "$WORK/burrow/password" 2>>"$errlog" | grep -q "$pattern" && return 0
+    alive "$skeleton" || { log "burrow skeleton exited"; return 1; }
+    sleep 0.25
+  done
+  return 0 # as before: the client's own start then reports what is wrong
+}
+
 burrow_setup() {
   local target=$1 dir=$WORK/burrow rcp rsp relay
   local -a extra=("${@:2}")
@@ -37,7 +50,7 @@ burrow_setup() {
 # burrow_peers TARGET SKELETON_RELAY CLIENT_RELAY [client args]: the skeleton and `client connect`
 # (after the relay lists the server to the client account); adds their pids to C_PIDS, sets C_PORT.
 burrow_peers() {
-  local target=$1 srelay=$2 crelay=$3 dir=$WORK/burrow cp skeleton client i
+  local target=$1 srelay=$2 crelay=$3 dir=$WORK/burrow cp skeleton client
   local -a extra=("${@:4}")
   pick_port cp || return 1
   start_bg "$CASE-burrow-skeleton" "${BURROW[@]}" skeleton --relay "$srelay" --fingerprint "$BURROW_FP" \
@@ -46,12 +59,7 @@ burrow_peers() {
   skeleton=$BG_PID
   C_PIDS="$C_PIDS $skeleton"
   # Ready once the relay lists the server to the client account.
-  for i in $(seq 1 40); do
-    "${BURROW[@]}" client list --relay "$crelay" --fingerprint "$BURROW_FP" --user bench-client \
-      --password-file "$dir/password" 2>>"$LOGS/$CASE-burrow-list.err" | grep -q '^bench-target' && break
-    alive "$skeleton" || { log "burrow skeleton exited"; return 1; }
-    sleep 0.25
-  done
+  burrow_wait_listed "$crelay" '^bench-target' "$skeleton" "$LOGS/$CASE-burrow-list.err" || return 1
   start_bg "$CASE-burrow-client" "${BURROW[@]}" client connect bench-target --listen "127.0.0.1:$cp" \
     --secret-file "$dir/bench.secret" --relay "$crelay" --fingerprint "$BURROW_FP" \
     --user bench-client --password-file "$dir/password" --log-level warn "${extra[@]}"

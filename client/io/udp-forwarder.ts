@@ -103,7 +103,7 @@ export async function startUdpForwarder(opts: UdpForwarderOptions): Promise<UdpF
   const sweep = (): void => {
     for (const flow of table.expire(now())) flow.value.end();
   };
-  const timer = setInterval(sweep, Math.min(table.opts.idleMs / 4, 5000));
+  const timer = setInterval(sweep, table.sweepEveryMs);
   timer.unref();
   return {
     address,

@@ -13,7 +13,7 @@
 import { BurrowError, codeOf, type ErrorCode } from '../../shared/errors.js';
 import type { ClientEndpoints } from '../../shared/protocol/messages.js';
 import { encodeOpenEndpoints } from '../../shared/tunnel/open-endpoints.js';
-import type { ChannelLocal } from '../../shared/tunnel/tunnel-channel.js';
+import { resetLocal, type ChannelLocal } from '../../shared/tunnel/tunnel-channel.js';
 import { GrowthBudget, PUBLIC_GROWTH_BUDGET, PUBLIC_SOURCE_GROWTH_BUDGET, PUBLIC_TUNNEL_WINDOWS, type ChannelWindows } from '../../shared/tunnel/channel-credit.js';
 import { sourceKey } from '../core/source-guard.js';
 import type { Logger } from '../../shared/log.js';
@@ -55,6 +55,13 @@ export interface PublicChannel {
   carry(local: ChannelLocal, bytes: () => DirectionBytes, busy?: () => boolean): Promise<{ error?: ErrorCode }>;
 }
 
+/** One public source's share of the growth budget, while it has channels. */
+interface PublicSource {
+  key: string;
+  windows: ChannelWindows;
+  channels: number;
+}
+
 interface Entry {
   leg?: TunnelLeg;
   opening?: Promise<TunnelLeg>;
@@ -69,7 +76,7 @@ export class PublicTunnels {
    * a few sources cannot pin all of it.
    */
   readonly #budget = new GrowthBudget(PUBLIC_GROWTH_BUDGET);
-  readonly #sources = new Map<string, { windows: ChannelWindows; channels: number }>();
+  readonly #sources = new Map<string, PublicSource>();
 
   constructor(private readonly host: PublicTunnelsHost, private readonly idleMs = PUBLIC_TUNNEL_IDLE_MS) {}
 
@@ -90,8 +97,11 @@ export class PublicTunnels {
   }
 
   #tunnelFor(url: string, endpoints: ClientEndpoints): Promise<TunnelLeg> {
-    const entry = this.#byUrl.get(url) ?? {};
-    this.#byUrl.set(url, entry);
+    let entry = this.#byUrl.get(url);
+    if (!entry) {
+      entry = {};
+      this.#byUrl.set(url, entry);
+    }
     const leg = entry.leg;
     if (leg) {
       if (leg.tunnel.usable && this.host.routeHolds(url, leg.sid, leg.server)) return Promise.resolve(leg);
@@ -147,7 +157,7 @@ export class PublicTunnels {
     try {
       channel = leg.tunnel.openChannel(local, leg.proxy ? encodeOpenEndpoints(endpoints) : undefined, source.windows);
     } catch (err) {
-      this.#leave(endpoints.src, source);
+      this.#leave(source);
       // The tunnel went away between open() and now: this connection fails as an unreachable leg would.
       local.destroy();
       throw err instanceof BurrowError ? err : new BurrowError(codeOf(err));
@@ -157,10 +167,10 @@ export class PublicTunnels {
     let settle: () => void = () => undefined;
     const done = new Promise<void>((resolve) => { settle = resolve; });
     // Cut (by the operator, or as idle when the relay stops): a reset, so the public client sees a cut.
-    const cut = (): void => void (typeof local.resetAndDestroy === 'function' ? local.resetAndDestroy() : local.destroy());
+    const cut = (): void => resetLocal(local);
     this.host.started(stream, { server: leg.server, user: leg.user, start, bytes, cut, ...(busy ? { busy } : {}) }, done);
     const result = await channel.settled;
-    this.#leave(endpoints.src, source);
+    this.#leave(source);
     const error = result.code;
     this.host.ended({
       stream, url: leg.url, source: `${endpoints.src}:${endpoints.srcPort}`, server: leg.server, user: leg.user, start, bytes: bytes(),
@@ -170,19 +180,19 @@ export class PublicTunnels {
     return error ? { error } : {};
   }
 
-  #source(address: string): { windows: ChannelWindows; channels: number } {
+  #source(address: string): PublicSource {
     const key = sourceKey(address);
     let source = this.#sources.get(key);
     if (!source) {
-      source = { windows: { ...PUBLIC_TUNNEL_WINDOWS, budget: new GrowthBudget(PUBLIC_SOURCE_GROWTH_BUDGET, this.#budget) }, channels: 0 };
+      source = { key, windows: { ...PUBLIC_TUNNEL_WINDOWS, budget: new GrowthBudget(PUBLIC_SOURCE_GROWTH_BUDGET, this.#budget) }, channels: 0 };
       this.#sources.set(key, source);
     }
     source.channels++;
     return source;
   }
 
-  /** A channel of `address` is over (its credit gave its growth back already). */
-  #leave(address: string, source: { channels: number }): void {
-    if (--source.channels === 0) this.#sources.delete(sourceKey(address));
+  /** A channel of `source` is over (its credit gave its growth back already). */
+  #leave(source: PublicSource): void {
+    if (--source.channels === 0) this.#sources.delete(source.key);
   }
 }

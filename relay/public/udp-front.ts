@@ -155,7 +155,7 @@ export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOp
   const sweep = (): void => {
     for (const flow of table.expire(now())) flow.value.end();
   };
-  const timer = setInterval(sweep, Math.min(table.opts.idleMs / 4, 5000));
+  const timer = setInterval(sweep, table.sweepEveryMs);
   timer.unref();
   return {
     socket,

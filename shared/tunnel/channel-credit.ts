@@ -24,11 +24,6 @@ export class GrowthBudget {
     return this.#left;
   }
 
-  /** Nothing of it is taken. */
-  get untouched(): boolean {
-    return this.#left === this.total;
-  }
-
   /** Up to `n` bytes of growth, as much as is left here and in the parent. */
   take(n: number): number {
     let got = Math.min(n, this.#left);

@@ -236,8 +236,8 @@ export class Channel {
       return;
     }
     let offset = 0;
-    while (offset < chunk.length && this.#sendable() > 0) {
-      const n = Math.min(chunk.length - offset, MAX_DATA, this.#sendable());
+    for (let room = this.#sendable(); offset < chunk.length && room > 0; room = this.#sendable()) {
+      const n = Math.min(chunk.length - offset, MAX_DATA, room);
       this.#tunnel.send(FRAME.data, this.id, chunk.subarray(offset, offset + n));
       this.#credit.spend(n);
       if (!this.#opened) this.#sentBeforeOpen += n;
@@ -295,7 +295,8 @@ export class Channel {
   }
 }
 
-function resetLocal(local: ChannelLocal): void {
+/** Resets a TCP local (RST); any other Duplex is destroyed. */
+export function resetLocal(local: ChannelLocal): void {
   if (typeof local.resetAndDestroy === 'function') local.resetAndDestroy();
   else local.destroy();
 }

@@ -55,6 +55,11 @@ export class FlowTable<T> {
     if (!(opts.idleMs > 0) || !(opts.maxFlows > 0)) throw new RangeError('idleMs and maxFlows must be positive');
   }
 
+  /** How often an adapter should call expire(): a quarter of the idle time, at most every 5 s. */
+  get sweepEveryMs(): number {
+    return Math.min(this.opts.idleMs / 4, 5000);
+  }
+
   get size(): number {
     return this.#flows.size;
   }

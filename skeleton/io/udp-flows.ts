@@ -55,7 +55,7 @@ export class UdpFlows {
   constructor(private readonly log: Logger, opts: { idleMs?: number; maxFlows?: number; now?: () => number } = {}) {
     this.#table = new FlowTable({ idleMs: opts.idleMs ?? DEFAULT_UDP_IDLE_MS, maxFlows: opts.maxFlows ?? DEFAULT_SKELETON_UDP_FLOWS });
     this.now = opts.now ?? Date.now;
-    this.#sweep = setInterval(() => this.sweep(), Math.min(this.#table.opts.idleMs / 4, 5000));
+    this.#sweep = setInterval(() => this.sweep(), this.#table.sweepEveryMs);
     this.#sweep.unref();
   }
 

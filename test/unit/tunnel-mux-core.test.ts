@@ -106,7 +106,7 @@ test('budget: a source\'s share draws on the relay\'s budget too, and gives back
   t.is(relay.left, 0);
   a.give(6);
   t.is(relay.left, 6);
-  t.true(a.untouched);
+  t.is(a.left, 6, 'the share is whole again');
   t.is(b.take(2), 2);
   t.is(relay.left, 4);
 });
