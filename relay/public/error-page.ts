@@ -49,11 +49,12 @@ export function sendErrorPage(res: ServerResponse, status: FrontStatus, close: b
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
-/** The same page as raw bytes, for a socket Node's server no longer owns (a parse error, an upgrade). */
-export function rawErrorResponse(status: FrontStatus): string {
+/** The page as raw bytes; `close` ends the connection after it, `headOnly` answers a HEAD request. */
+export function rawErrorResponse(status: FrontStatus, close = true, headOnly = false): string {
   const body = errorPageBody(status);
-  const head = Object.entries(pageHeaders(body, true)).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${head}\r\n${body}`;
+  const headers = { ...pageHeaders(body, close), ...(close ? {} : { Connection: 'keep-alive' }) };
+  const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${head}\r\n${headOnly ? '' : body}`;
 }
 
 /** Writes the raw page to `socket` if it can still take it, then ends it. */

@@ -27,6 +27,7 @@ test('a client pipelining 60 requests then leaving leaves no upstream stream ope
   // A full exchange on a new connection: any stream the old one would still open has been asked for by now.
   const probe = net.connect({ port: world.port, host: '127.0.0.1' });
   probe.on('error', () => undefined);
+  probe.resume(); // reads the answer, so the close after it is seen
   probe.end('GET /probe HTTP/1.1\r\nHost: a.example.test\r\nConnection: close\r\n\r\n');
   await closed(probe);
   t.is(total(world.opened), opensAtClose + 1, 'no upstream opened for the departed client');

@@ -1,0 +1,597 @@
+/**
+ * One public client connection on the shared HTTP port, parsed both ways by Node's parser
+ * (http1-parser.ts) with the bodies passing through as bytes.
+ *
+ * Routing is per request: each request goes to the publication its own `Host` names (the caller's
+ * `decide`). Requests for one publication go up one upstream stream of this connection, pipelined (at
+ * most MAX_IN_FLIGHT owed at once); a request for another publication waits until every response owed
+ * on the current stream is out, then takes that publication's stream (kept per connection, at most
+ * MAX_ROUTES_PER_CONNECTION). Responses therefore come back in request order from one stream at a time,
+ * and a later request naming another host never travels on the first host's stream. (The other answer
+ * RFC 9110 allows, `421` and close, would break browsers that coalesce connections.)
+ *
+ * What waits (a request for another publication, the 9th pipelined one) is held as parsed output, and
+ * the public socket is not read while anything is held: memory per connection stays at about one read.
+ * More than MAX_IN_FLIGHT + MAX_WAITING requests owed cuts the connection (a flood: no browser
+ * pipelines this deep).
+ *
+ * Deadlines: the request head must be complete within headTimeoutMs of the connection opening or going
+ * idle (slowloris); an idle keep-alive connection closes after keepAliveTimeoutMs without a byte; no
+ * byte either way for idleTimeoutMs cuts it, even mid-response.
+ *
+ * Upgrades (WebSocket): the request goes up once nothing else is owed on its stream; a 101 is relayed as
+ * received and both sides are spliced; any other answer is relayed and the connection closes (a blind
+ * splice would leave a raw pipe to that home server for a later request naming another host).
+ */
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { pipeBoth } from '../../shared/net/pipe-both.js';
+import { rawErrorResponse, statusForUpstreamError, type FrontStatus } from './error-page.js';
+import { withForwardedHeaders } from './forwarded-headers.js';
+import type { HttpRoute } from './http-front-deps.js';
+import { hasHeader, stripHopHeaders, upstreamRequestHeaders } from './hop-headers.js';
+import { Http1Parser, type Http1Head } from './http1-parser.js';
+import { CHUNK_END, chunkSizeLine, lastChunk, requestHead, responseHead } from './http1-wire.js';
+import { Upstream, type UpstreamHandler } from './http-upstream.js';
+
+/** Requests of one connection sent up and not yet answered. */
+export const MAX_IN_FLIGHT = 8;
+/** Requests parsed and waiting for a turn beyond those; more cut the connection. */
+export const MAX_WAITING = 56;
+/** Upstream streams one public connection keeps (one per publication); the least recently used goes first. */
+export const MAX_ROUTES_PER_CONNECTION = 8;
+
+/** What the front makes of a request head: a publication to forward to, or an answer of its own. */
+export type Decision =
+  | { kind: 'forward'; route: HttpRoute; path: string; host: string }
+  | { kind: 'answer'; status: FrontStatus; close: boolean };
+
+export interface SessionOptions {
+  headTimeoutMs: number;
+  maxHeaderSize: number;
+  keepAliveTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxRequestsPerConnection: number;
+}
+
+export interface SessionHooks {
+  /** Routes a complete request head (counts and logs its own refusals). */
+  decide(head: Http1Head): Decision;
+  /** A fresh stream to the home server of `route`. */
+  open(route: HttpRoute): Promise<Duplex>;
+  /** A complete request head arrived. */
+  headRead(): void;
+  /** The client's address for forwarding headers. */
+  clientAddress: string;
+  headTimeout(): void;
+  flood(): void;
+  /** A head the parser refused (`code`), answered 400 or 431. */
+  badHead(code: string): void;
+  /** The home server could not be reached or failed before answering: an error page went out. */
+  badGateway(): void;
+  upgraded(): void;
+  debug(fields: Record<string, unknown>, msg: string): void;
+}
+
+/** One request and the state of its answer. */
+interface Exchange {
+  method: string;
+  decision: Decision;
+  upgrade: boolean;
+  http10: boolean;
+  /** The public connection ends after this answer. */
+  closeAfter: boolean;
+  chunkedIn: boolean;
+  /** Its head went up (on `upstream`). */
+  upstream: Upstream<Exchange> | undefined;
+  answer: 'none' | 'informational' | 'head' | 'switched';
+  chunkedOut: boolean;
+}
+
+type Held = { x: Exchange; part: 'head' } | { x: Exchange; part: 'body'; data: Buffer } | { x: Exchange; part: 'end'; trailers: string[] };
+
+export class HttpSession {
+  readonly #socket: Socket;
+  readonly #opts: SessionOptions;
+  readonly #hooks: SessionHooks;
+  readonly #parser: Http1Parser;
+  /** Requests parsed and not yet fully answered, in order. */
+  readonly #owed: Exchange[] = [];
+  /** Parsed request parts not yet sent up, in order. */
+  readonly #held: Held[] = [];
+  /** The stream requests go up now; responses come from it only. */
+  #current: Upstream<Exchange> | undefined;
+  /** Streams to other publications, kept for reuse, least recently used first. */
+  readonly #parked = new Map<string, Upstream<Exchange>>();
+  #toPublic: (string | Buffer)[] = [];
+  #toUpstream: (string | Buffer)[] = [];
+  #parsing: Exchange | undefined;
+  #requests = 0;
+  /** No more requests are read: the client half-closed, a limit was met, or the head could not be parsed. */
+  #noMoreRequests = false;
+  #clientEnded = false;
+  #draining = false;
+  /** An upgrade request went up: public bytes wait here until its answer. */
+  #upgradeAhead: Buffer[] | undefined;
+  #spliced = false;
+  #headTimer: NodeJS.Timeout | undefined;
+  #keepAliveTimer: NodeJS.Timeout | undefined;
+  /** No request under way: the keep-alive timer runs until the next byte. */
+  #idle = true;
+  /** The last answer went out: nothing more is sent either way. */
+  #over = false;
+
+  constructor(socket: Socket, opts: SessionOptions, hooks: SessionHooks) {
+    this.#socket = socket;
+    this.#opts = opts;
+    this.#hooks = hooks;
+    this.#parser = new Http1Parser('request', opts.maxHeaderSize, {
+      head: (head) => this.#requestHead(head),
+      body: (chunk) => void (this.#parsing && this.#hold({ x: this.#parsing, part: 'body', data: chunk })),
+      trailers: (raw) => void (this.#parsing && this.#trailers.set(this.#parsing, raw)),
+      complete: () => this.#requestComplete(),
+    });
+    socket.on('data', this.#onData);
+    socket.once('end', this.#onEnd);
+    socket.on('drain', this.#onDrain);
+    socket.once('close', () => this.#closed());
+    if (opts.idleTimeoutMs > 0) {
+      socket.setTimeout(opts.idleTimeoutMs);
+      socket.on('timeout', () => socket.destroy());
+    }
+    this.#armHead();
+  }
+
+  readonly #trailers = new WeakMap<Exchange, string[]>();
+
+  /** A request is under way (its answer is not complete). */
+  get busy(): boolean {
+    return this.#owed.length > 0 || this.#spliced;
+  }
+
+  /** Requests sent up and not answered yet. */
+  get inFlight(): number {
+    return this.#current?.sent.length ?? 0;
+  }
+
+  /**
+   * The relay is stopping: an idle connection closes now, a busy one once the requests under way are
+   * answered (a new one gets 503). An upgraded one is a stream: the relay's drain of streams decides.
+   */
+  drain(): void {
+    this.#draining = true;
+    if (this.#spliced) return;
+    if (this.#owed.length === 0) this.#socket.destroy();
+  }
+
+  // ---- the public side ----
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#upgradeAhead) {
+      this.#upgradeAhead.push(chunk);
+      this.#socket.pause();
+      return;
+    }
+    if (this.#noMoreRequests && !this.#parsing) return;
+    if (this.#idle) this.#clearKeepAlive();
+    const result = this.#parser.execute(chunk);
+    if (this.#socket.destroyed) return;
+    if (!result.ok) this.#refuseHead(result.code);
+    else {
+      // The parser stopped at an upgrade head's end: what follows is the other protocol's, kept for later.
+      const ahead = this.#upgradeAhead as Buffer[] | undefined;
+      if (ahead && result.parsed < chunk.length) ahead.push(chunk.subarray(result.parsed));
+    }
+    this.#pump();
+    this.#flushPublic();
+  };
+
+  readonly #onEnd = (): void => {
+    this.#clientEnded = true;
+    if (this.#spliced || this.#upgradeAhead) return;
+    const result = this.#parser.finish();
+    if (!result.ok) return void this.#socket.destroy(); // gone mid-request: nothing to answer
+    this.#noMoreRequests = true;
+    if (this.#owed.length === 0) this.#socket.end();
+  };
+
+  readonly #onDrain = (): void => {
+    this.#current?.pause(false);
+  };
+
+  #requestHead(head: Http1Head): 'body' | 'skip' | 'upgrade' {
+    this.#parsing = undefined;
+    // After the last request this connection takes (a close, a limit, an upgrade), heads are ignored.
+    if (this.#noMoreRequests || this.#socket.destroyed) return 'skip';
+    this.#clearHead();
+    this.#idle = false;
+    this.#requests++;
+    this.#hooks.headRead();
+    const decision: Decision = this.#draining ? { kind: 'answer', status: 503, close: true } : this.#hooks.decide(head);
+    const x: Exchange = {
+      method: head.method,
+      decision,
+      upgrade: head.upgrade && decision.kind === 'forward',
+      http10: head.versionMajor === 1 && head.versionMinor === 0,
+      closeAfter: !head.keepAlive || (decision.kind === 'answer' && decision.close) || this.#requests >= this.#opts.maxRequestsPerConnection,
+      chunkedIn: hasHeader(head.rawHeaders, 'transfer-encoding'),
+      upstream: undefined,
+      answer: 'none',
+      chunkedOut: false,
+    };
+    if (x.closeAfter || head.upgrade) this.#noMoreRequests = true;
+    this.#owed.push(x);
+    this.#parsing = x;
+    if (this.#owed.length > MAX_IN_FLIGHT + MAX_WAITING) {
+      this.#hooks.flood();
+      this.#socket.destroy();
+      return 'skip';
+    }
+    if (decision.kind === 'forward') {
+      this.#held.push({ x, part: 'head' });
+      this.#heads.set(x, this.#upstreamHead(head, decision));
+    }
+    if (x.upgrade) this.#upgradeAhead = [];
+    if (decision.kind === 'answer') this.#answerLocals();
+    return 'body';
+  }
+
+  readonly #heads = new WeakMap<Exchange, string>();
+
+  #upstreamHead(head: Http1Head, decision: Extract<Decision, { kind: 'forward' }>): string {
+    // An upgrade keeps its Connection/Upgrade headers (the home server must see them); anything else
+    // loses every hop-by-hop header and gets its framing written anew.
+    let raw = head.upgrade ? [...head.rawHeaders] : upstreamRequestHeaders(head.rawHeaders);
+    if (decision.route.forwarded) {
+      raw = withForwardedHeaders(raw, { clientAddress: this.#hooks.clientAddress, proto: 'http', host: firstHost(head.rawHeaders) ?? decision.host });
+    }
+    return requestHead(head.method, decision.path, raw);
+  }
+
+  #requestComplete(): void {
+    const x = this.#parsing;
+    if (!x) return;
+    this.#parsing = undefined;
+    this.#hold({ x, part: 'end', trailers: this.#trailers.get(x) ?? [] });
+    // An answer of the front's own is due as soon as everything before it is answered.
+    if (x.decision.kind === 'answer') this.#answerLocals();
+  }
+
+  #hold(part: Held): void {
+    if (part.x.decision.kind !== 'forward' || this.#over) return; // a refused request's body is dropped
+    this.#held.push(part);
+  }
+
+  /** A head the parser refused: 400 (or 431) after whatever is owed before it, then close. */
+  #refuseHead(code: string): void {
+    this.#noMoreRequests = true;
+    this.#clearHead();
+    if (code === 'HPE_PAUSED_UPGRADE') return;
+    this.#hooks.badHead(code);
+    const status: FrontStatus = code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    // A request cut mid-body by a framing error is owed nothing more: it never reaches a home server
+    // whole (its head may have gone up; the cut below ends that stream too).
+    if (this.#parsing) {
+      this.#owed.splice(this.#owed.indexOf(this.#parsing), 1);
+      if (this.#parsing.upstream) return void this.#socket.destroy();
+      for (let i = this.#held.length - 1; i >= 0; i--) if (this.#held[i]!.x === this.#parsing) this.#held.splice(i, 1);
+      this.#parsing = undefined;
+    }
+    this.#owed.push({
+      method: 'GET', decision: { kind: 'answer', status, close: true }, upgrade: false, http10: false,
+      closeAfter: true, chunkedIn: false, upstream: undefined, answer: 'none', chunkedOut: false,
+    });
+    this.#answerLocals();
+  }
+
+  // ---- sending requests up ----
+
+  #pump(): void {
+    while (this.#held.length > 0 && !this.#socket.destroyed) {
+      const item = this.#held[0]!;
+      if (item.part === 'head' && !this.#sendHead(item.x)) break;
+      if (item.part !== 'head') this.#sendPart(item);
+      this.#held.shift();
+    }
+    this.#flushUpstream();
+    // Nothing more is read while anything waits (bounded memory) or the stream up is full.
+    const wait = this.#held.length > 0 || this.#current?.full === true || this.#upgradeAhead !== undefined;
+    if (wait) this.#socket.pause();
+    else if (!this.#spliced) this.#socket.resume();
+  }
+
+  /** Sends `x`'s head up if its turn has come; false: it waits. */
+  #sendHead(x: Exchange): boolean {
+    const route = (x.decision as Extract<Decision, { kind: 'forward' }>).route;
+    let up = this.#current;
+    if (up && (up.route.key !== route.key || up.retiring || x.upgrade)) {
+      if (up.sent.length > 0) return false; // its answers first
+      this.#park(up);
+      up = undefined;
+    }
+    if (up && up.sent.length >= MAX_IN_FLIGHT) return false;
+    if (!up) {
+      this.#flushUpstream();
+      up = this.#unpark(route) ?? new Upstream<Exchange>(route, () => this.#hooks.open(route), this.#upstreamHandler);
+      this.#current = up;
+    }
+    x.upstream = up;
+    up.sent.push(x);
+    this.#toUpstream.push(this.#heads.get(x)!);
+    return true;
+  }
+
+  #sendPart(item: Exclude<Held, { part: 'head' }>): void {
+    const x = item.x;
+    if (x.upstream !== this.#current) return; // its stream failed meanwhile
+    if (item.part === 'body') {
+      if (x.chunkedIn) this.#toUpstream.push(chunkSizeLine(item.data.length), item.data, CHUNK_END);
+      else this.#toUpstream.push(item.data);
+    } else if (x.chunkedIn) this.#toUpstream.push(lastChunk(item.trailers));
+  }
+
+  #flushUpstream(): void {
+    const parts = this.#toUpstream;
+    if (parts.length === 0 || !this.#current) return;
+    this.#toUpstream = [];
+    this.#current.write(parts);
+  }
+
+  #park(up: Upstream<Exchange>): void {
+    if (this.#current === up) this.#current = undefined;
+    if (up.retiring || !up.open && up.sent.length > 0) return void up.destroy();
+    const old = this.#parked.get(up.route.key);
+    if (old && old !== up) old.destroy();
+    this.#parked.delete(up.route.key);
+    this.#parked.set(up.route.key, up);
+    if (this.#parked.size > MAX_ROUTES_PER_CONNECTION) {
+      const [key, oldest] = this.#parked.entries().next().value as [string, Upstream<Exchange>];
+      this.#parked.delete(key);
+      oldest.destroy();
+    }
+  }
+
+  #unpark(route: HttpRoute): Upstream<Exchange> | undefined {
+    const up = this.#parked.get(route.key);
+    if (up) this.#parked.delete(route.key);
+    return up;
+  }
+
+  // ---- answers coming back ----
+
+  readonly #upstreamHandler: UpstreamHandler<Exchange> = {
+    head: (x, head) => this.#responseHead(x, head),
+    body: (x, chunk) => {
+      if (x.chunkedOut) this.#toPublic.push(chunkSizeLine(chunk.length), chunk, CHUNK_END);
+      else this.#toPublic.push(chunk);
+    },
+    trailers: (x, raw) => void this.#trailers.set(x, raw),
+    complete: (x) => this.#responseComplete(x),
+    switched: (x, rest) => this.#switched(x, rest),
+    read: () => this.#flushPublic(),
+    failed: (up, err) => this.#upstreamFailed(up, err),
+    gone: (up) => this.#upstreamGone(up),
+    drained: () => this.#pump(),
+  };
+
+  #responseHead(x: Exchange, head: Http1Head): 'body' | 'skip' | 'upgrade' {
+    if (head.status >= 100 && head.status < 200 && head.status !== 101) {
+      // 100 Continue and 103 Early Hints go to an HTTP/1.1 client; the final answer follows.
+      x.answer = 'informational';
+      if (!x.http10 && (head.status === 100 || head.status === 103)) {
+        this.#toPublic.push(responseHead(head.status, head.statusMessage, stripHopHeaders(head.rawHeaders)));
+      }
+      return 'skip';
+    }
+    if (head.status === 101) {
+      if (!x.upgrade) return this.#cut('a 101 nobody asked for'), 'skip';
+      x.answer = 'switched';
+      this.#toPublic.push(responseHead(head.status, head.statusMessage, head.rawHeaders));
+      return 'upgrade';
+    }
+    // A refused upgrade: its answer, then the connection ends (the client's bytes after its head are dropped).
+    if (x.upgrade) x.closeAfter = true;
+    x.answer = 'head';
+    const raw = stripHopHeaders(head.rawHeaders);
+    const bodyless = x.method === 'HEAD' || head.status === 204 || head.status === 304;
+    if (!bodyless && !hasHeader(raw, 'content-length')) {
+      // Length unknown (chunked, or until the home server closes): an HTTP/1.1 client gets it chunked,
+      // an HTTP/1.0 one gets it until the close.
+      if (x.http10) x.closeAfter = true;
+      else {
+        x.chunkedOut = true;
+        raw.push('Transfer-Encoding', 'chunked');
+      }
+    }
+    if (this.#draining) x.closeAfter = true;
+    if (!head.keepAlive && x.upstream) x.upstream.retiring = true;
+    raw.push('Connection', x.closeAfter ? 'close' : 'keep-alive');
+    this.#toPublic.push(responseHead(head.status, head.statusMessage, raw));
+    // Flushed now when the body's length is unknown: an event stream's client sees the head at once.
+    return x.method === 'HEAD' ? 'skip' : 'body';
+  }
+
+  #responseComplete(x: Exchange): void {
+    if (x.answer === 'informational') {
+      x.answer = 'none';
+      return;
+    }
+    if (x.answer === 'switched') return;
+    if (x.chunkedOut) this.#toPublic.push(lastChunk(this.#trailers.get(x) ?? []));
+    const up = x.upstream!;
+    up.sent.shift();
+    this.#finish(x);
+  }
+
+  /** `x` is answered whole: the next answer's turn, the next request's turn. */
+  #finish(x: Exchange): void {
+    if (this.#owed[0] !== x) return this.#cut('answers out of order');
+    this.#owed.shift();
+    if (x.closeAfter) return this.#endPublic();
+    this.#answerLocals();
+    if (this.#socket.destroyed) return;
+    const up = this.#current;
+    if (up && up.retiring && up.sent.length === 0) {
+      up.destroy();
+      this.#current = undefined;
+    }
+    if (this.#owed.length === 0) this.#becameIdle();
+    this.#pump();
+  }
+
+  /** Answers of the front's own that have reached the head of the line. */
+  #answerLocals(): void {
+    while (this.#owed.length > 0 && this.#owed[0]!.decision.kind === 'answer') {
+      // A kept-alive answer waits for its request's end (its body is read and dropped); a closing one not.
+      if (this.#owed[0] === this.#parsing && !this.#owed[0]!.closeAfter) break;
+      const x = this.#owed.shift()!;
+      const d = x.decision as Extract<Decision, { kind: 'answer' }>;
+      this.#toPublic.push(rawErrorResponse(d.status, x.closeAfter, x.method === 'HEAD'));
+      if (x.closeAfter) return this.#endPublic();
+    }
+    if (this.#owed.length === 0) this.#becameIdle();
+  }
+
+  #switched(x: Exchange, rest: Buffer): void {
+    const up = x.upstream!;
+    const stream = up.takeStream();
+    if (!stream) return this.#cut('upgrade without a stream');
+    if (this.#current === up) this.#current = undefined;
+    this.#spliced = true;
+    this.#owed.length = 0;
+    this.#clearHead();
+    this.#clearKeepAlive();
+    for (const parked of this.#parked.values()) parked.destroy();
+    this.#parked.clear();
+    this.#hooks.upgraded();
+    if (rest.length > 0) this.#toPublic.push(rest);
+    this.#flushPublic();
+    const ahead = this.#upgradeAhead ?? [];
+    this.#upgradeAhead = undefined;
+    this.#socket.off('data', this.#onData);
+    this.#socket.off('end', this.#onEnd);
+    this.#socket.off('drain', this.#onDrain);
+    for (const chunk of ahead) stream.write(chunk);
+    // A public socket gone before its upstream ended its way up (cut, reset, idle): the leg goes too.
+    this.#socket.once('close', () => {
+      if (!stream.writableEnded) stream.destroy();
+    });
+    if (this.#clientEnded) stream.end();
+    this.#socket.resume();
+    void pipeBoth(this.#socket, stream).then((result) => this.#hooks.debug(result.error ? { code: result.error } : {}, 'upgraded stream ended'));
+  }
+
+  #upstreamFailed(up: Upstream<Exchange>, err: unknown): void {
+    if (this.#current === up) this.#current = undefined;
+    for (const [key, parked] of this.#parked) if (parked === up) this.#parked.delete(key);
+    this.#hooks.debug({ code: Upstream.codeOf(err) }, 'upstream failed');
+    const x = up.sent[0];
+    if (!x) return;
+    if (x.answer === 'none' || x.answer === 'informational') {
+      // Nothing of the answer went out: an error page, then close (what came after it is not answered).
+      this.#hooks.badGateway();
+      this.#owed.length = 0;
+      this.#toPublic.push(rawErrorResponse(statusForUpstreamError(err), true, x.method === 'HEAD'));
+      return this.#endPublic();
+    }
+    this.#cut('upstream cut mid-answer');
+  }
+
+  #upstreamGone(up: Upstream<Exchange>): void {
+    if (this.#current === up) this.#current = undefined;
+    for (const [key, parked] of this.#parked) if (parked === up) this.#parked.delete(key);
+    this.#pump();
+  }
+
+  // ---- the public socket ----
+
+  #flushPublic(): void {
+    const parts = this.#toPublic;
+    if (parts.length === 0 || this.#socket.destroyed) return;
+    this.#toPublic = [];
+    const socket = this.#socket;
+    let ok = true;
+    if (parts.length === 1) ok = socket.write(parts[0]!);
+    else {
+      socket.cork();
+      for (const part of parts) ok = socket.write(part);
+      socket.uncork();
+    }
+    if (!ok) this.#current?.pause(true);
+  }
+
+  /** Sends what is owed out and ends the connection once it is flushed. */
+  #endPublic(): void {
+    this.#over = true;
+    this.#flushPublic();
+    this.#noMoreRequests = true;
+    this.#held.length = 0;
+    this.#owed.length = 0;
+    this.#clearHead();
+    this.#clearKeepAlive();
+    if (!this.#socket.destroyed) this.#socket.end();
+    this.#dropUpstreams();
+  }
+
+  /** An answer cut mid-way must not look whole: the client sees a reset. */
+  #cut(why: string): void {
+    this.#hooks.debug({ why }, 'public http connection cut');
+    if (!this.#socket.destroyed) this.#socket.resetAndDestroy();
+  }
+
+  #becameIdle(): void {
+    if (this.#spliced || this.#socket.destroyed) return;
+    if (this.#draining || this.#clientEnded || this.#noMoreRequests) {
+      this.#flushPublic();
+      if (this.#held.length === 0) this.#socket.end();
+      return;
+    }
+    this.#idle = true;
+    this.#armHead();
+    if (this.#opts.keepAliveTimeoutMs > 0) {
+      this.#clearKeepAlive();
+      this.#keepAliveTimer = setTimeout(() => this.#socket.destroy(), this.#opts.keepAliveTimeoutMs);
+    }
+  }
+
+  #armHead(): void {
+    this.#clearHead();
+    if (this.#opts.headTimeoutMs <= 0) return;
+    this.#headTimer = setTimeout(() => {
+      this.#headTimer = undefined;
+      this.#hooks.headTimeout();
+      this.#socket.destroy();
+    }, this.#opts.headTimeoutMs);
+  }
+
+  #clearHead(): void {
+    if (this.#headTimer) clearTimeout(this.#headTimer);
+    this.#headTimer = undefined;
+  }
+
+  #clearKeepAlive(): void {
+    if (this.#keepAliveTimer) clearTimeout(this.#keepAliveTimer);
+    this.#keepAliveTimer = undefined;
+  }
+
+  #dropUpstreams(): void {
+    this.#current?.destroy();
+    this.#current = undefined;
+    for (const up of this.#parked.values()) up.destroy();
+    this.#parked.clear();
+  }
+
+  #closed(): void {
+    this.#clearHead();
+    this.#clearKeepAlive();
+    this.#held.length = 0;
+    this.#owed.length = 0;
+    this.#parser.close();
+    if (!this.#spliced) this.#dropUpstreams();
+  }
+}
+
+function firstHost(raw: readonly string[]): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'host') return raw[i + 1];
+  return undefined;
+}

@@ -1,0 +1,174 @@
+/**
+ * One upstream stream of a public HTTP connection: a broker stream to one publication's home server
+ * that carries that connection's requests for it, one after the other (keep-alive, pipelined up to the
+ * session's limit), and the parser that finds where each response ends.
+ *
+ * Writes made before the stream is open wait in order; a failed open, a response the parser refuses, or
+ * a stream that ends with a response owed all end in `failed`. Responses are matched to requests in
+ * order (HTTP/1.1 has no other way), so `sent` is a queue.
+ */
+import type { Duplex } from 'node:stream';
+import { codeOf } from '../../shared/errors.js';
+import type { HttpRoute } from './http-front-deps.js';
+import { Http1Parser, type Http1Head } from './http1-parser.js';
+
+/** Largest response head from a home server; Node's client allows 16 KiB, some sites send more cookies. */
+const MAX_RESPONSE_HEAD = 64 * 1024;
+
+export interface UpstreamHandler<X> {
+  /** A response head for `x` (the oldest request sent); see Http1Events.head. */
+  head(x: X, head: Http1Head): 'body' | 'skip' | 'upgrade';
+  body(x: X, chunk: Buffer): void;
+  trailers(x: X, raw: string[]): void;
+  /** The message for `x` is complete (for a 1xx, only that informational message). */
+  complete(x: X): void;
+  /** A 101 was parsed for `x`: `rest` are the first bytes of the other protocol. */
+  switched(x: X, rest: Buffer): void;
+  /** The home server's bytes for one read have been handled (the session flushes its output). */
+  read(): void;
+  /** Gone with responses owed (`code` says why), or unusable at open. */
+  failed(up: Upstream<X>, err: unknown): void;
+  /** Ended or closed with nothing owed. */
+  gone(up: Upstream<X>): void;
+  /** The stream can take more after a write said it was full. */
+  drained(): void;
+}
+
+export class Upstream<X> {
+  /** Requests written, oldest first, whose response is not complete. */
+  readonly sent: X[] = [];
+  /** The home server said `Connection: close`, or the stream ended: nothing more goes on it. */
+  retiring = false;
+  /** The stream is congested (a write returned false). */
+  full = false;
+  #stream: Duplex | undefined;
+  #pending: (string | Buffer)[] = [];
+  #gone = false;
+  /** The request a 101 answered: the stream stops being HTTP after this read. */
+  #switchedFor: X | undefined;
+  #switched = false;
+  readonly #parser: Http1Parser;
+
+  constructor(readonly route: HttpRoute, open: () => Promise<Duplex>, readonly handler: UpstreamHandler<X>) {
+    this.#parser = new Http1Parser('response', MAX_RESPONSE_HEAD, {
+      head: (head) => {
+        const x = this.sent[0]!;
+        const next = handler.head(x, head);
+        if (next === 'upgrade') this.#switchedFor = x;
+        return next;
+      },
+      body: (chunk) => handler.body(this.sent[0]!, chunk),
+      trailers: (raw) => handler.trailers(this.sent[0]!, raw),
+      complete: () => handler.complete(this.sent[0]!),
+    });
+    new Promise<Duplex>((resolve) => resolve(open())).then((stream) => this.#opened(stream), (err: unknown) => this.#fail(err));
+  }
+
+  get open(): boolean {
+    return this.#stream !== undefined && !this.#gone;
+  }
+
+  /** Writes `parts` as one batch; returns false when the stream wants no more for now. */
+  write(parts: readonly (string | Buffer)[]): boolean {
+    if (this.#gone || parts.length === 0) return !this.full;
+    const stream = this.#stream;
+    if (!stream) {
+      this.#pending.push(...parts);
+      return true;
+    }
+    let ok = true;
+    if (parts.length === 1) ok = stream.write(parts[0]!);
+    else {
+      stream.cork();
+      for (const part of parts) ok = stream.write(part);
+      stream.uncork();
+    }
+    if (!ok) this.full = true;
+    return ok;
+  }
+
+  /** Stops or resumes reading responses (the public socket is congested). */
+  pause(paused: boolean): void {
+    if (!this.#stream || this.#gone) return;
+    if (paused) this.#stream.pause();
+    else this.#stream.resume();
+  }
+
+  /** After a 101: the raw stream, no longer parsed; the caller owns it from here. */
+  takeStream(): Duplex | undefined {
+    const stream = this.#stream;
+    if (!stream) return undefined;
+    stream.removeAllListeners('data');
+    stream.removeAllListeners('end');
+    stream.removeAllListeners('drain');
+    this.#gone = true;
+    this.#parser.close();
+    return stream;
+  }
+
+  destroy(): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    this.#parser.close();
+    this.#pending = [];
+    this.#stream?.destroy();
+  }
+
+  #opened(stream: Duplex): void {
+    if (this.#gone) return void stream.destroy();
+    this.#stream = stream;
+    stream.on('error', (err) => this.#fail(err));
+    stream.on('data', (chunk: Buffer) => this.#data(chunk));
+    stream.once('end', () => this.#ended());
+    stream.once('close', () => this.#closed());
+    stream.on('drain', () => {
+      this.full = false;
+      this.handler.drained();
+    });
+    const pending = this.#pending;
+    this.#pending = [];
+    this.write(pending);
+  }
+
+  #data(chunk: Buffer): void {
+    if (this.#gone || this.#switched) return;
+    if (this.sent.length === 0) return this.#fail(new Error('a response nobody asked for'));
+    const result = this.#parser.execute(chunk);
+    if (!result.ok) return this.#fail(Object.assign(new Error('bad response from the home server'), { code: result.code }));
+    const x = this.#switchedFor;
+    if (x === undefined) return this.handler.read();
+    this.#switched = true;
+    this.handler.switched(x, chunk.subarray(result.parsed));
+  }
+
+  #ended(): void {
+    this.retiring = true;
+    if (this.#gone) return;
+    if (this.sent.length > 0) {
+      // A body that runs until the close completes here; anything else owed is cut.
+      const result = this.#parser.finish();
+      if (!result.ok || this.sent.length > 0) return this.#fail(Object.assign(new Error('the home server closed mid-response'), { code: 'ERR_STREAM_TRUNCATED' }));
+    }
+    this.#gone = true;
+    this.#stream?.end();
+    this.handler.gone(this);
+  }
+
+  #closed(): void {
+    if (this.#gone) return;
+    if (this.sent.length > 0) return this.#fail(Object.assign(new Error('the home server stream closed'), { code: 'ERR_STREAM_TRUNCATED' }));
+    this.#gone = true;
+    this.handler.gone(this);
+  }
+
+  #fail(err: unknown): void {
+    if (this.#gone) return;
+    this.destroy();
+    this.handler.failed(this, err);
+  }
+
+  /** A short code for logs. */
+  static codeOf(err: unknown): string {
+    return (err as { code?: string } | null)?.code ?? codeOf(err);
+  }
+}
