@@ -89,3 +89,14 @@ export function trailerPairs(raw: readonly string[]): [string, string][] {
   for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
   return pairs;
 }
+
+/** Whether a request head announces a body (a Transfer-Encoding, or a Content-Length above 0). */
+export function announcesBody(raw: readonly string[]): boolean {
+  let length = 0;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (name === 'transfer-encoding') return true;
+    if (name === 'content-length') length = Number(raw[i + 1]);
+  }
+  return length > 0;
+}

@@ -14,6 +14,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpFrontDeps, HttpRoute, PublicClient } from './http-front-deps.js';
 import type { Http1Head } from './http1-parser.js';
+import { announcesBody } from './hop-headers.js';
 import { HttpSession, type Decision } from './http-session.js';
 import { RefusalLog } from './refusal-log.js';
 import { requestTarget } from './request-target.js';
@@ -36,7 +37,7 @@ export interface HttpFrontStats {
   notFound: number;
   badGateway: number;
   headTimeouts: number;
-  /** Connections cut for pipelining more requests than may wait (http-session.ts MAX_WAITING). */
+  /** Connections cut for pipelining more requests than may wait (http-session.ts MAX_OWED). */
   pipelineFloods: number;
   /** Requests being handled now, over all connections (each connection at most MAX_IN_FLIGHT). */
   inFlight: number;
@@ -156,11 +157,6 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
 
   const inFlight = (): number => [...conns.values()].reduce((n, conn) => n + conn.inFlight, 0);
   return { handle, close, stats: () => ({ ...stats, inFlight: inFlight() }) };
-}
-
-function announcesBody(raw: readonly string[]): boolean {
-  const length = firstHeader(raw, 'content-length');
-  return firstHeader(raw, 'transfer-encoding') !== undefined || (length !== undefined && Number(length) > 0);
 }
 
 function firstHeader(raw: readonly string[], name: string): string | undefined {

@@ -3,17 +3,19 @@
  * (http1-parser.ts) with the bodies passing through as bytes.
  *
  * Routing is per request: each request goes to the publication its own `Host` names (the caller's
- * `decide`). Requests for one publication go up one upstream stream of this connection, pipelined (at
- * most MAX_IN_FLIGHT owed at once); a request for another publication waits until every response owed
- * on the current stream is out, then takes that publication's stream (kept per connection, at most
- * MAX_ROUTES_PER_CONNECTION). Responses therefore come back in request order from one stream at a time,
- * and a later request naming another host never travels on the first host's stream. (The other answer
+ * `decide`). Requests for one publication go up one upstream stream of this connection, one at a time
+ * (MAX_IN_FLIGHT); a request for another publication takes that publication's stream (kept per
+ * connection, at most MAX_ROUTES_PER_CONNECTION). Responses therefore come back in request order, and
+ * a later request naming another host never travels on the first host's stream.
+ *
+ * A request that went up a reused stream the home server closed before answering (its keep-alive
+ * timeout raced the request) goes again once, on a fresh stream, if nothing of it can have had an
+ * effect twice: a GET, HEAD or OPTIONS without a body, and no byte of an answer seen. (The other answer
  * RFC 9110 allows, `421` and close, would break browsers that coalesce connections.)
  *
  * What waits (a request for another publication, the 9th pipelined one) is held as parsed output, and
  * the public socket is not read while anything is held: memory per connection stays at about one read.
- * More than MAX_IN_FLIGHT + MAX_WAITING requests owed cuts the connection (a flood: no browser
- * pipelines this deep).
+ * More than MAX_OWED requests owed cuts the connection (a flood: no browser pipelines this deep).
  *
  * Deadlines: the request head must be complete within headTimeoutMs of the connection opening or going
  * idle (slowloris); an idle keep-alive connection closes after keepAliveTimeoutMs without a byte; no
@@ -29,15 +31,22 @@ import { pipeBoth } from '../../shared/net/pipe-both.js';
 import { rawErrorResponse, statusForUpstreamError, type FrontStatus } from './error-page.js';
 import { withForwardedHeaders } from './forwarded-headers.js';
 import type { HttpRoute } from './http-front-deps.js';
-import { hasHeader, stripHopHeaders, upstreamRequestHeaders } from './hop-headers.js';
+import { announcesBody, hasHeader, stripHopHeaders, upstreamRequestHeaders } from './hop-headers.js';
 import { Http1Parser, type Http1Head } from './http1-parser.js';
 import { CHUNK_END, chunkSizeLine, lastChunk, requestHead, responseHead } from './http1-wire.js';
 import { Upstream, type UpstreamHandler } from './http-upstream.js';
+import { writeBatch } from './batch.js';
 
-/** Requests of one connection sent up and not yet answered. */
-export const MAX_IN_FLIGHT = 8;
-/** Requests parsed and waiting for a turn beyond those; more cut the connection. */
-export const MAX_WAITING = 56;
+/**
+ * Requests of one connection sent up and not yet answered: one. A pipelining client's requests wait
+ * their turn here rather than at the home server, so that a home server closing after an answer
+ * (`Connection: close`, its keep-alive timeout) never leaves a request behind it unanswered, and what
+ * the relay and the home server think one message is cannot drift apart by more than one message.
+ * Browsers do not pipeline; wrk and curl do not either.
+ */
+export const MAX_IN_FLIGHT = 1;
+/** Requests parsed and not yet answered, at most; more cut the connection (a flood). */
+export const MAX_OWED = 64;
 /** Upstream streams one public connection keeps (one per publication); the least recently used goes first. */
 export const MAX_ROUTES_PER_CONNECTION = 8;
 
@@ -86,6 +95,8 @@ interface Exchange {
   upstream: Upstream<Exchange> | undefined;
   answer: 'none' | 'informational' | 'head' | 'switched';
   chunkedOut: boolean;
+  /** May go again on a fresh stream if a reused one dies before answering (see the top). */
+  retry: 'never' | 'once' | 'done';
 }
 
 type Held = { x: Exchange; part: 'head' } | { x: Exchange; part: 'body'; data: Buffer } | { x: Exchange; part: 'end'; trailers: string[] };
@@ -218,11 +229,12 @@ export class HttpSession {
       upstream: undefined,
       answer: 'none',
       chunkedOut: false,
+      retry: ['GET', 'HEAD', 'OPTIONS'].includes(head.method) && !head.upgrade && !announcesBody(head.rawHeaders) ? 'once' : 'never',
     };
     if (x.closeAfter || head.upgrade) this.#noMoreRequests = true;
     this.#owed.push(x);
     this.#parsing = x;
-    if (this.#owed.length > MAX_IN_FLIGHT + MAX_WAITING) {
+    if (this.#owed.length > MAX_OWED) {
       this.#hooks.flood();
       this.#socket.destroy();
       return 'skip';
@@ -279,7 +291,7 @@ export class HttpSession {
     }
     this.#owed.push({
       method: 'GET', decision: { kind: 'answer', status, close: true }, upgrade: false, http10: false,
-      closeAfter: true, chunkedIn: false, upstream: undefined, answer: 'none', chunkedOut: false,
+      closeAfter: true, chunkedIn: false, upstream: undefined, answer: 'none', chunkedOut: false, retry: 'never',
     });
     this.#answerLocals();
   }
@@ -316,6 +328,8 @@ export class HttpSession {
       this.#current = up;
     }
     x.upstream = up;
+    if (!up.used && x.retry === 'once') x.retry = 'never'; // a fresh stream that fails is not a keep-alive race
+    up.used = true;
     up.sent.push(x);
     this.#toUpstream.push(this.#heads.get(x)!);
     return true;
@@ -471,7 +485,7 @@ export class HttpSession {
     this.#socket.off('data', this.#onData);
     this.#socket.off('end', this.#onEnd);
     this.#socket.off('drain', this.#onDrain);
-    for (const chunk of ahead) stream.write(chunk);
+    if (ahead.length > 0) writeBatch(stream, ahead);
     // A public socket gone before its upstream ended its way up (cut, reset, idle): the leg goes too.
     this.#socket.once('close', () => {
       if (!stream.writableEnded) stream.destroy();
@@ -487,6 +501,14 @@ export class HttpSession {
     this.#hooks.debug({ code: Upstream.codeOf(err) }, 'upstream failed');
     const x = up.sent[0];
     if (!x) return;
+    if (x.answer === 'none' && x.retry === 'once' && up.sent.length === 1 && this.#owed[0] === x) {
+      // The home server closed a reused stream as this request went up: once more, on a fresh one.
+      x.retry = 'done';
+      x.upstream = undefined;
+      this.#held.unshift({ x, part: 'head' });
+      this.#pump();
+      return this.#flushPublic();
+    }
     if (x.answer === 'none' || x.answer === 'informational') {
       // Nothing of the answer went out: an error page, then close (what came after it is not answered).
       this.#hooks.badGateway();
@@ -509,15 +531,7 @@ export class HttpSession {
     const parts = this.#toPublic;
     if (parts.length === 0 || this.#socket.destroyed) return;
     this.#toPublic = [];
-    const socket = this.#socket;
-    let ok = true;
-    if (parts.length === 1) ok = socket.write(parts[0]!);
-    else {
-      socket.cork();
-      for (const part of parts) ok = socket.write(part);
-      socket.uncork();
-    }
-    if (!ok) this.#current?.pause(true);
+    if (!writeBatch(this.#socket, parts)) this.#current?.pause(true);
   }
 
   /** Sends what is owed out and ends the connection once it is flushed. */

@@ -9,6 +9,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { codeOf } from '../../shared/errors.js';
+import { writeBatch } from './batch.js';
 import type { HttpRoute } from './http-front-deps.js';
 import { Http1Parser, type Http1Head } from './http1-parser.js';
 
@@ -41,6 +42,8 @@ export class Upstream<X> {
   retiring = false;
   /** The stream is congested (a write returned false). */
   full = false;
+  /** A request went up it already: a later one reuses it. */
+  used = false;
   #stream: Duplex | undefined;
   #pending: (string | Buffer)[] = [];
   #gone = false;
@@ -76,13 +79,7 @@ export class Upstream<X> {
       this.#pending.push(...parts);
       return true;
     }
-    let ok = true;
-    if (parts.length === 1) ok = stream.write(parts[0]!);
-    else {
-      stream.cork();
-      for (const part of parts) ok = stream.write(part);
-      stream.uncork();
-    }
+    const ok = writeBatch(stream, parts);
     if (!ok) this.full = true;
     return ok;
   }
