@@ -112,6 +112,8 @@ export class HttpSession {
   readonly #held: Held[] = [];
   /** The stream requests go up now; responses come from it only. */
   #current: Upstream<Exchange> | undefined;
+  /** Streams ended after their last answer whose home server has not closed its side yet. */
+  readonly #retired = new Set<Upstream<Exchange>>();
   /** Streams to other publications, kept for reuse, least recently used first. */
   readonly #parked = new Map<string, Upstream<Exchange>>();
   #toPublic: (string | Buffer)[] = [];
@@ -353,7 +355,11 @@ export class HttpSession {
 
   #park(up: Upstream<Exchange>): void {
     if (this.#current === up) this.#current = undefined;
-    if (up.retiring || !up.open && up.sent.length > 0) return void up.destroy();
+    if (up.retiring) {
+      up.retire();
+      return void this.#retired.add(up);
+    }
+    if (!up.open && up.sent.length > 0) return void up.destroy();
     const old = this.#parked.get(up.route.key);
     if (old && old !== up) old.destroy();
     this.#parked.delete(up.route.key);
@@ -446,7 +452,8 @@ export class HttpSession {
     if (this.#socket.destroyed) return;
     const up = this.#current;
     if (up && up.retiring && up.sent.length === 0) {
-      up.destroy();
+      up.retire();
+      this.#retired.add(up);
       this.#current = undefined;
     }
     if (this.#owed.length === 0) this.#becameIdle();
@@ -520,6 +527,7 @@ export class HttpSession {
   }
 
   #upstreamGone(up: Upstream<Exchange>): void {
+    this.#retired.delete(up);
     if (this.#current === up) this.#current = undefined;
     for (const [key, parked] of this.#parked) if (parked === up) this.#parked.delete(key);
     this.#pump();
@@ -591,6 +599,8 @@ export class HttpSession {
   #dropUpstreams(): void {
     this.#current?.destroy();
     this.#current = undefined;
+    for (const up of this.#retired) up.destroy();
+    this.#retired.clear();
     for (const up of this.#parked.values()) up.destroy();
     this.#parked.clear();
   }

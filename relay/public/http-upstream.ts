@@ -47,6 +47,8 @@ export class Upstream<X> {
   #stream: Duplex | undefined;
   #pending: (string | Buffer)[] = [];
   #gone = false;
+  /** Ended by us after its last answer (retire): its close is expected. */
+  #retired = false;
   /** The request a 101 answered: the stream stops being HTTP after this read. */
   #switchedFor: X | undefined;
   #switched = false;
@@ -98,12 +100,29 @@ export class Upstream<X> {
     stream.removeAllListeners('data');
     stream.removeAllListeners('end');
     stream.removeAllListeners('drain');
+    stream.removeAllListeners('close');
     this.#gone = true;
+    this.#stream = undefined;
     this.#parser.close();
     return stream;
   }
 
+  /**
+   * Done with it, nothing owed: our side ends and the home server, which said `Connection: close`, ends
+   * its own (a clean end, not a reset, for it and for the stream's audit line). Destroyed at the latest
+   * with the public connection (the session's `destroy`).
+   */
+  retire(): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    this.#retired = true;
+    this.#parser.close();
+    if (this.#stream) this.#stream.end();
+    else this.#pending = [];
+  }
+
   destroy(): void {
+    if (this.#retired) return void this.#stream?.destroy();
     if (this.#gone) return;
     this.#gone = true;
     this.#parser.close();
@@ -152,6 +171,7 @@ export class Upstream<X> {
   }
 
   #closed(): void {
+    if (this.#retired) return this.handler.gone(this);
     if (this.#gone) return;
     if (this.sent.length > 0) return this.#fail(Object.assign(new Error('the home server stream closed'), { code: 'ERR_STREAM_TRUNCATED' }));
     this.#gone = true;
