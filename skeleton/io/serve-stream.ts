@@ -10,6 +10,7 @@
 import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import type { Socket } from 'node:net';
 import { secureResponder, type TunnelLink } from '../../shared/crypto/secure-stream.js';
+import { refusalDetail } from './refusal-detail.js';
 import { BurrowError, codeOf } from '../../shared/errors.js';
 import { proxyHeader } from '../../shared/net/proxy-header.js';
 import type { ClientEndpoints } from '../../shared/protocol/messages.js';
@@ -104,6 +105,6 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
     flow?.abandon();
     socket.destroy();
     const code = codeOf(err);
-    limitedLine(opts.refusals ?? new LogLimiter(), `refused:${server.id}:${code}`, Date.now(), (extra) => log.info({ server: server.id, code, ...extra }, 'stream refused'));
+    limitedLine(opts.refusals ?? new LogLimiter(), `refused:${server.id}:${code}`, Date.now(), (extra) => log.info({ server: server.id, code, ...refusalDetail(err, server), ...extra }, 'stream refused'));
   }
 }

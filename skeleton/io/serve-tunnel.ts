@@ -6,6 +6,7 @@
 import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import type { Socket } from 'node:net';
 import type { TunnelLink } from '../../shared/crypto/secure-stream.js';
+import { refusalDetail } from './refusal-detail.js';
 import { BurrowError, codeOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { connectTarget } from '../../shared/net/connect-target.js';
@@ -70,7 +71,7 @@ export function serveTunnel(
     connecting++;
     openTarget(channel, server, targetTimeoutMs, connect, endpoints).catch((err: unknown) => {
       const code = codeOf(err);
-      limitedLine(opts.refusals ?? new LogLimiter(), `refused:${server.id}:${code}`, Date.now(), (extra) => log.info({ server: server.id, channel: channel.id, code, ...extra }, 'stream refused'));
+      limitedLine(opts.refusals ?? new LogLimiter(), `refused:${server.id}:${code}`, Date.now(), (extra) => log.info({ server: server.id, channel: channel.id, code, ...refusalDetail(err, server), ...extra }, 'stream refused'));
       channel.refuse(codeOf(err));
     }).finally(() => connecting--);
   });
