@@ -133,6 +133,10 @@ export class HttpSession {
   #idle = true;
   /** The last answer went out: nothing more is sent either way. */
   #over = false;
+  /** The public socket has more unsent than its high-water mark (its client is not reading). */
+  #publicFull = false;
+  /** The front's own answers made for the read being parsed. */
+  #answersThisRead = 0;
 
   constructor(socket: Socket, opts: SessionOptions, hooks: SessionHooks) {
     this.#socket = socket;
@@ -187,6 +191,7 @@ export class HttpSession {
     }
     if (this.#noMoreRequests && !this.#parsing) return;
     if (this.#idle) this.#clearKeepAlive();
+    this.#answersThisRead = 0;
     const result = this.#parser.execute(chunk);
     if (this.#socket.destroyed) return;
     if (!result.ok) this.#refuseHead(result.code);
@@ -209,7 +214,9 @@ export class HttpSession {
   };
 
   readonly #onDrain = (): void => {
+    this.#publicFull = false;
     this.#current?.pause(false);
+    this.#pump();
   };
 
   #requestHead(head: Http1Head): 'body' | 'skip' | 'upgrade' {
@@ -309,7 +316,7 @@ export class HttpSession {
     }
     this.#flushUpstream();
     // Nothing more is read while anything waits (bounded memory) or the stream up is full.
-    const wait = this.#held.length > 0 || this.#current?.full === true || this.#upgradeAhead !== undefined;
+    const wait = this.#held.length > 0 || this.#current?.full === true || this.#upgradeAhead !== undefined || this.#publicFull;
     if (wait) this.#socket.pause();
     else if (!this.#spliced) this.#socket.resume();
   }
@@ -387,6 +394,7 @@ export class HttpSession {
     },
     trailers: (x, raw) => void this.#trailers.set(x, raw),
     complete: (x) => this.#responseComplete(x),
+    informational: (x) => x.answer === 'informational',
     switched: (x, rest) => this.#switched(x, rest),
     read: () => this.#flushPublic(),
     failed: (up, err) => this.#upstreamFailed(up, err),
@@ -427,8 +435,8 @@ export class HttpSession {
     if (!head.keepAlive && x.upstream) x.upstream.retiring = true;
     raw.push('Connection', x.closeAfter ? 'close' : 'keep-alive');
     this.#toPublic.push(responseHead(head.status, head.statusMessage, raw));
-    // Flushed now when the body's length is unknown: an event stream's client sees the head at once.
-    return x.method === 'HEAD' ? 'skip' : 'body';
+    // 204 and 304 never have a body (RFC 9110 6.4.1), whatever their framing headers say.
+    return bodyless ? 'skip' : 'body';
   }
 
   #responseComplete(x: Exchange): void {
@@ -465,6 +473,12 @@ export class HttpSession {
     while (this.#owed.length > 0 && this.#owed[0]!.decision.kind === 'answer') {
       // A kept-alive answer waits for its request's end (its body is read and dropped); a closing one not.
       if (this.#owed[0] === this.#parsing && !this.#owed[0]!.closeAfter) break;
+      // Answers of its own cost the front more than the requests that asked for them: a read full of
+      // tiny requests for unknown names is a flood, as deep pipelining is.
+      if (++this.#answersThisRead > MAX_OWED) {
+        this.#hooks.flood();
+        return void this.#socket.destroy();
+      }
       const x = this.#owed.shift()!;
       const d = x.decision as Extract<Decision, { kind: 'answer' }>;
       this.#toPublic.push(rawErrorResponse(d.status, x.closeAfter, x.method === 'HEAD'));
@@ -506,6 +520,8 @@ export class HttpSession {
     if (this.#current === up) this.#current = undefined;
     for (const [key, parked] of this.#parked) if (parked === up) this.#parked.delete(key);
     this.#hooks.debug({ code: Upstream.codeOf(err) }, 'upstream failed');
+    // What the same read completed before the failure (a whole answer) goes out first.
+    this.#flushPublic();
     const x = up.sent[0];
     if (!x) return;
     if (x.answer === 'none' && x.retry === 'once' && up.sent.length === 1 && this.#owed[0] === x) {
@@ -539,7 +555,11 @@ export class HttpSession {
     const parts = this.#toPublic;
     if (parts.length === 0 || this.#socket.destroyed) return;
     this.#toPublic = [];
-    if (!writeBatch(this.#socket, parts)) this.#current?.pause(true);
+    // A client that does not read: its home server waits, and nothing more is read from it either.
+    if (!writeBatch(this.#socket, parts)) {
+      this.#publicFull = true;
+      this.#current?.pause(true);
+    }
   }
 
   /** Sends what is owed out and ends the connection once it is flushed. */

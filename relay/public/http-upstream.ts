@@ -23,6 +23,8 @@ export interface UpstreamHandler<X> {
   trailers(x: X, raw: string[]): void;
   /** The message for `x` is complete (for a 1xx, only that informational message). */
   complete(x: X): void;
+  /** Whether the message being completed for `x` is a 1xx (asked just before `complete`). */
+  informational(x: X): boolean;
   /** A 101 was parsed for `x`: `rest` are the first bytes of the other protocol. */
   switched(x: X, rest: Buffer): void;
   /** The home server's bytes for one read have been handled (the session flushes its output). */
@@ -47,6 +49,12 @@ export class Upstream<X> {
   #stream: Duplex | undefined;
   #pending: (string | Buffer)[] = [];
   #gone = false;
+  /** Requests that went up before the read being parsed: how many answers it may hold. */
+  #answerable = 0;
+  /** The request whose answer is being parsed. */
+  #answering: X | undefined;
+  /** The home server sent an answer no request was waiting for: it is not to be trusted further. */
+  #unsolicited = false;
   /** Ended by us after its last answer (retire): its close is expected. */
   #retired = false;
   /** The request a 101 answered: the stream stops being HTTP after this read. */
@@ -54,17 +62,36 @@ export class Upstream<X> {
   #switched = false;
   readonly #parser: Http1Parser;
 
+  /** Whether the message just completed for `x` was informational (the handler says, see its `complete`). */
+  readonly #informational: (x: X) => boolean;
+
   constructor(readonly route: HttpRoute, open: () => Promise<Duplex>, readonly handler: UpstreamHandler<X>) {
+    this.#informational = (x) => handler.informational(x);
     this.#parser = new Http1Parser('response', MAX_RESPONSE_HEAD, {
       head: (head) => {
-        const x = this.sent[0]!;
+        // Only a request that went up before this read can be answered in it: anything more is a
+        // response nobody asked for (a home server answering twice, a body its framing did not
+        // count), and it must not be taken for the answer to a request sent meanwhile.
+        const x = this.sent[0];
+        if (this.#unsolicited || x === undefined || this.#answerable === 0) {
+          this.#unsolicited = true;
+          return 'skip';
+        }
+        this.#answering = x;
         const next = handler.head(x, head);
         if (next === 'upgrade') this.#switchedFor = x;
         return next;
       },
-      body: (chunk) => handler.body(this.sent[0]!, chunk),
-      trailers: (raw) => handler.trailers(this.sent[0]!, raw),
-      complete: () => handler.complete(this.sent[0]!),
+      body: (chunk) => void (this.#answering && handler.body(this.#answering, chunk)),
+      trailers: (raw) => void (this.#answering && handler.trailers(this.#answering, raw)),
+      complete: () => {
+        const x = this.#answering;
+        if (!x) return;
+        this.#answering = undefined;
+        // A 1xx is not the answer: the final one still counts against this read's budget.
+        if (!this.#informational(x)) this.#answerable--;
+        handler.complete(x);
+      },
     });
     new Promise<Duplex>((resolve) => resolve(open())).then((stream) => this.#opened(stream), (err: unknown) => this.#fail(err));
   }
@@ -148,8 +175,9 @@ export class Upstream<X> {
 
   #data(chunk: Buffer): void {
     if (this.#gone || this.#switched) return;
-    if (this.sent.length === 0) return this.#fail(new Error('a response nobody asked for'));
+    this.#answerable = this.sent.length;
     const result = this.#parser.execute(chunk);
+    if (this.#unsolicited) return this.#fail(Object.assign(new Error('a response nobody asked for'), { code: 'ERR_UNSOLICITED_RESPONSE' }));
     if (!result.ok) return this.#fail(Object.assign(new Error('bad response from the home server'), { code: result.code }));
     const x = this.#switchedFor;
     if (x === undefined) return this.handler.read();

@@ -66,8 +66,13 @@ interface NativeParserClass {
 const common = createRequire(import.meta.url)('_http_common') as { HTTPParser: NativeParserClass; methods: string[] };
 const { HTTPParser, methods } = common;
 
-/** Node's limit on header lines per head (`_http_common` MAX_HEADER_PAIRS): more are an error here. */
-const MAX_HEADER_LINES = 2000;
+/**
+ * Header lines per head (or trailer block), at most. node:http keeps the first 2000 and drops the rest
+ * silently; a relay that dropped lines would still frame the body by all of them (a Content-Length
+ * past the cut frames the body here but never reaches the home server: request smuggling). So more is
+ * an error here, `HPE_HEADER_OVERFLOW` as for a head too large, and nothing of the message is passed on.
+ */
+export const MAX_HEADER_LINES = 1000;
 
 export class Http1Parser {
   readonly #native = new HTTPParser();
@@ -75,6 +80,8 @@ export class Http1Parser {
   #url = '';
   #inBody = false;
   #closed = false;
+  /** Set once a message was refused from a callback (see #fail): nothing more is passed on. */
+  #failed: string | undefined;
   #executing = false;
 
   constructor(kind: 'request' | 'response', maxHeaderSize: number, events: Http1Events) {
@@ -83,25 +90,30 @@ export class Http1Parser {
     // Heads split over several reads, or long ones, come in pieces before the head is complete; after it,
     // this callback carries a chunked body's trailers.
     native[HTTPParser.kOnHeaders] = (headers: string[], url: string) => {
-      if (this.#headers.length < MAX_HEADER_LINES * 2) this.#headers.push(...headers);
+      if (this.#failed) return;
+      if (this.#headers.length + headers.length > MAX_HEADER_LINES * 2) return this.#fail('HPE_HEADER_OVERFLOW');
+      this.#headers.push(...headers);
       if (!this.#inBody) this.#url += url;
     };
     native[HTTPParser.kOnHeadersComplete] = (versionMajor: number, versionMinor: number, headers: string[] | undefined, method: number | undefined,
       url: string | undefined, status: number | undefined, statusMessage: string | undefined, upgrade: boolean, keepAlive: boolean): number => {
+      if (this.#failed) return 1;
       const rawHeaders = headers ?? this.#headers;
       this.#headers = [];
       const target = url ?? this.#url;
       this.#url = '';
       this.#inBody = true;
+      if (rawHeaders.length > MAX_HEADER_LINES * 2) return this.#fail('HPE_HEADER_OVERFLOW'), 1;
       const next = events.head({
-        versionMajor, versionMinor, rawHeaders: rawHeaders.length > MAX_HEADER_LINES ? rawHeaders.slice(0, MAX_HEADER_LINES) : rawHeaders,
+        versionMajor, versionMinor, rawHeaders,
         method: typeof method === 'number' ? methods[method] ?? '' : '', url: target,
         status: status ?? 0, statusMessage: statusMessage ?? '', upgrade, keepAlive,
       });
       return next === 'body' ? 0 : next === 'skip' ? 1 : 2;
     };
-    native[HTTPParser.kOnBody] = (chunk: Buffer) => events.body(chunk);
+    native[HTTPParser.kOnBody] = (chunk: Buffer) => void (this.#failed || events.body(chunk));
     native[HTTPParser.kOnMessageComplete] = () => {
+      if (this.#failed) return;
       this.#inBody = false;
       if (this.#headers.length > 0) {
         const trailers = this.#headers;
@@ -119,6 +131,7 @@ export class Http1Parser {
    */
   execute(chunk: Buffer): ExecuteResult {
     if (this.#closed) return { ok: false, code: 'ERR_PARSER_CLOSED' };
+    if (this.#failed) return { ok: false, code: this.#failed };
     this.#executing = true;
     let result;
     try {
@@ -127,13 +140,23 @@ export class Http1Parser {
       this.#executing = false;
       if (this.#closed) this.#native.close();
     }
+    if (this.#failed) return { ok: false, code: this.#failed };
     if (typeof result === 'number') return { ok: true, parsed: result };
     return { ok: false, code: result.code ?? 'HPE_ERROR' };
+  }
+
+  /**
+   * The message is refused from inside a callback: llhttp cannot be stopped there, so every later
+   * callback of this parser is ignored and execute() reports the error.
+   */
+  #fail(code: string): void {
+    this.#failed ??= code;
   }
 
   /** The stream ended: completes a body that runs until the close; an error if a message was cut. */
   finish(): ExecuteResult {
     if (this.#closed) return { ok: false, code: 'ERR_PARSER_CLOSED' };
+    if (this.#failed) return { ok: false, code: this.#failed };
     this.#executing = true;
     let result;
     try {

@@ -3,35 +3,9 @@
  * keep-alive timeout races a request, and header bytes outside ASCII. Raw sockets, no sleeps.
  */
 import { once } from 'node:events';
-import net, { type AddressInfo, type Socket } from 'node:net';
-import test, { type ExecutionContext } from 'ava';
-import { frontFor, rawExchange } from '../helpers/http-front-world.js';
-
-/** A raw TCP home server: `answer` sees each connection's n-th request head (0-based) and its text. */
-async function rawBackend(t: ExecutionContext, answer: (socket: Socket, conn: number, n: number, head: string) => void): Promise<{ port: number; heads: string[] }> {
-  const heads: string[] = [];
-  let conns = 0;
-  const server = net.createServer((socket) => {
-    const conn = conns++;
-    let n = 0;
-    let buffered = '';
-    socket.on('error', () => undefined);
-    socket.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('latin1');
-      let end;
-      while ((end = buffered.indexOf('\r\n\r\n')) >= 0) {
-        const head = buffered.slice(0, end);
-        buffered = buffered.slice(end + 4);
-        heads.push(head);
-        answer(socket, conn, n++, head);
-      }
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => void server.close());
-  return { port: (server.address() as AddressInfo).port, heads };
-}
+import net from 'node:net';
+import test from 'ava';
+import { frontFor, rawBackend, rawExchange } from '../helpers/http-front-world.js';
 
 const ok = (body: string, extra = ''): string => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n${extra}\r\n${body}`;
 const get = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: a.example.test\r\n${extra}\r\n`;

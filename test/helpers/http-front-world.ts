@@ -166,3 +166,30 @@ export async function rawExchange(port: number, bytes: string | Buffer, done: (t
   socket.destroy();
   return text();
 }
+
+/** A raw TCP home server: `answer` sees each connection's n-th request head (0-based) and its text. */
+export async function rawBackend(t: ExecutionContext, answer: (socket: Socket, conn: number, n: number, head: string) => void): Promise<{ port: number; heads: string[] }> {
+  const heads: string[] = [];
+  let conns = 0;
+  const server = net.createServer((socket) => {
+    const conn = conns++;
+    let n = 0;
+    let buffered = '';
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      let end;
+      while ((end = buffered.indexOf('\r\n\r\n')) >= 0) {
+        const head = buffered.slice(0, end);
+        buffered = buffered.slice(end + 4);
+        heads.push(head);
+        answer(socket, conn, n++, head);
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => void server.close());
+  return { port: (server.address() as AddressInfo).port, heads };
+}
+

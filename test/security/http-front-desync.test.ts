@@ -1,0 +1,91 @@
+/**
+ * Desync and amplification on the public HTTP port, found by an outside attack on the llhttp-driven
+ * front: framing hidden past a header-count cut, a home server answering more than it was asked, bodies
+ * on 204/304, and a read full of requests for unknown names. Raw sockets, no sleeps.
+ */
+import { once } from 'node:events';
+import net from 'node:net';
+import test from 'ava';
+import { closed, frontFor, rawBackend, rawExchange } from '../helpers/http-front-world.js';
+
+const ok = (body: string): string => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: a.example.test\r\n\r\n`;
+
+test('a head of more than 1,000 header lines gets 431, and a Content-Length past the 1,000th smuggles nothing to the home server', async (t) => {
+  const home = await rawBackend(t, (socket) => socket.write(ok('home')));
+  const world = await frontFor(t, { 'a.example.test': { port: home.port } });
+  const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: a.example.test\r\n\r\n';
+  const head = `GET /outer HTTP/1.1\r\nHost: a.example.test\r\n${'a:\r\n'.repeat(1000)}Content-Length: ${smuggled.length}\r\n\r\n`;
+  t.regex(await rawExchange(world.port, head + smuggled), /^HTTP\/1\.1 431 /);
+  const chunked = `GET /outer HTTP/1.1\r\nHost: a.example.test\r\n${'a:\r\n'.repeat(1000)}Transfer-Encoding: chunked\r\n\r\n${smuggled.length.toString(16)}\r\n${smuggled}\r\n0\r\n\r\n`;
+  t.regex(await rawExchange(world.port, chunked), /^HTTP\/1\.1 431 /);
+  t.deepEqual(home.heads, [], 'nothing reached the home server');
+  t.is(world.front.stats().badRequest, 2);
+  // 1,000 lines exactly are fine.
+  const fine = `GET /fine HTTP/1.1\r\nHost: a.example.test\r\nConnection: close\r\n${'a: 1\r\n'.repeat(997)}\r\n`;
+  t.regex(await rawExchange(world.port, fine), /^HTTP\/1\.1 200 OK[\s\S]*home$/);
+});
+
+test('a home server answering twice in one write: the client gets the first answer, and the next request its own from a fresh stream; the extra ones are dropped', async (t) => {
+  const home = await rawBackend(t, (socket, conn, _n, head) => {
+    if (head.startsWith('GET /double')) socket.write(ok('first') + ok('second') + ok('third'));
+    else socket.write(ok(`plain from stream ${conn}`));
+  });
+  const world = await frontFor(t, { 'a.example.test': { port: home.port } });
+  const text = await rawExchange(world.port, get('/double') + get('/next'), (s) => s.includes('plain'));
+  t.regex(text, /^HTTP\/1\.1 200 OK[\s\S]*first(HTTP\/1\.1 200 OK[\s\S]*)plain from stream 1$/);
+  t.false(/second|third/.test(text), 'neither extra answer is taken for /next');
+  t.deepEqual(Object.fromEntries(world.opened), { 'a.example.test': 2 });
+});
+
+test('an extra answer in a later read is dropped with its stream; the next request is answered on a fresh one', async (t) => {
+  const home = await rawBackend(t, (socket, conn, n) => {
+    socket.write(ok(`answer ${n} on stream ${conn}`));
+    if (conn === 0 && n === 0) setImmediate(() => socket.write(ok('stray')));
+  });
+  const world = await frontFor(t, { 'a.example.test': { port: home.port } });
+  const socket = net.connect({ port: world.port, host: '127.0.0.1' });
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  let text = '';
+  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+  socket.write(get('/one'));
+  while (!text.endsWith('answer 0 on stream 0')) await once(socket, 'data');
+  // The stray answer comes while nothing is asked: it is dropped with its stream, never queued.
+  while (world.upstreams.length < 1 || !world.upstreams[0]!.destroyed) await once(world.upstreams[0]!, 'close');
+  socket.write(get('/two'));
+  while (!text.includes('stream 1')) await once(socket, 'data');
+  socket.destroy();
+  t.false(text.includes('stray'));
+  t.regex(text, /answer 0 on stream 1$/);
+});
+
+test('204 and 304 have no body whatever their headers say: stray bytes after one are never an answer', async (t) => {
+  const home = await rawBackend(t, (socket, _conn, _n, head) => {
+    if (head.startsWith('GET /204')) socket.write('HTTP/1.1 204 No Content\r\nContent-Length: 40\r\n\r\n' + ok('smuggled answer').slice(0, 40));
+    else if (head.startsWith('GET /304')) socket.write('HTTP/1.1 304 Not Modified\r\nContent-Length: 1234\r\n\r\n');
+    else socket.write(ok('real'));
+  });
+  const world = await frontFor(t, { 'a.example.test': { port: home.port } });
+  // The stray bytes after the 204 are an answer nobody asked for: its stream is dropped, and /next is
+  // answered on a fresh one.
+  const after204 = await rawExchange(world.port, get('/204') + get('/next'), (s) => s.endsWith('real'));
+  t.regex(after204, /^HTTP\/1\.1 204 No Content\r\n[\s\S]*?\r\n\r\nHTTP\/1\.1 200 OK\r\n[\s\S]*real$/);
+  t.false(after204.includes('smuggled'));
+  // A 304 that states a length carries no body: the next request's answer follows at once.
+  const text = await rawExchange(world.port, get('/304') + get('/next'), (s) => s.endsWith('real'));
+  t.regex(text, /^HTTP\/1\.1 304 Not Modified\r\n[\s\S]*Content-Length: 1234\r\n[\s\S]*\r\n\r\nHTTP\/1\.1 200 OK[\s\S]*real$/);
+});
+
+test('a read holding hundreds of requests for unknown names is cut as a flood, not answered page by page', async (t) => {
+  const world = await frontFor(t, {});
+  const socket = net.connect({ port: world.port, host: '127.0.0.1' });
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  let bytes = 0;
+  socket.on('data', (c: Buffer) => (bytes += c.length));
+  socket.write('GET / HTTP/1.1\r\nHost: x.nosuch\r\n\r\n'.repeat(2000));
+  await closed(socket);
+  t.is(world.front.stats().pipelineFloods, 1);
+  t.true(bytes < 64 * 400, `${bytes} bytes of 404 pages sent back`);
+});
