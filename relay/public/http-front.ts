@@ -61,8 +61,9 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
   const conns = new Map<Socket, HttpSession>();
   let closing = false;
 
-  const peerLine = (socket: Socket, reason: string, fields: Record<string, unknown> = {}): void =>
-    refusalLog.note(socket.remoteAddress ?? '', 'http', reason, now(), (line) =>
+  /** `source`: the address taken at accept (a reset socket no longer knows its peer). */
+  const peerLine = (source: string, reason: string, fields: Record<string, unknown> = {}): void =>
+    refusalLog.note(source, 'http', reason, now(), (line) =>
       log.warn({ ...line, ...fields }, 'public http request refused'));
 
   const clientOf = (socket: Socket): PublicClient => ({ address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 });
@@ -77,7 +78,7 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
   };
 
   /** Where a request goes, or the front's own answer: 400 (no usable Host, CONNECT) or 404 (no such publication). */
-  const decide = (socket: Socket, head: Http1Head): Decision => {
+  const decide = (source: string, head: Http1Head): Decision => {
     // An upgrade that is not forwarded, or a request whose body is on its way, ends the connection after
     // the answer (Node would read and drop all of a body first; an upgrade's bytes are not HTTP).
     const closing = head.upgrade || announcesBody(head.rawHeaders);
@@ -86,13 +87,13 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     if (head.method === 'CONNECT') {
       // CONNECT is for forward proxies; this is a reverse proxy.
       stats.badRequest++;
-      peerLine(socket, 'connect-method');
+      peerLine(source, 'connect-method');
       return { kind: 'answer', status: 400, close: true };
     }
     const target = requestTarget({ url: head.url, method: head.method, rawHeaders: head.rawHeaders, headers: { host: firstHeader(head.rawHeaders, 'host') } });
     if (!target) {
       stats.badRequest++;
-      peerLine(socket, 'bad-host');
+      peerLine(source, 'bad-host');
       return { kind: 'answer', status: 400, close: true };
     }
     const route = resolveSafely(target.host);
@@ -114,21 +115,21 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     socket.setNoDelay(true);
     const client = clientOf(socket);
     const session: HttpSession = new HttpSession(socket, opts, {
-      decide: (head) => decide(socket, head),
+      decide: (head) => decide(client.address, head),
       open: (route): Promise<Duplex> => deps.open(route, client, () => session.busy),
       headRead: () => deps.headRead?.(socket),
       clientAddress: client.address,
       headTimeout: () => {
         stats.headTimeouts++;
-        peerLine(socket, 'head-timeout');
+        peerLine(client.address, 'head-timeout');
       },
       flood: () => {
         stats.pipelineFloods++;
-        peerLine(socket, 'pipeline-flood');
+        peerLine(client.address, 'pipeline-flood');
       },
       badHead: (code) => {
         stats.badRequest++;
-        peerLine(socket, 'bad-head', { code });
+        peerLine(client.address, 'bad-head', { code });
       },
       badGateway: () => void stats.badGateway++,
       upgraded: () => undefined,

@@ -47,6 +47,8 @@ import { writeBatch } from './batch.js';
 export const MAX_IN_FLIGHT = 1;
 /** Requests parsed and not yet answered, at most; more cut the connection (a flood). */
 export const MAX_OWED = 64;
+/** 1xx answers (100 Continue, 103 Early Hints) relayed before a request's answer, at most. */
+export const MAX_INFORMATIONAL = 16;
 /** Upstream streams one public connection keeps (one per publication); the least recently used goes first. */
 export const MAX_ROUTES_PER_CONNECTION = 8;
 
@@ -97,6 +99,8 @@ interface Exchange {
   chunkedOut: boolean;
   /** May go again on a fresh stream if a reused one dies before answering (see the top). */
   retry: 'never' | 'once' | 'done';
+  /** 1xx answers relayed for it so far. */
+  informational: number;
 }
 
 type Held = { x: Exchange; part: 'head' } | { x: Exchange; part: 'body'; data: Buffer } | { x: Exchange; part: 'end'; trailers: string[] };
@@ -117,7 +121,8 @@ export class HttpSession {
   /** Streams to other publications, kept for reuse, least recently used first. */
   readonly #parked = new Map<string, Upstream<Exchange>>();
   #toPublic: (string | Buffer)[] = [];
-  #toUpstream: (string | Buffer)[] = [];
+  /** Request bytes made in this turn, for one stream: a part for another stream flushes them first. */
+  #batch: { up: Upstream<Exchange>; parts: (string | Buffer)[] } | undefined;
   #parsing: Exchange | undefined;
   #requests = 0;
   /** No more requests are read: the client half-closed, a limit was met, or the head could not be parsed. */
@@ -239,6 +244,7 @@ export class HttpSession {
       answer: 'none',
       chunkedOut: false,
       retry: ['GET', 'HEAD', 'OPTIONS'].includes(head.method) && !head.upgrade && !announcesBody(head.rawHeaders) ? 'once' : 'never',
+      informational: 0,
     };
     if (x.closeAfter || head.upgrade) this.#noMoreRequests = true;
     this.#owed.push(x);
@@ -276,6 +282,7 @@ export class HttpSession {
     this.#hold({ x, part: 'end', trailers: this.#trailers.get(x) ?? [] });
     // An answer of the front's own is due as soon as everything before it is answered.
     if (x.decision.kind === 'answer') this.#answerLocals();
+    else if (this.#owed.length === 0) this.#becameIdle(); // answered before its body was all in
   }
 
   #hold(part: Held): void {
@@ -287,7 +294,8 @@ export class HttpSession {
   #refuseHead(code: string): void {
     this.#noMoreRequests = true;
     this.#clearHead();
-    if (code === 'HPE_PAUSED_UPGRADE') return;
+    // Bytes after a request that said `Connection: close` are not a bad head: they are ignored.
+    if (code === 'HPE_PAUSED_UPGRADE' || code === 'HPE_CLOSED_CONNECTION') return;
     this.#hooks.badHead(code);
     const status: FrontStatus = code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     // A request cut mid-body by a framing error is owed nothing more: it never reaches a home server
@@ -300,7 +308,7 @@ export class HttpSession {
     }
     this.#owed.push({
       method: 'GET', decision: { kind: 'answer', status, close: true }, upgrade: false, http10: false,
-      closeAfter: true, chunkedIn: false, upstream: undefined, answer: 'none', chunkedOut: false, retry: 'never',
+      closeAfter: true, chunkedIn: false, upstream: undefined, answer: 'none', chunkedOut: false, retry: 'never', informational: 0,
     });
     this.#answerLocals();
   }
@@ -332,7 +340,6 @@ export class HttpSession {
     }
     if (up && up.sent.length >= MAX_IN_FLIGHT) return false;
     if (!up) {
-      this.#flushUpstream();
       up = this.#unpark(route) ?? new Upstream<Exchange>(route, () => this.#hooks.open(route), this.#upstreamHandler);
       this.#current = up;
     }
@@ -340,24 +347,30 @@ export class HttpSession {
     if (!up.used && x.retry === 'once') x.retry = 'never'; // a fresh stream that fails is not a keep-alive race
     up.used = true;
     up.sent.push(x);
-    this.#toUpstream.push(this.#heads.get(x)!);
+    this.#up(up, this.#heads.get(x)!);
     return true;
   }
 
   #sendPart(item: Exclude<Held, { part: 'head' }>): void {
-    const x = item.x;
-    if (x.upstream !== this.#current) return; // its stream failed meanwhile
+    // To the stream its head went up: the rest of a body never follows another request's head.
+    const up = item.x.upstream;
+    if (!up) return;
     if (item.part === 'body') {
-      if (x.chunkedIn) this.#toUpstream.push(chunkSizeLine(item.data.length), item.data, CHUNK_END);
-      else this.#toUpstream.push(item.data);
-    } else if (x.chunkedIn) this.#toUpstream.push(lastChunk(item.trailers));
+      if (item.x.chunkedIn) this.#up(up, chunkSizeLine(item.data.length), item.data, CHUNK_END);
+      else this.#up(up, item.data);
+    } else if (item.x.chunkedIn) this.#up(up, lastChunk(item.trailers));
+  }
+
+  #up(up: Upstream<Exchange>, ...parts: (string | Buffer)[]): void {
+    if (this.#batch && this.#batch.up !== up) this.#flushUpstream();
+    if (this.#batch) this.#batch.parts.push(...parts);
+    else this.#batch = { up, parts };
   }
 
   #flushUpstream(): void {
-    const parts = this.#toUpstream;
-    if (parts.length === 0 || !this.#current) return;
-    this.#toUpstream = [];
-    this.#current.write(parts);
+    const batch = this.#batch;
+    this.#batch = undefined;
+    if (batch) batch.up.write(batch.parts);
   }
 
   #park(up: Upstream<Exchange>): void {
@@ -404,7 +417,9 @@ export class HttpSession {
 
   #responseHead(x: Exchange, head: Http1Head): 'body' | 'skip' | 'upgrade' {
     if (head.status >= 100 && head.status < 200 && head.status !== 101) {
-      // 100 Continue and 103 Early Hints go to an HTTP/1.1 client; the final answer follows.
+      // 100 Continue and 103 Early Hints go to an HTTP/1.1 client; the final answer follows. A home
+      // server that sends more than a few before answering is not answering: the stream is cut.
+      if (++x.informational > MAX_INFORMATIONAL) return this.#cut('too many 1xx answers'), 'skip';
       x.answer = 'informational';
       if (!x.http10 && (head.status === 100 || head.status === 103)) {
         this.#toPublic.push(responseHead(head.status, head.statusMessage, stripHopHeaders(head.rawHeaders)));
@@ -427,8 +442,9 @@ export class HttpSession {
       // an HTTP/1.0 one gets it until the close.
       if (x.http10) x.closeAfter = true;
       else {
+        // Codings other than chunked (gzip) describe the body and stay with it; chunked is ours.
         x.chunkedOut = true;
-        raw.push('Transfer-Encoding', 'chunked');
+        raw.push('Transfer-Encoding', [...transferCodings(head.rawHeaders), 'chunked'].join(', '));
       }
     }
     if (this.#draining) x.closeAfter = true;
@@ -582,7 +598,8 @@ export class HttpSession {
   }
 
   #becameIdle(): void {
-    if (this.#spliced || this.#socket.destroyed) return;
+    // A request still arriving (its answer came early, its body has not) keeps the connection busy.
+    if (this.#spliced || this.#socket.destroyed || this.#parsing) return;
     if (this.#draining || this.#clientEnded || this.#noMoreRequests) {
       this.#flushPublic();
       if (this.#held.length === 0) this.#socket.end();
@@ -633,6 +650,19 @@ export class HttpSession {
     this.#parser.close();
     if (!this.#spliced) this.#dropUpstreams();
   }
+}
+
+/** The transfer codings of a message other than chunked, in order (`gzip` of `gzip, chunked`). */
+function transferCodings(raw: readonly string[]): string[] {
+  const codings: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'transfer-encoding') continue;
+    for (const token of raw[i + 1]!.split(',')) {
+      const coding = token.trim();
+      if (coding && coding.toLowerCase() !== 'chunked') codings.push(coding);
+    }
+  }
+  return codings;
 }
 
 function firstHost(raw: readonly string[]): string | undefined {

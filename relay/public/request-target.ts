@@ -31,7 +31,20 @@ export function requestTarget(req: Pick<IncomingMessage, 'url' | 'headers' | 'me
   if (!/^https?:\/\//i.test(url) || !URL.canParse(url)) return undefined;
   const parsed = new URL(url);
   if (normalizeHost(parsed.host) !== host) return undefined;
-  return { host, path: `${parsed.pathname}${parsed.search}` };
+  return { host, path: rawPath(url) };
+}
+
+/**
+ * The path and query of an absolute-form target as the client wrote them. The URL parser's `pathname`
+ * would resolve `/a/%2e%2e/admin` to `/admin` (and fold other spellings) that the same path in origin
+ * form passes as written: the home server, which decides what `..` means, sees one form either way.
+ */
+function rawPath(url: string): string {
+  const afterScheme = url.indexOf('//') + 2;
+  const slash = url.indexOf('/', afterScheme);
+  const query = url.indexOf('?', afterScheme);
+  if (slash >= 0 && (query < 0 || slash < query)) return url.slice(slash);
+  return query >= 0 ? `/${url.slice(query)}` : '/';
 }
 
 function hostHeaders(raw: readonly string[]): number {

@@ -89,3 +89,59 @@ test('a read holding hundreds of requests for unknown names is cut as a flood, n
   t.is(world.front.stats().pipelineFloods, 1);
   t.true(bytes < 64 * 400, `${bytes} bytes of 404 pages sent back`);
 });
+
+test('a body still arriving after its early answer goes to its own home server only, never ahead of the next request for another host', async (t) => {
+  // A answers every request at once, without reading its body (as a 401 or a redirect does).
+  const a = await rawBackend(t, (socket) => socket.write(ok('early from A')));
+  const b = await rawBackend(t, (socket) => socket.write(ok('from B')));
+  const world = await frontFor(t, { 'a.example.test': { port: a.port }, 'b.example.test': { port: b.port } });
+  const socket = net.connect({ port: world.port, host: '127.0.0.1' });
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  let text = '';
+  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+  socket.write('POST /upload HTTP/1.1\r\nHost: a.example.test\r\nContent-Length: 26\r\n\r\nFIRST-HALF;');
+  while (!text.endsWith('early from A')) await once(socket, 'data');
+  // The body's last 15 bytes and a request for B in one write.
+  socket.write('SECRET-FOR-A!!!GET /next HTTP/1.1\r\nHost: b.example.test\r\n\r\n');
+  while (!text.endsWith('from B')) await once(socket, 'data');
+  socket.destroy();
+  t.deepEqual(b.heads.map((h) => h.split('\r\n')[0]), ['GET /next HTTP/1.1'], 'B saw its own request and nothing before it');
+  t.false(b.heads[0]!.includes('SECRET'));
+});
+
+test('an upload whose answer came early is not cut by the head deadline while its body still arrives', async (t) => {
+  const a = await rawBackend(t, (socket) => socket.write(ok('early')));
+  const world = await frontFor(t, { 'a.example.test': { port: a.port } }, { headTimeoutMs: 200, keepAliveTimeoutMs: 200 });
+  const socket = net.connect({ port: world.port, host: '127.0.0.1' });
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  let text = '';
+  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+  socket.write('POST /up HTTP/1.1\r\nHost: a.example.test\r\nContent-Length: 4\r\n\r\nab');
+  while (!text.endsWith('early')) await once(socket, 'data');
+  // A sentinel connection that sends nothing, opened after the early answer: the head deadline cuts it
+  // later than it would have cut the upload's connection, had that one been armed.
+  const sentinel = net.connect({ port: world.port, host: '127.0.0.1' });
+  sentinel.on('error', () => undefined);
+  await closed(sentinel);
+  t.false(socket.destroyed, 'still open while the body arrives');
+  t.is(world.front.stats().headTimeouts, 1, 'the sentinel only');
+  socket.write('cd');
+  socket.write('GET /after HTTP/1.1\r\nHost: a.example.test\r\nConnection: close\r\n\r\n');
+  await closed(socket);
+  t.is(text.split('early').length - 1, 2);
+});
+
+test('a transfer coding other than chunked stays with the body (gzip, chunked), and a 1xx flood is cut', async (t) => {
+  const home = await rawBackend(t, (socket, _conn, _n, head) => {
+    if (head.startsWith('GET /gz')) socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+    else socket.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n'.repeat(40) + ok('late'));
+  });
+  const world = await frontFor(t, { 'a.example.test': { port: home.port } });
+  const gz = await rawExchange(world.port, get('/gz'), (s) => s.endsWith('0\r\n\r\n'));
+  t.regex(gz, /\r\nTransfer-Encoding: gzip, chunked\r\n/);
+  const flood = await rawExchange(world.port, get('/hints'));
+  t.true(flood.split('103 Early Hints').length - 1 <= 16, 'at most sixteen hints relayed, then the cut');
+  t.false(flood.includes('late'));
+});

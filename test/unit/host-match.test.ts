@@ -40,6 +40,11 @@ test('requestTarget: origin form, OPTIONS *, absolute form agreeing with Host', 
   t.is(requestTarget(req('/', undefined)), undefined);
   t.is(requestTarget(req('ftp://a.test/', 'a.test')), undefined);
   t.is(requestTarget(req('*', 'a.test')), undefined);
+  // An absolute-form path goes up as written, as the same path in origin form would: never resolved here.
+  t.deepEqual(requestTarget(req('http://a.test/a/%2e%2e/admin', 'a.test')), { host: 'a.test', path: '/a/%2e%2e/admin' });
+  t.deepEqual(requestTarget(req('http://a.test/a/../b//c?x=/..', 'a.test')), { host: 'a.test', path: '/a/../b//c?x=/..' });
+  t.deepEqual(requestTarget(req('http://a.test', 'a.test')), { host: 'a.test', path: '/' });
+  t.deepEqual(requestTarget(req('http://a.test?q=1', 'a.test')), { host: 'a.test', path: '/?q=1' });
   // Two Host headers (any case): refused, whichever the parser kept.
   t.is(requestTarget({ ...req('/', 'a.test'), rawHeaders: ['Host', 'a.test', 'HOST', 'b.test'] }), undefined);
 });
