@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import test from 'ava';
-import { frontFor, rawBackend, rawExchange } from '../helpers/http-front-world.js';
+import { frontFor, rawBackend, rawExchange, textClient } from '../helpers/http-front-world.js';
 
 const ok = (body: string, extra = ''): string => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n${extra}\r\n${body}`;
 const get = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: a.example.test\r\n${extra}\r\n`;
@@ -14,18 +14,15 @@ const answered = (n: number) => (text: string): boolean => text.split('HTTP/1.1 
 test('a home server that says Connection: close after each answer: every request on one public connection is answered, each on a fresh stream', async (t) => {
   const home = await rawBackend(t, (socket, conn) => socket.end(ok(`conn ${conn}`, 'Connection: close\r\n')));
   const world = await frontFor(t, { 'a.example.test': { port: home.port } });
-  const socket = net.connect({ port: world.port, host: '127.0.0.1' });
-  socket.on('error', () => undefined);
-  await once(socket, 'connect');
-  let text = '';
-  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+  const client = await textClient(world.port);
+  const { socket } = client;
   for (let i = 0; i < 3; i++) {
     socket.write(get(`/${i}`));
-    while (!text.endsWith(`conn ${i}`)) await once(socket, 'data');
+    await client.until((text) => text.endsWith(`conn ${i}`));
   }
   socket.destroy();
-  t.is(text.split('HTTP/1.1 200 OK').length - 1, 3);
-  t.is(text.split('Connection: keep-alive').length - 1, 3, 'the public connection lives on');
+  t.is(client.text().split('HTTP/1.1 200 OK').length - 1, 3);
+  t.is(client.text().split('Connection: keep-alive').length - 1, 3, 'the public connection lives on');
   t.deepEqual(Object.fromEntries(world.opened), { 'a.example.test': 3 });
 });
 

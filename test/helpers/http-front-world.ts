@@ -193,3 +193,26 @@ export async function rawBackend(t: ExecutionContext, answer: (socket: Socket, c
   return { port: (server.address() as AddressInfo).port, heads };
 }
 
+
+/** A raw client of the front that keeps everything it is sent as latin1 text. */
+export interface TextClient {
+  socket: Socket;
+  text(): string;
+  /** Resolves once the text received so far passes `done` (or rejects if the socket closes first). */
+  until(done: (text: string) => boolean): Promise<void>;
+}
+
+export async function textClient(port: number): Promise<TextClient> {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  let text = '';
+  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+  const until = async (done: (text: string) => boolean): Promise<void> => {
+    while (!done(text)) {
+      if (socket.closed) throw new Error(`closed before the text was there: ${JSON.stringify(text.slice(-200))}`);
+      await Promise.race([once(socket, 'data'), once(socket, 'close')]);
+    }
+  };
+  return { socket, text: () => text, until };
+}

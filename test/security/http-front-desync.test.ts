@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import test from 'ava';
-import { closed, frontFor, rawBackend, rawExchange } from '../helpers/http-front-world.js';
+import { closed, frontFor, rawBackend, rawExchange, textClient } from '../helpers/http-front-world.js';
 
 const ok = (body: string): string => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
 const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: a.example.test\r\n\r\n`;
@@ -44,20 +44,17 @@ test('an extra answer in a later read is dropped with its stream; the next reque
     if (conn === 0 && n === 0) setImmediate(() => socket.write(ok('stray')));
   });
   const world = await frontFor(t, { 'a.example.test': { port: home.port } });
-  const socket = net.connect({ port: world.port, host: '127.0.0.1' });
-  socket.on('error', () => undefined);
-  await once(socket, 'connect');
-  let text = '';
-  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+  const client = await textClient(world.port);
+  const { socket } = client;
   socket.write(get('/one'));
-  while (!text.endsWith('answer 0 on stream 0')) await once(socket, 'data');
+  await client.until((text) => text.endsWith('answer 0 on stream 0'));
   // The stray answer comes while nothing is asked: it is dropped with its stream, never queued.
   while (world.upstreams.length < 1 || !world.upstreams[0]!.destroyed) await once(world.upstreams[0]!, 'close');
   socket.write(get('/two'));
-  while (!text.includes('stream 1')) await once(socket, 'data');
+  await client.until((text) => text.includes('stream 1'));
   socket.destroy();
-  t.false(text.includes('stray'));
-  t.regex(text, /answer 0 on stream 1$/);
+  t.false(client.text().includes('stray'));
+  t.regex(client.text(), /answer 0 on stream 1$/);
 });
 
 test('204 and 304 have no body whatever their headers say: stray bytes after one are never an answer', async (t) => {
@@ -95,16 +92,13 @@ test('a body still arriving after its early answer goes to its own home server o
   const a = await rawBackend(t, (socket) => socket.write(ok('early from A')));
   const b = await rawBackend(t, (socket) => socket.write(ok('from B')));
   const world = await frontFor(t, { 'a.example.test': { port: a.port }, 'b.example.test': { port: b.port } });
-  const socket = net.connect({ port: world.port, host: '127.0.0.1' });
-  socket.on('error', () => undefined);
-  await once(socket, 'connect');
-  let text = '';
-  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+  const client = await textClient(world.port);
+  const { socket } = client;
   socket.write('POST /upload HTTP/1.1\r\nHost: a.example.test\r\nContent-Length: 26\r\n\r\nFIRST-HALF;');
-  while (!text.endsWith('early from A')) await once(socket, 'data');
+  await client.until((text) => text.endsWith('early from A'));
   // The body's last 15 bytes and a request for B in one write.
   socket.write('SECRET-FOR-A!!!GET /next HTTP/1.1\r\nHost: b.example.test\r\n\r\n');
-  while (!text.endsWith('from B')) await once(socket, 'data');
+  await client.until((text) => text.endsWith('from B'));
   socket.destroy();
   t.deepEqual(b.heads.map((h) => h.split('\r\n')[0]), ['GET /next HTTP/1.1'], 'B saw its own request and nothing before it');
   t.false(b.heads[0]!.includes('SECRET'));
@@ -113,13 +107,10 @@ test('a body still arriving after its early answer goes to its own home server o
 test('an upload whose answer came early is not cut by the head deadline while its body still arrives', async (t) => {
   const a = await rawBackend(t, (socket) => socket.write(ok('early')));
   const world = await frontFor(t, { 'a.example.test': { port: a.port } }, { headTimeoutMs: 200, keepAliveTimeoutMs: 200 });
-  const socket = net.connect({ port: world.port, host: '127.0.0.1' });
-  socket.on('error', () => undefined);
-  await once(socket, 'connect');
-  let text = '';
-  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+  const client = await textClient(world.port);
+  const { socket } = client;
   socket.write('POST /up HTTP/1.1\r\nHost: a.example.test\r\nContent-Length: 4\r\n\r\nab');
-  while (!text.endsWith('early')) await once(socket, 'data');
+  await client.until((text) => text.endsWith('early'));
   // A sentinel connection that sends nothing, opened after the early answer: the head deadline cuts it
   // later than it would have cut the upload's connection, had that one been armed.
   const sentinel = net.connect({ port: world.port, host: '127.0.0.1' });
@@ -130,7 +121,7 @@ test('an upload whose answer came early is not cut by the head deadline while it
   socket.write('cd');
   socket.write('GET /after HTTP/1.1\r\nHost: a.example.test\r\nConnection: close\r\n\r\n');
   await closed(socket);
-  t.is(text.split('early').length - 1, 2);
+  t.is(client.text().split('early').length - 1, 2);
 });
 
 test('a transfer coding other than chunked stays with the body (gzip, chunked), and a 1xx flood is cut', async (t) => {
