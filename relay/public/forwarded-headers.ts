@@ -23,20 +23,23 @@ export interface ForwardedInfo {
   host: string;
 }
 
-/** `raw` with the forwarding headers replaced by the relay's own. */
+/**
+ * `raw` with the forwarding headers replaced by the relay's own, which come FIRST: a home server that
+ * keeps only so many header lines (node:http keeps 2,000, others fewer) drops the client's last ones,
+ * never the relay's.
+ */
 export function withForwardedHeaders(raw: readonly string[], info: ForwardedInfo): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (!REPLACED.has(raw[i]!.replaceAll('_', '-').toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
-  }
   const address = unmapped(info.clientAddress);
   const node = isIPv6(address) ? `"[${address}]"` : address;
-  out.push(
+  const out: string[] = [
     'X-Forwarded-For', address,
     'X-Forwarded-Proto', info.proto,
     'X-Forwarded-Host', info.host,
     'Forwarded', `for=${node};proto=${info.proto};host=${quoted(info.host)}`,
-  );
+  ];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (!REPLACED.has(raw[i]!.replaceAll('_', '-').toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+  }
   return out;
 }
 

@@ -107,7 +107,8 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
 
   const handle = (socket: Socket): void => {
     socket.on('error', (err: NodeJS.ErrnoException) => log.debug({ code: err.code }, 'public socket error'));
-    if (closing || socket.destroyed) return void socket.destroy();
+    // No peer address (reset before it was accepted): no rule could be applied to it.
+    if (closing || socket.destroyed || !socket.remoteAddress) return void socket.destroy();
     stats.connections++;
     // A client's half-close ends neither its answers nor an upgraded stream's other direction.
     socket.allowHalfOpen = true;

@@ -65,8 +65,8 @@ export function startHttpFront(deps: HttpListenerDeps): { server: Server; front:
     },
   });
   const server = createServer({ allowHalfOpen: true }, (socket: Socket) => {
-    guardSocket(socket, log);
-    const source = socket.remoteAddress ?? '0.0.0.0';
+    if (!guardSocket(socket, log)) return;
+    const source = socket.remoteAddress!;
     const arrival = door.arrive(source, 'http');
     if (!arrival.ok) return void socket.destroy();
     arrivals.set(socket, arrival);

@@ -63,8 +63,8 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
     open: runtime.publicLegs.open.bind(runtime.publicLegs), channel: runtime.publicTunnels.open.bind(runtime.publicTunnels), stats, log, door, headTimeoutMs: opts.headTimeoutMs ?? 10_000,
   };
   const serveTcp = (url: string) => (socket: Socket): void => {
-    guardSocket(socket, log);
-    const source = socket.remoteAddress ?? '0.0.0.0';
+    if (!guardSocket(socket, log)) return;
+    const source = socket.remoteAddress!;
     const arrival = door.arrive(source, url, true);
     if (!arrival.ok) return void socket.destroy();
     const pub = publications.get(url);
@@ -90,7 +90,7 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
   }
   if (opts.httpsPort !== undefined) {
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
-      guardSocket(socket, log);
+      if (!guardSocket(socket, log)) return;
       serveHttps(socket, { ...front, resolve: (host) => publications.resolveHost('https', host), ...(opts.own ? { own: opts.own } : {}) });
     });
     servers.push(server);
