@@ -47,6 +47,8 @@ import { writeBatch } from './batch.js';
 export const MAX_IN_FLIGHT = 1;
 /** Requests parsed and not yet answered, at most; more cut the connection (a flood). */
 export const MAX_OWED = 64;
+/** The front's own answers (404 pages and the like) one connection gets; the last one closes it. */
+export const MAX_OWN_ANSWERS = 32;
 /** 1xx answers (100 Continue, 103 Early Hints) relayed before a request's answer, at most. */
 export const MAX_INFORMATIONAL = 16;
 /** Upstream streams one public connection keeps (one per publication); the least recently used goes first. */
@@ -140,8 +142,8 @@ export class HttpSession {
   #over = false;
   /** The public socket has more unsent than its high-water mark (its client is not reading). */
   #publicFull = false;
-  /** The front's own answers made for the read being parsed. */
-  #answersThisRead = 0;
+  /** The front's own answers on this connection so far. */
+  #ownAnswers = 0;
 
   constructor(socket: Socket, opts: SessionOptions, hooks: SessionHooks) {
     this.#socket = socket;
@@ -196,7 +198,6 @@ export class HttpSession {
     }
     if (this.#noMoreRequests && !this.#parsing) return;
     if (this.#idle) this.#clearKeepAlive();
-    this.#answersThisRead = 0;
     const result = this.#parser.execute(chunk);
     if (this.#socket.destroyed) return;
     if (!result.ok) this.#refuseHead(result.code);
@@ -489,14 +490,12 @@ export class HttpSession {
     while (this.#owed.length > 0 && this.#owed[0]!.decision.kind === 'answer') {
       // A kept-alive answer waits for its request's end (its body is read and dropped); a closing one not.
       if (this.#owed[0] === this.#parsing && !this.#owed[0]!.closeAfter) break;
-      // Answers of its own cost the front more than the requests that asked for them: a read full of
-      // tiny requests for unknown names is a flood, as deep pipelining is.
-      if (++this.#answersThisRead > MAX_OWED) {
-        this.#hooks.flood();
-        return void this.#socket.destroy();
-      }
       const x = this.#owed.shift()!;
       const d = x.decision as Extract<Decision, { kind: 'answer' }>;
+      // Answers of its own cost the front more than the requests that ask for them, and the kernel takes
+      // what a client does not read until its buffers are full, unseen by backpressure: a connection
+      // gets a bounded number of the front's own pages, the last one says close.
+      if (++this.#ownAnswers >= MAX_OWN_ANSWERS) x.closeAfter = true;
       this.#toPublic.push(rawErrorResponse(d.status, x.closeAfter, x.method === 'HEAD'));
       if (x.closeAfter) return this.#endPublic();
     }

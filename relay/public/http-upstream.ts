@@ -68,6 +68,11 @@ export class Upstream<X> {
   constructor(readonly route: HttpRoute, open: () => Promise<Duplex>, readonly handler: UpstreamHandler<X>) {
     this.#informational = (x) => handler.informational(x);
     this.#parser = new Http1Parser('response', MAX_RESPONSE_HEAD, {
+      // A message starting once every request sent before this read is answered is one nobody asked for,
+      // even if its head ends in a later read (where a request sent meanwhile would seem to own it).
+      begin: () => {
+        if (this.#answerable === 0) this.#unsolicited = true;
+      },
       head: (head) => {
         // Only a request that went up before this read can be answered in it: anything more is a
         // response nobody asked for (a home server answering twice, a body its framing did not
@@ -192,6 +197,7 @@ export class Upstream<X> {
       // A body that runs until the close completes here; anything else owed is cut.
       const result = this.#parser.finish();
       if (!result.ok || this.sent.length > 0) return this.#fail(Object.assign(new Error('the home server closed mid-response'), { code: 'ERR_STREAM_TRUNCATED' }));
+      this.handler.read(); // the end of a body that ran until the close goes out now
     }
     this.#gone = true;
     this.#stream?.end();

@@ -30,6 +30,8 @@ export interface Http1Head {
 }
 
 export interface Http1Events {
+  /** A message starts (its first byte was read). */
+  begin?(): void;
   /**
    * A head is complete. 'skip': parse no body (a response to HEAD, a 1xx); 'upgrade': a 101 the caller
    * accepts, the parser stops at the head's end.
@@ -56,6 +58,7 @@ interface NativeParserClass {
   new (): NativeParser;
   REQUEST: number;
   RESPONSE: number;
+  kOnMessageBegin: number;
   kOnHeaders: number;
   kOnHeadersComplete: number;
   kOnBody: number;
@@ -112,6 +115,7 @@ export class Http1Parser {
       return next === 'body' ? 0 : next === 'skip' ? 1 : 2;
     };
     native[HTTPParser.kOnBody] = (chunk: Buffer) => void (this.#failed || events.body(chunk));
+    if (events.begin) native[HTTPParser.kOnMessageBegin] = () => void (this.#failed || events.begin?.());
     native[HTTPParser.kOnMessageComplete] = () => {
       if (this.#failed) return;
       this.#inBody = false;
