@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import test from 'ava';
-import { backend, closed, frontFor } from '../helpers/http-front-world.js';
+import { backend, closed, frontFor, textClient } from '../helpers/http-front-world.js';
 
 const pipelined = (n: number, host: string): string => `GET /r HTTP/1.1\r\nHost: ${host}\r\n\r\n`.repeat(n);
 const total = (opened: Map<string, number>): number => [...opened.values()].reduce((a, b) => a + b, 0);
@@ -74,14 +74,10 @@ test('a client writing 1,000 pipelined requests at once has one under way and at
 test('more than 64 requests in one read is a flood: the connection is cut before they reach a home server', async (t) => {
   const a = await sampledBackend(t);
   const world = await frontFor(t, { 'a.example.test': { port: a.port } }, {}, 'duplex');
-  a.peaks.front = world.front;
-  const client = net.connect({ port: world.port, host: '127.0.0.1' });
-  client.on('error', () => undefined);
-  await once(client, 'connect');
-  client.resume();
-  client.write('GET / HTTP/1.1\r\nHost: a.example.test\r\n\r\n'.repeat(2000)); // 84 KB: 1,500 or more in the first read
+  const { socket } = await textClient(world.port);
+  socket.write('GET / HTTP/1.1\r\nHost: a.example.test\r\n\r\n'.repeat(2000)); // 84 KB: 1,500 or more in the first read
   await closed(world.publicSockets[0]!);
-  await closed(client);
+  await closed(socket);
   t.is(world.front.stats().pipelineFloods, 1);
   t.true(world.front.stats().requests <= 65, `${world.front.stats().requests} requests parsed`);
   t.true(a.seen.length <= 1, `${a.seen.length} requests reached the home server`);
