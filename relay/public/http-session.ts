@@ -103,9 +103,15 @@ interface Exchange {
   retry: 'never' | 'once' | 'done';
   /** 1xx answers relayed for it so far. */
   informational: number;
+  /** Its head as it goes up (forwarded requests). */
+  upHead: string;
+  /** Trailers of its chunked body, for the home server. */
+  requestTrailers: string[];
+  /** Trailers of its answer's chunked body, for the client. */
+  answerTrailers: string[];
 }
 
-type Held = { x: Exchange; part: 'head' } | { x: Exchange; part: 'body'; data: Buffer } | { x: Exchange; part: 'end'; trailers: string[] };
+type Held = { x: Exchange; part: 'head' | 'end' } | { x: Exchange; part: 'body'; data: Buffer };
 
 export class HttpSession {
   readonly #socket: Socket;
@@ -152,7 +158,7 @@ export class HttpSession {
     this.#parser = new Http1Parser('request', opts.maxHeaderSize, {
       head: (head) => this.#requestHead(head),
       body: (chunk) => void (this.#parsing && this.#hold({ x: this.#parsing, part: 'body', data: chunk })),
-      trailers: (raw) => void (this.#parsing && this.#trailers.set(this.#parsing, raw)),
+      trailers: (raw) => void (this.#parsing && (this.#parsing.requestTrailers = raw)),
       complete: () => this.#requestComplete(),
     });
     socket.on('data', this.#onData);
@@ -165,8 +171,6 @@ export class HttpSession {
     }
     this.#armHead();
   }
-
-  readonly #trailers = new WeakMap<Exchange, string[]>();
 
   /** A request is under way (its answer is not complete). */
   get busy(): boolean {
@@ -246,6 +250,9 @@ export class HttpSession {
       chunkedOut: false,
       retry: ['GET', 'HEAD', 'OPTIONS'].includes(head.method) && !head.upgrade && !announcesBody(head.rawHeaders) ? 'once' : 'never',
       informational: 0,
+      upHead: decision.kind === 'forward' ? this.#upstreamHead(head, decision) : '',
+      requestTrailers: [],
+      answerTrailers: [],
     };
     if (x.closeAfter || head.upgrade) this.#noMoreRequests = true;
     this.#owed.push(x);
@@ -255,16 +262,11 @@ export class HttpSession {
       this.#socket.destroy();
       return 'skip';
     }
-    if (decision.kind === 'forward') {
-      this.#held.push({ x, part: 'head' });
-      this.#heads.set(x, this.#upstreamHead(head, decision));
-    }
+    if (decision.kind === 'forward') this.#held.push({ x, part: 'head' });
     if (x.upgrade) this.#upgradeAhead = [];
     if (decision.kind === 'answer') this.#answerLocals();
     return 'body';
   }
-
-  readonly #heads = new WeakMap<Exchange, string>();
 
   #upstreamHead(head: Http1Head, decision: Extract<Decision, { kind: 'forward' }>): string {
     // An upgrade keeps its Connection/Upgrade headers (the home server must see them); anything else
@@ -280,7 +282,7 @@ export class HttpSession {
     const x = this.#parsing;
     if (!x) return;
     this.#parsing = undefined;
-    this.#hold({ x, part: 'end', trailers: this.#trailers.get(x) ?? [] });
+    this.#hold({ x, part: 'end' });
     // An answer of the front's own is due as soon as everything before it is answered.
     if (x.decision.kind === 'answer') this.#answerLocals();
     else if (this.#owed.length === 0) this.#becameIdle(); // answered before its body was all in
@@ -310,6 +312,7 @@ export class HttpSession {
     this.#owed.push({
       method: 'GET', decision: { kind: 'answer', status, close: true }, upgrade: false, http10: false,
       closeAfter: true, chunkedIn: false, upstream: undefined, answer: 'none', chunkedOut: false, retry: 'never', informational: 0,
+      upHead: '', requestTrailers: [], answerTrailers: [],
     });
     this.#answerLocals();
   }
@@ -348,7 +351,7 @@ export class HttpSession {
     if (!up.used && x.retry === 'once') x.retry = 'never'; // a fresh stream that fails is not a keep-alive race
     up.used = true;
     up.sent.push(x);
-    this.#up(up, this.#heads.get(x)!);
+    this.#up(up, x.upHead);
     return true;
   }
 
@@ -359,7 +362,7 @@ export class HttpSession {
     if (item.part === 'body') {
       if (item.x.chunkedIn) this.#up(up, chunkSizeLine(item.data.length), item.data, CHUNK_END);
       else this.#up(up, item.data);
-    } else if (item.x.chunkedIn) this.#up(up, lastChunk(item.trailers));
+    } else if (item.x.chunkedIn) this.#up(up, lastChunk(item.x.requestTrailers));
   }
 
   #up(up: Upstream<Exchange>, ...parts: (string | Buffer)[]): void {
@@ -406,7 +409,7 @@ export class HttpSession {
       if (x.chunkedOut) this.#toPublic.push(chunkSizeLine(chunk.length), chunk, CHUNK_END);
       else this.#toPublic.push(chunk);
     },
-    trailers: (x, raw) => void this.#trailers.set(x, raw),
+    trailers: (x, raw) => void (x.answerTrailers = raw),
     complete: (x) => this.#responseComplete(x),
     informational: (x) => x.answer === 'informational',
     switched: (x, rest) => this.#switched(x, rest),
@@ -462,7 +465,7 @@ export class HttpSession {
       return;
     }
     if (x.answer === 'switched') return;
-    if (x.chunkedOut) this.#toPublic.push(lastChunk(this.#trailers.get(x) ?? []));
+    if (x.chunkedOut) this.#toPublic.push(lastChunk(x.answerTrailers));
     const up = x.upstream!;
     up.sent.shift();
     this.#finish(x);

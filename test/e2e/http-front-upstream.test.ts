@@ -64,3 +64,13 @@ test('header bytes above 0x7f pass both ways as they came (latin1, as node:http 
   const answer = Buffer.from(await rawExchange(world.port, request), 'latin1');
   t.true(answer.includes(Buffer.concat([Buffer.from('\r\nX-Back: '), odd, Buffer.from('\r\n')])), answer.toString('latin1'));
 });
+
+test('a request\'s trailers go to the home server only, never into the answer', async (t) => {
+  // The home server answers chunked, without trailers of its own, once the request's body is in.
+  const home = await rawBackend(t, (socket) => socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'));
+  const world = await frontFor(t, { 'a.example.test': { port: home.port } });
+  const post = 'POST / HTTP/1.1\r\nHost: a.example.test\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nhi\r\n0\r\nX-Request-Trailer: secret\r\n\r\n';
+  const answer = await rawExchange(world.port, post);
+  t.regex(answer, /\r\n\r\n2\r\nok\r\n0\r\n\r\n$/);
+  t.false(answer.includes('X-Request-Trailer'));
+});
