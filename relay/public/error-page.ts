@@ -2,8 +2,7 @@
  * The small pages the public HTTP front answers with itself. They name nothing internal: no server id,
  * no publication, no address, no error text or stack; only the status and a fixed sentence.
  */
-import { STATUS_CODES, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { STATUS_CODES } from 'node:http';
 
 export type FrontStatus = 400 | 403 | 404 | 408 | 431 | 502 | 503;
 
@@ -27,7 +26,7 @@ export function statusForUpstreamError(err: unknown): FrontStatus {
 }
 
 /** The HTML body of the page for `status`. */
-export function errorPageBody(status: FrontStatus): string {
+function errorPageBody(status: FrontStatus): string {
   const title = `${status} ${STATUS_CODES[status] ?? ''}`.trim();
   return `<!doctype html>\n<html><head><meta charset="utf-8"><title>${title}</title></head>\n<body><h1>${title}</h1><p>${SENTENCES[status]}</p></body></html>\n`;
 }
@@ -41,24 +40,10 @@ function pageHeaders(body: string, close: boolean): Record<string, string | numb
   };
 }
 
-/** Answers `res` with the page; `close` ends the public connection after it. */
-export function sendErrorPage(res: ServerResponse, status: FrontStatus, close: boolean): void {
-  const body = errorPageBody(status);
-  res.shouldKeepAlive = res.shouldKeepAlive && !close;
-  res.writeHead(status, pageHeaders(body, close));
-  res.end(res.req.method === 'HEAD' ? undefined : body);
-}
-
 /** The page as raw bytes; `close` ends the connection after it, `headOnly` answers a HEAD request. */
 export function rawErrorResponse(status: FrontStatus, close = true, headOnly = false): string {
   const body = errorPageBody(status);
   const headers = { ...pageHeaders(body, close), ...(close ? {} : { Connection: 'keep-alive' }) };
   const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${head}\r\n${headOnly ? '' : body}`;
-}
-
-/** Writes the raw page to `socket` if it can still take it, then ends it. */
-export function endWithErrorPage(socket: Socket, status: FrontStatus): void {
-  if (socket.writable && !socket.writableEnded) socket.end(rawErrorResponse(status));
-  else socket.destroy();
 }

@@ -1,8 +1,8 @@
 /**
  * Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection: the public client's or the upstream's,
  * never both. They are dropped on the way through in both directions, together with every header the
- * `Connection` header names; Node's own client and server then write the framing and keep-alive
- * headers of their own hop. Headers travel as raw `[name, value, name, value, ...]` lists so case,
+ * `Connection` header names; the HTTP front then writes the framing and keep-alive headers of each hop
+ * itself (http-session.ts). Headers travel as raw `[name, value, name, value, ...]` lists so case,
  * order and repeated headers (Set-Cookie) survive.
  */
 
@@ -63,16 +63,22 @@ export function hasHeader(raw: readonly string[], name: string): boolean {
  */
 export function upstreamRequestHeaders(raw: readonly string[]): string[] {
   const out = stripHopHeaders(raw);
-  const codings = valuesOf(raw, 'transfer-encoding');
-  if (codings.length > 0) out.push('Transfer-Encoding', codings.join(', '));
+  if (hasHeader(raw, 'transfer-encoding')) out.push('Transfer-Encoding', [...transferCodings(raw), 'chunked'].join(', '));
   if (teTrailers(raw)) out.push('TE', 'trailers');
   return out;
 }
 
-function valuesOf(raw: readonly string[], name: string): string[] {
-  const values: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) values.push(raw[i + 1]!);
-  return values;
+/** The transfer codings of a message other than chunked, in order (`gzip` of `gzip, chunked`). */
+export function transferCodings(raw: readonly string[]): string[] {
+  const codings: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'transfer-encoding') continue;
+    for (const token of raw[i + 1]!.split(',')) {
+      const coding = token.trim();
+      if (coding && coding.toLowerCase() !== 'chunked') codings.push(coding);
+    }
+  }
+  return codings;
 }
 
 function teTrailers(raw: readonly string[]): boolean {
@@ -81,13 +87,6 @@ function teTrailers(raw: readonly string[]): boolean {
     if (raw[i + 1]!.split(',').some((t) => t.trim().toLowerCase().startsWith('trailers'))) return true;
   }
   return false;
-}
-
-/** Raw trailers as name/value pairs for `addTrailers`. */
-export function trailerPairs(raw: readonly string[]): [string, string][] {
-  const pairs: [string, string][] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
-  return pairs;
 }
 
 /** Whether a request head announces a body (a Transfer-Encoding, or a Content-Length above 0). */

@@ -79,9 +79,6 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
 
   /** Where a request goes, or the front's own answer: 400 (no usable Host, CONNECT) or 404 (no such publication). */
   const decide = (source: string, head: Http1Head): Decision => {
-    // An upgrade that is not forwarded, or a request whose body is on its way, ends the connection after
-    // the answer (Node would read and drop all of a body first; an upgrade's bytes are not HTTP).
-    const closing = head.upgrade || announcesBody(head.rawHeaders);
     stats.requests++;
     if (head.upgrade && head.method !== 'CONNECT') stats.upgrades++;
     if (head.method === 'CONNECT') {
@@ -90,7 +87,7 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
       peerLine(source, 'connect-method');
       return { kind: 'answer', status: 400, close: true };
     }
-    const target = requestTarget({ url: head.url, method: head.method, rawHeaders: head.rawHeaders, headers: { host: firstHeader(head.rawHeaders, 'host') } });
+    const target = requestTarget(head);
     if (!target) {
       stats.badRequest++;
       peerLine(source, 'bad-host');
@@ -100,9 +97,11 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     if (!route) {
       stats.notFound++;
       log.debug({ host: target.host }, 'no publication for host');
-      return { kind: 'answer', status: 404, close: closing };
+      // An upgrade, or a request whose body is on its way, ends the connection after the 404 (its body
+      // would have to be read and dropped first; an upgrade's bytes are not HTTP).
+      return { kind: 'answer', status: 404, close: head.upgrade || announcesBody(head.rawHeaders) };
     }
-    return { kind: 'forward', route, path: target.path, host: target.host };
+    return { kind: 'forward', route, path: target.path, sentHost: target.sentHost };
   };
 
   const handle = (socket: Socket): void => {
@@ -161,10 +160,6 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
   return { handle, close, stats: () => ({ ...stats, inFlight: inFlight() }) };
 }
 
-function firstHeader(raw: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return raw[i + 1];
-  return undefined;
-}
 
 function definedOnly(deps: HttpFrontDeps): Partial<typeof HTTP_FRONT_DEFAULTS> {
   const out: Record<string, number> = {};

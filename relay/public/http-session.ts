@@ -31,7 +31,7 @@ import { pipeBoth } from '../../shared/net/pipe-both.js';
 import { rawErrorResponse, statusForUpstreamError, type FrontStatus } from './error-page.js';
 import { withForwardedHeaders } from './forwarded-headers.js';
 import type { HttpRoute } from './http-front-deps.js';
-import { announcesBody, hasHeader, stripHopHeaders, upstreamRequestHeaders } from './hop-headers.js';
+import { announcesBody, hasHeader, stripHopHeaders, transferCodings, upstreamRequestHeaders } from './hop-headers.js';
 import { Http1Parser, type Http1Head } from './http1-parser.js';
 import { CHUNK_END, chunkSizeLine, lastChunk, requestHead, responseHead } from './http1-wire.js';
 import { Upstream, type UpstreamHandler } from './http-upstream.js';
@@ -51,12 +51,14 @@ export const MAX_OWED = 64;
 export const MAX_OWN_ANSWERS = 32;
 /** 1xx answers (100 Continue, 103 Early Hints) relayed before a request's answer, at most. */
 export const MAX_INFORMATIONAL = 16;
+/** Methods whose request may go again after a keep-alive race (see the top): nothing they do can happen twice. */
+const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Upstream streams one public connection keeps (one per publication); the least recently used goes first. */
 export const MAX_ROUTES_PER_CONNECTION = 8;
 
 /** What the front makes of a request head: a publication to forward to, or an answer of its own. */
 export type Decision =
-  | { kind: 'forward'; route: HttpRoute; path: string; host: string }
+  | { kind: 'forward'; route: HttpRoute; path: string; sentHost: string }
   | { kind: 'answer'; status: FrontStatus; close: boolean };
 
 export interface SessionOptions {
@@ -248,7 +250,7 @@ export class HttpSession {
       upstream: undefined,
       answer: 'none',
       chunkedOut: false,
-      retry: ['GET', 'HEAD', 'OPTIONS'].includes(head.method) && !head.upgrade && !announcesBody(head.rawHeaders) ? 'once' : 'never',
+      retry: RETRYABLE.has(head.method) && !head.upgrade && !announcesBody(head.rawHeaders) ? 'once' : 'never',
       informational: 0,
       upHead: decision.kind === 'forward' ? this.#upstreamHead(head, decision) : '',
       requestTrailers: [],
@@ -273,7 +275,7 @@ export class HttpSession {
     // loses every hop-by-hop header and gets its framing written anew.
     let raw = head.upgrade ? [...head.rawHeaders] : upstreamRequestHeaders(head.rawHeaders);
     if (decision.route.forwarded) {
-      raw = withForwardedHeaders(raw, { clientAddress: this.#hooks.clientAddress, proto: 'http', host: firstHost(head.rawHeaders) ?? decision.host });
+      raw = withForwardedHeaders(raw, { clientAddress: this.#hooks.clientAddress, proto: 'http', host: decision.sentHost });
     }
     return requestHead(head.method, decision.path, raw);
   }
@@ -652,22 +654,4 @@ export class HttpSession {
     this.#parser.close();
     if (!this.#spliced) this.#dropUpstreams();
   }
-}
-
-/** The transfer codings of a message other than chunked, in order (`gzip` of `gzip, chunked`). */
-function transferCodings(raw: readonly string[]): string[] {
-  const codings: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() !== 'transfer-encoding') continue;
-    for (const token of raw[i + 1]!.split(',')) {
-      const coding = token.trim();
-      if (coding && coding.toLowerCase() !== 'chunked') codings.push(coding);
-    }
-  }
-  return codings;
-}
-
-function firstHost(raw: readonly string[]): string | undefined {
-  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'host') return raw[i + 1];
-  return undefined;
 }

@@ -10,28 +10,32 @@
  * More than one `Host` header is refused (RFC 9112 3.2): the relay would route by the first while the
  * home server might use the last, and serve another virtual host than the one the relay chose.
  */
-import type { IncomingMessage } from 'node:http';
 import { normalizeHost } from './host-match.js';
 
 export interface RequestTarget {
   /** Normalised host name (see normalizeHost). */
   host: string;
+  /** The `Host` header as the client sent it (port included), for X-Forwarded-Host. */
+  sentHost: string;
   /** Origin-form target for the upstream request line: `/path?query` (or `*` for `OPTIONS *`). */
   path: string;
 }
 
 /** undefined: no usable host, or a target that contradicts it (the caller answers 400). */
-export function requestTarget(req: Pick<IncomingMessage, 'url' | 'headers' | 'method' | 'rawHeaders'>): RequestTarget | undefined {
-  if (hostHeaders(req.rawHeaders) > 1) return undefined;
-  const host = normalizeHost(req.headers.host);
-  const url = req.url ?? '';
+export function requestTarget(req: { url: string; method: string; rawHeaders: readonly string[] }): RequestTarget | undefined {
+  const hosts: string[] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts.push(req.rawHeaders[i + 1]!);
+  if (hosts.length !== 1) return undefined;
+  const sentHost = hosts[0]!;
+  const host = normalizeHost(sentHost);
+  const url = req.url;
   if (!host) return undefined;
-  if (url.startsWith('/')) return { host, path: url };
-  if (url === '*' && req.method === 'OPTIONS') return { host, path: url };
+  if (url.startsWith('/')) return { host, sentHost, path: url };
+  if (url === '*' && req.method === 'OPTIONS') return { host, sentHost, path: url };
   if (!/^https?:\/\//i.test(url) || !URL.canParse(url)) return undefined;
   const parsed = new URL(url);
   if (normalizeHost(parsed.host) !== host) return undefined;
-  return { host, path: rawPath(url) };
+  return { host, sentHost, path: rawPath(url) };
 }
 
 /**
@@ -45,10 +49,4 @@ function rawPath(url: string): string {
   const query = url.indexOf('?', afterScheme);
   if (slash >= 0 && (query < 0 || slash < query)) return url.slice(slash);
   return query >= 0 ? `/${url.slice(query)}` : '/';
-}
-
-function hostHeaders(raw: readonly string[]): number {
-  let n = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'host') n++;
-  return n;
 }

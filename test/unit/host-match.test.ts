@@ -31,20 +31,19 @@ test('matchHost: exact before wildcard; wildcard covers one label, not deeper na
 });
 
 test('requestTarget: origin form, OPTIONS *, absolute form agreeing with Host', (t) => {
-  const req = (url: string, host: string | undefined, method = 'GET') =>
-    ({ url, method, headers: host === undefined ? {} : { host }, rawHeaders: host === undefined ? [] : ['Host', host] });
-  t.deepEqual(requestTarget(req('/a?b', 'A.test:80')), { host: 'a.test', path: '/a?b' });
-  t.deepEqual(requestTarget(req('*', 'a.test', 'OPTIONS')), { host: 'a.test', path: '*' });
-  t.deepEqual(requestTarget(req('http://a.test:80/p?q', 'a.test')), { host: 'a.test', path: '/p?q' });
+  const req = (url: string, host: string | undefined, method = 'GET') => ({ url, method, rawHeaders: host === undefined ? [] : ['Host', host] });
+  t.deepEqual(requestTarget(req('/a?b', 'A.test:80')), { host: 'a.test', sentHost: 'A.test:80', path: '/a?b' });
+  t.deepEqual(requestTarget(req('*', 'a.test', 'OPTIONS')), { host: 'a.test', sentHost: 'a.test', path: '*' });
+  t.deepEqual(requestTarget(req('http://a.test:80/p?q', 'a.test')), { host: 'a.test', sentHost: 'a.test', path: '/p?q' });
   t.is(requestTarget(req('http://b.test/', 'a.test')), undefined);
   t.is(requestTarget(req('/', undefined)), undefined);
   t.is(requestTarget(req('ftp://a.test/', 'a.test')), undefined);
   t.is(requestTarget(req('*', 'a.test')), undefined);
   // An absolute-form path goes up as written, as the same path in origin form would: never resolved here.
-  t.deepEqual(requestTarget(req('http://a.test/a/%2e%2e/admin', 'a.test')), { host: 'a.test', path: '/a/%2e%2e/admin' });
-  t.deepEqual(requestTarget(req('http://a.test/a/../b//c?x=/..', 'a.test')), { host: 'a.test', path: '/a/../b//c?x=/..' });
-  t.deepEqual(requestTarget(req('http://a.test', 'a.test')), { host: 'a.test', path: '/' });
-  t.deepEqual(requestTarget(req('http://a.test?q=1', 'a.test')), { host: 'a.test', path: '/?q=1' });
+  t.deepEqual(requestTarget(req('http://a.test/a/%2e%2e/admin', 'a.test')), { host: 'a.test', sentHost: 'a.test', path: '/a/%2e%2e/admin' });
+  t.deepEqual(requestTarget(req('http://a.test/a/../b//c?x=/..', 'a.test')), { host: 'a.test', sentHost: 'a.test', path: '/a/../b//c?x=/..' });
+  t.deepEqual(requestTarget(req('http://a.test', 'a.test')), { host: 'a.test', sentHost: 'a.test', path: '/' });
+  t.deepEqual(requestTarget(req('http://a.test?q=1', 'a.test')), { host: 'a.test', sentHost: 'a.test', path: '/?q=1' });
   // Two Host headers (any case): refused, whichever the parser kept.
   t.is(requestTarget({ ...req('/', 'a.test'), rawHeaders: ['Host', 'a.test', 'HOST', 'b.test'] }), undefined);
 });
