@@ -13,13 +13,13 @@
  * effect twice: a GET, HEAD or OPTIONS without a body, and no byte of an answer seen. (The other answer
  * RFC 9110 allows, `421` and close, would break browsers that coalesce connections.)
  *
- * What waits (a request for another publication, the 9th pipelined one) is held as parsed output, and
- * the public socket is not read while anything is held: memory per connection stays at about one read.
+ * What waits (a pipelined request behind one still answered) is held as parsed output, and the
+ * public socket is not read while anything is held: memory per connection stays at about one read.
  * More than MAX_OWED requests owed cuts the connection (a flood: no browser pipelines this deep).
  *
- * Deadlines: the request head must be complete within headTimeoutMs of the connection opening or going
- * idle (slowloris); an idle keep-alive connection closes after keepAliveTimeoutMs without a byte; no
- * byte either way for idleTimeoutMs cuts it, even mid-response.
+ * Deadlines (http-deadlines.ts): the request head must be complete within headTimeoutMs of the
+ * connection opening or going idle (slowloris); an idle keep-alive connection closes after
+ * keepAliveTimeoutMs without a byte; no byte either way for idleTimeoutMs cuts it, even mid-response.
  *
  * Upgrades (WebSocket): the request goes up once nothing else is owed on its stream; a 101 is relayed as
  * received and both sides are spliced; any other answer is relayed and the connection closes (a blind
@@ -29,13 +29,15 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pipeBoth } from '../../shared/net/pipe-both.js';
 import { rawErrorResponse, statusForUpstreamError, type FrontStatus } from './error-page.js';
-import { withForwardedHeaders } from './forwarded-headers.js';
+export type { Decision } from './http-exchange.js';
 import type { HttpRoute } from './http-front-deps.js';
-import { announcesBody, hasHeader, stripHopHeaders, transferCodings, upstreamRequestHeaders } from './hop-headers.js';
+import { answerHead, newExchange, refusedExchange, type Decision, type Exchange } from './http-exchange.js';
+import { stripHopHeaders } from './hop-headers.js';
 import { Http1Parser, type Http1Head } from './http1-parser.js';
-import { CHUNK_END, chunkSizeLine, lastChunk, requestHead, responseHead } from './http1-wire.js';
+import { CHUNK_END, chunkSizeLine, lastChunk, responseHead } from './http1-wire.js';
 import { Upstream, type UpstreamHandler } from './http-upstream.js';
 import { writeBatch } from './batch.js';
+import { HttpDeadlines } from './http-deadlines.js';
 
 /**
  * Requests of one connection sent up and not yet answered: one. A pipelining client's requests wait
@@ -51,15 +53,8 @@ export const MAX_OWED = 64;
 export const MAX_OWN_ANSWERS = 32;
 /** 1xx answers (100 Continue, 103 Early Hints) relayed before a request's answer, at most. */
 export const MAX_INFORMATIONAL = 16;
-/** Methods whose request may go again after a keep-alive race (see the top): nothing they do can happen twice. */
-const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Upstream streams one public connection keeps (one per publication); the least recently used goes first. */
 export const MAX_ROUTES_PER_CONNECTION = 8;
-
-/** What the front makes of a request head: a publication to forward to, or an answer of its own. */
-export type Decision =
-  | { kind: 'forward'; route: HttpRoute; path: string; sentHost: string }
-  | { kind: 'answer'; status: FrontStatus; close: boolean };
 
 export interface SessionOptions {
   headTimeoutMs: number;
@@ -86,31 +81,6 @@ export interface SessionHooks {
   badGateway(): void;
   upgraded(): void;
   debug(fields: Record<string, unknown>, msg: string): void;
-}
-
-/** One request and the state of its answer. */
-interface Exchange {
-  method: string;
-  decision: Decision;
-  upgrade: boolean;
-  http10: boolean;
-  /** The public connection ends after this answer. */
-  closeAfter: boolean;
-  chunkedIn: boolean;
-  /** Its head went up (on `upstream`). */
-  upstream: Upstream<Exchange> | undefined;
-  answer: 'none' | 'informational' | 'head' | 'switched';
-  chunkedOut: boolean;
-  /** May go again on a fresh stream if a reused one dies before answering (see the top). */
-  retry: 'never' | 'once' | 'done';
-  /** 1xx answers relayed for it so far. */
-  informational: number;
-  /** Its head as it goes up (forwarded requests). */
-  upHead: string;
-  /** Trailers of its chunked body, for the home server. */
-  requestTrailers: string[];
-  /** Trailers of its answer's chunked body, for the client. */
-  answerTrailers: string[];
 }
 
 type Held = { x: Exchange; part: 'head' | 'end' } | { x: Exchange; part: 'body'; data: Buffer };
@@ -142,8 +112,7 @@ export class HttpSession {
   /** An upgrade request went up: public bytes wait here until its answer. */
   #upgradeAhead: Buffer[] | undefined;
   #spliced = false;
-  #headTimer: NodeJS.Timeout | undefined;
-  #keepAliveTimer: NodeJS.Timeout | undefined;
+  readonly #deadlines: HttpDeadlines;
   /** No request under way: the keep-alive timer runs until the next byte. */
   #idle = true;
   /** The last answer went out: nothing more is sent either way. */
@@ -171,7 +140,11 @@ export class HttpSession {
       socket.setTimeout(opts.idleTimeoutMs);
       socket.on('timeout', () => socket.destroy());
     }
-    this.#armHead();
+    this.#deadlines = new HttpDeadlines(opts.headTimeoutMs, opts.keepAliveTimeoutMs, () => {
+      this.#hooks.headTimeout();
+      this.#socket.destroy();
+    }, () => this.#socket.destroy());
+    this.#deadlines.awaitHead();
   }
 
   /** A request is under way (its answer is not complete). */
@@ -203,7 +176,7 @@ export class HttpSession {
       return;
     }
     if (this.#noMoreRequests && !this.#parsing) return;
-    if (this.#idle) this.#clearKeepAlive();
+    if (this.#idle) this.#deadlines.byteArrived();
     const result = this.#parser.execute(chunk);
     if (this.#socket.destroyed) return;
     if (!result.ok) this.#refuseHead(result.code);
@@ -235,27 +208,12 @@ export class HttpSession {
     this.#parsing = undefined;
     // After the last request this connection takes (a close, a limit, an upgrade), heads are ignored.
     if (this.#noMoreRequests || this.#socket.destroyed) return 'skip';
-    this.#clearHead();
+    this.#deadlines.headArrived();
     this.#idle = false;
     this.#requests++;
     this.#hooks.headRead();
     const decision: Decision = this.#draining ? { kind: 'answer', status: 503, close: true } : this.#hooks.decide(head);
-    const x: Exchange = {
-      method: head.method,
-      decision,
-      upgrade: head.upgrade && decision.kind === 'forward',
-      http10: head.versionMajor === 1 && head.versionMinor === 0,
-      closeAfter: !head.keepAlive || (decision.kind === 'answer' && decision.close) || this.#requests >= this.#opts.maxRequestsPerConnection,
-      chunkedIn: hasHeader(head.rawHeaders, 'transfer-encoding'),
-      upstream: undefined,
-      answer: 'none',
-      chunkedOut: false,
-      retry: RETRYABLE.has(head.method) && !head.upgrade && !announcesBody(head.rawHeaders) ? 'once' : 'never',
-      informational: 0,
-      upHead: decision.kind === 'forward' ? this.#upstreamHead(head, decision) : '',
-      requestTrailers: [],
-      answerTrailers: [],
-    };
+    const x = newExchange(head, decision, this.#hooks.clientAddress, this.#requests >= this.#opts.maxRequestsPerConnection);
     if (x.closeAfter || head.upgrade) this.#noMoreRequests = true;
     this.#owed.push(x);
     this.#parsing = x;
@@ -268,16 +226,6 @@ export class HttpSession {
     if (x.upgrade) this.#upgradeAhead = [];
     if (decision.kind === 'answer') this.#answerLocals();
     return 'body';
-  }
-
-  #upstreamHead(head: Http1Head, decision: Extract<Decision, { kind: 'forward' }>): string {
-    // An upgrade keeps its Connection/Upgrade headers (the home server must see them); anything else
-    // loses every hop-by-hop header and gets its framing written anew.
-    let raw = head.upgrade ? [...head.rawHeaders] : upstreamRequestHeaders(head.rawHeaders);
-    if (decision.route.forwarded) {
-      raw = withForwardedHeaders(raw, { clientAddress: this.#hooks.clientAddress, proto: 'http', host: decision.sentHost });
-    }
-    return requestHead(head.method, decision.path, raw);
   }
 
   #requestComplete(): void {
@@ -298,7 +246,7 @@ export class HttpSession {
   /** A head the parser refused: 400 (or 431) after whatever is owed before it, then close. */
   #refuseHead(code: string): void {
     this.#noMoreRequests = true;
-    this.#clearHead();
+    this.#deadlines.headArrived();
     // Bytes after a request that said `Connection: close` are not a bad head: they are ignored.
     if (code === 'HPE_PAUSED_UPGRADE' || code === 'HPE_CLOSED_CONNECTION') return;
     this.#hooks.badHead(code);
@@ -311,11 +259,7 @@ export class HttpSession {
       for (let i = this.#held.length - 1; i >= 0; i--) if (this.#held[i]!.x === this.#parsing) this.#held.splice(i, 1);
       this.#parsing = undefined;
     }
-    this.#owed.push({
-      method: 'GET', decision: { kind: 'answer', status, close: true }, upgrade: false, http10: false,
-      closeAfter: true, chunkedIn: false, upstream: undefined, answer: 'none', chunkedOut: false, retry: 'never', informational: 0,
-      upHead: '', requestTrailers: [], answerTrailers: [],
-    });
+    this.#owed.push(refusedExchange(status));
     this.#answerLocals();
   }
 
@@ -438,26 +382,9 @@ export class HttpSession {
       this.#toPublic.push(responseHead(head.status, head.statusMessage, head.rawHeaders));
       return 'upgrade';
     }
-    // A refused upgrade: its answer, then the connection ends (the client's bytes after its head are dropped).
-    if (x.upgrade) x.closeAfter = true;
-    x.answer = 'head';
-    const raw = stripHopHeaders(head.rawHeaders);
-    const bodyless = x.method === 'HEAD' || head.status === 204 || head.status === 304;
-    if (!bodyless && !hasHeader(raw, 'content-length')) {
-      // Length unknown (chunked, or until the home server closes): an HTTP/1.1 client gets it chunked,
-      // an HTTP/1.0 one gets it until the close.
-      if (x.http10) x.closeAfter = true;
-      else {
-        // Codings other than chunked (gzip) describe the body and stay with it; chunked is ours.
-        x.chunkedOut = true;
-        raw.push('Transfer-Encoding', [...transferCodings(head.rawHeaders), 'chunked'].join(', '));
-      }
-    }
-    if (this.#draining) x.closeAfter = true;
     if (!head.keepAlive && x.upstream) x.upstream.retiring = true;
-    raw.push('Connection', x.closeAfter ? 'close' : 'keep-alive');
-    this.#toPublic.push(responseHead(head.status, head.statusMessage, raw));
-    // 204 and 304 never have a body (RFC 9110 6.4.1), whatever their framing headers say.
+    const { bytes, bodyless } = answerHead(x, head, this.#draining);
+    this.#toPublic.push(bytes);
     return bodyless ? 'skip' : 'body';
   }
 
@@ -514,8 +441,7 @@ export class HttpSession {
     if (this.#current === up) this.#current = undefined;
     this.#spliced = true;
     this.#owed.length = 0;
-    this.#clearHead();
-    this.#clearKeepAlive();
+    this.#deadlines.stop();
     for (const parked of this.#parked.values()) parked.destroy();
     this.#parked.clear();
     this.#hooks.upgraded();
@@ -589,8 +515,7 @@ export class HttpSession {
     this.#noMoreRequests = true;
     this.#held.length = 0;
     this.#owed.length = 0;
-    this.#clearHead();
-    this.#clearKeepAlive();
+    this.#deadlines.stop();
     if (!this.#socket.destroyed) this.#socket.end();
     this.#dropUpstreams();
   }
@@ -610,31 +535,7 @@ export class HttpSession {
       return;
     }
     this.#idle = true;
-    this.#armHead();
-    if (this.#opts.keepAliveTimeoutMs > 0) {
-      this.#clearKeepAlive();
-      this.#keepAliveTimer = setTimeout(() => this.#socket.destroy(), this.#opts.keepAliveTimeoutMs);
-    }
-  }
-
-  #armHead(): void {
-    this.#clearHead();
-    if (this.#opts.headTimeoutMs <= 0) return;
-    this.#headTimer = setTimeout(() => {
-      this.#headTimer = undefined;
-      this.#hooks.headTimeout();
-      this.#socket.destroy();
-    }, this.#opts.headTimeoutMs);
-  }
-
-  #clearHead(): void {
-    if (this.#headTimer) clearTimeout(this.#headTimer);
-    this.#headTimer = undefined;
-  }
-
-  #clearKeepAlive(): void {
-    if (this.#keepAliveTimer) clearTimeout(this.#keepAliveTimer);
-    this.#keepAliveTimer = undefined;
+    this.#deadlines.idle();
   }
 
   #dropUpstreams(): void {
@@ -647,8 +548,7 @@ export class HttpSession {
   }
 
   #closed(): void {
-    this.#clearHead();
-    this.#clearKeepAlive();
+    this.#deadlines.stop();
     this.#held.length = 0;
     this.#owed.length = 0;
     this.#parser.close();

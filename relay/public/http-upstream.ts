@@ -62,11 +62,7 @@ export class Upstream<X> {
   #switched = false;
   readonly #parser: Http1Parser;
 
-  /** Whether the message just completed for `x` was informational (the handler says, see its `complete`). */
-  readonly #informational: (x: X) => boolean;
-
   constructor(readonly route: HttpRoute, open: () => Promise<Duplex>, readonly handler: UpstreamHandler<X>) {
-    this.#informational = (x) => handler.informational(x);
     this.#parser = new Http1Parser('response', MAX_RESPONSE_HEAD, {
       // A message starting once every request sent before this read is answered is one nobody asked for,
       // even if its head ends in a later read (where a request sent meanwhile would seem to own it).
@@ -94,7 +90,7 @@ export class Upstream<X> {
         if (!x) return;
         this.#answering = undefined;
         // A 1xx is not the answer: the final one still counts against this read's budget.
-        if (!this.#informational(x)) this.#answerable--;
+        if (!handler.informational(x)) this.#answerable--;
         handler.complete(x);
       },
     });
