@@ -134,12 +134,25 @@ export class Http1Parser {
    * the other protocol's bytes begin.
    */
   execute(chunk: Buffer): ExecuteResult {
+    return this.#run(() => this.#native.execute(chunk));
+  }
+
+  /** The stream ended: completes a body that runs until the close; an error if a message was cut. */
+  finish(): ExecuteResult {
+    return this.#run(() => this.#native.finish() ?? 0);
+  }
+
+  /**
+   * One call into llhttp. A close() from one of its callbacks frees the parser only once the call has
+   * returned; a message refused from a callback (#fail) is the call's result.
+   */
+  #run(call: () => number | (Error & { code?: string })): ExecuteResult {
     if (this.#closed) return { ok: false, code: 'ERR_PARSER_CLOSED' };
     if (this.#failed) return { ok: false, code: this.#failed };
     this.#executing = true;
     let result;
     try {
-      result = this.#native.execute(chunk);
+      result = call();
     } finally {
       this.#executing = false;
       if (this.#closed) this.#native.close();
@@ -155,21 +168,6 @@ export class Http1Parser {
    */
   #fail(code: string): void {
     this.#failed ??= code;
-  }
-
-  /** The stream ended: completes a body that runs until the close; an error if a message was cut. */
-  finish(): ExecuteResult {
-    if (this.#closed) return { ok: false, code: 'ERR_PARSER_CLOSED' };
-    if (this.#failed) return { ok: false, code: this.#failed };
-    this.#executing = true;
-    let result;
-    try {
-      result = this.#native.finish();
-    } finally {
-      this.#executing = false;
-      if (this.#closed) this.#native.close();
-    }
-    return result ? { ok: false, code: result.code ?? 'HPE_ERROR' } : { ok: true, parsed: 0 };
   }
 
   /** Frees the native parser; from inside one of its own callbacks, once that execute() returns (sooner crashes the process). */
