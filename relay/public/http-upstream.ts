@@ -59,7 +59,6 @@ export class Upstream<X> {
   #retired = false;
   /** The request a 101 answered: the stream stops being HTTP after this read. */
   #switchedFor: X | undefined;
-  #switched = false;
   readonly #parser: Http1Parser;
 
   constructor(readonly route: HttpRoute, open: () => Promise<Duplex>, readonly handler: UpstreamHandler<X>) {
@@ -175,15 +174,14 @@ export class Upstream<X> {
   }
 
   #data(chunk: Buffer): void {
-    if (this.#gone || this.#switched) return;
+    if (this.#gone) return;
     this.#answerable = this.sent.length;
     const result = this.#parser.execute(chunk);
-    if (this.#unsolicited) return this.#fail(Object.assign(new Error('a response nobody asked for'), { code: 'ERR_UNSOLICITED_RESPONSE' }));
-    if (!result.ok) return this.#fail(Object.assign(new Error('bad response from the home server'), { code: result.code }));
+    if (this.#unsolicited) return this.#fail(failure('a response nobody asked for', 'ERR_UNSOLICITED_RESPONSE'));
+    if (!result.ok) return this.#fail(failure('bad response from the home server', result.code));
     const x = this.#switchedFor;
     if (x === undefined) return this.handler.read();
-    this.#switched = true;
-    this.handler.switched(x, chunk.subarray(result.parsed));
+    this.handler.switched(x, chunk.subarray(result.parsed)); // the session takes the stream (takeStream)
   }
 
   #ended(): void {
@@ -192,7 +190,7 @@ export class Upstream<X> {
     if (this.sent.length > 0) {
       // A body that runs until the close completes here; anything else owed is cut.
       const result = this.#parser.finish();
-      if (!result.ok || this.sent.length > 0) return this.#fail(Object.assign(new Error('the home server closed mid-response'), { code: 'ERR_STREAM_TRUNCATED' }));
+      if (!result.ok || this.sent.length > 0) return this.#fail(failure('the home server closed mid-response', 'ERR_STREAM_TRUNCATED'));
       this.handler.read(); // the end of a body that ran until the close goes out now
     }
     this.#gone = true;
@@ -203,7 +201,7 @@ export class Upstream<X> {
   #closed(): void {
     if (this.#retired) return this.handler.gone(this);
     if (this.#gone) return;
-    if (this.sent.length > 0) return this.#fail(Object.assign(new Error('the home server stream closed'), { code: 'ERR_STREAM_TRUNCATED' }));
+    if (this.sent.length > 0) return this.#fail(failure('the home server stream closed', 'ERR_STREAM_TRUNCATED'));
     this.#gone = true;
     this.handler.gone(this);
   }
@@ -218,4 +216,9 @@ export class Upstream<X> {
   static codeOf(err: unknown): string {
     return (err as { code?: string } | null)?.code ?? codeOf(err);
   }
+}
+
+/** An upstream failure with a code for the session's log line. */
+function failure(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
 }
