@@ -10,6 +10,7 @@
  * on), 431 (head too large), 502 (home server offline or gone before answering; then close). Pages name
  * nothing internal (error-page.ts).
  */
+import { resetSocket } from '../../shared/net/reset-socket.js';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpFrontDeps, HttpRoute, PublicClient } from './http-front-deps.js';
@@ -151,7 +152,7 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     if (drainMs <= 0) for (const socket of conns.keys()) socket.destroy();
     else for (const conn of conns.values()) conn.drain();
     // What is still under way at the deadline is reset: an answer cut there must not look whole.
-    const deadline = drainMs > 0 ? setTimeout(() => { for (const socket of conns.keys()) socket.resetAndDestroy(); }, drainMs) : undefined;
+    const deadline = drainMs > 0 ? setTimeout(() => { for (const socket of conns.keys()) resetSocket(socket); }, drainMs) : undefined;
     await Promise.all(closed);
     clearTimeout(deadline);
   };

@@ -25,6 +25,7 @@
  * received and both sides are spliced; any other answer is relayed and the connection closes (a blind
  * splice would leave a raw pipe to that home server for a later request naming another host).
  */
+import { resetSocket } from '../../shared/net/reset-socket.js';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pipeBoth } from '../../shared/net/pipe-both.js';
@@ -523,7 +524,7 @@ export class HttpSession {
   /** An answer cut mid-way must not look whole: the client sees a reset. */
   #cut(why: string): void {
     this.#hooks.debug({ why }, 'public http connection cut');
-    if (!this.#socket.destroyed) this.#socket.resetAndDestroy();
+    if (!this.#socket.destroyed) resetSocket(this.#socket);
   }
 
   #becameIdle(): void {

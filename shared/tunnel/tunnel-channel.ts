@@ -5,9 +5,9 @@
  * taken them. A half-close becomes an end frame and an end frame a half-close; a socket that closes
  * before both directions ended resets the channel, and a reset destroys the socket.
  */
-import type { Duplex } from 'node:stream';
 import { BurrowError, wireCode, type ErrorCode } from '../errors.js';
 import type { Tunnel } from './tunnel.js';
+import { resetSocket, type Resettable } from '../net/reset-socket.js';
 import { ChannelCredit, type ChannelWindows } from './channel-credit.js';
 import { codePayload, FRAME, MAX_DATA, payloadCode, windowPayload, type ControlFrame } from './tunnel-frames.js';
 
@@ -15,7 +15,7 @@ import { codePayload, FRAME, MAX_DATA, payloadCode, windowPayload, type ControlF
  * What a channel carries bytes for: a TCP socket (the app's, the target's, a public client's) or any
  * Duplex (the relay's HTTP front hands one end of a pair). A TCP socket is reset on a reset frame.
  */
-export type ChannelLocal = Duplex & { resetAndDestroy?: () => unknown };
+export type ChannelLocal = Resettable;
 
 export interface ChannelResult {
   /** Initiator: the responder's target accepted. Responder: accept() was called. */
@@ -295,8 +295,7 @@ export class Channel {
   }
 }
 
-/** Resets a TCP local (RST); any other Duplex is destroyed. */
+/** Resets a TCP local (RST); any other Duplex is destroyed (shared/net/reset-socket.ts). */
 export function resetLocal(local: ChannelLocal): void {
-  if (typeof local.resetAndDestroy === 'function') local.resetAndDestroy();
-  else local.destroy();
+  resetSocket(local);
 }

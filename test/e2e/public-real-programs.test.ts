@@ -22,8 +22,7 @@ test('swaks delivers a mail to the home SMTP server through the relay\'s publish
   let deliver!: (message: string) => void;
   const received = new Promise<string>((resolve) => (deliver = resolve));
   const smtp = new SMTPServer({
-    // A connection left over at teardown is cut after 2 s, not the default 30 s (a full run once hung on
-    // this file's worker failing to exit).
+    // A connection left over at teardown is cut after 2 s, not the default 30 s.
     authOptional: true, disabledCommands: ['STARTTLS'], logger: false, closeTimeout: 2_000,
     onData(stream, _session, callback) {
       const chunks: Buffer[] = [];
