@@ -30,6 +30,7 @@ export const CONNECT_OPTIONS = [
   option('--udp-idle <seconds>', 'int', 'a udp server: a flow (one local source address and port) ends after this long without a datagram either way', { default: 120, min: 1, max: 86_400 }),
   option('--max-udp-flows <n>', 'int', 'a udp server: flows at once; datagrams from one more source are dropped, with a log line', { default: 1024, min: 1, max: 1_000_000 }),
   option('--separate-streams', 'bool', 'one relay stream and handshake per local connection (one relay audit line each) instead of channels of one shared tunnel', { default: false }),
+  option('--drain <seconds>', 'int', 'on SIGTERM, how long running connections may take to finish (the port stops listening at once; idle connections are cut after a second)', { default: 30, min: 0, max: 3600 }),
 ];
 export const STDIO_OPTIONS = [...COMMON, SECRET_FILE];
 
@@ -163,7 +164,7 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     } finally {
       clearInterval(keepAlive);
       status.stop();
-      await forwarder.close();
+      await forwarder.close({ drainMs: (config.drain as number) * 1000 });
       c.close();
     }
   });

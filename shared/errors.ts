@@ -50,7 +50,7 @@ export const ERROR_CODES = {
   ERR_BUSY: { exit: 1, wire: true, retry: 'soon', failover: true, text: 'the relay is too busy to check this login now; try again shortly' },
   ERR_SESSION_ENDED: { exit: 1, wire: true, retry: 'later', failover: false, text: 'the session this stream was opened by has ended' },
   ERR_CLUSTER_UNAVAILABLE: { exit: 1, wire: true, retry: 'later', failover: true, text: 'the relay cluster\'s shared state (Redis) is unreachable; try another relay or later' },
-  ERR_SHUTTING_DOWN: { exit: 1, wire: true, retry: 'soon', failover: true, text: 'relay is shutting down' },
+  ERR_SHUTTING_DOWN: { exit: 1, wire: true, retry: 'soon', failover: true, text: 'shutting down (the relay, or the skeleton serving it)' },
   ERR_CONNECTION_CLOSED: { exit: 1, wire: false, retry: 'soon', failover: true, text: 'connection closed' },
   ERR_RELAY_UNREACHABLE: { exit: 1, wire: false, retry: 'soon', failover: true, text: 'could not connect to the relay' },
   ERR_TIMEOUT: { exit: 1, wire: false, retry: 'later', failover: true, text: 'timed out' },

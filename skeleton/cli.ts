@@ -24,6 +24,7 @@ export const SKELETON_OPTIONS = [
   option('--udp-idle <seconds>', 'int', 'udp servers: a flow (one client source) ends after this long without a datagram either way', { default: 120, min: 1, max: 86_400 }),
   option('--max-udp-flows <n>', 'int', 'udp servers: flows this skeleton serves at once (one UDP socket each); more are refused, with a log line', { default: 4096, min: 1, max: 1_000_000 }),
   option('--pool <n>', 'int', 'idle data connections kept at the relay', { default: 2, min: 0, max: 64 }),
+  option('--drain <seconds>', 'int', 'on SIGTERM, how long running streams may take to finish (the relay routes no new ones here meanwhile; idle ones are cut after a second)', { default: 30, min: 0, max: 3600 }),
   option('--instance <name>', 'string', "this skeleton's name among its account's skeletons: another name serves the same ids beside it, the same name takes them over (default: from the host name)", {
     check: (v) => (/^[A-Za-z0-9_-]{1,64}$/.test(v) ? undefined : 'expected 1-64 of A-Z a-z 0-9 _ -'),
   }),
@@ -125,7 +126,7 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     const instance = config.instance as string | undefined;
     const { startSkeleton } = await import('./index.js'); // loaded by the action only: a faster start for every other command
     const skeleton = await startSkeleton({
-      relay, user, password, servers, pool: config.pool as number, log, udpIdleMs: (config.udpIdle as number) * 1000, maxUdpFlows: config.maxUdpFlows as number, onRetry: (_target, err) => retries.onRetry(err), ...(instance !== undefined ? { instance } : {}),
+      relay, user, password, servers, pool: config.pool as number, log, drainMs: (config.drain as number) * 1000, udpIdleMs: (config.udpIdle as number) * 1000, maxUdpFlows: config.maxUdpFlows as number, onRetry: (_target, err) => retries.onRetry(err), ...(instance !== undefined ? { instance } : {}),
     })
       .catch((err: unknown) => {
         clearInterval(keepAlive);
@@ -135,7 +136,7 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     for (const r of skeleton.advertised.rejected) ctx.stderr(`relay refused ${r.id}: ${r.code}`);
     if (skeleton.advertised.accepted.length === 0) {
       clearInterval(keepAlive);
-      await skeleton.close();
+      await skeleton.close({ drainMs: 0 });
       const refused = skeleton.advertised.rejected.map((r) => `${r.id}: ${r.code}`).join(', ');
       throw new BurrowError('ERR_SERVER_ID_NOT_ALLOWED', `the relay accepted none of the servers (${refused}); check the --serve patterns of account ${user} on the relay (burrow users list)`);
     }

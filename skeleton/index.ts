@@ -14,6 +14,7 @@ import { SkeletonRuntime, type AdvertiseResult } from './io/skeleton-runtime.js'
 import { checkServers, type SkeletonServer } from './io/skeleton-server.js';
 import { UdpFlows } from './io/udp-flows.js';
 import type { RekeyOptions } from '../shared/tunnel/tunnel-frame-writer.js';
+import { DRAIN_IDLE_MS, SkeletonDrain } from './io/skeleton-drain.js';
 
 export type { SkeletonServer } from './io/skeleton-server.js';
 export type { AdvertiseResult } from './io/skeleton-runtime.js';
@@ -42,6 +43,12 @@ export interface SkeletonOptions {
   now?: () => number;
   /** When end-to-end streams replace their sending key (default every 10 minutes and every GiB); tests make it often. */
   rekey?: RekeyOptions;
+  /**
+   * close() is graceful for this long by default (the CLI's --drain): the relays are told the skeleton
+   * is leaving, and running streams may finish (idle ones are cut after a second). 0 (the default for
+   * the library): close() cuts everything at once.
+   */
+  drainMs?: number;
   /** Gives up the start (the waits between login attempts too): startSkeleton rejects with ERR_CONNECTION_CLOSED. */
   signal?: AbortSignal;
   log?: Logger;
@@ -58,7 +65,14 @@ export interface SkeletonHandle {
   runtimes: SkeletonRuntime[];
   /** The UDP flows of all its udp servers. */
   udp: UdpFlows;
-  close(): Promise<void>;
+  /** What it serves, as a graceful stop sees it (its 'swept' event tells each idle sweep). */
+  drain: SkeletonDrain;
+  /**
+   * Stops the skeleton. With a drain (`drainMs`, else the option's): tells every relay it is leaving,
+   * lets running streams finish within it (cutting those idle for a second, and what is left at the
+   * end), then closes. Resolves with whether everything finished in time and how much was cut.
+   */
+  close(opts?: { drainMs?: number }): Promise<{ drained: boolean; cut: number }>;
 }
 
 /**
@@ -85,10 +99,11 @@ export async function startSkeleton(options: SkeletonOptions): Promise<SkeletonH
     ...(options.udpIdleMs !== undefined ? { idleMs: options.udpIdleMs } : {}), ...(options.maxUdpFlows !== undefined ? { maxFlows: options.maxUdpFlows } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
+  const drain = new SkeletonDrain();
   const runtimes = targets.map((target) => new SkeletonRuntime(target, { user: options.user, password: options.password }, options.servers,
     targets.length > 1 ? log.child({ relay: `${target.host}:${target.port}` }) : log, {
       pool: options.pool ?? 2, poolMax: Math.max(options.pool ?? 2, options.poolMax ?? 16), targetTimeoutMs: options.targetTimeoutMs ?? 5000, instance, udp,
-      ...(options.rekey ? { rekey: options.rekey } : {}), onRetry: (err) => options.onRetry?.(target, err),
+      ...(options.rekey ? { rekey: options.rekey } : {}), onRetry: (err) => options.onRetry?.(target, err), drain,
     }));
   const stopAll = (): void => {
     for (const r of runtimes) r.stop();
@@ -108,9 +123,43 @@ export async function startSkeleton(options: SkeletonOptions): Promise<SkeletonH
       if (options.signal?.aborted) abort();
       options.signal?.addEventListener('abort', abort, { once: true });
     });
-    return { advertised: first.advertised, runtime: first.runtime, runtimes, udp, close: async () => stopAll() };
+    let closing: Promise<{ drained: boolean; cut: number }> | undefined;
+    const close = (opts: { drainMs?: number } = {}): Promise<{ drained: boolean; cut: number }> => {
+      closing ??= (async () => {
+        const drainMs = opts.drainMs ?? options.drainMs ?? 0;
+        const result = drainMs > 0 ? await drainFor(drain, runtimes, drainMs, log) : { drained: drain.connections === 0, cut: drain.cutAll() };
+        stopAll();
+        return result;
+      })();
+      return closing;
+    };
+    return { advertised: first.advertised, runtime: first.runtime, runtimes, udp, drain, close };
   } catch (err) {
     stopAll();
     throw err;
   }
+}
+
+/**
+ * A graceful stop (skeleton-drain.ts): every relay hears that this skeleton is leaving, tunnels end once
+ * their channels have, what is silent for a second (and awaits no answer) is cut, and at `drainMs`
+ * whatever still runs is cut. Resolves once nothing is served any more.
+ */
+async function drainFor(drain: SkeletonDrain, runtimes: SkeletonRuntime[], drainMs: number, log: Logger): Promise<{ drained: boolean; cut: number }> {
+  const deadline = Date.now() + drainMs;
+  await Promise.all(runtimes.map((r) => r.leave(Math.min(2000, drainMs))));
+  drain.start();
+  log.info({ connections: drain.connections, drainMs }, 'skeleton stopping: running streams may finish');
+  let cut = drain.sweep(Date.now());
+  const sweep = setInterval(() => {
+    cut += drain.sweep(Date.now());
+  }, DRAIN_IDLE_MS / 4);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())); });
+  const drained = await Promise.race([drain.done().then(() => true), late]);
+  clearInterval(sweep);
+  clearTimeout(timer);
+  if (!drained) cut += drain.cutAll();
+  log.info({ drained, cut }, 'skeleton stopped');
+  return { drained, cut };
 }

@@ -3,6 +3,7 @@
  * end-to-end tunnel to the server (or, with `separateStreams`, its own relay stream). Failures close
  * that one local connection and are logged with their code.
  */
+import { resetSocket } from '../../shared/net/reset-socket.js';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { codeOf, isErrorCode, type ErrorCode } from '../../shared/errors.js';
 import { listenOn } from '../../shared/net/listen-on.js';
@@ -13,6 +14,7 @@ import type { BurrowClient } from '../index.js';
 import { TunnelSource } from './tunnel-source.js';
 import { ServerOutage } from '../core/server-outage.js';
 import { openPatiently } from './patient-open.js';
+import { IdleSweep } from '../../shared/net/idle-sweep.js';
 
 /** How long a local connection may wait for a server (or relay) that has just gone away: a restart heals in seconds. */
 export const OPEN_WAIT_MS = 10_000;
@@ -32,10 +34,19 @@ export interface ForwarderStats {
 /** How one forwarded connection ended: served, failed (counted in `failed`), or cancelled by the app. */
 export type StreamOutcome = 'ok' | 'failed' | 'cancelled';
 
+/** A stopping forwarder cuts a connection that is silent this long and awaits no answer. */
+export const DRAIN_IDLE_MS = 1000;
+
 export interface Forwarder {
   address: AddressInfo;
   stats(): ForwarderStats;
-  close(): Promise<void>;
+  /**
+   * Stops listening at once. With `drainMs` (a graceful stop: the CLI's --drain), running connections
+   * may finish within it: one silent for a second that awaits no answer is cut, as is what is left at
+   * the end; then the tunnel ends. Without, every connection is cut at once. Resolves with whether all
+   * finished in time and how many were cut.
+   */
+  close(opts?: { drainMs?: number }): Promise<{ drained: boolean; cut: number }>;
 }
 
 export async function startForwarder(opts: {
@@ -68,6 +79,8 @@ export async function startForwarder(opts: {
   const tunnels = opts.separateStreams ? undefined : new TunnelSource(() => opts.client.tunnel(opts.serverId, { secret: opts.secret }), opts.log);
   if (tunnels) opts.client.onGoodbye(() => tunnels.drain());
   const live = new Set<Socket>();
+  /** Told each time a local connection closes (a draining close() waits for none to be left). */
+  const emptied = new Set<() => void>();
   const done = { total: 0, failed: 0, bytesClientToServer: 0, bytesServerToClient: 0 };
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (local) => {
     live.add(local);
@@ -83,6 +96,7 @@ export async function startForwarder(opts: {
     });
     local.once('close', () => {
       live.delete(local);
+      for (const check of [...emptied]) check();
       done.bytesClientToServer += local.bytesRead;
       done.bytesServerToClient += local.bytesWritten;
     });
@@ -127,10 +141,51 @@ export async function startForwarder(opts: {
       }
       return { active: live.size, total: done.total, failed: done.failed, bytesClientToServer: toServer, bytesServerToClient: toClient };
     },
-    close: () => new Promise<void>((resolve) => {
+    close: async (closeOpts = {}) => {
+      const listening = new Promise<void>((resolve) => server.close(() => resolve()));
+      const result = await drainLive(live, emptied, closeOpts.drainMs ?? 0);
+      if (result.cut > 0 || !result.drained) opts.log.info(result, 'forwarder stopped');
       tunnels?.close();
-      for (const s of live) s.destroy();
-      server.close(() => resolve());
-    }),
+      await listening;
+      return result;
+    },
   };
+}
+
+/**
+ * Waits up to `drainMs` for the running local connections to end, cutting (a reset) those silent for
+ * DRAIN_IDLE_MS that await no answer (shared/net/idle-sweep.ts), and at the end whatever is left.
+ */
+async function drainLive(live: Set<Socket>, emptied: Set<() => void>, drainMs: number): Promise<{ drained: boolean; cut: number }> {
+  let cut = 0;
+  const cutOne = (s: Socket): void => {
+    cut++;
+    resetSocket(s);
+  };
+  if (drainMs > 0 && live.size > 0) {
+    const idle = new IdleSweep<Socket>({ awaitAnswers: true });
+    const sweep = (): void => {
+      const counts = [...live].map((s): [Socket, { toServer: number; fromServer: number }] => [s, { toServer: s.bytesRead, fromServer: s.bytesWritten }]);
+      for (const s of idle.sweep(counts, Date.now(), DRAIN_IDLE_MS)) cutOne(s);
+    };
+    sweep();
+    const sweeper = setInterval(sweep, DRAIN_IDLE_MS / 4);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs); });
+    const allClosed = new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (live.size > 0) return;
+        emptied.delete(check);
+        resolve();
+      };
+      emptied.add(check);
+      check();
+    });
+    await Promise.race([allClosed, late]);
+    clearInterval(sweeper);
+    clearTimeout(timer);
+  }
+  const drained = live.size === 0;
+  for (const s of [...live]) cutOne(s);
+  return { drained, cut };
 }

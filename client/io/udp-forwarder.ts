@@ -112,14 +112,15 @@ export async function startUdpForwarder(opts: UdpForwarderOptions): Promise<UdpF
       const t = table.totals();
       return { active: t.active, total: t.total, failed, bytesClientToServer: t.bytesIn, bytesServerToClient: t.bytesOut, dropped: t.dropped, refused: t.refused };
     },
-    close: () => new Promise<void>((resolve) => {
+    // Datagrams have no answer under way to wait for: each flow ends (its authenticated end) at once.
+    close: () => new Promise<{ drained: boolean; cut: number }>((resolve) => {
       closed = true;
       clearInterval(timer);
       for (const flow of [...table.values()]) {
         table.remove(flow.key);
         flow.value.end();
       }
-      socket.close(() => resolve());
+      socket.close(() => resolve({ drained: true, cut: 0 }));
     }),
   };
 }

@@ -45,7 +45,7 @@ export interface TunnelEvents {
   channel: [Channel];
   /** The tunnel is gone; `code` is set when it failed rather than ended. */
   close: [ErrorCode | undefined];
-  /** Initiator: the last channel closed (an idle tunnel may be ended). */
+  /** The last channel closed (an idle tunnel may be ended). */
   idle: [];
 }
 
@@ -190,7 +190,7 @@ export class Tunnel extends EventEmitter<TunnelEvents> {
   forget(channel: Channel): void {
     this.#waitingDrain.delete(channel);
     if (!this.#table.remove(channel.id, channel)) return;
-    if (this.#table.size === 0 && this.role === 'initiator' && !this.#closed) this.emit('idle');
+    if (this.#table.size === 0 && !this.#closed) this.emit('idle');
   }
 
   /** A channel holds `bytes` for a target still connecting; too much over all channels cuts the tunnel. */

@@ -7,6 +7,7 @@
  * tunnel whose channels are public connections (each open frame may carry that connection's endpoints
  * for a PROXY header), or for a udp server one flow.
  */
+import { resetSocket } from '../../shared/net/reset-socket.js';
 import { LogLimiter, limitedLine } from '../../shared/log-limiter.js';
 import type { Socket } from 'node:net';
 import { secureResponder, type TunnelLink } from '../../shared/crypto/secure-stream.js';
@@ -22,6 +23,7 @@ import { serveTunnel } from './serve-tunnel.js';
 import type { OpenFlow, UdpFlows } from './udp-flows.js';
 import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
 import type { ChannelWindows } from '../../shared/tunnel/channel-credit.js';
+import type { SkeletonDrain } from './skeleton-drain.js';
 
 export interface ServeOptions {
   /** How long to wait for the local target to accept. */
@@ -41,6 +43,8 @@ export interface ServeOptions {
   publicWindows?: ChannelWindows;
   /** The skeleton's UDP flows: a udp server's stream is one flow (required to serve udp servers). */
   udp?: UdpFlows;
+  /** A stopping skeleton's drain: the stream (or the tunnel's channels) is tracked, so an idle one can be cut. */
+  drain?: SkeletonDrain;
 }
 
 export async function serveStream(socket: Socket, leftover: Buffer, server: SkeletonServer, log: Logger, opts: ServeOptions): Promise<void> {
@@ -85,7 +89,7 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
       const endpoints = opts.publicLeg ? 'per-channel' : client;
       await serveTunnel(tunnel, server, log, targetTimeoutMs, endpoints, {
         ...(opts.rekey ? { rekey: opts.rekey } : {}), ...(opts.refusals ? { refusals: opts.refusals } : {}),
-        ...(opts.publicWindows ? { publicWindows: opts.publicWindows } : {}),
+        ...(opts.publicWindows ? { publicWindows: opts.publicWindows } : {}), ...(opts.drain ? { drain: opts.drain } : {}),
       });
       return;
     }
@@ -93,12 +97,18 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
       log.debug({ server: server.id }, 'secret probe answered');
       return;
     }
+    // The data connection's counters: what the relay brought is for the server, what it took came from it.
+    const work = { counts: () => ({ toServer: socket.bytesRead, fromServer: socket.bytesWritten }), cut: () => resetSocket(socket) };
     if (flow) {
-      await flow.serve(secure);
+      const served = flow.serve(secure);
+      opts.drain?.track(work, served);
+      await served;
       return;
     }
     if (!target) throw new BurrowError('ERR_INTERNAL', 'target missing after accept');
-    const result = await pipeBoth(secure, target);
+    const piped = pipeBoth(secure, target);
+    opts.drain?.track(work, piped);
+    const result = await piped;
     log.debug({ server: server.id, durationMs: Date.now() - started, ...(result.error ? { code: result.error } : {}) }, 'stream closed');
   } catch (err) {
     target?.destroy();

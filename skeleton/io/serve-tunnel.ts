@@ -18,6 +18,8 @@ import { PUBLIC_TUNNEL_WINDOWS, type ChannelWindows } from '../../shared/tunnel/
 import type { Channel } from '../../shared/tunnel/tunnel-channel.js';
 import type { SkeletonServer } from './skeleton-server.js';
 import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
+import { resetLocal } from '../../shared/tunnel/tunnel-channel.js';
+import type { SkeletonDrain } from './skeleton-drain.js';
 
 /** Channels one tunnel may hold at once; more are refused with ERR_LIMIT. */
 export const MAX_TUNNEL_CHANNELS = 65_536;
@@ -36,6 +38,11 @@ export interface ServeTunnelOptions {
   refusals?: LogLimiter;
   /** A public tunnel's channel windows (the skeleton's growth budget); PUBLIC_TUNNEL_WINDOWS by default. */
   publicWindows?: ChannelWindows;
+  /**
+   * A stopping skeleton (skeleton-drain.ts): once it drains, the tunnel takes no new channel and ends
+   * once its last channel has; each channel is tracked until it ends, so an idle one can be cut.
+   */
+  drain?: SkeletonDrain;
 }
 
 /**
@@ -55,8 +62,19 @@ export function serveTunnel(
   const started = Date.now();
   let channels = 0;
   let connecting = 0;
+  const drain = opts.drain;
+  // Draining: no new channel, and the authenticated end once the last one is over (the peer sees a whole tunnel).
+  const endIfEmpty = (): void => {
+    if (drain?.draining && tunnel.channelCount === 0) tunnel.end();
+  };
+  const unsubscribe = drain?.onDrain(endIfEmpty);
+  tunnel.on('idle', endIfEmpty);
   tunnel.on('channel', (channel) => {
     channels++;
+    if (drain?.draining) {
+      channel.refuse('ERR_SHUTTING_DOWN');
+      return;
+    }
     if (connecting >= maxConnecting) {
       channel.refuse('ERR_LIMIT');
       return;
@@ -69,7 +87,9 @@ export function serveTunnel(
       return tunnel.fail(err instanceof BurrowError ? err : new BurrowError('ERR_MALFORMED_FRAME', 'open payload'));
     }
     connecting++;
-    openTarget(channel, server, targetTimeoutMs, connect, endpoints).catch((err: unknown) => {
+    openTarget(channel, server, targetTimeoutMs, connect, endpoints).then((target) => {
+      drain?.track({ counts: () => ({ toServer: target.bytesWritten, fromServer: target.bytesRead }), cut: () => resetLocal(target) }, channel.settled);
+    }, (err: unknown) => {
       const code = codeOf(err);
       limitedLine(opts.refusals ?? new LogLimiter(), `refused:${server.id}:${code}`, Date.now(), (extra) => log.info({ server: server.id, channel: channel.id, code, ...refusalDetail(err, server), ...extra }, 'stream refused'));
       channel.refuse(codeOf(err));
@@ -77,6 +97,7 @@ export function serveTunnel(
   });
   return new Promise((resolve) => {
     tunnel.once('close', (code) => {
+      unsubscribe?.();
       // A public tunnel that fails takes every public connection of a publication with it.
       const level = perChannel && code && code !== 'ERR_CONNECTION_CLOSED' ? 'warn' : 'debug';
       log[level]({ server: server.id, channels, durationMs: Date.now() - started, ...(code ? { code } : {}) }, perChannel ? 'public tunnel closed' : 'tunnel closed');
@@ -87,10 +108,11 @@ export function serveTunnel(
 
 async function openTarget(
   channel: Channel, server: SkeletonServer, timeoutMs: number, connect: NonNullable<ServeTunnelOptions['connect']>, client?: ClientEndpoints,
-): Promise<void> {
+): Promise<Socket> {
   // A server that expects a PROXY header must never get a stream without one.
   if (server.proxy && !client) throw new BurrowError('ERR_PROXY_NOT_ALLOWED', 'the relay sent no client address');
   const target = await connect(server.host, server.port, timeoutMs);
   if (server.proxy && client) target.write(proxyHeader(server.proxy, client));
   channel.accept(target);
+  return target;
 }

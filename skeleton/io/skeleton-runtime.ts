@@ -20,6 +20,7 @@ import type { UdpFlows } from './udp-flows.js';
 import { Semaphore } from '../../shared/semaphore.js';
 import type { RekeyOptions } from '../../shared/tunnel/tunnel-frame-writer.js';
 import { serverInfo, type SkeletonServer } from './skeleton-server.js';
+import { SkeletonDrain } from './skeleton-drain.js';
 
 export interface AdvertiseResult {
   accepted: string[];
@@ -45,10 +46,14 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
   readonly #sockets = new Set<Socket>();
   /** Data connections waiting for a Bind, with the session generation they belong to. */
   readonly #idle = new Map<Socket, number>();
+  /** Data connections the relay asked for (Dial): a stream waits for each, so leaving does not close them. */
+  readonly #dials = new WeakSet<Socket>();
   #session: PeerSession | undefined;
   #control: ControlChannel | undefined;
   #generation = 0;
   #stopped = false;
+  /** Leaving (a graceful stop): no new data connection, and the relay was told we serve nothing. */
+  #leaving = false;
   #lastError: unknown;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #readvertiseTimer: NodeJS.Timeout | undefined;
@@ -69,7 +74,11 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     private readonly creds: Credentials,
     servers: SkeletonServer[],
     private readonly log: Logger,
-    opts: { pool: number; poolMax: number; targetTimeoutMs: number; instance: string; udp: UdpFlows; rekey?: RekeyOptions; onRetry?: (err: BurrowError) => void },
+    opts: {
+      pool: number; poolMax: number; targetTimeoutMs: number; instance: string; udp: UdpFlows; rekey?: RekeyOptions; onRetry?: (err: BurrowError) => void;
+      /** The skeleton's drain (shared by the runtimes of a cluster's relays); a runtime of its own otherwise. */
+      drain?: SkeletonDrain;
+    },
   ) {
     super();
     this.onRetry = opts.onRetry ?? (() => undefined);
@@ -79,6 +88,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     this.udp = opts.udp;
     this.instance = opts.instance;
     this.rekey = opts.rekey;
+    this.drain = opts.drain ?? new SkeletonDrain();
     this.#tick = setInterval(() => this.#dispatch({ type: 'tick' }), 1000).unref();
   }
 
@@ -94,6 +104,8 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
   readonly rekey: RekeyOptions | undefined;
   /** Told of each failed attempt to reach the relay that will be retried. */
   readonly onRetry: (err: BurrowError) => void;
+  /** What this skeleton is serving, for a graceful stop. */
+  readonly drain: SkeletonDrain;
 
   /** Starts logging in (the first attempt at once, then as the core's backoff says) until stop(). */
   start(): void {
@@ -147,6 +159,32 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
     this.#dispatch({ type: 'servers-changed' });
   }
 
+  /**
+   * The first step of a graceful stop: the relay is told this skeleton serves nothing any more (an
+   * Advertise of no server and no publication), so it routes no new stream or public connection here
+   * while what runs finishes; then idle pool connections are closed and no new one is opened. Resolves
+   * once the relay answered (or after `timeoutMs`, or at once without a relay) and the pool is closed.
+   */
+  async leave(timeoutMs = 2000): Promise<void> {
+    if (this.#leaving || this.#stopped) return;
+    this.#leaving = true;
+    clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#readvertiseTimer);
+    const control = this.#control;
+    if (control && !control.closed) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); });
+      const told = control.request((id) => ({ t: 'advertise', id, instance: this.instance, servers: [] })).then(
+        () => this.log.info('told the relay this skeleton is leaving: no new streams'),
+        (err: unknown) => this.log.debug({ code: codeOf(err) }, 'leave: the relay did not answer'),
+      );
+      await Promise.race([told, late]);
+      clearTimeout(timer);
+    }
+    // Only now: until the relay had the word it could still bind a stream to an idle pool connection.
+    for (const socket of this.#idle.keys()) if (!this.#dials.has(socket)) socket.destroy();
+  }
+
   stop(): void {
     this.#stopped = true;
     clearInterval(this.#tick);
@@ -162,7 +200,7 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
   }
 
   #dispatch(event: SkeletonEvent): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#leaving) return;
     for (const cmd of this.core.handle(event, Date.now())) this.#execute(cmd);
   }
 
@@ -246,11 +284,12 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       const greeting = await attachData(target, 'skeleton', session, claim, undefined, (s) => {
         this.#sockets.add(s);
         this.#idle.set(s, generation);
+        if (!isPool) this.#dials.add(s);
         s.once('close', () => {
           this.#sockets.delete(s);
           this.#idle.delete(s);
         });
-        if (generation !== this.#generation || this.#control?.closed) s.destroy();
+        if (generation !== this.#generation || this.#control?.closed || (isPool && this.#leaving)) s.destroy();
       }).finally(release);
       socket = greeting.socket;
       const msg = parseRelayHandshake(decodeBody(await greeting.channel.next(0)));
@@ -263,11 +302,13 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
       if (!server) throw new BurrowError('ERR_UNKNOWN_SERVER', 'relay bound a server we do not serve');
       // Only a server we publish takes public streams: the relay cannot reach the others without their secret.
       if (msg.public && (server.publications ?? []).length === 0) throw new BurrowError('ERR_UNKNOWN_SERVER', 'relay bound a public stream to a server we do not publish');
-      await serveStream(socket, greeting.channel.detach(), server, this.log, {
+      const served = serveStream(socket, greeting.channel.detach(), server, this.log, {
         ...(msg.public ? { publicLeg: session.keys.publicLeg } : {}),
         targetTimeoutMs: this.targetTimeoutMs, ...(msg.proxy ? { client: msg.proxy } : {}), ...(this.rekey ? { rekey: this.rekey } : {}), refusals: this.#refusals, udp: this.udp,
-        publicWindows: this.#publicWindows,
+        publicWindows: this.#publicWindows, drain: this.drain,
       });
+      this.drain.serving(served);
+      await served;
     } catch (err) {
       socket?.destroy();
       if (isPool && !used && generation === this.#generation) this.#dispatch({ type: 'pool-lost' });

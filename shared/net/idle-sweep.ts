@@ -1,0 +1,54 @@
+/**
+ * Which of a stopping process's streams are idle, read from their byte counters at each sweep (no work
+ * per chunk): a stream whose counts have not moved for the idle time. A stream the process can see is
+ * idle is not work in flight, so a stopping relay, skeleton or forwarder cuts it instead of waiting out
+ * its whole drain for it. Never idle: a stream that says it is busy (a public HTTP answer awaited at the
+ * relay), and with `awaitAnswers` one whose last bytes went to the server with nothing back since (a
+ * request awaiting its answer: a slow page, a long query). A stream first seen with bytes sent and none
+ * back counts as awaiting its first answer; its earlier history is not known.
+ */
+export interface StreamCounts {
+  toServer: number;
+  fromServer: number;
+  busy?: boolean;
+}
+
+interface Seen {
+  toServer: number;
+  fromServer: number;
+  since: number;
+  awaiting: boolean;
+}
+
+export class IdleSweep<K> {
+  readonly #seen = new Map<K, Seen>();
+
+  constructor(private readonly opts: { awaitAnswers?: boolean } = {}) {}
+
+  /** The streams (of those given, all that run now) silent for `idleMs` as of `now`; the first sweep starts the clock. */
+  sweep(streams: Iterable<[K, StreamCounts]>, now: number, idleMs: number): K[] {
+    const idle: K[] = [];
+    const running = new Set<K>();
+    for (const [key, counts] of streams) {
+      running.add(key);
+      const seen = this.#seen.get(key);
+      if (!seen) {
+        this.#seen.set(key, { toServer: counts.toServer, fromServer: counts.fromServer, since: now, awaiting: counts.toServer > 0 && counts.fromServer === 0 });
+        continue;
+      }
+      const sent = counts.toServer !== seen.toServer;
+      const got = counts.fromServer !== seen.fromServer;
+      if (got) seen.awaiting = false;
+      else if (sent) seen.awaiting = true;
+      if (sent || got || counts.busy) {
+        seen.toServer = counts.toServer;
+        seen.fromServer = counts.fromServer;
+        seen.since = now;
+      } else if (!(this.opts.awaitAnswers && seen.awaiting) && now - seen.since >= idleMs) {
+        idle.push(key);
+      }
+    }
+    for (const key of this.#seen.keys()) if (!running.has(key)) this.#seen.delete(key);
+    return idle;
+  }
+}

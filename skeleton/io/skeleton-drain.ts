@@ -1,0 +1,93 @@
+/**
+ * A stopping skeleton's work in flight. The skeleton first tells its relays it is leaving (an Advertise
+ * of nothing: no new stream or public connection is routed to it), then drains: tunnels take no new
+ * channel and end (the authenticated end) once their last channel has; streams and channels run on until
+ * they end, except those silent for DRAIN_IDLE_MS that are not awaiting an answer from their server
+ * (shared/net/idle-sweep.ts), which are cut; whatever is left at the deadline is cut too. A cut is a
+ * reset, so nobody takes a cut stream for a whole one.
+ *
+ * Two kinds of things are tracked: `work` (a stream or a channel, with byte counters toward and from its
+ * server and a way to cut it) and `connections` (each data connection being served: a tunnel ends by
+ * itself once drained, so the drain waits for the connection rather than cutting it).
+ */
+import { EventEmitter } from 'node:events';
+import { IdleSweep, type StreamCounts } from '../../shared/net/idle-sweep.js';
+
+/** A stream or a channel that is silent this long (and awaits no answer) is cut by a stopping skeleton. */
+export const DRAIN_IDLE_MS = 1000;
+
+export interface DrainWork {
+  counts(): StreamCounts;
+  cut(): void;
+}
+
+export interface SkeletonDrainEvents {
+  /** A sweep ran at `at`: it cut `cut`, and `running` streams and channels go on. */
+  swept: [{ at: number; cut: number; running: number }];
+}
+
+export class SkeletonDrain extends EventEmitter<SkeletonDrainEvents> {
+  readonly #work = new Set<DrainWork>();
+  readonly #connections = new Set<Promise<unknown>>();
+  readonly #listeners = new Set<() => void>();
+  readonly #idle = new IdleSweep<DrainWork>({ awaitAnswers: true });
+  #draining = false;
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Data connections being served now. */
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  /** Tracks a stream or channel until `done` settles. */
+  track(work: DrainWork, done: Promise<unknown>): void {
+    this.#work.add(work);
+    void done.finally(() => this.#work.delete(work));
+  }
+
+  /** Tracks a data connection until `served` settles. */
+  serving(served: Promise<unknown>): void {
+    this.#connections.add(served);
+    void served.finally(() => this.#connections.delete(served));
+  }
+
+  /** `fn` runs once when the drain starts (at once if it has); returns a way to unsubscribe. */
+  onDrain(fn: () => void): () => void {
+    if (this.#draining) {
+      fn();
+      return () => undefined;
+    }
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  start(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    for (const fn of [...this.#listeners]) fn();
+    this.#listeners.clear();
+  }
+
+  /** Cuts the streams and channels silent for `idleMs` that await no answer; returns how many. */
+  sweep(now: number, idleMs = DRAIN_IDLE_MS): number {
+    const idle = this.#idle.sweep([...this.#work].map((w): [DrainWork, StreamCounts] => [w, w.counts()]), now, idleMs);
+    for (const work of idle) work.cut();
+    this.emit('swept', { at: now, cut: idle.length, running: this.#work.size - idle.length });
+    return idle.length;
+  }
+
+  /** Cuts everything still running (the deadline); returns how many. */
+  cutAll(): number {
+    const all = [...this.#work];
+    for (const work of all) work.cut();
+    return all.length;
+  }
+
+  /** Resolves once no data connection is being served. */
+  async done(): Promise<void> {
+    while (this.#connections.size > 0) await Promise.allSettled([...this.#connections]);
+  }
+}
