@@ -200,8 +200,13 @@ export class SkeletonRuntime extends EventEmitter<SkeletonRuntimeEvents> {
   }
 
   #dispatch(event: SkeletonEvent): void {
-    if (this.#stopped || this.#leaving) return;
-    for (const cmd of this.core.handle(event, Date.now())) this.#execute(cmd);
+    if (this.#stopped) return;
+    for (const cmd of this.core.handle(event, Date.now())) {
+      // Leaving: only a Dial is still answered (a stream the relay routed here before it had our word
+      // waits for it); no pool connection, no advertise, no reconnect.
+      if (this.#leaving && !(cmd.type === 'open-data' && cmd.purpose === 'dial')) continue;
+      this.#execute(cmd);
+    }
   }
 
   #execute(cmd: SkeletonCommand): void {
