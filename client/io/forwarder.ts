@@ -11,7 +11,7 @@ import type { Logger } from '../../shared/log.js';
 import { pipeBoth } from '../../shared/net/pipe-both.js';
 import type { Redacted } from '../../shared/redacted.js';
 import type { BurrowClient } from '../index.js';
-import { TunnelSource } from './tunnel-source.js';
+import { isRetryable, TunnelSource } from './tunnel-source.js';
 import { ServerOutage } from '../core/server-outage.js';
 import { openPatiently } from './patient-open.js';
 import { IdleSweep } from '../../shared/net/idle-sweep.js';
@@ -33,6 +33,9 @@ export interface ForwarderStats {
 
 /** How one forwarded connection ended: served, failed (counted in `failed`), or cancelled by the app. */
 export type StreamOutcome = 'ok' | 'failed' | 'cancelled';
+
+/** Times one connection is carried on again after a stopping skeleton refused its channel. */
+const MAX_SHUTDOWN_RETRIES = 3;
 
 /** A stopping forwarder cuts a connection that is silent this long and awaits no answer. */
 export const DRAIN_IDLE_MS = 1000;
@@ -105,15 +108,22 @@ export async function startForwarder(opts: {
       local.destroy();
     };
     if (tunnels) {
-      openPatiently(() => tunnels.openChannel(local), local, outage).then(async (channel) => {
-        const result = await channel.settled;
-        // Not opened: refused by the server's target, or the tunnel went away first.
-        if (!result.opened && result.code) ended(cancelled ? 'cancelled' : 'failed', result.code);
-        else {
-          opts.log.debug({ server: opts.serverId, channel: channel.id, ...(result.code ? { error: result.code } : {}) }, 'stream closed');
-          ended('ok', result.code);
-        }
-      }, failedToOpen);
+      const carry = (attempt: number): void => {
+        openPatiently(() => tunnels.openChannel(local), local, outage).then(async (channel) => {
+          const result = await channel.settled;
+          // Refused by a skeleton that is stopping, before the app said anything: carried on a new tunnel.
+          if (isRetryable(result, local) && attempt < MAX_SHUTDOWN_RETRIES) return carry(attempt + 1);
+          // Not opened: refused by the server's target, or the tunnel went away first.
+          if (!result.opened && result.code) {
+            if (!local.destroyed) resetSocket(local);
+            ended(cancelled ? 'cancelled' : 'failed', result.code);
+          } else {
+            opts.log.debug({ server: opts.serverId, channel: channel.id, ...(result.code ? { error: result.code } : {}) }, 'stream closed');
+            ended('ok', result.code);
+          }
+        }, failedToOpen);
+      };
+      carry(0);
       return;
     }
     openPatiently(() => opts.client.open(opts.serverId, { secret: opts.secret, earlyData: true }), local, outage).then(

@@ -22,11 +22,30 @@ export class TunnelSource {
     private readonly idleMs = TUNNEL_IDLE_MS,
   ) {}
 
-  /** A channel for `local` on the current tunnel, opening one first if there is none. */
+  /**
+   * A channel for `local` on the current tunnel, opening one first if there is none. A skeleton that is
+   * stopping refuses it with ERR_SHUTTING_DOWN: that tunnel then takes no new channel (it ends with its
+   * running ones, as the skeleton ends it), and if the app has sent nothing yet its socket is left whole
+   * for the caller to open again, on a new tunnel (see isRetryable).
+   */
   async openChannel(local: Socket): Promise<Channel> {
     const tunnel = await this.#get();
     clearTimeout(this.#idleTimer);
-    return tunnel.openChannel(local);
+    const channel = tunnel.openChannel(local);
+    channel.keepLocalIfRefused = (code) => code === 'ERR_SHUTTING_DOWN' && local.bytesRead === 0;
+    void channel.settled.then((result) => {
+      if (result.refused && result.code === 'ERR_SHUTTING_DOWN') this.#leave(tunnel);
+    });
+    return channel;
+  }
+
+  /** The server's skeleton is stopping: new connections go through a new tunnel (to wherever the relay routes the id now). */
+  #leave(tunnel: Tunnel): void {
+    if (this.#tunnel !== tunnel) return;
+    this.#tunnel = undefined;
+    this.log.info({ channels: tunnel.channelCount }, "the server's skeleton is stopping: new connections go through a new tunnel");
+    if (tunnel.channelCount === 0) tunnel.end();
+    else tunnel.once('idle', () => tunnel.end());
   }
 
   /**
@@ -78,4 +97,9 @@ export class TunnelSource {
     });
     return tunnel;
   }
+}
+
+/** A channel refused by a stopping skeleton before the app sent anything: its connection can be carried on a new channel. */
+export function isRetryable(result: { refused: boolean; code?: string }, local: Socket): boolean {
+  return result.refused && result.code === 'ERR_SHUTTING_DOWN' && !local.destroyed && local.bytesRead === 0;
 }

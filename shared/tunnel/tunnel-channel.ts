@@ -50,6 +50,12 @@ export class Channel {
   #gone = false; // reset, refused or aborted: nothing more is sent or delivered
   #opened = false;
   #refused = false;
+  /**
+   * Initiator: a refusal for which this says true leaves the local socket as it is (listeners removed,
+   * not reset), for the caller to carry on another channel: a stopping skeleton's ERR_SHUTTING_DOWN for
+   * a connection whose app has sent nothing yet.
+   */
+  keepLocalIfRefused: ((code: ErrorCode) => boolean) | undefined;
 
   constructor(tunnel: Tunnel, id: number, openPayload: Buffer = Buffer.alloc(0), windows: ChannelWindows = tunnel.windows) {
     this.#tunnel = tunnel;
@@ -94,13 +100,23 @@ export class Channel {
     this.#local = local;
     local.on('data', this.#onLocalData);
     local.on('end', this.#onLocalEnd);
-    local.on('error', () => undefined); // 'close' follows and says what it means for the channel
+    local.on('error', this.#ignoreError); // 'close' follows and says what it means for the channel
     local.on('close', this.#onLocalClose);
     for (const chunk of this.#pendingIn) this.#deliver(chunk);
     this.#dropPending();
     if (this.#pendingEnd) local.end();
     if (local.destroyed) this.#onLocalClose();
     else this.resumeLocal();
+  }
+
+  /** Lets go of the local socket: paused, and none of our listeners left on it. */
+  #detach(local: ChannelLocal): void {
+    local.pause();
+    local.off('data', this.#onLocalData);
+    local.off('end', this.#onLocalEnd);
+    local.off('error', this.#ignoreError);
+    local.off('close', this.#onLocalClose);
+    this.#local = undefined;
   }
 
   /** The tunnel socket drained: what was held for it goes out, then the local socket is read again. */
@@ -138,10 +154,15 @@ export class Channel {
         return this.#unblock(); // data held back until the target accepted (preOpenBytes) flows now
       case FRAME.refused: {
         this.#refused = true;
-        // The app sees its connection reset, the nearest thing to a refused connection once accepted.
+        const code = payloadCode(frame.payload, 'ERR_SERVER_UNREACHABLE');
         const local = this.#local;
-        if (local && !local.destroyed) resetLocal(local);
-        return this.#end(payloadCode(frame.payload, 'ERR_SERVER_UNREACHABLE'));
+        if (local && !local.destroyed) {
+          // The app sees its connection reset, the nearest thing to a refused connection once accepted,
+          // unless the caller takes it on to another channel.
+          if (this.keepLocalIfRefused?.(code)) this.#detach(local);
+          else resetLocal(local);
+        }
+        return this.#end(code);
       }
       case FRAME.end:
         if (this.#gotEnd) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'end twice'));
@@ -215,6 +236,8 @@ export class Channel {
     if (this.#localEnded && !this.#sentEnd) this.#sendEnd();
     else this.resumeLocal();
   }
+
+  readonly #ignoreError = (): void => undefined;
 
   readonly #onLocalData = (chunk: Buffer): void => {
     if (this.#gone) return;

@@ -169,3 +169,65 @@ test('a stopping forwarder stops listening, lets the connection awaiting its ans
   t.deepEqual(await within(quick.close({ drainMs: 20_000 }), 10_000, 'the stop'), { drained: true, cut: 1 });
   t.is(await ended, 'ECONNRESET');
 });
+
+test('a forwarder whose skeleton is stopping carries a new connection on a new tunnel to the skeleton that takes over, while the running one finishes', async (t) => {
+  const world = await startWorld(t, { users: USERS });
+  // Speaks first (a banner, as SMTP and SSH servers do); 'GET' is answered once released; anything else is echoed.
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => { release = resolve; });
+  let asked!: () => void;
+  const gotRequest = new Promise<void>((resolve) => { asked = resolve; });
+  const { port } = await listenLocal(t, (socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.on('end', () => socket.end());
+    socket.write('banner\n');
+    socket.on('data', (chunk: Buffer) => {
+      if (chunk.toString().startsWith('GET')) {
+        asked();
+        void released.then(() => socket.end(Buffer.alloc(64 * 1024, 0x61)));
+      } else socket.write(chunk);
+    });
+  });
+  const secret = newSecret();
+  const first = await startTestSkeleton(t, world, [server('home-svc', port, secret)], { instance: 'first' });
+  const client = await connectTestClient(t, world);
+  const outcomes: string[] = [];
+  const fwd = await startForwarder({ client, serverId: 'home-svc', secret, host: '127.0.0.1', port: 0, log: silentLogger(), onStreamEnd: (o) => outcomes.push(o) });
+  t.teardown(() => fwd.close());
+  const banner = async (socket: Socket): Promise<void> => {
+    const [line] = (await once(socket, 'data')) as [Buffer];
+    t.is(line.toString(), 'banner\n');
+  };
+  const running = netConnect({ host: '127.0.0.1', port: fwd.address.port });
+  await banner(running);
+  let got = 0;
+  running.on('data', (c: Buffer) => { got += c.length; });
+  const runningEnded = new Promise<string>((resolve) => {
+    running.once('end', () => resolve('end'));
+    running.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+  });
+  running.write('GET\n');
+  await within(gotRequest, 10_000, 'the request at home');
+
+  const drainStarted = new Promise<void>((resolve) => first.drain.once('swept', () => resolve()));
+  const stopping = first.close({ drainMs: 20_000 });
+  await within(drainStarted, 10_000, 'the first skeleton draining');
+  // A new connection now: the draining skeleton refuses its channel; the forwarder waits for a skeleton
+  // that serves the id, on a new tunnel.
+  const fresh = netConnect({ host: '127.0.0.1', port: fwd.address.port });
+  fresh.on('error', () => undefined);
+  await once(fresh, 'connect');
+  const freshBanner = banner(fresh);
+  await startTestSkeleton(t, world, [server('home-svc', port, secret)], { instance: 'second' });
+  await within(freshBanner, 15_000, 'the banner through the skeleton that took over');
+  fresh.write('ping');
+  const [echoed] = (await once(fresh, 'data')) as [Buffer];
+  t.is(echoed.toString(), 'ping');
+  fresh.end();
+
+  release();
+  t.is(await within(runningEnded, 10_000, 'the running answer'), 'end');
+  t.is(got, 64 * 1024);
+  t.deepEqual(await within(stopping, 10_000, 'the first skeleton stopped'), { drained: true, cut: 0 });
+  t.false(outcomes.includes('failed'), JSON.stringify(outcomes));
+});
