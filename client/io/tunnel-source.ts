@@ -25,14 +25,14 @@ export class TunnelSource {
   /**
    * A channel for `local` on the current tunnel, opening one first if there is none. A skeleton that is
    * stopping refuses it with ERR_SHUTTING_DOWN: that tunnel then takes no new channel (it ends with its
-   * running ones, as the skeleton ends it), and if the app has sent nothing yet its socket is left whole
-   * for the caller to open again, on a new tunnel (see isRetryable).
+   * running ones, as the skeleton ends it), and the connection is given back whole (what it sent, up to
+   * REPLAY_LIMIT, back in its read buffer) for the caller to carry on a new tunnel (see isRetryable).
    */
   async openChannel(local: Socket): Promise<Channel> {
     const tunnel = await this.#get();
     clearTimeout(this.#idleTimer);
     const channel = tunnel.openChannel(local);
-    channel.keepLocalIfRefused = (code) => code === 'ERR_SHUTTING_DOWN' && local.bytesRead === 0;
+    channel.keepLocalIfRefused = (code) => code === 'ERR_SHUTTING_DOWN';
     void channel.settled.then((result) => {
       if (result.refused && result.code === 'ERR_SHUTTING_DOWN') this.#leave(tunnel);
     });
@@ -99,7 +99,7 @@ export class TunnelSource {
   }
 }
 
-/** A channel refused by a stopping skeleton before the app sent anything: its connection can be carried on a new channel. */
-export function isRetryable(result: { refused: boolean; code?: string }, local: Socket): boolean {
-  return result.refused && result.code === 'ERR_SHUTTING_DOWN' && !local.destroyed && local.bytesRead === 0;
+/** A channel refused by a stopping skeleton that gave its connection back whole: it can be carried on a new channel. */
+export function isRetryable(result: { localKept?: boolean }, local: Socket): boolean {
+  return result.localKept === true && !local.destroyed;
 }

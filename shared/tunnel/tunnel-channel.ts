@@ -24,7 +24,15 @@ export interface ChannelResult {
   refused: boolean;
   /** Set unless both directions ended cleanly. */
   code?: ErrorCode;
+  /**
+   * Initiator: refused, and the local socket was let go whole (keepLocalIfRefused): what it had sent on
+   * this channel is back in its read buffer, for another channel to carry from the first byte.
+   */
+  localKept?: boolean;
 }
+
+/** Bytes a channel keeps, until `opened`, to give back to its local socket if it is refused (keepLocalIfRefused). */
+export const REPLAY_LIMIT = 64 * 1024;
 
 export class Channel {
   readonly id: number;
@@ -56,6 +64,10 @@ export class Channel {
    * a connection whose app has sent nothing yet.
    */
   keepLocalIfRefused: ((code: ErrorCode) => boolean) | undefined;
+  /** What was sent before `opened`, kept for a refusal (up to REPLAY_LIMIT; undefined once past it or opened). */
+  #replay: Buffer[] | undefined = [];
+  #replayBytes = 0;
+  #localKept = false;
 
   constructor(tunnel: Tunnel, id: number, openPayload: Buffer = Buffer.alloc(0), windows: ChannelWindows = tunnel.windows) {
     this.#tunnel = tunnel;
@@ -109,6 +121,15 @@ export class Channel {
     else this.resumeLocal();
   }
 
+  /** Lets go of the local socket whole: what it sent (and what waits for credit) back in its read buffer, paused, none of our listeners left. */
+  #giveBack(local: ChannelLocal, sent: Buffer[]): void {
+    const back = this.#held ? [...sent, this.#held] : sent;
+    this.#held = undefined;
+    this.#detach(local);
+    if (back.length > 0) local.unshift(back.length === 1 ? (back[0] as Buffer) : Buffer.concat(back));
+    this.#localKept = true;
+  }
+
   /** Lets go of the local socket: paused, and none of our listeners left on it. */
   #detach(local: ChannelLocal): void {
     local.pause();
@@ -151,6 +172,7 @@ export class Channel {
       case FRAME.opened:
         if (this.#opened) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'opened twice'));
         this.#opened = true;
+        this.#replay = undefined;
         return this.#unblock(); // data held back until the target accepted (preOpenBytes) flows now
       case FRAME.refused: {
         this.#refused = true;
@@ -159,7 +181,7 @@ export class Channel {
         if (local && !local.destroyed) {
           // The app sees its connection reset, the nearest thing to a refused connection once accepted,
           // unless the caller takes it on to another channel.
-          if (this.keepLocalIfRefused?.(code)) this.#detach(local);
+          if (this.#replay && !this.#localEnded && this.keepLocalIfRefused?.(code)) this.#giveBack(local, this.#replay);
           else resetLocal(local);
         }
         return this.#end(code);
@@ -263,7 +285,10 @@ export class Channel {
       const n = Math.min(chunk.length - offset, MAX_DATA, room);
       this.#tunnel.send(FRAME.data, this.id, chunk.subarray(offset, offset + n));
       this.#credit.spend(n);
-      if (!this.#opened) this.#sentBeforeOpen += n;
+      if (!this.#opened) {
+        this.#sentBeforeOpen += n;
+        this.#keepForReplay(chunk.subarray(offset, offset + n));
+      }
       offset += n;
     }
     if (offset < chunk.length) {
@@ -273,6 +298,14 @@ export class Channel {
       local.pause();
       this.#tunnel.waitForDrain(this);
     }
+  }
+
+  /** Keeps a piece sent before `opened` for keepLocalIfRefused, while that is asked for and within REPLAY_LIMIT. */
+  #keepForReplay(piece: Buffer): void {
+    if (!this.#replay || !this.keepLocalIfRefused) return;
+    this.#replayBytes += piece.length;
+    if (this.#replayBytes > REPLAY_LIMIT) this.#replay = undefined;
+    else this.#replay.push(piece);
   }
 
   /** What may go out now: the peer's credit, and before `opened` no more than the tunnel's preOpenBytes. */
@@ -314,7 +347,8 @@ export class Channel {
     this.#dropPending();
     this.#held = undefined;
     this.#tunnel.forget(this);
-    this.#resolve({ opened: this.#opened, refused: this.#refused, ...(code ? { code } : {}) });
+    this.#replay = undefined;
+    this.#resolve({ opened: this.#opened, refused: this.#refused, ...(code ? { code } : {}), ...(this.#localKept ? { localKept: true } : {}) });
   }
 }
 

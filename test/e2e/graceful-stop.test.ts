@@ -123,6 +123,20 @@ test('a stopping skeleton cuts a tunnel channel that is idle after a second, ref
   t.is(await closed, 'ECONNRESET', 'the app sees a cut, not a whole answer');
 });
 
+/** Resolves with the first `length` characters the socket receives. */
+function collect(socket: Socket, length: number): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString();
+      if (text.length < length) return;
+      socket.off('data', onData);
+      resolve(text);
+    };
+    socket.on('data', onData);
+  });
+}
+
 /** A listener whose accepted sockets the test takes one by one (the app side of a forwarded connection). */
 async function appSockets(t: Parameters<typeof listenLocal>[0]) {
   const queue: Socket[] = [];
@@ -170,7 +184,7 @@ test('a stopping forwarder stops listening, lets the connection awaiting its ans
   t.is(await ended, 'ECONNRESET');
 });
 
-test('a forwarder whose skeleton is stopping carries a new connection on a new tunnel to the skeleton that takes over, while the running one finishes', async (t) => {
+test('a forwarder whose skeleton is stopping carries new connections, with what they sent, on a new tunnel to the skeleton that takes over, while the running one finishes', async (t) => {
   const world = await startWorld(t, { users: USERS });
   // Speaks first (a banner, as SMTP and SSH servers do); 'GET' is answered once released; anything else is echoed.
   let release!: () => void;
@@ -212,18 +226,24 @@ test('a forwarder whose skeleton is stopping carries a new connection on a new t
   const drainStarted = new Promise<void>((resolve) => first.drain.once('swept', () => resolve()));
   const stopping = first.close({ drainMs: 20_000 });
   await within(drainStarted, 10_000, 'the first skeleton draining');
-  // A new connection now: the draining skeleton refuses its channel; the forwarder waits for a skeleton
-  // that serves the id, on a new tunnel.
-  const fresh = netConnect({ host: '127.0.0.1', port: fwd.address.port });
-  fresh.on('error', () => undefined);
-  await once(fresh, 'connect');
-  const freshBanner = banner(fresh);
+  // New connections now, one that waits for the banner and one that speaks at once: the draining
+  // skeleton refuses their channels and gives each back whole (what it sent too); the forwarder carries
+  // them on a new tunnel once a skeleton serves the id again.
+  const quiet = netConnect({ host: '127.0.0.1', port: fwd.address.port });
+  const eager = netConnect({ host: '127.0.0.1', port: fwd.address.port });
+  for (const s of [quiet, eager]) s.on('error', () => undefined);
+  await Promise.all([once(quiet, 'connect'), once(eager, 'connect')]);
+  const quietBanner = banner(quiet);
+  const eagerText = collect(eager, 'banner\nfirst words'.length);
+  eager.write('first words');
   await startTestSkeleton(t, world, [server('home-svc', port, secret)], { instance: 'second' });
-  await within(freshBanner, 15_000, 'the banner through the skeleton that took over');
-  fresh.write('ping');
-  const [echoed] = (await once(fresh, 'data')) as [Buffer];
+  await within(quietBanner, 15_000, 'the banner through the skeleton that took over');
+  t.is(await within(eagerText, 15_000, 'the eager connection served'), 'banner\nfirst words', 'what it sent to the stopping skeleton was not lost');
+  quiet.write('ping');
+  const [echoed] = (await once(quiet, 'data')) as [Buffer];
   t.is(echoed.toString(), 'ping');
-  fresh.end();
+  quiet.end();
+  eager.end();
 
   release();
   t.is(await within(runningEnded, 10_000, 'the running answer'), 'end');

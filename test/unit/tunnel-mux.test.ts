@@ -13,6 +13,9 @@ import { Tunnel } from '../../shared/tunnel/tunnel.js';
 import { FrameReader } from '../../shared/tunnel/tunnel-frame-reader.js';
 import { CHANNEL_WINDOW, FRAME, frameHeader, MAX_DATA, MAX_OPEN_PAYLOAD, type ControlFrame } from '../../shared/tunnel/tunnel-frames.js';
 import { serveTunnel, type ServeTunnelOptions } from '../../skeleton/io/serve-tunnel.js';
+import { SkeletonDrain } from '../../skeleton/io/skeleton-drain.js';
+import { duplexPair } from '../../shared/net/duplex-pair.js';
+import { REPLAY_LIMIT } from '../../shared/tunnel/tunnel-channel.js';
 import type { SkeletonServer } from '../../skeleton/io/skeleton-server.js';
 import { listen, pair } from '../helpers/loopback.js';
 import { stateReaches } from '../helpers/state-wait.js';
@@ -441,3 +444,54 @@ test('a tunnel that fails resets its channels\' local sockets: a cut is never mi
   middle.toClient.destroy(); // the relay's side goes away mid-stream
   t.is(await reset, 'ECONNRESET');
 });
+
+test('a channel refused by a stopping skeleton gives its local side back whole when asked: what it sent is read again, on another tunnel', async (t) => {
+  const target = await echoTarget(t);
+  const stopping = await stoppingTunnel(t, target);
+  const healthy = await tunnelPair(t, target);
+  const [app, local] = duplexPair();
+  const payload = randomBytes(40 * 1024);
+  app.write(payload); // waits in the local side's read buffer: the channel sends it before the refusal can come back
+  const refused = stopping.client.openChannel(local);
+  refused.keepLocalIfRefused = (code) => code === 'ERR_SHUTTING_DOWN';
+  t.like(await refused.settled, { opened: false, refused: true, code: 'ERR_SHUTTING_DOWN', localKept: true });
+  t.false(local.destroyed);
+  const echoed = new Promise<Buffer>((resolve) => {
+    const chunks: Buffer[] = [];
+    app.on('data', (c: Buffer) => {
+      chunks.push(c);
+      if (Buffer.concat(chunks).length >= payload.length) resolve(Buffer.concat(chunks));
+    });
+  });
+  const carried = healthy.client.openChannel(local);
+  t.is(digest(await echoed), digest(payload), 'every byte sent to the refusing skeleton reached the echo once, in order');
+  app.end();
+  t.true((await carried.settled).opened);
+});
+
+test('a refused channel that sent more than REPLAY_LIMIT, or was not asked to keep its local side, resets it', async (t) => {
+  const target = await echoTarget(t);
+  const stopping = await stoppingTunnel(t, target);
+  for (const [size, keep] of [[REPLAY_LIMIT + 1024, true], [1024, false]] as const) {
+    const [app, local] = duplexPair();
+    app.on('error', () => undefined);
+    app.write(randomBytes(size));
+    const channel = stopping.client.openChannel(local);
+    if (keep) channel.keepLocalIfRefused = () => true;
+    const result = await channel.settled;
+    t.like(result, { refused: true, code: 'ERR_SHUTTING_DOWN' }, `${size} bytes`);
+    t.is(result.localKept, undefined, `${size} bytes`);
+    t.true(local.destroyed, `${size} bytes`);
+  }
+});
+
+/** A tunnel whose skeleton began to stop while a channel (an echo that answered, left open) ran on it: it refuses new channels. */
+async function stoppingTunnel(t: ExecutionContext, target: number): Promise<TunnelPair> {
+  const draining = new SkeletonDrain();
+  const tunnel = await tunnelPair(t, target, { serve: { drain: draining } });
+  const { app } = await openApp(t, tunnel.client);
+  app.write('x');
+  await once(app, 'data');
+  draining.start();
+  return tunnel;
+}
