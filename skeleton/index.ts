@@ -159,7 +159,13 @@ async function drainFor(drain: SkeletonDrain, runtimes: SkeletonRuntime[], drain
   const drained = await Promise.race([drain.done().then(() => true), late]);
   clearInterval(sweep);
   clearTimeout(timer);
-  if (!drained) cut += drain.cutAll();
+  if (!drained) {
+    cut += drain.cutAll();
+    // The tunnels' ends and the resets go out before the sockets close (a second at most).
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([drain.done(), new Promise<void>((resolve) => { grace = setTimeout(resolve, 1000); })]);
+    clearTimeout(grace);
+  }
   log.info({ drained, cut }, 'skeleton stopped');
   return { drained, cut };
 }

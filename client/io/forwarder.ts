@@ -14,7 +14,7 @@ import type { BurrowClient } from '../index.js';
 import { isRetryable, TunnelSource } from './tunnel-source.js';
 import { ServerOutage } from '../core/server-outage.js';
 import { openPatiently } from './patient-open.js';
-import { IdleSweep } from '../../shared/net/idle-sweep.js';
+import { IdleSweep, type StreamCounts } from '../../shared/net/idle-sweep.js';
 
 /** How long a local connection may wait for a server (or relay) that has just gone away: a restart heals in seconds. */
 export const OPEN_WAIT_MS = 10_000;
@@ -37,8 +37,9 @@ export type StreamOutcome = 'ok' | 'failed' | 'cancelled';
 /** Times one connection is carried on again after a stopping skeleton refused its channel. */
 const MAX_SHUTDOWN_RETRIES = 3;
 
-/** A stopping forwarder cuts a connection that is silent this long and awaits no answer. */
+/** A stopping forwarder cuts a connection that is silent this long, or this much longer when it waits (on a slow reader, for an answer). */
 export const DRAIN_IDLE_MS = 1000;
+export const DRAIN_PATIENCE_MS = 10_000;
 
 export interface Forwarder {
   address: AddressInfo;
@@ -81,12 +82,13 @@ export async function startForwarder(opts: {
   };
   const tunnels = opts.separateStreams ? undefined : new TunnelSource(() => opts.client.tunnel(opts.serverId, { secret: opts.secret }), opts.log);
   if (tunnels) opts.client.onGoodbye(() => tunnels.drain());
-  const live = new Set<Socket>();
+  /** Local connections running, each with whether it is waiting (on a slow reader, or for an answer): a draining close() is patient with those. */
+  const live = new Map<Socket, () => boolean>();
   /** Told each time a local connection closes (a draining close() waits for none to be left). */
   const emptied = new Set<() => void>();
   const done = { total: 0, failed: 0, bytesClientToServer: 0, bytesServerToClient: 0 };
   const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (local) => {
-    live.add(local);
+    live.set(local, () => local.writableLength > 0);
     done.total++;
     local.setNoDelay(true);
     // An app that resets its connection before the server's first byte (wrk at the end of a run, a
@@ -110,6 +112,8 @@ export async function startForwarder(opts: {
     if (tunnels) {
       const carry = (attempt: number): void => {
         openPatiently(() => tunnels.openChannel(local), local, outage).then(async (channel) => {
+          // The app spoke last (its request awaits the answer), or bytes wait on a slow reader.
+          if (live.has(local)) live.set(local, () => channel.blocked || channel.lastFromLocal === true);
           const result = await channel.settled;
           // Refused by a skeleton that is stopping, before the app said anything: carried on a new tunnel.
           if (isRetryable(result, local) && attempt < MAX_SHUTDOWN_RETRIES) return carry(attempt + 1);
@@ -128,6 +132,7 @@ export async function startForwarder(opts: {
     }
     openPatiently(() => opts.client.open(opts.serverId, { secret: opts.secret, earlyData: true }), local, outage).then(
       async (stream) => {
+        if (live.has(local)) live.set(local, () => local.writableLength > 0 || stream.writableLength > 0);
         const result = await pipeBoth(local, stream);
         // With early data a refusal (the target is down) arrives as the stream's first error.
         if (result.error && local.bytesWritten === 0) ended(cancelled ? 'cancelled' : 'failed', result.error);
@@ -145,7 +150,7 @@ export async function startForwarder(opts: {
     stats: () => {
       let toServer = done.bytesClientToServer;
       let toClient = done.bytesServerToClient;
-      for (const s of live) {
+      for (const s of live.keys()) {
         toServer += s.bytesRead;
         toClient += s.bytesWritten;
       }
@@ -164,18 +169,19 @@ export async function startForwarder(opts: {
 
 /**
  * Waits up to `drainMs` for the running local connections to end, cutting (a reset) those silent for
- * DRAIN_IDLE_MS that await no answer (shared/net/idle-sweep.ts), and at the end whatever is left.
+ * DRAIN_IDLE_MS, or for DRAIN_PATIENCE_MS when they wait on a slow reader or for an answer
+ * (shared/net/idle-sweep.ts), and at the end whatever is left.
  */
-async function drainLive(live: Set<Socket>, emptied: Set<() => void>, drainMs: number): Promise<{ drained: boolean; cut: number }> {
+async function drainLive(live: Map<Socket, () => boolean>, emptied: Set<() => void>, drainMs: number): Promise<{ drained: boolean; cut: number }> {
   let cut = 0;
   const cutOne = (s: Socket): void => {
     cut++;
     resetSocket(s);
   };
   if (drainMs > 0 && live.size > 0) {
-    const idle = new IdleSweep<Socket>({ awaitAnswers: true });
+    const idle = new IdleSweep<Socket>({ patienceMs: DRAIN_PATIENCE_MS });
     const sweep = (): void => {
-      const counts = [...live].map((s): [Socket, { toServer: number; fromServer: number }] => [s, { toServer: s.bytesRead, fromServer: s.bytesWritten }]);
+      const counts = [...live].map(([s, waiting]): [Socket, StreamCounts] => [s, { toServer: s.bytesRead, fromServer: s.bytesWritten, waiting: waiting() }]);
       for (const s of idle.sweep(counts, Date.now(), DRAIN_IDLE_MS)) cutOne(s);
     };
     sweep();
@@ -196,6 +202,6 @@ async function drainLive(live: Set<Socket>, emptied: Set<() => void>, drainMs: n
     clearTimeout(timer);
   }
   const drained = live.size === 0;
-  for (const s of [...live]) cutOne(s);
+  for (const s of [...live.keys()]) cutOne(s);
   return { drained, cut };
 }

@@ -3,14 +3,18 @@
  * per chunk): a stream whose counts have not moved for the idle time. A stream the process can see is
  * idle is not work in flight, so a stopping relay, skeleton or forwarder cuts it instead of waiting out
  * its whole drain for it. Never idle: a stream that says it is busy (a public HTTP answer awaited at the
- * relay), and with `awaitAnswers` one whose last bytes went to the server with nothing back since (a
- * request awaiting its answer: a slow page, a long query). A stream first seen with bytes sent and none
- * back counts as awaiting its first answer; its earlier history is not known.
+ * relay). With `patienceMs`, a stream that is waiting is idle only after that longer silence: one that
+ * says so (bytes held for a slow reader, an answer its owner knows is owed), or, read from the counters,
+ * one whose last bytes went to the server with nothing back since (a request awaiting its answer; a
+ * stream first seen with bytes sent and none back awaits its first). The patience is bounded, so a peer
+ * that never reads or never answers holds a stop for that long, not for the whole drain.
  */
 export interface StreamCounts {
   toServer: number;
   fromServer: number;
   busy?: boolean;
+  /** Bytes wait on a slow reader, or an answer is owed: idle only after `patienceMs`. */
+  waiting?: boolean;
 }
 
 interface Seen {
@@ -23,7 +27,7 @@ interface Seen {
 export class IdleSweep<K> {
   readonly #seen = new Map<K, Seen>();
 
-  constructor(private readonly opts: { awaitAnswers?: boolean } = {}) {}
+  constructor(private readonly opts: { patienceMs?: number } = {}) {}
 
   /** The streams (of those given, all that run now) silent for `idleMs` as of `now`; the first sweep starts the clock. */
   sweep(streams: Iterable<[K, StreamCounts]>, now: number, idleMs: number): K[] {
@@ -44,9 +48,10 @@ export class IdleSweep<K> {
         seen.toServer = counts.toServer;
         seen.fromServer = counts.fromServer;
         seen.since = now;
-      } else if (!(this.opts.awaitAnswers && seen.awaiting) && now - seen.since >= idleMs) {
-        idle.push(key);
+        continue;
       }
+      const patient = this.opts.patienceMs !== undefined && (counts.waiting === true || seen.awaiting);
+      if (now - seen.since >= (patient ? Math.max(idleMs, this.opts.patienceMs ?? 0) : idleMs)) idle.push(key);
     }
     for (const key of this.#seen.keys()) if (!running.has(key)) this.#seen.delete(key);
     return idle;

@@ -1,9 +1,10 @@
 /**
  * Joins two sockets: flushes what each side had already buffered exactly once, then pipes both ways
- * with backpressure and half-close. An error on either side destroys both. Byte counts come from the
+ * with backpressure and half-close. An error on either side resets both. Byte counts come from the
  * sockets' own counters, so there is no JavaScript work per chunk.
  */
 import type { Socket } from 'node:net';
+import { resetSocket } from './reset-socket.js';
 
 export interface SpliceResult {
   /** Bytes carried a -> b and b -> a, leftovers included. */
@@ -48,8 +49,9 @@ export function splice(a: Socket, b: Socket, opts: SpliceOptions = {}): Promise<
     };
     const fail = (err: NodeJS.ErrnoException | string): void => {
       error ??= typeof err === 'string' ? err : (err.code ?? 'ERR_SOCKET');
-      a.destroy();
-      b.destroy();
+      // A cut is a reset on both legs: a reset (or timeout) on one never reaches the other as a clean end.
+      resetSocket(a);
+      resetSocket(b);
     };
     for (const s of [a, b]) {
       s.on('error', fail);

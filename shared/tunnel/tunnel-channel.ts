@@ -68,6 +68,8 @@ export class Channel {
   #replay: Buffer[] | undefined = [];
   #replayBytes = 0;
   #localKept = false;
+  /** Which way the last data went: from the local socket (true), to it (false), none yet (undefined). */
+  #lastFromLocal: boolean | undefined;
 
   constructor(tunnel: Tunnel, id: number, openPayload: Buffer = Buffer.alloc(0), windows: ChannelWindows = tunnel.windows) {
     this.#tunnel = tunnel;
@@ -86,6 +88,19 @@ export class Channel {
 
   get opened(): boolean {
     return this.#opened;
+  }
+
+  /** Which way the last data went: read from the local socket (true), written to it (false), none yet (undefined). */
+  get lastFromLocal(): boolean | undefined {
+    return this.#lastFromLocal;
+  }
+
+  /**
+   * Bytes wait on a slow reader: read locally and held for the peer's credit (or the tunnel's drain), or
+   * written to the local socket and not yet taken. A silent channel that is blocked is not idle.
+   */
+  get blocked(): boolean {
+    return this.#held !== undefined || (this.#local?.writableLength ?? 0) > 0;
   }
 
   /** Responder: the target accepted; bytes held for it flow now. A channel already gone destroys it. */
@@ -233,6 +248,7 @@ export class Channel {
    * much again (up to MAX_CHANNEL_WINDOW) when nothing is queued behind it: a fast reader's window grows.
    */
   #deliver(chunk: Buffer): void {
+    this.#lastFromLocal = false;
     const local = this.#local;
     if (local) this.#tunnel.holdWrites(local);
     local?.write(chunk, (err) => {
@@ -263,6 +279,7 @@ export class Channel {
 
   readonly #onLocalData = (chunk: Buffer): void => {
     if (this.#gone) return;
+    this.#lastFromLocal = true;
     this.#send(chunk);
   };
 

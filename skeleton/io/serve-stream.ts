@@ -98,7 +98,9 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
       return;
     }
     // The data connection's counters: what the relay brought is for the server, what it took came from it.
-    const work = { counts: () => ({ toServer: socket.bytesRead, fromServer: socket.bytesWritten }), cut: () => resetSocket(socket) };
+    // Waiting: bytes queued for the relay's side or for the home server that the reader has not taken.
+    const waiting = (): boolean => socket.writableLength > 0 || (target?.writableLength ?? 0) > 0;
+    const work = { counts: () => ({ toServer: socket.bytesRead, fromServer: socket.bytesWritten, waiting: waiting() }), cut: () => resetSocket(socket) };
     if (flow) {
       const served = flow.serve(secure);
       opts.drain?.track(work, served);

@@ -68,6 +68,9 @@ export function serveTunnel(
     if (drain?.draining && tunnel.channelCount === 0) tunnel.end();
   };
   const unsubscribe = drain?.onDrain(endIfEmpty);
+  // At the deadline: the channels left are reset and the tunnel's authenticated end written, so the
+  // peer sees a tunnel that ended, not one cut short (ERR_STREAM_TRUNCATED).
+  const noDeadline = drain?.atDeadline(() => tunnel.end());
   tunnel.on('idle', endIfEmpty);
   tunnel.on('channel', (channel) => {
     channels++;
@@ -88,7 +91,9 @@ export function serveTunnel(
     }
     connecting++;
     openTarget(channel, server, targetTimeoutMs, connect, endpoints).then((target) => {
-      drain?.track({ counts: () => ({ toServer: target.bytesWritten, fromServer: target.bytesRead }), cut: () => resetLocal(target) }, channel.settled);
+      // Waiting: bytes wait on a slow reader, or the last data went to the home server (a request it owes an answer to).
+      const counts = () => ({ toServer: target.bytesWritten, fromServer: target.bytesRead, waiting: channel.blocked || channel.lastFromLocal === false });
+      drain?.track({ counts, cut: () => resetLocal(target) }, channel.settled);
     }, (err: unknown) => {
       const code = codeOf(err);
       limitedLine(opts.refusals ?? new LogLimiter(), `refused:${server.id}:${code}`, Date.now(), (extra) => log.info({ server: server.id, channel: channel.id, code, ...refusalDetail(err, server), ...extra }, 'stream refused'));
@@ -98,6 +103,7 @@ export function serveTunnel(
   return new Promise((resolve) => {
     tunnel.once('close', (code) => {
       unsubscribe?.();
+      noDeadline?.();
       // A public tunnel that fails takes every public connection of a publication with it.
       const level = perChannel && code && code !== 'ERR_CONNECTION_CLOSED' ? 'warn' : 'debug';
       log[level]({ server: server.id, channels, durationMs: Date.now() - started, ...(code ? { code } : {}) }, perChannel ? 'public tunnel closed' : 'tunnel closed');

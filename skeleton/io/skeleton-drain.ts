@@ -2,9 +2,12 @@
  * A stopping skeleton's work in flight. The skeleton first tells its relays it is leaving (an Advertise
  * of nothing: no new stream or public connection is routed to it), then drains: tunnels take no new
  * channel and end (the authenticated end) once their last channel has; streams and channels run on until
- * they end, except those silent for DRAIN_IDLE_MS that are not awaiting an answer from their server
- * (shared/net/idle-sweep.ts), which are cut; whatever is left at the deadline is cut too. A cut is a
- * reset, so nobody takes a cut stream for a whole one.
+ * they end, except those silent for DRAIN_IDLE_MS, which are cut (shared/net/idle-sweep.ts); one that
+ * is waiting (bytes held for a slow reader, an answer owed by the home server) is cut only after
+ * DRAIN_PATIENCE_MS of silence, so a peer that never reads or never answers holds a stop for that long,
+ * not for the whole drain. At the deadline tunnels end (their remaining channels reset, the tunnel's
+ * authenticated end written) and whatever else is left is cut. A cut is a reset, so nobody takes a cut
+ * stream for a whole one.
  *
  * Two kinds of things are tracked: `work` (a stream or a channel, with byte counters toward and from its
  * server and a way to cut it) and `connections` (each data connection being served: a tunnel ends by
@@ -15,6 +18,8 @@ import { IdleSweep, type StreamCounts } from '../../shared/net/idle-sweep.js';
 
 /** A stream or a channel that is silent this long (and awaits no answer) is cut by a stopping skeleton. */
 export const DRAIN_IDLE_MS = 1000;
+/** A stream or channel that is waiting (on a slow reader, or for an answer) is cut after this long silent. */
+export const DRAIN_PATIENCE_MS = 10_000;
 
 export interface DrainWork {
   counts(): StreamCounts;
@@ -30,7 +35,8 @@ export class SkeletonDrain extends EventEmitter<SkeletonDrainEvents> {
   readonly #work = new Set<DrainWork>();
   readonly #connections = new Set<Promise<unknown>>();
   readonly #listeners = new Set<() => void>();
-  readonly #idle = new IdleSweep<DrainWork>({ awaitAnswers: true });
+  readonly #atDeadline = new Set<() => void>();
+  readonly #idle = new IdleSweep<DrainWork>({ patienceMs: DRAIN_PATIENCE_MS });
   #draining = false;
 
   get draining(): boolean {
@@ -64,6 +70,12 @@ export class SkeletonDrain extends EventEmitter<SkeletonDrainEvents> {
     return () => this.#listeners.delete(fn);
   }
 
+  /** `fn` runs if the drain reaches its deadline (a tunnel ends itself there); returns a way to unsubscribe. */
+  atDeadline(fn: () => void): () => void {
+    this.#atDeadline.add(fn);
+    return () => this.#atDeadline.delete(fn);
+  }
+
   start(): void {
     if (this.#draining) return;
     this.#draining = true;
@@ -79,8 +91,9 @@ export class SkeletonDrain extends EventEmitter<SkeletonDrainEvents> {
     return idle.length;
   }
 
-  /** Cuts everything still running (the deadline); returns how many. */
+  /** Cuts everything still running (the deadline): tunnels end, the rest is reset; returns how many streams and channels. */
   cutAll(): number {
+    for (const fn of [...this.#atDeadline]) fn();
     const all = [...this.#work];
     for (const work of all) work.cut();
     return all.length;

@@ -251,3 +251,36 @@ test('a forwarder whose skeleton is stopping carries new connections, with what 
   t.deepEqual(await within(stopping, 10_000, 'the first skeleton stopped'), { drained: true, cut: 0 });
   t.false(outcomes.includes('failed'), JSON.stringify(outcomes));
 });
+
+test('a download whose reader pauses is not idle: it survives a skeleton stop across a pause longer than the idle time', async (t) => {
+  const world = await startWorld(t, { users: USERS, relay: { publicHost: '127.0.0.1', publicPorts: '20000-20099' } });
+  const size = 16 * 1024 * 1024;
+  const { port } = await listenLocal(t, (socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.once('data', () => socket.end(Buffer.alloc(size, 0x62)));
+  });
+  const skeleton = await startTestSkeleton(t, world, [{ id: 'home-big', host: '127.0.0.1', port, description: '', protocol: 'tcp', publications: [{ server: 'home-big', url: 'tcp://:20045' }] }]);
+  await world.relay.ingress.listening('tcp://:20045');
+  const reader = netConnect({ host: '127.0.0.1', port: 20045 });
+  await once(reader, 'connect');
+  let got = 0;
+  const first = new Promise<void>((resolve) => reader.once('data', () => resolve()));
+  reader.on('data', (c: Buffer) => { got += c.length; });
+  const ended = new Promise<string>((resolve) => {
+    reader.once('end', () => resolve('end'));
+    reader.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+  });
+  reader.write('GET\n');
+  await within(first, 10_000, 'the first bytes');
+  reader.pause(); // the reader stops: every window and buffer on the way fills, then nothing moves
+  const drainStart = Date.now();
+  const closing = skeleton.close({ drainMs: 20_000 });
+  const swept = await within(new Promise<{ running: number }>((resolve) => {
+    skeleton.drain.on('swept', (s) => { if (s.at - drainStart >= 2500) resolve(s); });
+  }), 10_000, 'a sweep 2.5 s into the drain');
+  t.is(swept.running, 1, 'silent for more than the idle time, but blocked on its reader: kept');
+  reader.resume();
+  t.is(await within(ended, 20_000, 'the rest of the download'), 'end');
+  t.is(got, size);
+  t.deepEqual(await within(closing, 10_000, 'the stop'), { drained: true, cut: 0 });
+});
