@@ -42,15 +42,21 @@ async function heldServer(t: Parameters<typeof listenLocal>[0], size: number) {
   return { port, release, gotRequest };
 }
 
-/** Sends a line and collects the answer; resolves with its length and how the socket ended. */
-function ask(socket: Socket): Promise<{ bytes: number; ended: 'end' | string }> {
+/** Counts what the socket receives from now on; resolves with the count and how it ended ('end', or the error code). */
+function received(socket: Socket): Promise<{ bytes: number; ended: 'end' | string }> {
   return new Promise((resolve) => {
     let bytes = 0;
     socket.on('data', (chunk: Buffer) => { bytes += chunk.length; });
     socket.once('end', () => resolve({ bytes, ended: 'end' }));
     socket.once('error', (err: NodeJS.ErrnoException) => resolve({ bytes, ended: err.code ?? 'error' }));
-    socket.write('GET\n');
   });
+}
+
+/** Sends a line and collects the answer (received()). */
+function ask(socket: Socket): Promise<{ bytes: number; ended: 'end' | string }> {
+  const answer = received(socket);
+  socket.write('GET\n');
+  return answer;
 }
 
 test('a public connection awaiting its answer finishes across the skeleton\'s stop; the port stops taking new ones; the relay sees a whole tunnel', async (t) => {
@@ -214,13 +220,7 @@ test('a forwarder whose skeleton is stopping carries new connections, with what 
   };
   const running = netConnect({ host: '127.0.0.1', port: fwd.address.port });
   await banner(running);
-  let got = 0;
-  running.on('data', (c: Buffer) => { got += c.length; });
-  const runningEnded = new Promise<string>((resolve) => {
-    running.once('end', () => resolve('end'));
-    running.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-  });
-  running.write('GET\n');
+  const runningAnswer = ask(running);
   await within(gotRequest, 10_000, 'the request at home');
 
   const drainStarted = new Promise<void>((resolve) => first.drain.once('swept', () => resolve()));
@@ -246,8 +246,7 @@ test('a forwarder whose skeleton is stopping carries new connections, with what 
   eager.end();
 
   release();
-  t.is(await within(runningEnded, 10_000, 'the running answer'), 'end');
-  t.is(got, 64 * 1024);
+  t.deepEqual(await within(runningAnswer, 10_000, 'the running answer'), { bytes: 64 * 1024, ended: 'end' });
   t.deepEqual(await within(stopping, 10_000, 'the first skeleton stopped'), { drained: true, cut: 0 });
   t.false(outcomes.includes('failed'), JSON.stringify(outcomes));
 });
@@ -263,14 +262,8 @@ test('a download whose reader pauses is not idle: it survives a skeleton stop ac
   await world.relay.ingress.listening('tcp://:20045');
   const reader = netConnect({ host: '127.0.0.1', port: 20045 });
   await once(reader, 'connect');
-  let got = 0;
   const first = new Promise<void>((resolve) => reader.once('data', () => resolve()));
-  reader.on('data', (c: Buffer) => { got += c.length; });
-  const ended = new Promise<string>((resolve) => {
-    reader.once('end', () => resolve('end'));
-    reader.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-  });
-  reader.write('GET\n');
+  const download = ask(reader);
   await within(first, 10_000, 'the first bytes');
   reader.pause(); // the reader stops: every window and buffer on the way fills, then nothing moves
   const drainStart = Date.now();
@@ -280,7 +273,6 @@ test('a download whose reader pauses is not idle: it survives a skeleton stop ac
   }), 10_000, 'a sweep 2.5 s into the drain');
   t.is(swept.running, 1, 'silent for more than the idle time, but blocked on its reader: kept');
   reader.resume();
-  t.is(await within(ended, 20_000, 'the rest of the download'), 'end');
-  t.is(got, size);
+  t.deepEqual(await within(download, 20_000, 'the rest of the download'), { bytes: size, ended: 'end' });
   t.deepEqual(await within(closing, 10_000, 'the stop'), { drained: true, cut: 0 });
 });
