@@ -26,15 +26,21 @@ function recordingLogger(): { log: Logger; lines: () => { msg: string; level: nu
   return { log, lines: () => ring.records as { msg: string; level: number; code?: string }[] };
 }
 
-/** A home server that takes a request line and answers `size` bytes only once `release()` is called. */
-async function heldServer(t: Parameters<typeof listenLocal>[0], size: number) {
+/**
+ * A home server that answers a 'GET' line with `size` bytes only once `release()` is called, and echoes
+ * anything else; with `banner` it speaks first ("banner\n", as SMTP and SSH servers do).
+ */
+async function heldServer(t: Parameters<typeof listenLocal>[0], size: number, opts: { banner?: boolean } = {}) {
   let release!: () => void;
   const released = new Promise<void>((resolve) => { release = resolve; });
   let asked!: () => void;
   const gotRequest = new Promise<void>((resolve) => { asked = resolve; });
   const { port } = await listenLocal(t, (socket) => {
     socket.on('error', () => socket.destroy());
-    socket.once('data', () => {
+    socket.on('end', () => socket.end());
+    if (opts.banner) socket.write('banner\n');
+    socket.on('data', (chunk: Buffer) => {
+      if (!chunk.toString().startsWith('GET')) return void socket.write(chunk);
       asked();
       void released.then(() => socket.end(Buffer.alloc(size, 0x61)));
     });
@@ -192,22 +198,7 @@ test('a stopping forwarder stops listening, lets the connection awaiting its ans
 
 test('a forwarder whose skeleton is stopping carries new connections, with what they sent, on a new tunnel to the skeleton that takes over, while the running one finishes', async (t) => {
   const world = await startWorld(t, { users: USERS });
-  // Speaks first (a banner, as SMTP and SSH servers do); 'GET' is answered once released; anything else is echoed.
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => { release = resolve; });
-  let asked!: () => void;
-  const gotRequest = new Promise<void>((resolve) => { asked = resolve; });
-  const { port } = await listenLocal(t, (socket) => {
-    socket.on('error', () => socket.destroy());
-    socket.on('end', () => socket.end());
-    socket.write('banner\n');
-    socket.on('data', (chunk: Buffer) => {
-      if (chunk.toString().startsWith('GET')) {
-        asked();
-        void released.then(() => socket.end(Buffer.alloc(64 * 1024, 0x61)));
-      } else socket.write(chunk);
-    });
-  });
+  const { port, release, gotRequest } = await heldServer(t, 64 * 1024, { banner: true });
   const secret = newSecret();
   const first = await startTestSkeleton(t, world, [server('home-svc', port, secret)], { instance: 'first' });
   const client = await connectTestClient(t, world);
