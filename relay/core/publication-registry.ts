@@ -26,10 +26,20 @@ export interface PublicationRecord {
   pending?: boolean;
 }
 
+/**
+ * How long a shared-port name whose last holder let go is remembered as gone for now (its skeleton
+ * restarting, or reconnecting): the HTTP port answers `503` with `Retry-After` for it, not `404`.
+ */
+export const GONE_MS = 5 * 60_000;
+/** Names remembered so at most (the oldest are forgotten first). */
+export const MAX_GONE = 10_000;
+
 export type PublishResult = { ok: true; fresh: boolean } | { ok: false; code: ErrorCode };
 
 export class PublicationRegistry {
   readonly #byUrl = new Map<string, PublicationRecord>();
+  /** Shared-port urls whose last holder let go, and when (insertion order: the oldest first). */
+  readonly #gone = new Map<string, number>();
 
   get(url: string): PublicationRecord | undefined {
     return this.#byUrl.get(url);
@@ -50,11 +60,16 @@ export class PublicationRegistry {
       return { ok: true, fresh: false };
     }
     this.#byUrl.set(url, { url, target, server, user, holders: [sid], rules, since: now, asked: new Map([[sid, { server, rules }]]) });
+    this.#gone.delete(url);
     return { ok: true, fresh: true };
   }
 
-  /** The session lets go of a url; true when nobody holds it any more (a tcp port then closes). */
-  release(url: string, sid: string): boolean {
+  /**
+   * The session lets go of a url; true when nobody holds it any more (a tcp port then closes). With
+   * `goneAt` (its skeleton withdrew it or went away, not a revoked or refused grant) a shared-port name
+   * nobody holds any more is remembered as gone for now (recentlyGone).
+   */
+  release(url: string, sid: string, goneAt?: number): boolean {
     const record = this.#byUrl.get(url);
     if (!record) return false;
     record.holders = record.holders.filter((h) => h !== sid);
@@ -65,7 +80,27 @@ export class PublicationRegistry {
       return false;
     }
     this.#byUrl.delete(url);
+    if (goneAt !== undefined && (record.target.kind === 'http' || record.target.kind === 'https')) {
+      this.#gone.delete(url);
+      this.#gone.set(url, goneAt);
+      if (this.#gone.size > MAX_GONE) this.#gone.delete(this.#gone.keys().next().value as string);
+    }
     return true;
+  }
+
+  /**
+   * A host name on the shared HTTP or HTTPS port that no publication serves now but one did within
+   * GONE_MS (its skeleton is restarting or reconnecting), matched as resolveHost matches.
+   */
+  recentlyGone(kind: 'http' | 'https', host: string, now: number): boolean {
+    const dot = host.indexOf('.');
+    for (const url of [`${kind}://${host}`, ...(dot > 0 ? [`${kind}://*${host.slice(dot)}`] : [])]) {
+      const at = this.#gone.get(url);
+      if (at === undefined) continue;
+      if (now - at < GONE_MS) return true;
+      this.#gone.delete(url);
+    }
+    return false;
   }
 
   /** Urls a session holds. */

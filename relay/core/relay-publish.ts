@@ -33,7 +33,7 @@ export function applyPublications(state: RelayState, session: RelaySession, msg:
   const wanted = msg.publish ?? [];
   session.publishWanted = wanted;
   const listed = new Set(wanted.map((p) => p.url));
-  for (const url of state.publications.heldBy(session.sid)) if (!listed.has(url)) unpublish(state, url, session.sid);
+  for (const url of state.publications.heldBy(session.sid)) if (!listed.has(url)) unpublish(state, url, session.sid, now);
   const outcome: PublishOutcome = { published: [], unpublished: [] };
   const seen = new Set<string>();
   for (const pub of wanted) {
@@ -75,21 +75,24 @@ export function confirmPublication(state: RelayState, url: string): void {
   if (record.target.port !== undefined) state.out.push({ type: 'public-listen', url, port: record.target.port });
 }
 
-/** A session lets go of one publication; the last one to do so closes its port (a pending one never opened it). */
-export function unpublish(state: RelayState, url: string, sid: string): void {
+/**
+ * A session lets go of one publication; the last one to do so closes its port (a pending one never
+ * opened it). `goneAt`: the skeleton withdrew it or went away (it may be back soon), see release().
+ */
+export function unpublish(state: RelayState, url: string, sid: string, goneAt?: number): void {
   const record = state.publications.get(url);
-  if (!state.publications.release(url, sid)) return;
+  if (!state.publications.release(url, sid, goneAt)) return;
   // In a cluster, the url's owner key goes with this relay's last holder.
   state.registryChanged();
   if (record?.target.port !== undefined && !record.pending) state.out.push({ type: 'public-unlisten', url, port: record.target.port });
 }
 
 /** Every publication of a session that ended, or whose account changed. */
-export function unpublishSession(state: RelayState, sid: string, keep: (url: string) => boolean = () => false): string[] {
+export function unpublishSession(state: RelayState, sid: string, keep: (url: string) => boolean = () => false, goneAt?: number): string[] {
   const gone: string[] = [];
   for (const url of state.publications.heldBy(sid)) {
     if (keep(url)) continue;
-    unpublish(state, url, sid);
+    unpublish(state, url, sid, goneAt);
     gone.push(url);
   }
   return gone;

@@ -13,7 +13,7 @@ export function endSession(state: RelayState, session: RelaySession, now: number
     state.out.push({ type: 'cluster-session-ended', sid: session.sid });
   }
   const freed = state.registry.releaseSession(session.sid);
-  unpublishSession(state, session.sid);
+  unpublishSession(state, session.sid, undefined, now);
   if (freed.length > 0) state.registryChanged();
   for (const pooled of session.pool.splice(0)) state.close(pooled, 'ok');
   failWaiting(state, (pending) => pending.skeletonSid === session.sid);

@@ -13,7 +13,7 @@ const SENTENCES: Record<FrontStatus, string> = {
   408: 'The request took too long to arrive.',
   431: 'The request header is too large.',
   502: 'The site is not reachable right now. Try again later.',
-  503: 'The site is busy. Try again later.',
+  503: 'The site is busy or restarting. Try again in a moment.',
 };
 
 /**
@@ -40,10 +40,10 @@ function pageHeaders(body: string, close: boolean): Record<string, string | numb
   };
 }
 
-/** The page as raw bytes; `close` ends the connection after it, `headOnly` answers a HEAD request. */
-export function rawErrorResponse(status: FrontStatus, close = true, headOnly = false): string {
+/** The page as raw bytes; `close` ends the connection after it, `headOnly` answers a HEAD request, `retryAfter` (seconds) says when to try again. */
+export function rawErrorResponse(status: FrontStatus, close = true, headOnly = false, retryAfter?: number): string {
   const body = errorPageBody(status);
-  const headers = { ...pageHeaders(body, close), ...(close ? {} : { Connection: 'keep-alive' }) };
+  const headers = { ...pageHeaders(body, close), ...(close ? {} : { Connection: 'keep-alive' }), ...(retryAfter !== undefined ? { 'Retry-After': retryAfter } : {}) };
   const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n${head}\r\n${headOnly ? '' : body}`;
 }

@@ -14,7 +14,7 @@ import type { Upstream } from './http-upstream.js';
 /** What the front makes of a request head: a publication to forward to, or an answer of its own. */
 export type Decision =
   | { kind: 'forward'; route: HttpRoute; path: string; sentHost: string }
-  | { kind: 'answer'; status: FrontStatus; close: boolean };
+  | { kind: 'answer'; status: FrontStatus; close: boolean; retryAfter?: number };
 
 /** Methods whose request may go again after a keep-alive race (http-session.ts): nothing they do can happen twice. */
 const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -17,6 +17,8 @@ export interface PublicClient {
 export interface HttpFrontDeps {
   /** Lower-cased host name without port -> the publication serving it, or undefined (404). */
   resolve(host: string): HttpRoute | undefined;
+  /** A name nobody serves now but that was published a moment ago (its skeleton restarting): 503 with Retry-After, not 404. */
+  recentlyGone?(host: string): boolean;
   /**
    * A fresh byte stream to the home server of `route` for this public client (plaintext HTTP/1.1 flows
    * over it). Rejects (a BurrowError) when the server is offline or unreachable: the client gets a 502.

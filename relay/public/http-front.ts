@@ -30,6 +30,9 @@ export const HTTP_FRONT_DEFAULTS = {
   maxRequestsPerConnection: 1000,
 } as const;
 
+/** Seconds a client is asked to wait (Retry-After) for a name whose skeleton is restarting. */
+export const GONE_RETRY_AFTER_S = 5;
+
 export interface HttpFrontStats {
   connections: number;
   requests: number;
@@ -95,6 +98,12 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
       return { kind: 'answer', status: 400, close: true };
     }
     const route = resolveSafely(target.host);
+    if (!route && deps.recentlyGone?.(target.host)) {
+      stats.notFound++;
+      log.debug({ host: target.host }, 'publication gone for now');
+      // Its skeleton is restarting or reconnecting: "try again soon", which no client caches as a missing page.
+      return { kind: 'answer', status: 503, close: head.upgrade || announcesBody(head.rawHeaders), retryAfter: GONE_RETRY_AFTER_S };
+    }
     if (!route) {
       stats.notFound++;
       log.debug({ host: target.host }, 'no publication for host');

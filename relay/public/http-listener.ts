@@ -40,6 +40,7 @@ export function startHttpFront(deps: HttpListenerDeps): { server: Server; front:
       const pub = publications.resolveHost('http', host);
       return pub ? { key: pub.url, forwarded: pub.rules.forwarded === true } : undefined;
     },
+    recentlyGone: (host) => publications.recentlyGone('http', host, Date.now()),
     open: async (route, client, busy) => {
       const pub = publications.get(route.key);
       if (!pub) throw new BurrowError('ERR_UNKNOWN_SERVER');

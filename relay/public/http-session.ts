@@ -429,7 +429,7 @@ export class HttpSession {
       // what a client does not read until its buffers are full, unseen by backpressure: a connection
       // gets a bounded number of the front's own pages, the last one says close.
       if (++this.#ownAnswers >= MAX_OWN_ANSWERS) x.closeAfter = true;
-      this.#toPublic.push(rawErrorResponse(d.status, x.closeAfter, x.method === 'HEAD'));
+      this.#toPublic.push(rawErrorResponse(d.status, x.closeAfter, x.method === 'HEAD', d.retryAfter));
       if (x.closeAfter) return this.#endPublic();
     }
     if (this.#owed.length === 0) this.#becameIdle();

@@ -96,3 +96,19 @@ test('a WebSocket upgrade goes through relay and skeleton and echoes both ways',
   await once(socket, 'end');
   t.true(Buffer.concat(chunks).equals(payload));
 });
+
+test('a name whose skeleton has just left gets 503 with Retry-After, not 404, until a skeleton serves it again; an unknown name still gets 404', async (t) => {
+  const host = privateLoopback();
+  const w = await startWorld(t, { users: USERS, relay: { publicHost: host, httpPort: 8080 } });
+  const www = await homeWeb(t, 'www');
+  const first = await startTestSkeleton(t, w, [site('home-www', www.port, 'http://www.home.example.net')]);
+  const ask = (name: string) => exec('curl', ['-sS', '-o', '/dev/null', '-D', '-', '-H', `Host: ${name}`, `http://${host}:8080/`]).then((r) => r.stdout);
+  t.regex(await ask('www.home.example.net'), /^HTTP\/1\.1 200 /);
+  await first.close({ drainMs: 5_000 }); // a graceful stop: the name is withdrawn at once
+  const gone = await ask('www.home.example.net');
+  t.regex(gone, /^HTTP\/1\.1 503 /);
+  t.regex(gone, /^Retry-After: 5\r$/m);
+  t.regex(await ask('nothing.home.example.net'), /^HTTP\/1\.1 404 /);
+  await startTestSkeleton(t, w, [site('home-www', www.port, 'http://www.home.example.net')]);
+  t.regex(await ask('www.home.example.net'), /^HTTP\/1\.1 200 /);
+});

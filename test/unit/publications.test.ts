@@ -1,5 +1,5 @@
 import test from 'ava';
-import { PublicationRegistry } from '../../relay/core/publication-registry.js';
+import { GONE_MS, MAX_GONE, PublicationRegistry } from '../../relay/core/publication-registry.js';
 import { parsePortRanges } from '../../relay/public/port-ranges.js';
 import { grantCovers, grantProblem } from '../../relay/users/publish-grant.js';
 import { parseUserRecord } from '../../relay/users/user-record.js';
@@ -84,4 +84,33 @@ test('publication registry: one account per url, its sessions share it, the last
   t.false(reg.release('https://*.home.example.net', 'a1'));
   t.true(reg.release('https://*.home.example.net', 'a2'));
   t.deepEqual(claim('https://*.home.example.net', 'b1', 'other'), { ok: true, fresh: true });
+});
+
+test('a shared-port name its skeleton let go is gone for now (GONE_MS), matched as routing matches; a revoked one and a tcp port are not; claiming it again forgets it; at most MAX_GONE are kept', (t) => {
+  const reg = new PublicationRegistry();
+  const claim = (url: string, sid = 's1'): void => void reg.claim({ server: 'home-web', url }, parsePublicationUrl(url) as never, sid, 'home', 0);
+  claim('http://www.home.example.net');
+  claim('http://*.blog.example.net');
+  claim('http://revoked.example.net');
+  claim('tcp://:25');
+  reg.release('http://www.home.example.net', 's1', 1000);
+  reg.release('http://*.blog.example.net', 's1', 1000);
+  reg.release('http://revoked.example.net', 's1'); // a grant revoked: not coming back
+  reg.release('tcp://:25', 's1', 1000);
+  t.true(reg.recentlyGone('http', 'www.home.example.net', 2000));
+  t.true(reg.recentlyGone('http', 'a.blog.example.net', 2000), 'the wildcard, as resolveHost matches it');
+  t.false(reg.recentlyGone('https', 'www.home.example.net', 2000), 'another port');
+  t.false(reg.recentlyGone('http', 'revoked.example.net', 2000));
+  t.false(reg.recentlyGone('http', 'never.example.net', 2000));
+  t.false(reg.recentlyGone('http', 'www.home.example.net', 1000 + GONE_MS), 'forgotten after GONE_MS');
+  claim('http://a.example.net');
+  reg.release('http://a.example.net', 's1', 5000);
+  claim('http://a.example.net', 's2');
+  t.false(reg.recentlyGone('http', 'a.example.net', 5001), 'served again');
+  for (let i = 0; i <= MAX_GONE; i++) {
+    claim(`http://n${i}.example.net`);
+    reg.release(`http://n${i}.example.net`, 's1', 6000);
+  }
+  t.false(reg.recentlyGone('http', 'n0.example.net', 6001), 'the oldest forgotten past MAX_GONE');
+  t.true(reg.recentlyGone('http', `n${MAX_GONE}.example.net`, 6001));
 });
