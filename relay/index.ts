@@ -1,6 +1,7 @@
 /**
  * startRelay(options): the relay as a library. Resolves once both ports listen.
  */
+import { DRAIN_IDLE_MS } from '../shared/net/idle-sweep.js';
 import { createServer, type AddressInfo } from 'node:net';
 import { listenOn } from '../shared/net/listen-on.js';
 import { EphemeralKeyRing } from '../shared/crypto/ephemeral-key.js';
@@ -124,8 +125,6 @@ export interface RelayHandle {
   cluster?: { link: ClusterLink; relayId: string; advertise: string };
 }
 
-/** While a relay stops, a stream that has carried nothing for this long is cut rather than waited for. */
-const DRAIN_IDLE_MS = 1000;
 
 export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   let closing: Promise<void> | undefined;
@@ -242,7 +241,8 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
       const deadline = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), drainMs); });
       // Peers end what is idle when they hear Goodbye (a forwarder's idle tunnel); what still carries
       // nothing for a second (an idle ssh session, a stream of a peer that ignores Goodbye) is cut, so
-      // the drain waits only for streams that move bytes.
+      // the drain waits only for streams that move bytes, or wait (a slow reader, an answer owed) and
+      // then for 10 s of silence at most (relay/io/idle-streams.ts).
       runtime.cutIdle(DRAIN_IDLE_MS);
       const sweep = setInterval(() => runtime.cutIdle(DRAIN_IDLE_MS), DRAIN_IDLE_MS / 4);
       const drained = await Promise.race([runtime.drained().then(() => true), deadline]);

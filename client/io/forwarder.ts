@@ -14,7 +14,7 @@ import type { BurrowClient } from '../index.js';
 import { isRetryable, TunnelSource } from './tunnel-source.js';
 import { ServerOutage } from '../core/server-outage.js';
 import { openPatiently } from './patient-open.js';
-import { IdleSweep, type StreamCounts } from '../../shared/net/idle-sweep.js';
+import { DRAIN_IDLE_MS, DRAIN_PATIENCE_MS, IdleSweep, type StreamCounts } from '../../shared/net/idle-sweep.js';
 
 /** How long a local connection may wait for a server (or relay) that has just gone away: a restart heals in seconds. */
 export const OPEN_WAIT_MS = 10_000;
@@ -37,9 +37,6 @@ export type StreamOutcome = 'ok' | 'failed' | 'cancelled';
 /** Times one connection is carried on again after a stopping skeleton refused its channel. */
 const MAX_SHUTDOWN_RETRIES = 3;
 
-/** A stopping forwarder cuts a connection that is silent this long, or this much longer when it waits (on a slow reader, for an answer). */
-export const DRAIN_IDLE_MS = 1000;
-export const DRAIN_PATIENCE_MS = 10_000;
 
 export interface Forwarder {
   address: AddressInfo;

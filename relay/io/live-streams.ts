@@ -22,6 +22,8 @@ export interface LiveStream {
   sockets: ReadonlyArray<{ destroy(): void }>;
   /** Work under way although no byte moves (a public HTTP answer awaited): never idle. */
   busy?: () => boolean;
+  /** Bytes wait on a slow reader, or an answer is owed: a stopping relay is patient with it (idle-streams.ts). */
+  waiting?: () => boolean;
 }
 
 export class LiveStreams {

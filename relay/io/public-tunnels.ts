@@ -29,6 +29,8 @@ export interface PublicStreamInfo {
   cut: () => void;
   /** Work is under way although no byte moves (an HTTP answer awaited): not idle. */
   busy?: () => boolean;
+  /** Bytes wait on a slow reader, or the public client spoke last (an answer owed): patient, not idle. */
+  waiting?: () => boolean;
 }
 
 /** How long a public tunnel without channels is kept for the next connection. */
@@ -168,7 +170,8 @@ export class PublicTunnels {
     const done = new Promise<void>((resolve) => { settle = resolve; });
     // Cut (by the operator, or as idle when the relay stops): a reset, so the public client sees a cut.
     const cut = (): void => resetLocal(local);
-    this.host.started(stream, { server: leg.server, user: leg.user, start, bytes, cut, ...(busy ? { busy } : {}) }, done);
+    const waiting = (): boolean => channel.blocked || channel.lastFromLocal === true;
+    this.host.started(stream, { server: leg.server, user: leg.user, start, bytes, cut, waiting, ...(busy ? { busy } : {}) }, done);
     const result = await channel.settled;
     this.#leave(source);
     const error = result.code;

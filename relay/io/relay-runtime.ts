@@ -244,7 +244,7 @@ export class RelayRuntime extends EventEmitter {
   #publicStarted(stream: number, info: PublicStreamInfo, done: Promise<void>): void {
     this.live.add({
       id: stream, server: info.server, user: info.user, start: info.start, bytes: () => splitBytes(info.bytes()), sockets: [{ destroy: info.cut }],
-      ...(info.busy ? { busy: info.busy } : {}),
+      ...(info.busy ? { busy: info.busy } : {}), ...(info.waiting ? { waiting: info.waiting } : {}),
     });
     const finished = done.then(() => ({ aToB: 0, bToA: 0, durationMs: 0 }));
     this.#activeSplices.add(finished);
@@ -276,7 +276,10 @@ export class RelayRuntime extends EventEmitter {
     }
     const start = new Date();
     const opts = { aLeftover: client.detach(), bLeftover: skeleton.detach(), idleMs: this.streamIdleMs };
-    this.live.add({ id: cmd.stream, server: cmd.server, user: cmd.user, start, bytes: spliceCounter(client.socket, skeleton.socket, opts), sockets: [client.socket, skeleton.socket] });
+    this.live.add({
+      id: cmd.stream, server: cmd.server, user: cmd.user, start, bytes: spliceCounter(client.socket, skeleton.socket, opts), sockets: [client.socket, skeleton.socket],
+      waiting: () => client.socket.writableLength > 0 || skeleton.socket.writableLength > 0,
+    });
     const done = splice(client.socket, skeleton.socket, opts);
     this.#activeSplices.add(done);
     void done.then((result) => {

@@ -9,6 +9,11 @@
  * stream first seen with bytes sent and none back awaits its first). The patience is bounded, so a peer
  * that never reads or never answers holds a stop for that long, not for the whole drain.
  */
+/** A stopping process cuts a stream silent this long... */
+export const DRAIN_IDLE_MS = 1000;
+/** ...or this long when it is waiting (on a slow reader, or for an answer owed). */
+export const DRAIN_PATIENCE_MS = 10_000;
+
 export interface StreamCounts {
   toServer: number;
   fromServer: number;

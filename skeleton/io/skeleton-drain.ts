@@ -14,12 +14,9 @@
  * itself once drained, so the drain waits for the connection rather than cutting it).
  */
 import { EventEmitter } from 'node:events';
-import { IdleSweep, type StreamCounts } from '../../shared/net/idle-sweep.js';
+import { DRAIN_IDLE_MS, DRAIN_PATIENCE_MS, IdleSweep, type StreamCounts } from '../../shared/net/idle-sweep.js';
 
-/** A stream or a channel that is silent this long (and awaits no answer) is cut by a stopping skeleton. */
-export const DRAIN_IDLE_MS = 1000;
-/** A stream or channel that is waiting (on a slow reader, or for an answer) is cut after this long silent. */
-export const DRAIN_PATIENCE_MS = 10_000;
+export { DRAIN_IDLE_MS } from '../../shared/net/idle-sweep.js';
 
 export interface DrainWork {
   counts(): StreamCounts;

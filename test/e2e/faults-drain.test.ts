@@ -4,12 +4,15 @@
  * forwarder ends its idle tunnel when it hears Goodbye. A connection made while the relay is away waits
  * for the restarted relay (and the skeleton's advertisement) instead of failing.
  */
+import test from 'ava';
+import { once } from 'node:events';
+import { connect as netConnect } from 'node:net';
 import { logMsg } from '../helpers/fault-lines.js';
 import { EchoTransfer, within } from '../helpers/fault-transfer.js';
 import { FAULT_USERS, faultWorld, overBothTransports, running, startForwarder, startRelay, startSkeleton } from '../helpers/fault-world.js';
 import { startWsWorld } from '../helpers/ws-world.js';
 import type { StreamAudit } from '../../relay/index.js';
-import { connectTestClient, echoServer, newSecret, server, startTestSkeleton, startWorld } from '../helpers/world.js';
+import { connectTestClient, echoServer, listenLocal, newSecret, server, startTestSkeleton, startWorld } from '../helpers/world.js';
 
 overBothTransports('SIGTERM with only an idle forwarder tunnel and a skeleton pool attached: the relay exits 0 at once, and a connection made meanwhile is served by the restarted relay', async (t, transport) => {
   const w = await faultWorld(t, FAULT_USERS, transport);
@@ -70,4 +73,45 @@ overBothTransports('close(): a single stream idle for a second is cut (audit rea
   sending = false;
   await within(closing, 10_000, 'close() once the busy stream ended');
   t.deepEqual(audits.map((a) => a.reason).sort(), ['ok', 'shutdown-idle']);
+});
+
+test('close(): a public connection whose request awaits its answer is not idle: an idle one beside it is cut in the same sweep, it runs on and finishes', async (t) => {
+  const world = await startWorld(t, {
+    users: { home: { roles: ['skeleton'], serve: ['home-*'], publish: ['tcp:20000-20099'] } },
+    relay: { publicHost: '127.0.0.1', publicPorts: '20000-20099' },
+  });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => { release = resolve; });
+  let asked!: () => void;
+  const gotRequest = new Promise<void>((resolve) => { asked = resolve; });
+  const { port } = await listenLocal(t, (socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.once('data', () => {
+      asked();
+      void released.then(() => socket.end('the answer'));
+    });
+  });
+  await startTestSkeleton(t, world, [{ id: 'home-slow', host: '127.0.0.1', port, description: '', protocol: 'tcp', publications: [{ server: 'home-slow', url: 'tcp://:20046' }] }]);
+  await world.relay.ingress.listening('tcp://:20046');
+  const idle = netConnect({ host: '127.0.0.1', port: 20046 });
+  idle.on('error', () => undefined);
+  const waiting = netConnect({ host: '127.0.0.1', port: 20046 });
+  await Promise.all([once(idle, 'connect'), once(waiting, 'connect')]);
+  let answer = '';
+  waiting.setEncoding('utf8');
+  waiting.on('data', (c: string) => { answer += c; });
+  const ended = new Promise<string>((resolve) => {
+    waiting.once('end', () => resolve('end'));
+    waiting.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+  });
+  waiting.write('GET\n');
+  await within(gotRequest, 10_000, 'the request at home');
+  const closing = world.relay.close({ drainMs: 30_000 });
+  // Both are first seen by the same sweep and are silent since: without patience for an owed answer the
+  // waiting one would be cut in the very sweep that cuts the idle one, before the answer is released.
+  await within(new Promise<StreamAudit>((resolve) => world.relay.on('stream-closed', (a) => { if (a.reason === 'shutdown-idle') resolve(a); })), 5_000, 'the idle connection cut');
+  release();
+  t.is(await within(ended, 10_000, 'the answer'), 'end');
+  t.is(answer, 'the answer');
+  await within(closing, 10_000, 'close() once the answered connection ended');
 });
