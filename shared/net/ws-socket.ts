@@ -207,9 +207,12 @@ export class WsSocket extends Duplex {
     return this;
   }
 
-  /** As net.Socket's; a WebSocket has no RST to send: the TCP connection under it just goes. */
+  /**
+   * As net.Socket's: a cut, never an end. A WebSocket has no RST to send: the TCP connection under it
+   * just goes (no FIN message, no close frame), and the peer reads that as a reset (1006).
+   */
   resetAndDestroy(): this {
-    return this.destroy();
+    return this.destroy(Object.assign(new Error('connection reset'), { code: 'ECONNRESET' }));
   }
 }
 
