@@ -164,6 +164,8 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     } finally {
       clearInterval(keepAlive);
       status.stop();
+      // A second Ctrl-C or SIGTERM while draining: what runs is cut now.
+      void untilSignal().then(() => forwarder.close({ drainMs: 0 }));
       await forwarder.close({ drainMs: (config.drain as number) * 1000 });
       c.close();
     }

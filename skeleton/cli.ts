@@ -156,6 +156,8 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     } finally {
       clearInterval(keepAlive);
       stopReload();
+      // A second Ctrl-C or SIGTERM while draining: cut what runs now (tunnels still end whole), not a kill.
+      void untilSignal().then(() => skeleton.drain.hurry());
       await skeleton.close();
     }
   });

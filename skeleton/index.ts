@@ -150,22 +150,28 @@ async function drainFor(drain: SkeletonDrain, runtimes: SkeletonRuntime[], drain
   await Promise.all(runtimes.map((r) => r.leave(Math.min(2000, drainMs))));
   drain.start();
   log.info({ connections: drain.connections, drainMs }, 'skeleton stopping: running streams may finish');
-  let cut = drain.sweep(Date.now());
+  let cutIdle = drain.sweep(Date.now());
   const sweep = setInterval(() => {
-    cut += drain.sweep(Date.now());
+    cutIdle += drain.sweep(Date.now());
   }, DRAIN_IDLE_MS / 4);
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())); });
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), drain.hurried ? 0 : Math.max(0, deadline - Date.now()));
+    drain.once('hurry', () => resolve(false));
+  });
   const drained = await Promise.race([drain.done().then(() => true), late]);
   clearInterval(sweep);
   clearTimeout(timer);
+  let cutAtDeadline = 0;
   if (!drained) {
-    cut += drain.cutAll();
+    cutAtDeadline = drain.cutAll();
     // The tunnels' ends and the resets go out before the sockets close (a second at most).
     let grace: NodeJS.Timeout | undefined;
     await Promise.race([drain.done(), new Promise<void>((resolve) => { grace = setTimeout(resolve, 1000); })]);
     clearTimeout(grace);
   }
-  log.info({ drained, cut }, 'skeleton stopped');
-  return { drained, cut };
+  // Idle ones carried nothing; what was cut at the deadline (or on a second signal) was work an app saw fail.
+  if (cutAtDeadline > 0) log.warn({ cutIdle, cutAtDeadline, drainMs }, 'skeleton stopped; streams still running at the deadline were cut');
+  else log.info({ cutIdle }, 'skeleton stopped: every running stream finished');
+  return { drained, cut: cutIdle + cutAtDeadline };
 }

@@ -129,7 +129,11 @@ export async function startForwarder(opts: {
     }
     openPatiently(() => opts.client.open(opts.serverId, { secret: opts.secret, earlyData: true }), local, outage).then(
       async (stream) => {
-        if (live.has(local)) live.set(local, () => local.writableLength > 0 || stream.writableLength > 0);
+        // The app spoke last (its request awaits the answer), or bytes wait on a slow reader.
+        let appSpokeLast = false;
+        local.on('data', () => { appSpokeLast = true; });
+        stream.on('data', () => { appSpokeLast = false; });
+        if (live.has(local)) live.set(local, () => appSpokeLast || local.writableLength > 0 || stream.writableLength > 0);
         const result = await pipeBoth(local, stream);
         // With early data a refusal (the target is down) arrives as the stream's first error.
         if (result.error && local.bytesWritten === 0) ended(cancelled ? 'cancelled' : 'failed', result.error);
@@ -156,8 +160,11 @@ export async function startForwarder(opts: {
     close: async (closeOpts = {}) => {
       const listening = new Promise<void>((resolve) => server.close(() => resolve()));
       const result = await drainLive(live, emptied, closeOpts.drainMs ?? 0);
-      if (result.cut > 0 || !result.drained) opts.log.info(result, 'forwarder stopped');
-      tunnels?.close();
+      // A cut is a connection the app saw fail: worth a line at the default level.
+      if (result.cut > 0) opts.log.warn(result, 'forwarder stopped; connections still running were cut');
+      else opts.log.info(result, 'forwarder stopped');
+      // The tunnel's authenticated end, answered, before the session goes (the relay then audits it as ok).
+      await tunnels?.close();
       await listening;
       return result;
     },
@@ -166,8 +173,8 @@ export async function startForwarder(opts: {
 
 /**
  * Waits up to `drainMs` for the running local connections to end, cutting (a reset) those silent for
- * DRAIN_IDLE_MS, or for DRAIN_PATIENCE_MS when they wait on a slow reader or for an answer
- * (shared/net/idle-sweep.ts), and at the end whatever is left.
+ * DRAIN_IDLE_MS unless they wait on a slow reader or for an answer (shared/net/idle-sweep.ts), and at
+ * the end whatever is left.
  */
 async function drainLive(live: Map<Socket, () => boolean>, emptied: Set<() => void>, drainMs: number): Promise<{ drained: boolean; cut: number }> {
   let cut = 0;

@@ -62,10 +62,20 @@ export class TunnelSource {
     else tunnel.once('idle', () => tunnel.end());
   }
 
-  close(): void {
+  /** Ends the tunnel (its authenticated end); resolves once the peer answered with its own, or after `graceMs`. */
+  close(graceMs = 1000): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#idleTimer);
-    this.#tunnel?.end();
+    const tunnel = this.#tunnel;
+    if (!tunnel) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const grace = setTimeout(resolve, graceMs);
+      tunnel.once('close', () => {
+        clearTimeout(grace);
+        resolve();
+      });
+      tunnel.end();
+    });
   }
 
   #get(): Promise<Tunnel> {

@@ -31,15 +31,18 @@ export interface PublicationRecord {
  * restarting, or reconnecting): the HTTP port answers `503` with `Retry-After` for it, not `404`.
  */
 export const GONE_MS = 5 * 60_000;
-/** Names remembered so at most (the oldest are forgotten first). */
+/** Names remembered so at most (the oldest are forgotten first)... */
 export const MAX_GONE = 10_000;
+/** ...and per account, so one churning its names under a wildcard grant cannot push out another's. */
+export const MAX_GONE_PER_ACCOUNT = 1_000;
 
 export type PublishResult = { ok: true; fresh: boolean } | { ok: false; code: ErrorCode };
 
 export class PublicationRegistry {
   readonly #byUrl = new Map<string, PublicationRecord>();
-  /** Shared-port urls whose last holder let go, and when (insertion order: the oldest first). */
-  readonly #gone = new Map<string, number>();
+  /** Shared-port urls whose last holder let go, when, and whose (insertion order: the oldest first). */
+  readonly #gone = new Map<string, { at: number; user: string }>();
+  readonly #gonePerUser = new Map<string, number>();
 
   get(url: string): PublicationRecord | undefined {
     return this.#byUrl.get(url);
@@ -60,7 +63,7 @@ export class PublicationRegistry {
       return { ok: true, fresh: false };
     }
     this.#byUrl.set(url, { url, target, server, user, holders: [sid], rules, since: now, asked: new Map([[sid, { server, rules }]]) });
-    this.#gone.delete(url);
+    this.#forget(url);
     return { ok: true, fresh: true };
   }
 
@@ -80,12 +83,31 @@ export class PublicationRegistry {
       return false;
     }
     this.#byUrl.delete(url);
-    if (goneAt !== undefined && (record.target.kind === 'http' || record.target.kind === 'https')) {
-      this.#gone.delete(url);
-      this.#gone.set(url, goneAt);
-      if (this.#gone.size > MAX_GONE) this.#gone.delete(this.#gone.keys().next().value as string);
-    }
+    if (goneAt !== undefined && (record.target.kind === 'http' || record.target.kind === 'https')) this.#remember(url, goneAt, record.user);
     return true;
+  }
+
+  #remember(url: string, at: number, user: string): void {
+    this.#forget(url);
+    if ((this.#gonePerUser.get(user) ?? 0) >= MAX_GONE_PER_ACCOUNT) {
+      for (const [old, entry] of this.#gone) {
+        if (entry.user !== user) continue;
+        this.#forget(old);
+        break;
+      }
+    }
+    if (this.#gone.size >= MAX_GONE) this.#forget(this.#gone.keys().next().value as string);
+    this.#gone.set(url, { at, user });
+    this.#gonePerUser.set(user, (this.#gonePerUser.get(user) ?? 0) + 1);
+  }
+
+  #forget(url: string): void {
+    const entry = this.#gone.get(url);
+    if (!entry) return;
+    this.#gone.delete(url);
+    const left = (this.#gonePerUser.get(entry.user) ?? 1) - 1;
+    if (left > 0) this.#gonePerUser.set(entry.user, left);
+    else this.#gonePerUser.delete(entry.user);
   }
 
   /**
@@ -95,10 +117,10 @@ export class PublicationRegistry {
   recentlyGone(kind: 'http' | 'https', host: string, now: number): boolean {
     const dot = host.indexOf('.');
     for (const url of [`${kind}://${host}`, ...(dot > 0 ? [`${kind}://*${host.slice(dot)}`] : [])]) {
-      const at = this.#gone.get(url);
-      if (at === undefined) continue;
-      if (now - at < GONE_MS) return true;
-      this.#gone.delete(url);
+      const entry = this.#gone.get(url);
+      if (entry === undefined) continue;
+      if (now - entry.at < GONE_MS) return true;
+      this.#forget(url);
     }
     return false;
   }

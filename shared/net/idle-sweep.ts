@@ -3,16 +3,21 @@
  * per chunk): a stream whose counts have not moved for the idle time. A stream the process can see is
  * idle is not work in flight, so a stopping relay, skeleton or forwarder cuts it instead of waiting out
  * its whole drain for it. Never idle: a stream that says it is busy (a public HTTP answer awaited at the
- * relay). With `patienceMs`, a stream that is waiting is idle only after that longer silence: one that
- * says so (bytes held for a slow reader, an answer its owner knows is owed), or, read from the counters,
- * one whose last bytes went to the server with nothing back since (a request awaiting its answer; a
- * stream first seen with bytes sent and none back awaits its first). The patience is bounded, so a peer
- * that never reads or never answers holds a stop for that long, not for the whole drain.
+ * relay). With `patienceMs`, a stream that is waiting is idle only after that longer silence (the drains
+ * use no bound: DRAIN_PATIENCE_MS): one that says so (bytes held for a slow reader, an answer its owner
+ * knows is owed), or, read from the counters, one whose last bytes went to the server with nothing back
+ * since (a request awaiting its answer; a stream first seen with bytes sent and none back awaits its
+ * first).
  */
 /** A stopping process cuts a stream silent this long... */
 export const DRAIN_IDLE_MS = 1000;
-/** ...or this long when it is waiting (on a slow reader, or for an answer owed). */
-export const DRAIN_PATIENCE_MS = 10_000;
+/**
+ * ...but never one that is waiting (on a slow reader, or for an answer owed): that runs on until the
+ * drain's deadline. A fixed patience cut slow downloads: the kernel buffers between here and a slow
+ * reader hold many megabytes (a receive buffer grows to 32 MiB here), and while they empty nothing
+ * moves that any process on the way can see, for tens of seconds.
+ */
+export const DRAIN_PATIENCE_MS = Number.POSITIVE_INFINITY;
 
 export interface StreamCounts {
   toServer: number;

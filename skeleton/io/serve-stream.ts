@@ -98,9 +98,19 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
       return;
     }
     // The data connection's counters: what the relay brought is for the server, what it took came from it.
-    // Waiting: bytes queued for the relay's side or for the home server that the reader has not taken.
-    const waiting = (): boolean => socket.writableLength > 0 || (target?.writableLength ?? 0) > 0;
-    const work = { counts: () => ({ toServer: socket.bytesRead, fromServer: socket.bytesWritten, waiting: waiting() }), cut: () => resetSocket(socket) };
+    // Waiting: bytes queued that a reader has not taken, or the last data went to the server (its answer
+    // is owed). Counted in plain bytes at the server's side; a UDP flow by its relay connection.
+    let lastToServer = false;
+    if (target) {
+      // Beside the pipe's own 'data' listeners (a UDP flow reads its stream otherwise: none there).
+      secure.on('data', () => { lastToServer = true; });
+      target.on('data', () => { lastToServer = false; });
+    }
+    const waiting = (): boolean => socket.writableLength > 0 || (target?.writableLength ?? 0) > 0 || lastToServer;
+    const counts = target
+      ? () => ({ toServer: target!.bytesWritten, fromServer: target!.bytesRead, waiting: waiting() })
+      : () => ({ toServer: socket.bytesRead, fromServer: socket.bytesWritten, waiting: waiting() });
+    const work = { counts, cut: () => resetSocket(socket) };
     if (flow) {
       const served = flow.serve(secure);
       opts.drain?.track(work, served);

@@ -3,9 +3,8 @@
  * of nothing: no new stream or public connection is routed to it), then drains: tunnels take no new
  * channel and end (the authenticated end) once their last channel has; streams and channels run on until
  * they end, except those silent for DRAIN_IDLE_MS, which are cut (shared/net/idle-sweep.ts); one that
- * is waiting (bytes held for a slow reader, an answer owed by the home server) is cut only after
- * DRAIN_PATIENCE_MS of silence, so a peer that never reads or never answers holds a stop for that long,
- * not for the whole drain. At the deadline tunnels end (their remaining channels reset, the tunnel's
+ * is waiting (bytes held for a slow reader, an answer owed by the home server) runs on until the
+ * deadline (DRAIN_PATIENCE_MS: no bound of its own). At the deadline (or on hurry(), a second signal) tunnels end (their remaining channels reset, the tunnel's
  * authenticated end written) and whatever else is left is cut. A cut is a reset, so nobody takes a cut
  * stream for a whole one.
  *
@@ -24,6 +23,8 @@ export interface DrainWork {
 }
 
 export interface SkeletonDrainEvents {
+  /** Stop now (a second signal): the drain's deadline is brought forward. */
+  hurry: [];
   /** A sweep ran at `at`: it cut `cut`, and `running` streams and channels go on. */
   swept: [{ at: number; cut: number; running: number }];
 }
@@ -35,6 +36,7 @@ export class SkeletonDrain extends EventEmitter<SkeletonDrainEvents> {
   readonly #atDeadline = new Set<() => void>();
   readonly #idle = new IdleSweep<DrainWork>({ patienceMs: DRAIN_PATIENCE_MS });
   #draining = false;
+  #hurried = false;
 
   get draining(): boolean {
     return this.#draining;
@@ -71,6 +73,18 @@ export class SkeletonDrain extends EventEmitter<SkeletonDrainEvents> {
   atDeadline(fn: () => void): () => void {
     this.#atDeadline.add(fn);
     return () => this.#atDeadline.delete(fn);
+  }
+
+  /** True once hurry() was called. */
+  get hurried(): boolean {
+    return this.#hurried;
+  }
+
+  /** Brings the deadline forward to now (a second Ctrl-C): what runs is cut, tunnels still end whole. */
+  hurry(): void {
+    if (this.#hurried) return;
+    this.#hurried = true;
+    this.emit('hurry');
   }
 
   start(): void {

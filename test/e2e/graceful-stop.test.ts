@@ -267,3 +267,23 @@ test('a download whose reader pauses is not idle: it survives a skeleton stop ac
   t.deepEqual(await within(download, 20_000, 'the rest of the download'), { bytes: size, ended: 'end' });
   t.deepEqual(await within(closing, 10_000, 'the stop'), { drained: true, cut: 0 });
 });
+
+test('hurry() (a second Ctrl-C) cuts what still runs at once, and the relay still sees the tunnel end whole', async (t) => {
+  const relayLog = recordingLogger();
+  const world = await startWorld(t, { users: USERS, relay: { publicHost: '127.0.0.1', publicPorts: '20000-20099' }, log: relayLog.log });
+  const home = await heldServer(t, 1024);
+  const skeleton = await startTestSkeleton(t, world, [{ id: 'home-held', host: '127.0.0.1', port: home.port, description: '', protocol: 'tcp', publications: [{ server: 'home-held', url: 'tcp://:20047' }] }]);
+  await world.relay.ingress.listening('tcp://:20047');
+  const socket = netConnect({ host: '127.0.0.1', port: 20047 });
+  await once(socket, 'connect');
+  const answer = ask(socket);
+  await within(home.gotRequest, 10_000, 'the request at home');
+  const drainStarted = new Promise<void>((resolve) => skeleton.drain.once('swept', () => resolve()));
+  const closing = skeleton.close({ drainMs: 60_000 });
+  await within(drainStarted, 10_000, 'the drain started');
+  skeleton.drain.hurry();
+  t.deepEqual(await within(closing, 5_000, 'the stop, well before the 60 s drain'), { drained: false, cut: 1 });
+  t.is((await within(answer, 5_000, 'the cut')).ended, 'ECONNRESET', 'the public client sees a cut');
+  const failed = relayLog.lines().filter((l) => l.msg === 'public tunnel failed; its connections were cut');
+  t.deepEqual(failed, [], 'the public tunnel ended with its authenticated end');
+});

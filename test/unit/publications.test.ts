@@ -1,5 +1,5 @@
 import test from 'ava';
-import { GONE_MS, MAX_GONE, PublicationRegistry } from '../../relay/core/publication-registry.js';
+import { GONE_MS, MAX_GONE, MAX_GONE_PER_ACCOUNT, PublicationRegistry } from '../../relay/core/publication-registry.js';
 import { parsePortRanges } from '../../relay/public/port-ranges.js';
 import { grantCovers, grantProblem } from '../../relay/users/publish-grant.js';
 import { parseUserRecord } from '../../relay/users/user-record.js';
@@ -86,7 +86,7 @@ test('publication registry: one account per url, its sessions share it, the last
   t.deepEqual(claim('https://*.home.example.net', 'b1', 'other'), { ok: true, fresh: true });
 });
 
-test('a shared-port name its skeleton let go is gone for now (GONE_MS), matched as routing matches; a revoked one and a tcp port are not; claiming it again forgets it; at most MAX_GONE are kept', (t) => {
+test('a shared-port name its skeleton let go is gone for now (GONE_MS), matched as routing matches; a revoked one and a tcp port are not; claiming it again forgets it; at most MAX_GONE_PER_ACCOUNT per account and MAX_GONE in all are kept', (t) => {
   const reg = new PublicationRegistry();
   const claim = (url: string, sid = 's1'): void => void reg.claim({ server: 'home-web', url }, parsePublicationUrl(url) as never, sid, 'home', 0);
   claim('http://www.home.example.net');
@@ -107,10 +107,25 @@ test('a shared-port name its skeleton let go is gone for now (GONE_MS), matched 
   reg.release('http://a.example.net', 's1', 5000);
   claim('http://a.example.net', 's2');
   t.false(reg.recentlyGone('http', 'a.example.net', 5001), 'served again');
-  for (let i = 0; i <= MAX_GONE; i++) {
+  // One account churning names keeps at most MAX_GONE_PER_ACCOUNT and pushes out only its own.
+  const other = 'http://www.other.example.net';
+  reg.claim({ server: 'web', url: other }, parsePublicationUrl(other) as never, 'o1', 'other', 0);
+  reg.release(other, 'o1', 5500);
+  for (let i = 0; i <= MAX_GONE_PER_ACCOUNT; i++) {
     claim(`http://n${i}.example.net`);
     reg.release(`http://n${i}.example.net`, 's1', 6000);
   }
-  t.false(reg.recentlyGone('http', 'n0.example.net', 6001), 'the oldest forgotten past MAX_GONE');
-  t.true(reg.recentlyGone('http', `n${MAX_GONE}.example.net`, 6001));
+  t.false(reg.recentlyGone('http', 'n0.example.net', 6001), "past its quota an account's oldest is forgotten");
+  t.true(reg.recentlyGone('http', `n${MAX_GONE_PER_ACCOUNT}.example.net`, 6001));
+  t.true(reg.recentlyGone('http', 'www.other.example.net', 6001), "another account's name stays");
+  // Over all accounts, at most MAX_GONE.
+  for (let a = 0; a < MAX_GONE / MAX_GONE_PER_ACCOUNT + 1; a++) {
+    for (let i = 0; i < MAX_GONE_PER_ACCOUNT; i++) {
+      const url = `http://a${a}-${i}.example.net`;
+      reg.claim({ server: 'web', url }, parsePublicationUrl(url) as never, `x${a}`, `user${a}`, 0);
+      reg.release(url, `x${a}`, 7000);
+    }
+  }
+  t.false(reg.recentlyGone('http', 'www.other.example.net', 7001), 'the oldest of all forgotten past MAX_GONE');
+  t.true(reg.recentlyGone('http', `a${MAX_GONE / MAX_GONE_PER_ACCOUNT}-${MAX_GONE_PER_ACCOUNT - 1}.example.net`, 7001));
 });
