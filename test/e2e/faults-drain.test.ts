@@ -12,7 +12,8 @@ import { EchoTransfer, within } from '../helpers/fault-transfer.js';
 import { FAULT_USERS, faultWorld, overBothTransports, running, startForwarder, startRelay, startSkeleton } from '../helpers/fault-world.js';
 import { startWsWorld } from '../helpers/ws-world.js';
 import type { StreamAudit } from '../../relay/index.js';
-import { connectTestClient, echoServer, listenLocal, newSecret, server, startTestSkeleton, startWorld } from '../helpers/world.js';
+import { connectTestClient, echoServer, newSecret, server, startTestSkeleton, startWorld } from '../helpers/world.js';
+import { heldServer } from '../helpers/held-server.js';
 
 overBothTransports('SIGTERM with only an idle forwarder tunnel and a skeleton pool attached: the relay exits 0 at once, and a connection made meanwhile is served by the restarted relay', async (t, transport) => {
   const w = await faultWorld(t, FAULT_USERS, transport);
@@ -80,17 +81,7 @@ test('close(): a public connection whose request awaits its answer is not idle: 
     users: { home: { roles: ['skeleton'], serve: ['home-*'], publish: ['tcp:20000-20099'] } },
     relay: { publicHost: '127.0.0.1', publicPorts: '20000-20099' },
   });
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => { release = resolve; });
-  let asked!: () => void;
-  const gotRequest = new Promise<void>((resolve) => { asked = resolve; });
-  const { port } = await listenLocal(t, (socket) => {
-    socket.on('error', () => socket.destroy());
-    socket.once('data', () => {
-      asked();
-      void released.then(() => socket.end('the answer'));
-    });
-  });
+  const { port, release, gotRequest } = await heldServer(t, 'the answer');
   await startTestSkeleton(t, world, [{ id: 'home-slow', host: '127.0.0.1', port, description: '', protocol: 'tcp', publications: [{ server: 'home-slow', url: 'tcp://:20046' }] }]);
   await world.relay.ingress.listening('tcp://:20046');
   const idle = netConnect({ host: '127.0.0.1', port: 20046 });

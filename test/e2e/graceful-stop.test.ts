@@ -13,6 +13,7 @@ import { refusedConnect } from '../helpers/public-net.js';
 import { within } from '../helpers/fault-transfer.js';
 import { startForwarder } from '../../client/io/forwarder.js';
 import { silentLogger } from '../../shared/log.js';
+import { heldServer } from '../helpers/held-server.js';
 import { connectTestClient, echoServer, listenLocal, newSecret, server, startTestSkeleton, startWorld, type UserSpec } from '../helpers/world.js';
 
 const USERS: Record<string, UserSpec> = {
@@ -26,27 +27,6 @@ function recordingLogger(): { log: Logger; lines: () => { msg: string; level: nu
   return { log, lines: () => ring.records as { msg: string; level: number; code?: string }[] };
 }
 
-/**
- * A home server that answers a 'GET' line with `size` bytes only once `release()` is called, and echoes
- * anything else; with `banner` it speaks first ("banner\n", as SMTP and SSH servers do).
- */
-async function heldServer(t: Parameters<typeof listenLocal>[0], size: number, opts: { banner?: boolean } = {}) {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => { release = resolve; });
-  let asked!: () => void;
-  const gotRequest = new Promise<void>((resolve) => { asked = resolve; });
-  const { port } = await listenLocal(t, (socket) => {
-    socket.on('error', () => socket.destroy());
-    socket.on('end', () => socket.end());
-    if (opts.banner) socket.write('banner\n');
-    socket.on('data', (chunk: Buffer) => {
-      if (!chunk.toString().startsWith('GET')) return void socket.write(chunk);
-      asked();
-      void released.then(() => socket.end(Buffer.alloc(size, 0x61)));
-    });
-  });
-  return { port, release, gotRequest };
-}
 
 /** Counts what the socket receives from now on; resolves with the count and how it ended ('end', or the error code). */
 function received(socket: Socket): Promise<{ bytes: number; ended: 'end' | string }> {
