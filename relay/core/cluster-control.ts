@@ -11,7 +11,7 @@ import type { Registration } from './server-registry.js';
 import type { RelayState } from './relay-state.js';
 import { byId as byServerId, listingPage } from './listing-page.js';
 import { endSession } from './session-end.js';
-import { confirmPublication, unpublish, type PublishOutcome } from './relay-publish.js';
+import { confirmPublication, unpublish, unpublishSession, type PublishOutcome } from './relay-publish.js';
 
 const key = (sid: string, request: number): string => `${sid}:${request}`;
 
@@ -129,6 +129,7 @@ export function revocationsChanged(state: RelayState, users: string[], now: numb
     if (!state.revoked.has(session.user)) continue;
     state.deps.log.info({ session: session.sid, user: session.user }, 'account revoked in the cluster, ending its session');
     state.fail(session.control, 'ERR_AUTH_FAILED');
+    unpublishSession(state, session.sid); // not coming back: no "gone for now" 503 for its names
     endSession(state, session, now);
   }
 }

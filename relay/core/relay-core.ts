@@ -17,7 +17,7 @@ import { RelayState, type Conn, type RelayDeps } from './relay-state.js';
 import { sourceKey } from './source-guard.js';
 import { matchesAny } from '../users/id-pattern.js';
 import { openPublic } from './public-open.js';
-import { listenFailed, publicationsTaken, regrant } from './relay-publish.js';
+import { listenFailed, publicationsTaken, regrant, unpublishSession } from './relay-publish.js';
 import type { UserRecord } from '../users/users-file.js';
 
 export class RelayCore {
@@ -197,6 +197,8 @@ export class RelayCore {
       if (!record || record.disabled || !record.roles.includes(session.port)) {
         state.deps.log.info({ session: session.sid, user: session.user }, 'account removed or disabled, ending its session');
         state.fail(session.control, 'ERR_AUTH_FAILED');
+        // Not coming back: its names are let go without being remembered as gone for now (no 503, a 404).
+        unpublishSession(state, session.sid);
         endSession(state, session, now);
         continue;
       }

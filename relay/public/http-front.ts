@@ -39,6 +39,8 @@ export interface HttpFrontStats {
   upgrades: number;
   badRequest: number;
   notFound: number;
+  /** Requests for a name whose skeleton is restarting (503, Retry-After), not counted in notFound. */
+  goneForNow: number;
   badGateway: number;
   headTimeouts: number;
   /** Connections cut for pipelining more requests than may wait (http-session.ts MAX_OWED). */
@@ -61,7 +63,7 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
   // Refusals are logged once per source penalty unit (an IPv4 address, an IPv6 /64) and reason a minute.
   const refusalLog = new RefusalLog();
   const now = deps.now ?? Date.now;
-  const stats: Omit<HttpFrontStats, 'inFlight'> = { connections: 0, requests: 0, upgrades: 0, badRequest: 0, notFound: 0, badGateway: 0, headTimeouts: 0, pipelineFloods: 0 };
+  const stats: Omit<HttpFrontStats, 'inFlight'> = { connections: 0, requests: 0, upgrades: 0, badRequest: 0, notFound: 0, goneForNow: 0, badGateway: 0, headTimeouts: 0, pipelineFloods: 0 };
   const conns = new Map<Socket, HttpSession>();
   let closing = false;
 
@@ -99,7 +101,7 @@ export function createHttpFront(deps: HttpFrontDeps): HttpFront {
     }
     const route = resolveSafely(target.host);
     if (!route && deps.recentlyGone?.(target.host)) {
-      stats.notFound++;
+      stats.goneForNow++;
       log.debug({ host: target.host }, 'publication gone for now');
       // Its skeleton is restarting or reconnecting: "try again soon", which no client caches as a missing page.
       return { kind: 'answer', status: 503, close: head.upgrade || announcesBody(head.rawHeaders), retryAfter: GONE_RETRY_AFTER_S };

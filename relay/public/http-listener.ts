@@ -80,7 +80,7 @@ export function startHttpFront(deps: HttpListenerDeps): { server: Server; front:
   });
   const refusals = (): Partial<Record<RefusalReason, number>> => {
     const s = front.stats();
-    return { 'unknown-host': s.notFound, 'bad-head': s.badRequest, 'head-timeout': s.headTimeouts, 'pipeline-flood': s.pipelineFloods };
+    return { 'unknown-host': s.notFound, 'gone-for-now': s.goneForNow, 'bad-head': s.badRequest, 'head-timeout': s.headTimeouts, 'pipeline-flood': s.pipelineFloods };
   };
   return { server, front, refusals };
 }

@@ -10,7 +10,7 @@ import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { promisify } from 'node:util';
 import type { SkeletonServer } from '../../skeleton/index.js';
-import { privateLoopback, startTestSkeleton, startWorld, type UserSpec } from '../helpers/world.js';
+import { privateLoopback, startTestSkeleton, startWorld, writeUsers, type UserSpec } from '../helpers/world.js';
 
 const exec = promisify(execFile);
 const USERS: Record<string, UserSpec> = { home: { roles: ['skeleton'], serve: ['home-*'], publish: ['*.home.example.net'] } };
@@ -109,6 +109,14 @@ test('a name whose skeleton has just left gets 503 with Retry-After, not 404, un
   t.regex(gone, /^HTTP\/1\.1 503 /);
   t.regex(gone, /^Retry-After: 5\r$/m);
   t.regex(await ask('nothing.home.example.net'), /^HTTP\/1\.1 404 /);
-  await startTestSkeleton(t, w, [site('home-www', www.port, 'http://www.home.example.net')]);
+  const refusals = w.relay.ingress.stats.get('http')?.refusals ?? {};
+  t.like(refusals, { 'gone-for-now': 1, 'unknown-host': 1 }, 'the admin API tells the restarting name from an unknown one');
+  const second = await startTestSkeleton(t, w, [site('home-www', www.port, 'http://www.home.example.net')]);
   t.regex(await ask('www.home.example.net'), /^HTTP\/1\.1 200 /);
+  // An account disabled by the operator is not coming back: its names are 404 at once, not 503.
+  const ended = new Promise<void>((resolve) => second.runtime.once('disconnected', () => resolve()));
+  await writeUsers(w.usersFile, { home: { ...USERS.home!, disabled: true } });
+  await w.relay.reloadUsers();
+  await ended;
+  t.regex(await ask('www.home.example.net'), /^HTTP\/1\.1 404 /);
 });
