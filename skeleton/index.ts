@@ -171,7 +171,7 @@ async function drainFor(drain: SkeletonDrain, runtimes: SkeletonRuntime[], drain
     clearTimeout(grace);
   }
   // Idle ones carried nothing; what was cut at the deadline (or on a second signal) was work an app saw fail.
-  if (cutAtDeadline > 0) log.warn({ cutIdle, cutAtDeadline, drainMs }, 'skeleton stopped; streams still running at the deadline were cut');
-  else log.info({ cutIdle }, 'skeleton stopped: every running stream finished');
+  if (cutAtDeadline > 0) log.warn({ cutIdle, cutAtDeadline, drainMs }, 'skeleton stopped; streams still running at the deadline (or at a second signal) were cut');
+  else log.info({ cutIdle }, cutIdle > 0 ? 'skeleton stopped: running streams finished, idle ones were cut' : 'skeleton stopped: every running stream finished');
   return { drained, cut: cutIdle + cutAtDeadline };
 }

@@ -110,7 +110,7 @@ export async function startForwarder(opts: {
       const carry = (attempt: number): void => {
         openPatiently(() => tunnels.openChannel(local), local, outage).then(async (channel) => {
           // The app spoke last (its request awaits the answer), or bytes wait on a slow reader.
-          if (live.has(local)) live.set(local, () => channel.blocked || channel.lastFromLocal === true);
+          if (live.has(local)) live.set(local, () => channel.blocked || channel.halfClosed || channel.lastFromLocal === true);
           const result = await channel.settled;
           // Refused by a skeleton that is stopping, before the app said anything: carried on a new tunnel.
           if (isRetryable(result, local) && attempt < MAX_SHUTDOWN_RETRIES) return carry(attempt + 1);
@@ -133,7 +133,7 @@ export async function startForwarder(opts: {
         let appSpokeLast = false;
         local.on('data', () => { appSpokeLast = true; });
         stream.on('data', () => { appSpokeLast = false; });
-        if (live.has(local)) live.set(local, () => appSpokeLast || local.writableLength > 0 || stream.writableLength > 0);
+        if (live.has(local)) live.set(local, () => appSpokeLast || local.writableLength > 0 || stream.writableLength > 0 || local.readableEnded !== stream.readableEnded);
         const result = await pipeBoth(local, stream);
         // With early data a refusal (the target is down) arrives as the stream's first error.
         if (result.error && local.bytesWritten === 0) ended(cancelled ? 'cancelled' : 'failed', result.error);

@@ -125,6 +125,7 @@ export function clusterListed(state: RelayState, sid: string, request: number, r
 /** The cluster-wide revocation set changed: sessions of revoked accounts end, as if disabled here. */
 export function revocationsChanged(state: RelayState, users: string[], now: number): void {
   state.revoked = new Set(users);
+  for (const user of users) state.publications.forgetAccount(user);
   for (const session of [...state.sessions.values()]) {
     if (!state.revoked.has(session.user)) continue;
     state.deps.log.info({ session: session.sid, user: session.user }, 'account revoked in the cluster, ending its session');

@@ -101,6 +101,16 @@ export class PublicationRegistry {
     this.#gonePerUser.set(user, (this.#gonePerUser.get(user) ?? 0) + 1);
   }
 
+  /** Accounts with names remembered as gone for now. */
+  goneAccounts(): string[] {
+    return [...this.#gonePerUser.keys()];
+  }
+
+  /** The account was disabled, removed or revoked: its names are not coming back (404, not 503). */
+  forgetAccount(user: string): void {
+    for (const [url, entry] of [...this.#gone]) if (entry.user === user) this.#forget(url);
+  }
+
   #forget(url: string): void {
     const entry = this.#gone.get(url);
     if (!entry) return;

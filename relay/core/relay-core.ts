@@ -192,6 +192,11 @@ export class RelayCore {
 
   #usersChanged(lookup: (user: string) => UserRecord | undefined, now: number): void {
     const state = this.state;
+    // Names of accounts that are gone or disabled are not coming back: 404 from now on, not 503.
+    for (const user of state.publications.goneAccounts()) {
+      const record = lookup(user);
+      if (!record || record.disabled) state.publications.forgetAccount(user);
+    }
     for (const session of state.sessions.values()) {
       const record = lookup(session.user);
       if (!record || record.disabled || !record.roles.includes(session.port)) {

@@ -170,7 +170,7 @@ export class PublicTunnels {
     const done = new Promise<void>((resolve) => { settle = resolve; });
     // Cut (by the operator, or as idle when the relay stops): a reset, so the public client sees a cut.
     const cut = (): void => resetLocal(local);
-    const waiting = (): boolean => channel.blocked || channel.lastFromLocal === true;
+    const waiting = (): boolean => channel.blocked || channel.halfClosed || channel.lastFromLocal === true;
     this.host.started(stream, { server: leg.server, user: leg.user, start, bytes, cut, waiting, ...(busy ? { busy } : {}) }, done);
     const result = await channel.settled;
     this.#leave(source);

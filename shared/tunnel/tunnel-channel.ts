@@ -96,6 +96,15 @@ export class Channel {
   }
 
   /**
+   * One direction has ended and the other not yet: a download whose server is done while its last bytes
+   * still travel to the reader (kernel buffers on the way hold megabytes no process sees move), or an
+   * upload whose answer is still to come. Work in flight, not idle.
+   */
+  get halfClosed(): boolean {
+    return this.#sentEnd !== this.#gotEnd;
+  }
+
+  /**
    * Bytes wait on a slow reader: read locally and held for the peer's credit (or the tunnel's drain), or
    * written to the local socket and not yet taken. A silent channel that is blocked is not idle.
    */

@@ -106,7 +106,7 @@ export async function serveStream(socket: Socket, leftover: Buffer, server: Skel
       secure.on('data', () => { lastToServer = true; });
       target.on('data', () => { lastToServer = false; });
     }
-    const waiting = (): boolean => socket.writableLength > 0 || (target?.writableLength ?? 0) > 0 || lastToServer;
+    const waiting = (): boolean => socket.writableLength > 0 || (target?.writableLength ?? 0) > 0 || lastToServer || (target !== undefined && target.readableEnded !== secure.readableEnded);
     const counts = target
       ? () => ({ toServer: target!.bytesWritten, fromServer: target!.bytesRead, waiting: waiting() })
       : () => ({ toServer: socket.bytesRead, fromServer: socket.bytesWritten, waiting: waiting() });

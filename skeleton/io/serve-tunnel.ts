@@ -92,7 +92,7 @@ export function serveTunnel(
     connecting++;
     openTarget(channel, server, targetTimeoutMs, connect, endpoints).then((target) => {
       // Waiting: bytes wait on a slow reader, or the last data went to the home server (a request it owes an answer to).
-      const counts = () => ({ toServer: target.bytesWritten, fromServer: target.bytesRead, waiting: channel.blocked || channel.lastFromLocal === false });
+      const counts = () => ({ toServer: target.bytesWritten, fromServer: target.bytesRead, waiting: channel.blocked || channel.halfClosed || channel.lastFromLocal === false });
       drain?.track({ counts, cut: () => resetLocal(target) }, channel.settled);
     }, (err: unknown) => {
       const code = codeOf(err);

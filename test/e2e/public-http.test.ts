@@ -120,3 +120,16 @@ test('a name whose skeleton has just left gets 503 with Retry-After, not 404, un
   await ended;
   t.regex(await ask('www.home.example.net'), /^HTTP\/1\.1 404 /);
 });
+
+test('a name whose skeleton left, then whose account was disabled, is 404 at once, no longer 503', async (t) => {
+  const host = privateLoopback();
+  const w = await startWorld(t, { users: USERS, relay: { publicHost: host, httpPort: 8080 } });
+  const www = await homeWeb(t, 'www');
+  const skeleton = await startTestSkeleton(t, w, [site('home-www', www.port, 'http://www.home.example.net')]);
+  const ask = (name: string) => exec('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Host: ${name}`, `http://${host}:8080/`]).then((r) => r.stdout);
+  await skeleton.close({ drainMs: 5_000 });
+  t.is(await ask('www.home.example.net'), '503');
+  await writeUsers(w.usersFile, { home: { ...USERS.home!, disabled: true } });
+  await w.relay.reloadUsers();
+  t.is(await ask('www.home.example.net'), '404');
+});

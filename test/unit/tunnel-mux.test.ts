@@ -495,3 +495,18 @@ async function stoppingTunnel(t: ExecutionContext, target: number): Promise<Tunn
   draining.start();
   return tunnel;
 }
+
+test('a channel with one direction ended is halfClosed (work in flight for a drain), not once both ended', async (t) => {
+  const { port, socket } = await firstSocket(t);
+  const { client } = await tunnelPair(t, port);
+  const { app, channel } = await openApp(t, client);
+  const target = await socket;
+  t.false(channel.halfClosed);
+  const got = readAll(app);
+  target.end('the whole answer'); // the server is done; the app has not ended its side
+  t.is((await got).toString(), 'the whole answer');
+  t.true(channel.halfClosed, 'the server ended, the app not yet: a drain must not take it for idle');
+  app.end();
+  await channel.settled;
+  t.false(channel.halfClosed);
+});
