@@ -14,7 +14,7 @@ import type { BurrowClient } from '../index.js';
 import { isRetryable, TunnelSource } from './tunnel-source.js';
 import { ServerOutage } from '../core/server-outage.js';
 import { openPatiently } from './patient-open.js';
-import { DRAIN_IDLE_MS, DRAIN_PATIENCE_MS, IdleSweep, type StreamCounts } from '../../shared/net/idle-sweep.js';
+import { DRAIN_IDLE_MS, IdleSweep, type StreamCounts } from '../../shared/net/idle-sweep.js';
 
 /** How long a local connection may wait for a server (or relay) that has just gone away: a restart heals in seconds. */
 export const OPEN_WAIT_MS = 10_000;
@@ -183,7 +183,7 @@ async function drainLive(live: Map<Socket, () => boolean>, emptied: Set<() => vo
     resetSocket(s);
   };
   if (drainMs > 0 && live.size > 0) {
-    const idle = new IdleSweep<Socket>({ patienceMs: DRAIN_PATIENCE_MS });
+    const idle = new IdleSweep<Socket>();
     const sweep = (): void => {
       const counts = [...live].map(([s, waiting]): [Socket, StreamCounts] => [s, { toServer: s.bytesRead, fromServer: s.bytesWritten, waiting: waiting() }]);
       for (const s of idle.sweep(counts, Date.now(), DRAIN_IDLE_MS)) cutOne(s);

@@ -3,14 +3,14 @@
  * byte counters at each sweep). A stopping relay cuts those instead of waiting out its whole drain for
  * them. A stream that says it is busy (a public HTTP answer awaited) is never idle; one that is waiting
  * (bytes held for a slow reader, or its last bytes went to the server with nothing back since) is idle
- * never (DRAIN_PATIENCE_MS: it runs on until the deadline), the rule a stopping skeleton and forwarder
+ * never (it runs on until the deadline), the rule a stopping skeleton and forwarder
  * follow too.
  */
-import { DRAIN_PATIENCE_MS, IdleSweep, type StreamCounts } from '../../shared/net/idle-sweep.js';
+import { IdleSweep, type StreamCounts } from '../../shared/net/idle-sweep.js';
 import type { LiveStreams } from './live-streams.js';
 
 export class IdleStreams {
-  readonly #sweep = new IdleSweep<number>({ patienceMs: DRAIN_PATIENCE_MS });
+  readonly #sweep = new IdleSweep<number>();
 
   constructor(private readonly live: LiveStreams) {}
 

@@ -2,28 +2,23 @@
  * Which of a stopping process's streams are idle, read from their byte counters at each sweep (no work
  * per chunk): a stream whose counts have not moved for the idle time. A stream the process can see is
  * idle is not work in flight, so a stopping relay, skeleton or forwarder cuts it instead of waiting out
- * its whole drain for it. Never idle: a stream that says it is busy (a public HTTP answer awaited at the
- * relay). With `patienceMs`, a stream that is waiting is idle only after that longer silence (the drains
- * use no bound: DRAIN_PATIENCE_MS): one that says so (bytes held for a slow reader, an answer its owner
- * knows is owed), or, read from the counters, one whose last bytes went to the server with nothing back
- * since (a request awaiting its answer; a stream first seen with bytes sent and none back awaits its
- * first).
+ * its whole drain for it. Never idle, however long silent (the drain's deadline cuts those): a stream
+ * that says it is busy (a public HTTP answer awaited at the relay) or waiting (bytes held for a slow
+ * reader, an answer its owner knows is owed, one direction ended and not the other), and, read from the
+ * counters, one whose last bytes went to the server with nothing back since (a request awaiting its
+ * answer; a stream first seen with bytes sent and none back awaits its first). A bound on that wait cut
+ * slow downloads: the kernel buffers between a process and a slow reader hold many megabytes (a receive
+ * buffer grows to 32 MiB here), and while they empty nothing any process on the way sees moves.
  */
-/** A stopping process cuts a stream silent this long... */
+
+/** A stopping process cuts a stream silent this long, unless it is busy or waiting. */
 export const DRAIN_IDLE_MS = 1000;
-/**
- * ...but never one that is waiting (on a slow reader, or for an answer owed): that runs on until the
- * drain's deadline. A fixed patience cut slow downloads: the kernel buffers between here and a slow
- * reader hold many megabytes (a receive buffer grows to 32 MiB here), and while they empty nothing
- * moves that any process on the way can see, for tens of seconds.
- */
-export const DRAIN_PATIENCE_MS = Number.POSITIVE_INFINITY;
 
 export interface StreamCounts {
   toServer: number;
   fromServer: number;
   busy?: boolean;
-  /** Bytes wait on a slow reader, or an answer is owed: idle only after `patienceMs`. */
+  /** Bytes wait on a slow reader, or an answer is owed: never idle. */
   waiting?: boolean;
 }
 
@@ -36,8 +31,6 @@ interface Seen {
 
 export class IdleSweep<K> {
   readonly #seen = new Map<K, Seen>();
-
-  constructor(private readonly opts: { patienceMs?: number } = {}) {}
 
   /** The streams (of those given, all that run now) silent for `idleMs` as of `now`; the first sweep starts the clock. */
   sweep(streams: Iterable<[K, StreamCounts]>, now: number, idleMs: number): K[] {
@@ -58,10 +51,9 @@ export class IdleSweep<K> {
         seen.toServer = counts.toServer;
         seen.fromServer = counts.fromServer;
         seen.since = now;
-        continue;
+      } else if (!counts.waiting && !seen.awaiting && now - seen.since >= idleMs) {
+        idle.push(key);
       }
-      const patient = this.opts.patienceMs !== undefined && (counts.waiting === true || seen.awaiting);
-      if (now - seen.since >= (patient ? Math.max(idleMs, this.opts.patienceMs ?? 0) : idleMs)) idle.push(key);
     }
     for (const key of this.#seen.keys()) if (!running.has(key)) this.#seen.delete(key);
     return idle;

@@ -65,7 +65,8 @@ export class Channel {
    */
   keepLocalIfRefused: ((code: ErrorCode) => boolean) | undefined;
   /** What was sent before `opened`, kept for a refusal (up to REPLAY_LIMIT; undefined once past it or opened). */
-  #replay: Buffer[] | undefined = [];
+  #replay: Buffer[] | undefined; // made on the first piece kept: most channels never keep one
+  #replayable = true;
   #replayBytes = 0;
   #localKept = false;
   /** Which way the last data went: from the local socket (true), to it (false), none yet (undefined). */
@@ -196,7 +197,7 @@ export class Channel {
       case FRAME.opened:
         if (this.#opened) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'opened twice'));
         this.#opened = true;
-        this.#replay = undefined;
+        this.#dropReplay();
         return this.#unblock(); // data held back until the target accepted (preOpenBytes) flows now
       case FRAME.refused: {
         this.#refused = true;
@@ -205,7 +206,7 @@ export class Channel {
         if (local && !local.destroyed) {
           // The app sees its connection reset, the nearest thing to a refused connection once accepted,
           // unless the caller takes it on to another channel.
-          if (this.#replay && !this.#localEnded && this.keepLocalIfRefused?.(code)) this.#giveBack(local, this.#replay);
+          if (this.#replayable && !this.#localEnded && this.keepLocalIfRefused?.(code)) this.#giveBack(local, this.#replay ?? []);
           else resetLocal(local);
         }
         return this.#end(code);
@@ -328,10 +329,16 @@ export class Channel {
 
   /** Keeps a piece sent before `opened` for keepLocalIfRefused, while that is asked for and within REPLAY_LIMIT. */
   #keepForReplay(piece: Buffer): void {
-    if (!this.#replay || !this.keepLocalIfRefused) return;
+    if (!this.#replayable || !this.keepLocalIfRefused) return;
     this.#replayBytes += piece.length;
-    if (this.#replayBytes > REPLAY_LIMIT) this.#replay = undefined;
-    else this.#replay.push(piece);
+    if (this.#replayBytes > REPLAY_LIMIT) this.#dropReplay();
+    else (this.#replay ??= []).push(piece);
+  }
+
+  /** Nothing more can be given back (opened, past REPLAY_LIMIT, or over). */
+  #dropReplay(): void {
+    this.#replayable = false;
+    this.#replay = undefined;
   }
 
   /** What may go out now: the peer's credit, and before `opened` no more than the tunnel's preOpenBytes. */
@@ -373,7 +380,7 @@ export class Channel {
     this.#dropPending();
     this.#held = undefined;
     this.#tunnel.forget(this);
-    this.#replay = undefined;
+    this.#dropReplay();
     this.#resolve({ opened: this.#opened, refused: this.#refused, ...(code ? { code } : {}), ...(this.#localKept ? { localKept: true } : {}) });
   }
 }

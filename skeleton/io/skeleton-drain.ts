@@ -4,7 +4,7 @@
  * channel and end (the authenticated end) once their last channel has; streams and channels run on until
  * they end, except those silent for DRAIN_IDLE_MS, which are cut (shared/net/idle-sweep.ts); one that
  * is waiting (bytes held for a slow reader, an answer owed by the home server) runs on until the
- * deadline (DRAIN_PATIENCE_MS: no bound of its own). At the deadline (or on hurry(), a second signal) tunnels end (their remaining channels reset, the tunnel's
+ * deadline. At the deadline (or on hurry(), a second signal) tunnels end (their remaining channels reset, the tunnel's
  * authenticated end written) and whatever else is left is cut. A cut is a reset, so nobody takes a cut
  * stream for a whole one.
  *
@@ -13,7 +13,7 @@
  * itself once drained, so the drain waits for the connection rather than cutting it).
  */
 import { EventEmitter } from 'node:events';
-import { DRAIN_IDLE_MS, DRAIN_PATIENCE_MS, IdleSweep, type StreamCounts } from '../../shared/net/idle-sweep.js';
+import { DRAIN_IDLE_MS, IdleSweep, type StreamCounts } from '../../shared/net/idle-sweep.js';
 
 export { DRAIN_IDLE_MS } from '../../shared/net/idle-sweep.js';
 
@@ -34,7 +34,7 @@ export class SkeletonDrain extends EventEmitter<SkeletonDrainEvents> {
   readonly #connections = new Set<Promise<unknown>>();
   readonly #listeners = new Set<() => void>();
   readonly #atDeadline = new Set<() => void>();
-  readonly #idle = new IdleSweep<DrainWork>({ patienceMs: DRAIN_PATIENCE_MS });
+  readonly #idle = new IdleSweep<DrainWork>();
   #draining = false;
   #hurried = false;
 
