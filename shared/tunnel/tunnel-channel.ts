@@ -8,6 +8,7 @@
 import { BurrowError, wireCode, type ErrorCode } from '../errors.js';
 import type { Tunnel } from './tunnel.js';
 import { resetSocket, type Resettable } from '../net/reset-socket.js';
+import { ChannelReplay } from './channel-replay.js';
 import { ChannelCredit, type ChannelWindows } from './channel-credit.js';
 import { codePayload, FRAME, MAX_DATA, payloadCode, windowPayload, type ControlFrame } from './tunnel-frames.js';
 
@@ -31,8 +32,7 @@ export interface ChannelResult {
   localKept?: boolean;
 }
 
-/** Bytes a channel keeps, until `opened`, to give back to its local socket if it is refused (keepLocalIfRefused). */
-export const REPLAY_LIMIT = 64 * 1024;
+export { REPLAY_LIMIT } from './channel-replay.js';
 
 export class Channel {
   readonly id: number;
@@ -64,10 +64,8 @@ export class Channel {
    * a connection whose app has sent nothing yet.
    */
   keepLocalIfRefused: ((code: ErrorCode) => boolean) | undefined;
-  /** What was sent before `opened`, kept for a refusal (up to REPLAY_LIMIT; undefined once past it or opened). */
-  #replay: Buffer[] | undefined; // made on the first piece kept: most channels never keep one
-  #replayable = true;
-  #replayBytes = 0;
+  /** What was sent before `opened`, kept for a refusal (channel-replay.ts). */
+  readonly #replay = new ChannelReplay();
   #localKept = false;
   /** Which way the last data went: from the local socket (true), to it (false), none yet (undefined). */
   #lastFromLocal: boolean | undefined;
@@ -197,7 +195,7 @@ export class Channel {
       case FRAME.opened:
         if (this.#opened) return this.#tunnel.fail(new BurrowError('ERR_PROTOCOL', 'opened twice'));
         this.#opened = true;
-        this.#dropReplay();
+        this.#replay.drop();
         return this.#unblock(); // data held back until the target accepted (preOpenBytes) flows now
       case FRAME.refused: {
         this.#refused = true;
@@ -206,7 +204,7 @@ export class Channel {
         if (local && !local.destroyed) {
           // The app sees its connection reset, the nearest thing to a refused connection once accepted,
           // unless the caller takes it on to another channel.
-          if (this.#replayable && !this.#localEnded && this.keepLocalIfRefused?.(code)) this.#giveBack(local, this.#replay ?? []);
+          if (this.#replay.possible && !this.#localEnded && this.keepLocalIfRefused?.(code)) this.#giveBack(local, this.#replay.pieces);
           else resetLocal(local);
         }
         return this.#end(code);
@@ -314,7 +312,7 @@ export class Channel {
       this.#credit.spend(n);
       if (!this.#opened) {
         this.#sentBeforeOpen += n;
-        this.#keepForReplay(chunk.subarray(offset, offset + n));
+        if (this.keepLocalIfRefused) this.#replay.keep(chunk.subarray(offset, offset + n));
       }
       offset += n;
     }
@@ -325,20 +323,6 @@ export class Channel {
       local.pause();
       this.#tunnel.waitForDrain(this);
     }
-  }
-
-  /** Keeps a piece sent before `opened` for keepLocalIfRefused, while that is asked for and within REPLAY_LIMIT. */
-  #keepForReplay(piece: Buffer): void {
-    if (!this.#replayable || !this.keepLocalIfRefused) return;
-    this.#replayBytes += piece.length;
-    if (this.#replayBytes > REPLAY_LIMIT) this.#dropReplay();
-    else (this.#replay ??= []).push(piece);
-  }
-
-  /** Nothing more can be given back (opened, past REPLAY_LIMIT, or over). */
-  #dropReplay(): void {
-    this.#replayable = false;
-    this.#replay = undefined;
   }
 
   /** What may go out now: the peer's credit, and before `opened` no more than the tunnel's preOpenBytes. */
@@ -380,7 +364,7 @@ export class Channel {
     this.#dropPending();
     this.#held = undefined;
     this.#tunnel.forget(this);
-    this.#dropReplay();
+    this.#replay.drop();
     this.#resolve({ opened: this.#opened, refused: this.#refused, ...(code ? { code } : {}), ...(this.#localKept ? { localKept: true } : {}) });
   }
 }
