@@ -18,10 +18,14 @@ function longRunning(args: string[]): boolean {
 }
 
 const file = fileURLToPath(new URL('./burrow.cjs', import.meta.url));
+const daemon = longRunning(process.argv.slice(2));
 let cachedData: Buffer | undefined;
 try {
-  cachedData = longRunning(process.argv.slice(2)) ? undefined : readFileSync(`${file}.cache`);
+  cachedData = daemon ? undefined : readFileSync(`${file}.cache`);
 } catch {
   cachedData = undefined; // no cache: V8 compiles as usual
 }
+// A short command decodes a handful of small messages: msgpackr's native string extractor (a shared
+// library loaded at start, ~10 ms) pays only on large string-heavy ones, so only daemons load it.
+if (!daemon) process.env.MSGPACKR_NATIVE_ACCELERATION_DISABLED ??= 'true';
 runBundle(bundleScript(file, readFileSync(file, 'utf8'), cachedData), file);

@@ -2,14 +2,17 @@
  * The `burrow` command tree: every role and admin task as a subcommand (bin/burrow.ts runs it). Only
  * the module of the command that argv names is loaded: a `client stdio` (an ssh ProxyCommand, started
  * for every connection) does not pay for the relay's and the skeleton's code, nor they for each other's.
+ * When argv names no command (`burrow --help`, `burrow --version`), none is loaded: the overview lists
+ * each by its summary (shared/cli/command-summaries.ts).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { cliContext } from '../shared/cli/cli-context.js';
 import { withExamples } from '../shared/cli/help-examples.js';
+import { COMMAND_SUMMARIES, type TopCommand } from '../shared/cli/command-summaries.js';
 
 type Register = (program: Command) => unknown;
 /** Top-level command -> the module that registers it (in the order `burrow --help` lists them). */
-const COMMANDS: Record<string, () => Promise<Register>> = {
+const COMMANDS: Record<TopCommand, () => Promise<Register>> = {
   keys: async () => (await import('../relay/cli-keys.js')).registerKeysCommands,
   secret: async () => (await import('../shared/cli/cli-secret.js')).registerSecretCommand,
   users: async () => (await import('../relay/cli-users.js')).registerUsersCommands,
@@ -29,8 +32,12 @@ function demoPort(value: string): number {
   return port;
 }
 
-/** The program for `argv`: with the one command it names, or every command (help, or no command named). */
-export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
+/**
+ * The program for `argv`: with the one command it names; with a summary of each (none loaded) when it
+ * names none; with every command, whole, when there is no argv (the help test walks that tree) or argv
+ * names one that is not a top-level command (`burrow help relay`).
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const ctx = cliContext();
   const program = withExamples(
     new Command('burrow')
@@ -51,10 +58,25 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     'burrow demo      # then: curl http://127.0.0.1:8080/',
     'burrow demo --port 9080',
   );
-  const named = commandOf(argv);
-  const wanted = named === 'demo' ? [] : named !== undefined && named in COMMANDS ? [named] : Object.keys(COMMANDS);
-  const registers = await Promise.all(wanted.map((name) => (COMMANDS[name] as () => Promise<Register>)()));
-  for (const register of registers) register(program);
+  const all = Object.keys(COMMANDS) as TopCommand[];
+  const named = argv === undefined ? undefined : commandOf(argv);
+  if (argv !== undefined && named === undefined) {
+    for (const name of all) addSummary(program, name);
+  } else {
+    const wanted = named === 'demo' ? [] : named !== undefined && named in COMMANDS ? [named as TopCommand] : all;
+    const registers = await Promise.all(wanted.map((name) => COMMANDS[name]()));
+    for (const register of registers) register(program);
+  }
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
+}
+
+/**
+ * A command as the overview lists it, without its module: its summary, and `[options]` after its name
+ * when it takes options (a hidden `--config`, which each of those has).
+ */
+function addSummary(program: Command, name: TopCommand): void {
+  const { summary, options } = COMMAND_SUMMARIES[name];
+  const cmd = program.command(name).description(summary);
+  if (options) cmd.addOption(new Option('--config <file>').hideHelp());
 }

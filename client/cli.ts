@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
 import { withExamples } from '../shared/cli/help-examples.js';
+import { COMMAND_SUMMARIES } from '../shared/cli/command-summaries.js';
 import { logLevelOption, loggerFor, untilSignal } from '../shared/cli/log-options.js';
 import { explainListen } from '../shared/cli/listen-hint.js';
 import { explainPeerFailure } from '../shared/cli/peer-hints.js';
@@ -90,7 +91,7 @@ async function checkServer(client: BurrowClient, id: string, secret: Redacted<Bu
 export function registerClientCommands(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
   const client = withExamples(
-    program.command('client').description('reach servers through the relay'),
+    program.command('client').description(COMMAND_SUMMARIES.client.summary),
     'burrow client trust relay.example.net:7000',
     'burrow client list --relay relay.example.net:7000 --user alice',
     'burrow client connect home-http --config ~/.config/burrow/client.toml',

@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { BurrowError } from '../shared/errors.js';
 import { withExamples } from '../shared/cli/help-examples.js';
+import { COMMAND_SUMMARIES } from '../shared/cli/command-summaries.js';
 import { cliContext, useEnvTwins, type CliContext } from '../shared/cli/cli-context.js';
 import { generateRelayKeys, loadRelayPublicKey, relayKeyPaths } from '../shared/crypto/relay-key-files.js';
 
@@ -33,7 +34,7 @@ function keysDir(dir: string | undefined, env: NodeJS.ProcessEnv): string {
 export function registerKeysCommands(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
   const keys = withExamples(
-    program.command('keys').description("manage the relay's Ed25519 identity"),
+    program.command('keys').description(COMMAND_SUMMARIES.keys.summary),
     'burrow keys generate --dir /var/lib/burrow/keys',
     'burrow keys fingerprint --dir /var/lib/burrow/keys',
   );

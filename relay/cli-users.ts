@@ -6,6 +6,7 @@ import { grantProblem } from './users/publish-grant.js';
 import { changeGrants, GRANT_EXAMPLES, grantOptions, REVOKE_EXAMPLES } from './cli-users-grants.js';
 import { Command, Option } from 'commander';
 import { withExamples } from '../shared/cli/help-examples.js';
+import { COMMAND_SUMMARIES } from '../shared/cli/command-summaries.js';
 import { cliContext, useEnvTwins, type CliContext } from '../shared/cli/cli-context.js';
 import { readPassword } from '../shared/cli/read-password.js';
 import { formatUsersTable, usersForListing } from './users/users-listing.js';
@@ -60,7 +61,7 @@ async function hashPassword(password: Redacted<string>): Promise<string> {
 export function registerUsersCommands(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
   const users = withExamples(
-    program.command('users').description('manage the relay users file (argon2id hashes, roles, id patterns)'),
+    program.command('users').description(COMMAND_SUMMARIES.users.summary),
     "burrow users add alice --role client --access 'home-*' --users /var/lib/burrow/users.json",
     'burrow users list --users /var/lib/burrow/users.json',
   );

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
 import { withExamples } from '../shared/cli/help-examples.js';
+import { COMMAND_SUMMARIES } from '../shared/cli/command-summaries.js';
 import { explainListen, type ListenFlags } from '../shared/cli/listen-hint.js';
 import { parsePortRanges } from './public/port-ranges.js';
 import { BurrowError } from '../shared/errors.js';
@@ -13,7 +14,7 @@ import type { Config } from '../shared/config/load-config.js';
 import { checkAdminExposure, DEFAULT_ADMIN, parseAdminSetting } from './admin/admin-binding.js';
 import type { GuardLimits, RelayLimits } from './index.js';
 import { DEFAULT_ARGON2_CONCURRENCY } from './users/password-hash.js';
-import { DEFAULT_WS_PATH, wsPathProblem } from './io/ws-listener.js';
+import { DEFAULT_WS_PATH, wsPathProblem } from './io/ws-path.js';
 
 export const RELAY_OPTIONS = [
   CONFIG_OPTION,
@@ -107,7 +108,7 @@ function limitsOf(config: Config): { limits: Partial<RelayLimits>; guard: Partia
 export function registerRelayCommand(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
   const cmd = withExamples(
-    program.command('relay').description('run the relay on a public host: clients and skeletons connect to it'),
+    program.command('relay').description(COMMAND_SUMMARIES.relay.summary),
     'burrow relay --keys keys --users users.json --client-port 7000 --skeleton-port 7001',
     'burrow relay --config /etc/burrow/relay.toml                # see docs/examples/relay.toml',
     'burrow relay --config /etc/burrow/relay.toml --print-config # what it would run with',

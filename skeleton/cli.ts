@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { cliContext, type CliContext } from '../shared/cli/cli-context.js';
 import { withExamples } from '../shared/cli/help-examples.js';
+import { COMMAND_SUMMARIES } from '../shared/cli/command-summaries.js';
 import { LOG_LEVEL_OPTION, loggerFor, untilSignal } from '../shared/cli/log-options.js';
 import { formatHostPort } from '../shared/peer/relay-address.js';
 import { explainPeerFailure, type PeerContext } from '../shared/cli/peer-hints.js';
@@ -101,7 +102,7 @@ function retryReporter(ctx: CliContext, hints: PeerContext): { onRetry: (err: Bu
 export function registerSkeletonCommand(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
   const cmd = withExamples(
-    program.command('skeleton').description('run next to your servers: dial out to the relay and serve streams to them'),
+    program.command('skeleton').description(COMMAND_SUMMARIES.skeleton.summary),
     'burrow skeleton --relay relay.example.net:7001 --fingerprint SHA256:... --user home \\\n' +
       '    --password-file home.pass --server home-http=127.0.0.1:80,secret-file=home-http.secret,protocol=http',
     'burrow skeleton --config /etc/burrow/skeleton.toml         # see docs/examples/skeleton.toml',

@@ -19,7 +19,6 @@ import type { PortRole } from '../../shared/protocol/messages.js';
 export const HANDSHAKE_MS = 10_000;
 /** Connections accepted but not yet upgraded, all sources together. */
 export const MAX_PENDING = 256;
-export const DEFAULT_WS_PATH = '/burrow';
 
 export interface WsListenerOptions {
   host: string;
@@ -37,10 +36,6 @@ export interface WsListener {
   address?: AddressInfo;
   /** The HTTP server under it: closing it stops accepting (the relay closes it with its TCP listeners). */
   server: Server;
-}
-
-export function wsPathProblem(path: string): string | undefined {
-  return /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(path) ? undefined : `expected an absolute URL path such as /burrow, got ${JSON.stringify(path)}`;
 }
 
 export async function startWsListener(opts: WsListenerOptions): Promise<WsListener> {

@@ -15,12 +15,18 @@ export interface CliContext {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
+/**
+ * The real process's stdin is taken on first use: `process.stdin` builds its stream (and loads node:net
+ * or node:tty) when first read, ~20 ms that `burrow --help` and most commands never need.
+ */
 export function cliContext(overrides: Partial<CliContext> = {}): CliContext {
   return {
     env: overrides.env ?? process.env,
     stdout: overrides.stdout ?? ((line) => console.log(line)),
     stderr: overrides.stderr ?? ((line) => console.error(line)),
-    stdin: overrides.stdin ?? process.stdin,
+    get stdin() {
+      return overrides.stdin ?? process.stdin;
+    },
   };
 }
 

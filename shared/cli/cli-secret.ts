@@ -6,13 +6,14 @@ import { Command, Option } from 'commander';
 import { BurrowError } from '../errors.js';
 import { writeFileAtomic } from '../write-file-atomic.js';
 import { withExamples } from './help-examples.js';
+import { COMMAND_SUMMARIES } from './command-summaries.js';
 import { cliContext, useEnvTwins, type CliContext } from './cli-context.js';
 import { generateSecret } from './secret-file.js';
 
 export function registerSecretCommand(program: Command, overrides: Partial<CliContext> = {}): Command {
   const ctx = cliContext(overrides);
   const secret = withExamples(
-    program.command('secret').description('server secrets shared by a skeleton and its clients'),
+    program.command('secret').description(COMMAND_SUMMARIES.secret.summary),
     'burrow secret generate --out home-http.secret',
   );
 

@@ -5,7 +5,7 @@
  * one relay.json states. Plain HTTP proves nothing by itself: the user confirms the fingerprint.
  */
 import { createPublicKey } from 'node:crypto';
-import { get } from 'node:http';
+import { createRequire } from 'node:module';
 import { FINGERPRINT_RE, fingerprintMatches, fingerprintOf } from '../crypto/fingerprint.js';
 import { BurrowError } from '../errors.js';
 import { formatHostPort } from './relay-address.js';
@@ -20,9 +20,11 @@ const MAX_BYTES = 16 * 1024;
 export const RELAY_JSON_PATH = '/.well-known/burrow/relay.json';
 export const RELAY_JWK_PATH = '/.well-known/burrow/relay.pub.jwk';
 
+/** node:http is loaded here, not with the module: every `client` command loads this one, few fetch. */
 function fetchJson(host: string, port: number, path: string, timeoutMs: number): Promise<unknown> {
   const url = `http://${formatHostPort(host, port)}${path}`;
   const fail = (why: string) => new BurrowError('ERR_RELAY_UNREACHABLE', `${url}: ${why}`);
+  const { get } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
   return new Promise((resolve, reject) => {
     const req = get(url, { timeout: timeoutMs }, (res) => {
       if (res.statusCode !== 200) {

@@ -5,7 +5,7 @@
  * the exit-code tests check what a user sees when something is wrong.
  */
 import { curl } from '../helpers/curl.js';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -14,7 +14,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FINGERPRINT_RE } from '../../shared/crypto/fingerprint.js';
-import { errorCode, errorLines, runCli, spawnCli, type CliProcess, type CliResult } from '../helpers/cli-process.js';
+import { CLI_COMMAND, errorCode, errorLines, runCli, spawnCli, type CliProcess, type CliResult } from '../helpers/cli-process.js';
 import { tempDir } from '../helpers/world.js';
 
 const ALICE_PASSWORD = 'alice: correct horse battery staple';
@@ -197,6 +197,41 @@ test('client stdio carries one HTTP exchange on stdin and stdout and exits 0', a
   t.is(result.code, 0, result.stderr);
   t.regex(result.stdout, /^HTTP\/1\.[01] 200 /);
   t.true(result.stdout.endsWith(w.web.body));
+});
+
+/**
+ * The node modules a real `burrow` process loaded by its exit (process.moduleLoadList, written by a
+ * preloaded script): what a command's start costs is mostly node compiling modules it requires.
+ */
+async function modulesLoaded(t: ExecutionContext, args: string[], env: Record<string, string>, opts: { cwd?: string; input?: string } = {}): Promise<{ result: CliResult; builtins: string[] }> {
+  const dir = await tempDir(t);
+  const [preload, out] = [join(dir, 'record.cjs'), join(dir, 'modules.json')];
+  await writeFile(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.moduleLoadList)));\n`);
+  const [node, ...rest] = CLI_COMMAND;
+  const result = await runCli(args, env, { ...opts, command: [node, '-r', preload, ...rest] });
+  const list = JSON.parse(await readFile(out, 'utf8')) as string[];
+  return { result, builtins: list.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length)) };
+}
+
+/** Node modules no short command should load unless it uses them (ws, http, tls; commander's child_process). */
+const HEAVY = ['child_process', 'http', 'https', 'tls', 'zlib'];
+
+test('burrow --help loads no command and none of the heavy node modules; client stdio over TCP loads no WebSocket, HTTP or TLS code', async (t) => {
+  const help = await modulesLoaded(t, ['--help'], {});
+  t.is(help.result.code, 0, help.result.stderr);
+  t.regex(help.result.stdout, /^ {2}relay \[options\] +run the relay on a public host/m, 'the overview still lists each command with its summary');
+  t.regex(help.result.stdout, /^ {2}client +reach servers through the relay/m);
+  t.deepEqual(help.builtins.filter((m) => [...HEAVY, 'crypto', 'fs/promises'].includes(m)), [], 'the overview loads no command module');
+
+  const w = await world();
+  const stdio = await modulesLoaded(t, ['client', 'stdio', 'web', '--secret-file', 'web.secret', ...w.alice], { BURROW_PASSWORD: ALICE_PASSWORD }, {
+    cwd: w.dir,
+    input: 'GET / HTTP/1.0\r\nHost: web\r\n\r\n',
+  });
+  t.is(stdio.result.code, 0, stdio.result.stderr);
+  t.true(stdio.result.stdout.endsWith(w.web.body), 'the request went through');
+  t.true(stdio.builtins.includes('net'), 'the list is real: the stream needed node:net');
+  t.deepEqual(stdio.builtins.filter((m) => HEAVY.includes(m)), []);
 });
 
 test('a wrong password and an unknown user both exit 3 with the same ERR_AUTH_FAILED line', async (t) => {

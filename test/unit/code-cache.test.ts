@@ -34,7 +34,7 @@ test('without its cache, or with a damaged one, the command still runs', async (
   // Beside the real bundle's directory, so that node_modules resolves as it does for dist/bundle.
   const dir = await mkdtemp(`${ROOT}dist/bundle-test-`);
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  await Promise.all(['burrow.js', 'burrow.cjs'].map((name) => copyFile(`${ROOT}dist/bundle/${name}`, `${dir}/${name}`)));
+  await Promise.all(['burrow.js', 'burrow.cjs', 'package.json'].map((name) => copyFile(`${ROOT}dist/bundle/${name}`, `${dir}/${name}`)));
   const version = async (): Promise<string> => (await run(process.execPath, [...NODE_FLAGS, `${dir}/burrow.js`, '--version'])).stdout.trim();
   const expected = (JSON.parse(await readFile(`${ROOT}package.json`, 'utf8')) as { version: string }).version;
   t.is(await version(), expected, 'no cache');

@@ -1,0 +1,39 @@
+/**
+ * `npm run bundle` (after tsc): the `burrow` command as installed, in dist/bundle/.
+ *
+ * - burrow.cjs: every command in one CommonJS script (bin/burrow.ts and what it loads), so that it can
+ *   be compiled from a V8 code cache (bin/code-cache.ts). Native addons and their loaders stay outside
+ *   (a bundled loader looks for its addon beside the bundle); node:child_process is loaded on first use
+ *   (bin/lazy-child-process.cts says why).
+ * - burrow.js: the entry (package.json bin, bin/bundle-entry.ts), also CommonJS (dist/bundle/package.json
+ *   says so): node's ES module loader would cost every start ~15-20 ms before the first line of burrow.
+ */
+import { build, type BuildOptions } from 'esbuild';
+import { chmod, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const dist = fileURLToPath(new URL('..', import.meta.url));
+const out = `${dist}bundle`;
+
+/** What every bundle shares: CommonJS for node 20, with import.meta.url made from __filename. */
+const common: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+  define: { 'import.meta.url': '__burrowImportMetaUrl' },
+  banner: { js: "var __burrowImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+
+await rm(out, { recursive: true, force: true });
+await build({
+  ...common,
+  entryPoints: [`${dist}bin/burrow.js`],
+  outfile: `${out}/burrow.cjs`,
+  external: ['argon2', 'bufferutil', 'dtrace-provider', 'msgpackr-extract'],
+  alias: { 'node:child_process': `${dist}bin/lazy-child-process.cjs` },
+});
+await build({ ...common, entryPoints: [`${dist}bin/bundle-entry.js`], outfile: `${out}/burrow.js` });
+await writeFile(`${out}/package.json`, '{ "type": "commonjs" }\n');
+await Promise.all([chmod(`${out}/burrow.js`, 0o755), chmod(`${dist}bin/burrow.js`, 0o755)]);
