@@ -7,9 +7,13 @@
  *   (bin/lazy-child-process.cts says why).
  * - burrow.js: the entry (package.json bin, bin/bundle-entry.ts), also CommonJS (dist/bundle/package.json
  *   says so): node's ES module loader would cost every start ~15-20 ms before the first line of burrow.
+ *
+ * The bundle must be ASCII (esbuild escapes what it can; a comment or a String.raw text it keeps as
+ * written): the entry reads it as latin1, a copy, where decoding 1.7 MB of UTF-8 took ~12 ms.
  */
 import { build, type BuildOptions } from 'esbuild';
-import { chmod, rm, writeFile } from 'node:fs/promises';
+import { isAscii } from 'node:buffer';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const dist = fileURLToPath(new URL('..', import.meta.url));
@@ -34,6 +38,11 @@ await build({
   external: ['argon2', 'bufferutil', 'dtrace-provider', 'msgpackr-extract'],
   alias: { 'node:child_process': `${dist}bin/lazy-child-process.cjs` },
 });
+const text = await readFile(`${out}/burrow.cjs`);
+if (!isAscii(text)) {
+  const at = text.findIndex((byte) => byte > 0x7f);
+  throw new Error(`dist/bundle/burrow.cjs is not ASCII at byte ${at}: ${JSON.stringify(text.subarray(Math.max(0, at - 60), at + 20).toString())}; escape it in the source`);
+}
 await build({ ...common, entryPoints: [`${dist}bin/bundle-entry.js`], outfile: `${out}/burrow.js` });
 await writeFile(`${out}/package.json`, '{ "type": "commonjs" }\n');
 await Promise.all([chmod(`${out}/burrow.js`, 0o755), chmod(`${dist}bin/burrow.js`, 0o755)]);

@@ -80,7 +80,7 @@ function render(o) {
   $('fp').textContent = o.relay.fingerprint + '  clients :' + o.relay.clientPort + '  skeletons :' + o.relay.skeletonPort + '  up ' + since(o.relay.startedAt, now);
   const t = o.totals;
   const totals = [['servers', t.servers], ['skeletons', t.skeletons], ['sessions', t.sessions], ['live streams', t.streams], ['idle conns', t.idleConnections],
-    ['penalised', t.penalisedSources], ['client→server', bytes(t.bytesClientToServer)], ['server→client', bytes(t.bytesServerToClient)]];
+    ['penalised', t.penalisedSources], ['client\u2192server', bytes(t.bytesClientToServer)], ['server\u2192client', bytes(t.bytesServerToClient)]];
   $('totals').replaceChildren(...totals.map(([k, v]) => { const d = document.createElement('div'); const b = document.createElement('b'); b.textContent = String(v); d.append(b, k); return d; }));
   if (last) {
     const dt = Math.max(0.001, (now - last.now) / 1000);
@@ -91,10 +91,10 @@ function render(o) {
   last = { now, up: t.bytesClientToServer, down: t.bytesServerToClient };
   table('servers', ['id', 'skeleton account', 'up', 'protocol', 'description'],
     o.servers.map((s) => [s.id, s.account, since(s.onlineSince, now), s.protocol, s.description]), 'no server online');
-  table('streams', ['#', 'server', 'client', 'duration', 'c→s', 's→c', ''],
+  table('streams', ['#', 'server', 'client', 'duration', 'c\u2192s', 's\u2192c', ''],
     o.streams.map((s) => [s.id, s.server, s.clientAccount, duration(s.durationMs), { text: bytes(s.bytesClientToServer), cls: 'num' }, { text: bytes(s.bytesServerToClient), cls: 'num' },
       { button: 'close', url: '/api/streams/' + s.id + '/close', confirm: 'Cut stream ' + s.id + ' to ' + s.server + '?' }]), 'no stream running');
-  table('publications', ['url', 'server', 'account', 'open', 'total', 'public→home', 'home→public', 'refused'],
+  table('publications', ['url', 'server', 'account', 'open', 'total', 'public\u2192home', 'home\u2192public', 'refused'],
     (o.publications || []).map((p) => [p.url, p.server || '-', p.account || '-', p.open, p.connections, { text: bytes(p.bytesClientToServer), cls: 'num' },
       { text: bytes(p.bytesServerToClient), cls: 'num' }, Object.entries(p.refusals).map(([r, n]) => r + ' ' + n).join(', ') || '-']), 'nothing published');
   table('sessions', ['account', 'role', 'since', 'streams', ''],

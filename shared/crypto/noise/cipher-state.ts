@@ -1,7 +1,7 @@
 /**
- * Noise CipherState (spec rev 34, §5.1) for AESGCM and ChaChaPoly: a key and a message counter. The
+ * Noise CipherState (spec rev 34, section 5.1) for AESGCM and ChaChaPoly: a key and a message counter. The
  * 96-bit nonce is 4 zero bytes then the counter, big-endian for AES-GCM and little-endian for
- * ChaCha20-Poly1305 (§12.3, §12.4). One node:crypto cipher object per message.
+ * ChaCha20-Poly1305 (section 12.3, section 12.4). One node:crypto cipher object per message.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { BurrowError } from '../../errors.js';
@@ -134,7 +134,7 @@ export class CipherState {
   }
 
   /**
-   * Rekey() (§4.2, §11.3): the key becomes the first 32 bytes of ENCRYPT(k, maxnonce, empty ad, 32
+   * Rekey() (section 4.2, section 11.3): the key becomes the first 32 bytes of ENCRYPT(k, maxnonce, empty ad, 32
    * zero bytes). One-way, so a key taken later does not open what was sealed before; the counter stays.
    */
   rekey(): void {
