@@ -1,13 +1,14 @@
 #!/usr/bin/env -S node --initial-old-space-size=64 --max-semi-space-size=2
 /**
  * The `burrow` command as installed (package.json bin, dist/bundle/burrow.js): runs the bundle beside it
- * (burrow.cjs) from the V8 code cache the build made for it (bin/code-cache.ts says why). The shebang
+ * that the command line needs (burrow-client.cjs for `client` and for none, else burrow.cjs) from the
+ * V8 code cache the build made for it (bin/code-cache.ts says why). The shebang
  * passes NODE_FLAGS (bin/node-flags.ts), which the cache was made under.
  */
 import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bundleScript, runBundle } from './code-cache.js';
+import { bundleFor, bundleScript, runBundle } from './code-cache.js';
 
 /**
  * The long-running commands start without the cache: it holds every command's compiled code, which a
@@ -18,8 +19,9 @@ function longRunning(args: string[]): boolean {
   return command === 'relay' || command === 'skeleton' || command === 'demo' || (command === 'client' && sub === 'connect');
 }
 
-const file = fileURLToPath(new URL('./burrow.cjs', import.meta.url));
-const daemon = longRunning(process.argv.slice(2));
+const args = process.argv.slice(2);
+const file = fileURLToPath(new URL(`./${bundleFor(args)}`, import.meta.url));
+const daemon = longRunning(args);
 let cachedData: Buffer | undefined;
 try {
   cachedData = daemon ? undefined : readFileSync(`${file}.cache`);

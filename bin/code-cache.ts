@@ -12,6 +12,19 @@ import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import { Script } from 'node:vm';
 
+/**
+ * The bundles (bin/build-bundle.ts): every command, and `client` alone, which also serves a command
+ * line naming no command (the overview needs no command's module).
+ */
+export const BUNDLES = ['burrow.cjs', 'burrow-client.cjs'] as const;
+export type BundleFile = (typeof BUNDLES)[number];
+
+/** The bundle that runs `args` (process.argv without node and the script). */
+export function bundleFor(args: readonly string[]): BundleFile {
+  const command = args.find((arg) => !arg.startsWith('-'));
+  return command === undefined || command === 'client' ? 'burrow-client.cjs' : 'burrow.cjs';
+}
+
 type Wrapped = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string) => void;
 
 /** The bundle's text as one script: CommonJS's own wrapper, the shebang line emptied (line numbers kept). */

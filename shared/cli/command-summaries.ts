@@ -5,6 +5,7 @@
  * nothing but these lines. `options`: whether the command itself takes options (`relay [options]`).
  */
 export const COMMAND_SUMMARIES = {
+  demo: { summary: 'relay, skeleton, a demo web server and a client forwarder on loopback', options: true },
   keys: { summary: "manage the relay's Ed25519 identity", options: false },
   secret: { summary: 'server secrets shared by a skeleton and its clients', options: false },
   users: { summary: 'manage the relay users file (argon2id hashes, roles, id patterns)', options: false },

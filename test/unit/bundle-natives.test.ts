@@ -12,14 +12,25 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BUNDLE = `${ROOT}dist/bundle/burrow.cjs`;
+const CLIENT_BUNDLE = `${ROOT}dist/bundle/burrow-client.cjs`;
 const NATIVE = ['argon2', 'bufferutil', 'msgpackr-extract'];
 
-test('packages with native addons are required from node_modules by the bundle, not copied into it', async (t) => {
-  const text = await readFile(BUNDLE, 'utf8');
-  for (const name of NATIVE) {
-    t.false(text.includes(`node_modules/${name}/`), `${name} is not bundled`);
+test('packages with native addons are required from node_modules by the bundles, not copied into them', async (t) => {
+  for (const file of [BUNDLE, CLIENT_BUNDLE]) {
+    const text = await readFile(file, 'utf8');
+    for (const name of NATIVE) {
+      t.false(text.includes(`node_modules/${name}/`), `${name} is not bundled in ${file}`);
+    }
+    t.regex(text, /require\("bufferutil"\)/, `ws asks for bufferutil at run time (${file})`);
   }
-  t.regex(text, /require\("bufferutil"\)/, 'ws asks for bufferutil at run time');
+});
+
+test('the client bundle holds the client and what it shares, none of the relay, the skeleton or their packages', async (t) => {
+  const text = await readFile(CLIENT_BUNDLE, 'utf8');
+  t.regex(text, /^\/\/ dist\/client\/cli\.js$/m, 'the client is in it');
+  for (const part of ['dist/relay/', 'dist/skeleton/', 'node_modules/ioredis/', 'node_modules/prom-client/']) {
+    t.false(text.includes(`// ${part}`), `${part} is not in it`);
+  }
 });
 
 test('from where the bundle lives, bufferutil resolves to its native addon', (t) => {
