@@ -4,10 +4,10 @@
  * shell history.
  */
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { BurrowError } from '../errors.js';
 import { Redacted } from '../redacted.js';
+import { requireBuiltin } from '../require-builtin.js';
 
 export interface ReadPasswordOptions {
   passwordFile?: string | undefined;
@@ -68,6 +68,7 @@ async function fromTerminal(
 /** One line from a terminal with echo off: readline writes its echo to a sink, the prompt goes to `output`. */
 async function promptHidden(prompt: string, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<string> {
   const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const { createInterface } = requireBuiltin<typeof import('node:readline')>('node:readline');
   const rl = createInterface({ input, output: sink, terminal: true });
   output.write(prompt);
   try {

@@ -5,9 +5,9 @@
  * one relay.json states. Plain HTTP proves nothing by itself: the user confirms the fingerprint.
  */
 import { createPublicKey } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { FINGERPRINT_RE, fingerprintMatches, fingerprintOf } from '../crypto/fingerprint.js';
 import { BurrowError } from '../errors.js';
+import { requireBuiltin } from '../require-builtin.js';
 import { formatHostPort } from './relay-address.js';
 
 export interface WellKnownIdentity {
@@ -24,7 +24,7 @@ export const RELAY_JWK_PATH = '/.well-known/burrow/relay.pub.jwk';
 function fetchJson(host: string, port: number, path: string, timeoutMs: number): Promise<unknown> {
   const url = `http://${formatHostPort(host, port)}${path}`;
   const fail = (why: string) => new BurrowError('ERR_RELAY_UNREACHABLE', `${url}: ${why}`);
-  const { get } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
+  const { get } = requireBuiltin<typeof import('node:http')>('node:http');
   return new Promise((resolve, reject) => {
     const req = get(url, { timeout: timeoutMs }, (res) => {
       if (res.statusCode !== 200) {

@@ -213,8 +213,8 @@ async function modulesLoaded(t: ExecutionContext, args: string[], env: Record<st
   return { result, builtins: list.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length)) };
 }
 
-/** Node modules no short command should load unless it uses them (ws, http, tls; commander's child_process). */
-const HEAVY = ['child_process', 'http', 'https', 'tls', 'zlib'];
+/** Node modules no short command should load unless it uses them (ws, http, tls; commander's child_process; readline for prompts). */
+const HEAVY = ['child_process', 'http', 'https', 'tls', 'zlib', 'readline'];
 
 test('burrow --help loads no command and none of the heavy node modules; client stdio over TCP loads no WebSocket, HTTP or TLS code', async (t) => {
   const help = await modulesLoaded(t, ['--help'], {});
