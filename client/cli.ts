@@ -123,6 +123,7 @@ export function registerClientCommands(program: Command, overrides: Partial<CliC
     'burrow client connect home-http --listen 127.0.0.1:8080 --secret-file home-http.secret \\\n' +
       '    --relay relay.example.net:7000 --fingerprint SHA256:... --user alice --password-file alice.pass',
     'burrow client connect home-http --config ~/.config/burrow/client.toml --quiet',
+    'burrow client connect home-dns --listen 127.0.0.1:5353 --secret-file dns.secret ...   # a udp server: listens on UDP',
   );
   addOptions(conn, CONNECT_OPTIONS);
   conn.action(async (id: string) => {

@@ -109,6 +109,7 @@ export function registerSkeletonCommand(program: Command, overrides: Partial<Cli
     'burrow client trust relay.example.net:7001                  # pin the relay once, then no --fingerprint',
     'burrow skeleton ... --server home-web=127.0.0.1:8080 --publish home-web=http://www.home.example.net \\\n' +
       '    --server home-mail=127.0.0.1:2525 --publish home-mail=tcp://:25   # anyone reaches them through the relay',
+    'burrow skeleton ... --server home-dns=127.0.0.1:53,secret-file=dns.secret,transport=udp   # a UDP server (DNS)',
   );
   addOptions(cmd, SKELETON_OPTIONS);
   cmd.action(async () => {
