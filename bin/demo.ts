@@ -88,7 +88,9 @@ on every address, 0.0.0.0) and the others use its public name instead of 127.0.0
 Press Ctrl-C to stop.`);
   await stopped;
   ctx.stderr('stopping');
-  await forwarder.close();
+  // A connection whose app just closed (a curl that finished) ends within milliseconds: let it, rather
+  // than count it as cut; an idle browser connection is cut after a second of silence.
+  await forwarder.close({ drainMs: 2000 });
   client.close();
   await skeleton.close();
   await relay.close({ drainMs: 1000 });

@@ -30,7 +30,7 @@ export async function buildProgram(commands: CommandTable, argv?: readonly strin
     new Command('burrow')
       .description('reach servers behind NAT through a public relay, encrypted end to end')
       .version('0.1.0')
-      .showHelpAfterError('(run with --help for usage)')
+      .configureOutput({ outputError: (message, write) => write(usageError(message)) })
       .exitOverride(),
     'burrow demo                                          # everything on loopback, to try it',
     'burrow relay --config /etc/burrow/relay.toml         # on the public host',
@@ -53,6 +53,15 @@ export async function buildProgram(commands: CommandTable, argv?: readonly strin
   }
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
+}
+
+/**
+ * What commander refuses (an unknown option or command, a missing argument) as burrow's own error line:
+ * `burrow: unknown option '--bogus': run with --help for usage [ERR_USAGE]` (exit 2, bin/run-cli.ts).
+ */
+export function usageError(message: string): string {
+  const what = message.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+  return `burrow: ${what}: run with --help for usage [ERR_USAGE]\n`;
 }
 
 /**

@@ -21,7 +21,7 @@ import type { BurrowClient, ServerInfo } from './index.js';
 import { registerTrustCommand, TRUST_OPTIONS } from './cli-trust.js';
 
 const COMMON = [CONFIG_OPTION, ...peerOptions(7000), logLevelOption('warn')];
-const SECRET_FILE = option('--secret-file <file>', 'string', "the server's pre-shared secret (copied from the skeleton host)", { path: true });
+const SECRET_FILE = option('--secret-file <file>', 'string', "the server's pre-shared secret, required (copied from the skeleton host; or secret-file in --config)", { path: true });
 export const LIST_OPTIONS = [...COMMON, option('--json', 'bool', 'print JSON for scripts')];
 export const CONNECT_OPTIONS = [
   ...COMMON, SECRET_FILE,

@@ -44,7 +44,7 @@ export function checkHello(hello: Hello, target: RelayTarget, port: PortRole, no
   const memo = `${target.fingerprint}|${Buffer.concat([hello.key, hello.eph, hello.sig]).toString('base64')}|${hello.exp}`;
   if (verified.has(memo)) return;
   const jwk = { kty: 'OKP', crv: 'Ed25519', x: hello.key.toString('base64url') } as const;
-  if (!fingerprintMatches(target.fingerprint, fingerprintOf(jwk))) throw new BurrowError('ERR_RELAY_KEY_MISMATCH', 'fingerprint differs from the pinned one');
+  if (!fingerprintMatches(target.fingerprint, fingerprintOf(jwk))) throw new BurrowError('ERR_RELAY_KEY_MISMATCH', 'its key does not match the fingerprint given (--fingerprint, or the pin in known_relays)');
   const identity = createPublicKey({ key: jwk, format: 'jwk' });
   if (!verifyHelloKey(identity, hello.v, hello.eph, hello.exp, hello.sig)) throw new BurrowError('ERR_RELAY_KEY_MISMATCH', 'bad signature on the ephemeral key');
   if (verified.size >= MAX_VERIFIED) verified.delete(verified.values().next().value as string);

@@ -37,3 +37,14 @@ test('--help on every command exits 0 and shows an example', async (t) => {
 });
 
 // client list --json is checked against a real relay in cli.test.ts, users list --json in unit/cli-admin.test.ts.
+
+test('what commander refuses is one burrow error line with ERR_USAGE and exit 2', async (t) => {
+  for (const args of [['--bogus'], ['relay', '--clent-port', '7000'], ['client', 'stdio'], ['bogus-cmd']]) {
+    const run = await runCli(args);
+    t.is(run.code, 2, args.join(' '));
+    const lines = run.stderr.trimEnd().split('\n');
+    t.is(lines.length, 1, `${args.join(' ')}: one line\n${run.stderr}`);
+    t.regex(lines[0]!, /^burrow: .+: run with --help for usage \[ERR_USAGE\]$/, args.join(' '));
+  }
+  t.regex((await runCli(['relay', '--clent-port', '7000'])).stderr, /Did you mean --client-port\?/);
+});
