@@ -5,7 +5,9 @@
  * cap, per-source caps and rate). Every refusal is counted per publication and reason, and logged once
  * per source and reason per window. A publication's rules are parsed once per change of its record.
  */
+import { limitedLine, LogLimiter } from '../../shared/log-limiter.js';
 import type { Logger } from '../../shared/log.js';
+import { TokenBucket } from '../core/token-bucket.js';
 import type { Publication } from '../../shared/protocol/messages.js';
 import type { PublicationRecord } from '../core/publication-registry.js';
 import { parseCidrList, type CidrList } from './cidr-list.js';
@@ -16,6 +18,7 @@ import type { PublicStats, RefusalReason } from './public-stats.js';
 /** Per-publication checks only: the relay-wide ones were made on arrival. */
 const UNBOUNDED: FrontDoorLimits = {
   perSourceConns: Infinity, perSourceRate: Infinity, perSourceBurst: Infinity, maxTotal: Infinity, maxReadingHeads: Infinity, perSourceReadingHeads: Infinity, maxTrackedSources: 65_536,
+  udpFlowRate: Infinity,
 };
 
 type Rules = Omit<Publication, 'server' | 'url'>;
@@ -33,13 +36,35 @@ export class PublicDoor {
   readonly #publications = new FrontDoor(UNBOUNDED);
   readonly #parsed = new WeakMap<Rules, PublicationRules>();
   readonly #log = new RefusalLog();
+  /** New public UDP flows over the whole relay (FrontDoorLimits.udpFlowRate). */
+  readonly #udpFlows: TokenBucket;
+  readonly #udpLines = new LogLimiter(60_000);
 
   constructor(
     private readonly stats: PublicStats,
     private readonly log: Logger,
     limits: Partial<FrontDoorLimits> = {},
   ) {
-    this.#arrivals = new FrontDoor({ ...DEFAULT_FRONT_DOOR_LIMITS, ...limits });
+    const all = { ...DEFAULT_FRONT_DOOR_LIMITS, ...limits };
+    this.#arrivals = new FrontDoor(all);
+    this.#udpFlows = new TokenBucket(2 * all.udpFlowRate, all.udpFlowRate, Date.now());
+  }
+
+  /**
+   * A datagram from a new public source at a udp publication: admitted as a connection arriving
+   * (`arrive`, headless: the per-source caps and rate), then against the relay-wide rate of new flows
+   * (`flow-rate`, logged once per window for the whole relay: forged sources are many). In that order, so
+   * one source's flood, refused per source, does not spend the relay-wide rate of everyone else.
+   */
+  arriveFlow(source: string, url: string): Admission {
+    const arrival = this.arrive(source, url, true);
+    if (!arrival.ok) return arrival;
+    const now = Date.now();
+    if (this.#udpFlows.tryTake(now)) return arrival;
+    arrival.release();
+    this.stats.refused(url, 'flow-rate');
+    limitedLine(this.#udpLines, 'flow-rate', now, (extra) => this.log.warn({ publication: url, source, ...extra }, 'public udp flows refused: more new flows than the relay takes per second (--public-udp-flow-rate)'));
+    return { ok: false, reason: 'total-cap' }; // counted and logged as flow-rate just above
   }
 
   /** A connection arrives at a listener (`http`, `https`, or a tcp publication's url: `headless`, nothing to read first). */

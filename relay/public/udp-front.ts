@@ -108,7 +108,7 @@ export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOp
   };
 
   const arrive = (source: RemoteInfo): PublicFlow | undefined => {
-    const arrival = deps.door.arrive(source.address, url, true);
+    const arrival = deps.door.arriveFlow(source.address, url);
     if (!arrival.ok) return undefined;
     const pub = deps.publication(url);
     const routed = pub ? deps.door.route(source.address, pub) : undefined;

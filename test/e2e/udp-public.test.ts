@@ -170,3 +170,19 @@ test('dig against the relay public port gets the home dnsmasq answer', async (t)
   const answer = await run(dig, [`@${host}`, '-p', String(PORT), DNS_NAME, 'A', '+short', '+tries=1', '+time=10'], { timeout: 30_000 });
   t.is(answer.stdout.trim(), DNS_ANSWER);
 });
+
+test('new public udp flows over the relay-wide rate are refused and counted (forged sources pass per-source limits); flows already there keep working', async (t) => {
+  const echo = await udpEcho(t);
+  // Rate 1/s: a burst of 2 at once, then about one a second.
+  const { host, world } = await publicWorld(t, echo.port, {}, { udpFlowRate: 1, perSourceRate: 1000, perSourceBurst: 1000 });
+  const url = `udp://:${PORT}`;
+  const first = await udpApp(t);
+  t.is((await ask(first, host, Buffer.from('first'))).toString(), 'first');
+  const crowd = await Promise.all(Array.from({ length: 6 }, () => udpApp(t)));
+  for (const app of crowd) app.socket.send(Buffer.from('x'), PORT, host);
+  // The burst had 2; the first flow took one: of the 6 at once at most 2 get a flow (one if no token came back yet).
+  t.true(await stateReaches(() => (world.relay.ingress.stats.get(url)?.refusals['flow-rate'] ?? 0) >= 4), 'refused as flow-rate and counted');
+  const flows = world.relay.ingress.udp(url)!.totals().total;
+  t.true(flows >= 2 && flows <= 3, `flows opened: ${flows}`);
+  t.is((await ask(first, host, Buffer.from('still'))).toString(), 'still', 'a flow already there is not a new flow');
+});
