@@ -69,7 +69,7 @@ export const RELAY_OPTIONS = [
   option('--public-max-per-source <n>', 'int', 'public ingress: connections one source (an IPv4 address, an IPv6 /64) may hold over all public ports', { default: 256, min: 1 }),
   option('--public-rate-per-source <n>', 'int', 'public ingress: new connections per second from one source over all public ports (twice that at once)', { default: 50, min: 1 }),
   option('--public-max-conns <n>', 'int', 'public ingress: public connections open at once over the whole relay', { default: 10_000, min: 1 }),
-  option('--public-udp-flow-rate <n>', 'int', 'public ingress: new public UDP flows per second over the whole relay (twice that at once); UDP sources can be forged, so per-source limits do not bound them', { default: 200, min: 1 }),
+  option('--public-udp-flow-rate <n>', 'int', 'public ingress: new flows per second at each udp publication (twice that at once), after its other rules; UDP sources can be forged, so per-source limits do not bound them', { default: 100, min: 1 }),
   option('--cluster <url>', 'string', 'join a relay cluster whose shared state is in Redis (redis://HOST:PORT); unset: a single relay', { check: clusterUrlProblem, secret: true }),
   option('--cluster-advertise <host:port>', 'hostport', "with --cluster: this relay's skeleton port as skeletons reach it (needed when --host is a wildcard)"),
   option('--cluster-id <id>', 'string', 'with --cluster: this relay\'s name in the cluster (default: random at each start)'),

@@ -38,9 +38,10 @@ export interface FrontDoorLimits {
   /** Idle sources remembered per table (relay-wide, and per publication): the bound on their memory. */
   maxTrackedSources: number;
   /**
-   * New public UDP flows per second over the whole relay, after a burst of twice that (read by
-   * public-door.ts, not here): a UDP source address is not proven, so per-source limits do not hold
-   * against forged ones, and every flow costs a leg to its skeleton (a handshake at both ends).
+   * New flows per second at one udp publication, after a burst of twice that (read by udp-front.ts, not
+   * here): a UDP source address is not proven, so per-source limits do not hold against forged ones, and
+   * every flow costs a leg to its skeleton (a handshake at both ends). Per publication, taken after every
+   * other check, so a flood at one publication, or of refused sources, spends no one else's budget.
    */
   udpFlowRate: number;
 }
@@ -53,7 +54,7 @@ export const DEFAULT_FRONT_DOOR_LIMITS: FrontDoorLimits = {
   maxReadingHeads: 2_048,
   perSourceReadingHeads: 32,
   maxTrackedSources: 65_536,
-  udpFlowRate: 200,
+  udpFlowRate: 100,
 };
 
 /** One publication's front-door rules, parsed once when it is registered. */

@@ -7,7 +7,6 @@
  */
 import { limitedLine, LogLimiter } from '../../shared/log-limiter.js';
 import type { Logger } from '../../shared/log.js';
-import { TokenBucket } from '../core/token-bucket.js';
 import type { Publication } from '../../shared/protocol/messages.js';
 import type { PublicationRecord } from '../core/publication-registry.js';
 import { parseCidrList, type CidrList } from './cidr-list.js';
@@ -36,35 +35,38 @@ export class PublicDoor {
   readonly #publications = new FrontDoor(UNBOUNDED);
   readonly #parsed = new WeakMap<Rules, PublicationRules>();
   readonly #log = new RefusalLog();
-  /** New public UDP flows over the whole relay (FrontDoorLimits.udpFlowRate). */
-  readonly #udpFlows: TokenBucket;
-  readonly #udpLines = new LogLimiter(60_000);
+  /** Refusals at udp publications, logged per publication and reason (their sources may be forged). */
+  readonly #datagramLines = new LogLimiter(60_000);
 
   constructor(
     private readonly stats: PublicStats,
     private readonly log: Logger,
     limits: Partial<FrontDoorLimits> = {},
   ) {
-    const all = { ...DEFAULT_FRONT_DOOR_LIMITS, ...limits };
-    this.#arrivals = new FrontDoor(all);
-    this.#udpFlows = new TokenBucket(2 * all.udpFlowRate, all.udpFlowRate, Date.now());
+    this.#arrivals = new FrontDoor({ ...DEFAULT_FRONT_DOOR_LIMITS, ...limits });
   }
 
   /**
-   * A datagram from a new public source at a udp publication: admitted as a connection arriving
-   * (`arrive`, headless: the per-source caps and rate), then against the relay-wide rate of new flows
-   * (`flow-rate`, logged once per window for the whole relay: forged sources are many). In that order, so
-   * one source's flood, refused per source, does not spend the relay-wide rate of everyone else.
+   * A datagram from a new public source at a udp publication: the relay-wide checks of `arrive`, then the
+   * publication's own of `route`, as for a connection. A UDP source address can be forged, so a refusal
+   * is logged once per publication and reason per window, not per source (forged sources are many).
    */
-  arriveFlow(source: string, url: string): Admission {
-    const arrival = this.arrive(source, url, true);
-    if (!arrival.ok) return arrival;
-    const now = Date.now();
-    if (this.#udpFlows.tryTake(now)) return arrival;
-    arrival.release();
-    this.stats.refused(url, 'flow-rate');
-    limitedLine(this.#udpLines, 'flow-rate', now, (extra) => this.log.warn({ publication: url, source, ...extra }, 'public udp flows refused: more new flows than the relay takes per second (--public-udp-flow-rate)'));
-    return { ok: false, reason: 'total-cap' }; // counted and logged as flow-rate just above
+  arriveDatagram(source: string, pub: PublicationRecord): Admission[] | undefined {
+    const arrival = this.#arrivals.admit(source, pub.url, {}, Date.now(), true);
+    if (!arrival.ok) return void this.refusedDatagram(source, pub.url, arrival.reason);
+    const routed = this.#publications.admit(source, pub.url, this.#rules(pub.rules), Date.now(), true);
+    if (!routed.ok) {
+      arrival.release();
+      return void this.refusedDatagram(source, pub.url, routed.reason);
+    }
+    routed.headRead();
+    return [arrival, routed];
+  }
+
+  /** A refusal at a udp publication: counted, and logged once per publication and reason per window. */
+  refusedDatagram(source: string, url: string, reason: RefusalReason): void {
+    this.stats.refused(url, reason);
+    limitedLine(this.#datagramLines, `${url} ${reason}`, Date.now(), (extra) => this.log.info({ publication: url, reason, source, ...extra }, 'public udp flow refused'));
   }
 
   /** A connection arrives at a listener (`http`, `https`, or a tcp publication's url: `headless`, nothing to read first). */

@@ -20,7 +20,8 @@ import type { ClientEndpoints } from '../../shared/protocol/messages.js';
 import { DEFAULT_UDP_IDLE_MS, FlowTable, type Flow, type FlowTotals } from '../../shared/udp/flow-table.js';
 import type { PublicationRecord } from '../core/publication-registry.js';
 import type { PublicLeg } from '../io/public-legs.js';
-import type { Admission } from './front-door.js';
+import { DEFAULT_FRONT_DOOR_LIMITS, type Admission } from './front-door.js';
+import { TokenBucket } from '../core/token-bucket.js';
 import type { PublicDoor } from './public-door.js';
 import type { PublicStats } from './public-stats.js';
 
@@ -41,6 +42,8 @@ export interface UdpFrontDeps {
 
 export interface UdpFrontOptions {
   host: string;
+  /** New flows per second, after a burst of twice that (FrontDoorLimits.udpFlowRate). */
+  flowRate?: number;
   idleMs?: number;
   maxFlows?: number;
   now?: () => number;
@@ -70,7 +73,8 @@ class PublicFlow extends DatagramFlow {
 export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOptions): UdpFront {
   const now = opts.now ?? Date.now;
   // Only the public source keeps its flow alive (its address may be forged: shared/udp/flow-table.ts).
-  const table = new FlowTable<PublicFlow>({ idleMs: opts.idleMs ?? DEFAULT_UDP_IDLE_MS, maxFlows: opts.maxFlows ?? DEFAULT_PUBLIC_UDP_FLOWS, aliveBy: 'inbound' });
+  const maxFlows = opts.maxFlows ?? DEFAULT_PUBLIC_UDP_FLOWS;
+  const table = new FlowTable<PublicFlow>({ idleMs: opts.idleMs ?? DEFAULT_UDP_IDLE_MS, maxFlows, aliveBy: 'inbound' });
   const lines = new LogLimiter();
   const socket = createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4', recvBufferSize: SHARED_SOCKET_BUFFER, sendBufferSize: SHARED_SOCKET_BUFFER });
   let closed = false;
@@ -108,16 +112,12 @@ export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOp
   };
 
   const arrive = (source: RemoteInfo): PublicFlow | undefined => {
-    const arrival = deps.door.arriveFlow(source.address, url);
-    if (!arrival.ok) return undefined;
     const pub = deps.publication(url);
-    const routed = pub ? deps.door.route(source.address, pub) : undefined;
-    if (!routed?.ok) {
-      arrival.release();
-      return undefined;
-    }
-    return new PublicFlow(source, [arrival, routed]);
+    const admissions = pub ? deps.door.arriveDatagram(source.address, pub) : undefined;
+    return admissions ? new PublicFlow(source, admissions) : undefined;
   };
+  const rate = opts.flowRate ?? DEFAULT_FRONT_DOOR_LIMITS.udpFlowRate;
+  const newFlows = new TokenBucket(2 * rate, rate, Date.now());
 
   socket.on('message', (datagram, source) => {
     if (closed) return;
@@ -128,6 +128,13 @@ export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOp
       // A new source: the front door first (caps, rate, allow/deny), then the publication's flow table.
       const fresh = arrive(source);
       if (!fresh) return;
+      // The publication's budget of new flows is spent last: a source refused above, or one the full
+      // table refuses below, costs it nothing.
+      if (table.size < maxFlows && !newFlows.tryTake(Date.now())) {
+        fresh.end();
+        deps.door.refusedDatagram(source.address, url, 'flow-rate');
+        return;
+      }
       const admission = table.admit(key, now(), () => fresh);
       if ('refused' in admission) {
         fresh.end();

@@ -171,7 +171,7 @@ test('dig against the relay public port gets the home dnsmasq answer', async (t)
   t.is(answer.stdout.trim(), DNS_ANSWER);
 });
 
-test('new public udp flows over the relay-wide rate are refused and counted (forged sources pass per-source limits); flows already there keep working', async (t) => {
+test("new flows over the publication's rate are refused and counted (forged sources pass per-source limits); flows already there keep working", async (t) => {
   const echo = await udpEcho(t);
   // Rate 1/s: a burst of 2 at once, then about one a second.
   const { host, world } = await publicWorld(t, echo.port, {}, { udpFlowRate: 1, perSourceRate: 1000, perSourceBurst: 1000 });
@@ -185,4 +185,19 @@ test('new public udp flows over the relay-wide rate are refused and counted (for
   const flows = world.relay.ingress.udp(url)!.totals().total;
   t.true(flows >= 2 && flows <= 3, `flows opened: ${flows}`);
   t.is((await ask(first, host, Buffer.from('still'))).toString(), 'still', 'a flow already there is not a new flow');
+});
+
+test("a source the publication's rules refuse spends none of its budget of new flows: another source still gets the token left", async (t) => {
+  const echo = await udpEcho(t);
+  // Rate 1/s, burst 2; 127.0.0.1 denied by the publication.
+  const { host, world } = await publicWorld(t, echo.port, { deny: ['127.0.0.1/32'] }, { udpFlowRate: 1, perSourceRate: 1000, perSourceBurst: 1000 });
+  const url = `udp://:${PORT}`;
+  const first = await udpApp(t, privateLoopback());
+  t.is((await ask(first, host, Buffer.from('first'))).toString(), 'first');
+  const denied = await Promise.all(Array.from({ length: 5 }, () => udpApp(t)));
+  for (const app of denied) app.socket.send(Buffer.from('x'), PORT, host);
+  t.true(await stateReaches(() => (world.relay.ingress.stats.get(url)?.refusals.denied ?? 0) === 5), 'refused by the deny list');
+  t.is(world.relay.ingress.stats.get(url)?.refusals['flow-rate'] ?? 0, 0);
+  const other = await udpApp(t, privateLoopback());
+  t.is((await ask(other, host, Buffer.from('other'))).toString(), 'other', 'the token the denied ones did not spend');
 });

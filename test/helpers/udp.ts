@@ -37,9 +37,10 @@ export interface UdpApp {
   ask(port: number, datagram: Buffer, ms?: number): Promise<Buffer>;
 }
 
-export async function udpApp(t: ExecutionContext): Promise<UdpApp> {
+/** A local UDP app on `address` (a loopback address: another one is another public source). */
+export async function udpApp(t: ExecutionContext, address = '127.0.0.1'): Promise<UdpApp> {
   const socket = createSocket('udp4');
-  socket.bind(0, '127.0.0.1');
+  socket.bind(0, address);
   await once(socket, 'listening');
   t.teardown(() => socket.close());
   return {
