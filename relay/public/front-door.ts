@@ -44,6 +44,8 @@ export interface FrontDoorLimits {
    * other check, so a flood at one publication, or of refused sources, spends no one else's budget.
    */
   udpFlowRate: number;
+  /** Flows one udp publication holds at once (read by udp-front.ts): when full, the stalest gives way. */
+  udpMaxFlows: number;
 }
 
 export const DEFAULT_FRONT_DOOR_LIMITS: FrontDoorLimits = {
@@ -55,6 +57,7 @@ export const DEFAULT_FRONT_DOOR_LIMITS: FrontDoorLimits = {
   perSourceReadingHeads: 32,
   maxTrackedSources: 65_536,
   udpFlowRate: 100,
+  udpMaxFlows: 1024,
 };
 
 /** One publication's front-door rules, parsed once when it is registered. */

@@ -18,6 +18,7 @@ import type { PublicStats, RefusalReason } from './public-stats.js';
 const UNBOUNDED: FrontDoorLimits = {
   perSourceConns: Infinity, perSourceRate: Infinity, perSourceBurst: Infinity, maxTotal: Infinity, maxReadingHeads: Infinity, perSourceReadingHeads: Infinity, maxTrackedSources: 65_536,
   udpFlowRate: Infinity,
+  udpMaxFlows: Infinity,
 };
 
 type Rules = Omit<Publication, 'server' | 'url'>;

@@ -119,7 +119,8 @@ export async function startIngress(runtime: RelayRuntime, opts: IngressOptions, 
   };
   const listenUdp = (url: string, port: number): void => {
     const datagrams = createUdpFront(url, { ...front, publication: (u) => publications.get(u) }, {
-      host: opts.host, ...(opts.udpIdleMs !== undefined ? { idleMs: opts.udpIdleMs } : {}), ...(opts.limits?.udpFlowRate !== undefined ? { flowRate: opts.limits.udpFlowRate } : {}), ...(opts.now ? { now: opts.now } : {}),
+      host: opts.host, ...(opts.udpIdleMs !== undefined ? { idleMs: opts.udpIdleMs } : {}), ...(opts.limits?.udpFlowRate !== undefined ? { flowRate: opts.limits.udpFlowRate } : {}),
+      ...(opts.limits?.udpMaxFlows !== undefined ? { maxFlows: opts.limits.udpMaxFlows } : {}), ...(opts.now ? { now: opts.now } : {}),
     });
     udp.set(url, datagrams);
     settle(url, bindOn(datagrams.socket, port, opts.host, 'public port'), () => udp.get(url) === datagrams, () => udp.delete(url), () => datagrams.close());

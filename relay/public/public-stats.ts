@@ -5,7 +5,7 @@
  * Bounded: one entry per publication url or listener, and urls live only while published or counted.
  */
 export type RefusalReason = 'denied' | 'source-cap' | 'source-rate' | 'publication-cap' | 'total-cap'
-  | 'head-timeout' | 'bad-head' | 'unknown-host' | 'gone-for-now' | 'unreachable' | 'not-tls' | 'no-sni' | 'pipeline-flood' | 'flow-rate';
+  | 'head-timeout' | 'bad-head' | 'unknown-host' | 'gone-for-now' | 'unreachable' | 'not-tls' | 'no-sni' | 'pipeline-flood' | 'flow-rate' | 'evicted';
 
 export interface PublicationCounters {
   connections: number;

@@ -110,6 +110,17 @@ export class FlowTable<T> {
     return true;
   }
 
+  /**
+   * The flow silent longest, if it has been silent at least `quietMs` at `now` (not removed): the one a
+   * full public port lets go for a new source, so sources that stopped sending (forged ones a flood
+   * left behind, a DNS client that got its answer) do not hold the table until idleMs passes.
+   */
+  stalest(now: number, quietMs: number): Flow<T> | undefined {
+    let oldest: Flow<T> | undefined;
+    for (const flow of this.#flows.values()) if (!oldest || flow.lastActive < oldest.lastActive) oldest = flow;
+    return oldest && now - oldest.lastActive >= quietMs ? oldest : undefined;
+  }
+
   /** Removes and returns the flows silent for idleMs or longer at `now`. */
   expire(now: number): Flow<T>[] {
     const over: Flow<T>[] = [];

@@ -201,3 +201,27 @@ test("a source the publication's rules refuse spends none of its budget of new f
   const other = await udpApp(t, privateLoopback());
   t.is((await ask(other, host, Buffer.from('other'))).toString(), 'other', 'the token the denied ones did not spend');
 });
+
+test('a full publication lets go of the flow whose source has been silent longest (a second or more) for a new source; one whose flows all spoke just now refuses it', async (t) => {
+  const echo = await udpEcho(t);
+  const { host, clock, world } = await publicWorld(t, echo.port, {}, { udpMaxFlows: 2 });
+  const url = `udp://:${PORT}`;
+  const [a, b, c, d] = [await udpApp(t), await udpApp(t), await udpApp(t), await udpApp(t)];
+  t.is((await ask(a, host, Buffer.from('a'))).toString(), 'a');
+  t.is((await ask(b, host, Buffer.from('b'))).toString(), 'b');
+  clock.now += 5_000;
+  t.is((await ask(a, host, Buffer.from('a again'))).toString(), 'a again');
+  // b has been silent 5 s on the relay's clock: c takes its place.
+  t.is((await ask(c, host, Buffer.from('c'))).toString(), 'c');
+  t.is(world.relay.ingress.stats.get(url)?.refusals.evicted, 1);
+  t.is(world.relay.ingress.udp(url)!.totals().active, 2);
+  // a and c spoke at this instant: d is refused, and they keep working.
+  d.socket.send(Buffer.from('d'), PORT, host);
+  t.true(await stateReaches(() => (world.relay.ingress.stats.get(url)?.refusals['publication-cap'] ?? 0) === 1), 'refused: nobody is stale');
+  t.is((await ask(a, host, Buffer.from('a3'))).toString(), 'a3');
+  t.is((await ask(c, host, Buffer.from('c2'))).toString(), 'c2');
+  // b comes back as a new flow once someone is stale again.
+  clock.now += 5_000;
+  t.is((await ask(a, host, Buffer.from('a4'))).toString(), 'a4');
+  t.is((await ask(b, host, Buffer.from('b again'))).toString(), 'b again');
+});

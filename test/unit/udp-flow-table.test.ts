@@ -96,3 +96,18 @@ test('aliveBy inbound: the server\'s answers alone do not keep a flow alive (a f
   t.deepEqual(both.expire(260).map((f) => f.key), [], 'alive while datagrams pass either way');
   t.deepEqual(inbound.expire(100).map((f) => f.key), ['src'], 'over idleMs after the source\'s last datagram');
 });
+
+test('stalest: the flow silent longest, only once it has been silent at least quietMs; nothing removed', (t) => {
+  const table = new FlowTable<string>({ idleMs: 120_000, maxFlows: 3, aliveBy: 'inbound' });
+  const a = table.admit('a', 0, () => 'a');
+  const b = table.admit('b', 100, () => 'b');
+  if (!('flow' in a) || !('flow' in b)) return t.fail();
+  t.is(table.stalest(500, 1000), undefined, 'nobody silent a second yet');
+  t.is(table.stalest(1000, 1000)?.key, 'a');
+  table.inbound(a.flow, 1, 1000);
+  t.is(table.stalest(1100, 1000)?.key, 'b', 'a spoke again');
+  table.outbound(b.flow, 1, 1100); // an answer does not make a public flow fresh
+  t.is(table.stalest(1100, 1000)?.key, 'b');
+  t.is(table.size, 2);
+  t.is(new FlowTable<string>({ idleMs: 1000, maxFlows: 1 }).stalest(0, 0), undefined, 'empty');
+});
