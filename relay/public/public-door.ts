@@ -33,6 +33,13 @@ const EVERYBODY = listOf(['0.0.0.0/0', '::/0']);
 
 export class PublicDoor {
   readonly #arrivals: FrontDoor;
+  /**
+   * The relay-wide checks for udp flows, counted apart from connections: a flow's source may be forged,
+   * so forged flows must not take the connections' relay-wide cap (`--public-max-conns`: 10 udp
+   * publications of forged flows closed every public port, third outside attack) nor a real address's
+   * per-source share (a flood forging a victim's address would shut the victim's own connections out).
+   */
+  readonly #datagramArrivals: FrontDoor;
   readonly #publications = new FrontDoor(UNBOUNDED);
   readonly #parsed = new WeakMap<Rules, PublicationRules>();
   readonly #log = new RefusalLog();
@@ -45,6 +52,7 @@ export class PublicDoor {
     limits: Partial<FrontDoorLimits> = {},
   ) {
     this.#arrivals = new FrontDoor({ ...DEFAULT_FRONT_DOOR_LIMITS, ...limits });
+    this.#datagramArrivals = new FrontDoor({ ...DEFAULT_FRONT_DOOR_LIMITS, ...limits });
   }
 
   /**
@@ -53,7 +61,7 @@ export class PublicDoor {
    * is logged once per publication and reason per window, not per source (forged sources are many).
    */
   arriveDatagram(source: string, pub: PublicationRecord): Admission[] | undefined {
-    const arrival = this.#arrivals.admit(source, pub.url, {}, Date.now(), true);
+    const arrival = this.#datagramArrivals.admit(source, pub.url, {}, Date.now(), true);
     if (!arrival.ok) return void this.refusedDatagram(source, pub.url, arrival.reason);
     const routed = this.#publications.admit(source, pub.url, this.#rules(pub.rules), Date.now(), true);
     if (!routed.ok) {

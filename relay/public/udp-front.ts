@@ -31,8 +31,11 @@ import type { PublicStats } from './public-stats.js';
  * the relay does not open legs the skeleton would refuse.
  */
 export const DEFAULT_PUBLIC_UDP_FLOWS = 1024;
-/** A full publication lets go of a flow whose source has been silent this long, for a new source. */
-export const EVICT_QUIET_MS = 1000;
+/**
+ * A full publication lets go of a flow for a new source: one whose source sent a single datagram and has
+ * been silent a second, else one silent ten (shared/udp/flow-table.ts, stalest()).
+ */
+export const EVICT_AFTER = { oneShotMs: 1000, quietMs: 10_000 };
 
 export interface UdpFrontDeps {
   open(url: string, endpoints: ClientEndpoints): Promise<PublicLeg>;
@@ -130,10 +133,10 @@ export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOp
       // A new source: the front door first (caps, rate, allow/deny), then the publication's flow table.
       const fresh = arrive(source);
       if (!fresh) return;
-      // Full: the flow whose source has been silent longest (EVICT_QUIET_MS at least) gives way. Either
+      // Full: a flow whose source went silent (EVICT_AFTER) gives way. Either
       // way the publication's budget of new flows is spent last: a source refused above, or one the
       // full table refuses below, costs it nothing.
-      const stalest = table.size >= maxFlows ? table.stalest(now(), EVICT_QUIET_MS) : undefined;
+      const stalest = table.size >= maxFlows ? table.stalest(now(), EVICT_AFTER) : undefined;
       if ((table.size < maxFlows || stalest) && !newFlows.tryTake(Date.now())) {
         fresh.end();
         deps.door.refusedDatagram(source.address, url, 'flow-rate');

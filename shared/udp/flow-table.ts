@@ -111,14 +111,21 @@ export class FlowTable<T> {
   }
 
   /**
-   * The flow silent longest, if it has been silent at least `quietMs` at `now` (not removed): the one a
-   * full public port lets go for a new source, so sources that stopped sending (forged ones a flood
-   * left behind, a DNS client that got its answer) do not hold the table until idleMs passes.
+   * The flow a full public port lets go for a new source (not removed), so sources that stopped sending
+   * (forged ones a flood left behind, a DNS client that got its answer) do not hold the table until
+   * idleMs passes: the stalest of the flows whose source sent one datagram only, once silent `oneShotMs`;
+   * else the stalest of all, once silent `quietMs`. A source that keeps talking, with pauses shorter than
+   * `quietMs`, keeps its flow however many one-shot sources a flood brings.
    */
-  stalest(now: number, quietMs: number): Flow<T> | undefined {
+  stalest(now: number, limits: { oneShotMs: number; quietMs: number }): Flow<T> | undefined {
     let oldest: Flow<T> | undefined;
-    for (const flow of this.#flows.values()) if (!oldest || flow.lastActive < oldest.lastActive) oldest = flow;
-    return oldest && now - oldest.lastActive >= quietMs ? oldest : undefined;
+    let oneShot: Flow<T> | undefined;
+    for (const flow of this.#flows.values()) {
+      if (!oldest || flow.lastActive < oldest.lastActive) oldest = flow;
+      if (flow.datagramsIn <= 1 && (!oneShot || flow.lastActive < oneShot.lastActive)) oneShot = flow;
+    }
+    if (oneShot && now - oneShot.lastActive >= limits.oneShotMs) return oneShot;
+    return oldest && now - oldest.lastActive >= limits.quietMs ? oldest : undefined;
   }
 
   /** Removes and returns the flows silent for idleMs or longer at `now`. */

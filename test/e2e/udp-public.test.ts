@@ -202,7 +202,7 @@ test("a source the publication's rules refuse spends none of its budget of new f
   t.is((await ask(other, host, Buffer.from('other'))).toString(), 'other', 'the token the denied ones did not spend');
 });
 
-test('a full publication lets go of the flow whose source has been silent longest (a second or more) for a new source; one whose flows all spoke just now refuses it', async (t) => {
+test('a full publication lets go of a one-shot source silent a second for a new source; one whose flows all spoke just now refuses it', async (t) => {
   const echo = await udpEcho(t);
   const { host, clock, world } = await publicWorld(t, echo.port, {}, { udpMaxFlows: 2 });
   const url = `udp://:${PORT}`;
@@ -211,7 +211,7 @@ test('a full publication lets go of the flow whose source has been silent longes
   t.is((await ask(b, host, Buffer.from('b'))).toString(), 'b');
   clock.now += 5_000;
   t.is((await ask(a, host, Buffer.from('a again'))).toString(), 'a again');
-  // b has been silent 5 s on the relay's clock: c takes its place.
+  // b sent one datagram and has been silent 5 s on the relay's clock: c takes its place.
   t.is((await ask(c, host, Buffer.from('c'))).toString(), 'c');
   t.is(world.relay.ingress.stats.get(url)?.refusals.evicted, 1);
   t.is(world.relay.ingress.udp(url)!.totals().active, 2);
@@ -220,8 +220,27 @@ test('a full publication lets go of the flow whose source has been silent longes
   t.true(await stateReaches(() => (world.relay.ingress.stats.get(url)?.refusals['publication-cap'] ?? 0) === 1), 'refused: nobody is stale');
   t.is((await ask(a, host, Buffer.from('a3'))).toString(), 'a3');
   t.is((await ask(c, host, Buffer.from('c2'))).toString(), 'c2');
-  // b comes back as a new flow once someone is stale again.
-  clock.now += 5_000;
+  // b comes back as a new flow once someone is stale again: c has talked (two datagrams), so ten seconds.
+  clock.now += 11_000;
   t.is((await ask(a, host, Buffer.from('a4'))).toString(), 'a4');
   t.is((await ask(b, host, Buffer.from('b again'))).toString(), 'b again');
+});
+
+test('a full publication keeps the flow of a source that keeps talking through a pause shorter than ten seconds; a new source waits', async (t) => {
+  const echo = await udpEcho(t);
+  const { host, clock, world } = await publicWorld(t, echo.port, {}, { udpMaxFlows: 2 });
+  const url = `udp://:${PORT}`;
+  const [a, b, c] = [await udpApp(t), await udpApp(t), await udpApp(t)];
+  for (const [app, name] of [[a, 'a'], [b, 'b']] as const) {
+    t.is((await ask(app, host, Buffer.from(name))).toString(), name);
+    t.is((await ask(app, host, Buffer.from(`${name}2`))).toString(), `${name}2`);
+  }
+  clock.now += 5_000;
+  c.socket.send(Buffer.from('c'), PORT, host);
+  t.true(await stateReaches(() => (world.relay.ingress.stats.get(url)?.refusals['publication-cap'] ?? 0) === 1), 'two talkers silent 5 s: the new source is refused');
+  t.is(world.relay.ingress.stats.get(url)?.refusals.evicted ?? 0, 0);
+  clock.now += 6_000;
+  t.is((await ask(b, host, Buffer.from('b3'))).toString(), 'b3', 'b spoke again');
+  t.is((await ask(c, host, Buffer.from('c'))).toString(), 'c', 'a, silent 11 s, gave way');
+  t.is(world.relay.ingress.stats.get(url)?.refusals.evicted, 1);
 });

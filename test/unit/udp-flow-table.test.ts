@@ -97,17 +97,25 @@ test('aliveBy inbound: the server\'s answers alone do not keep a flow alive (a f
   t.deepEqual(inbound.expire(100).map((f) => f.key), ['src'], 'over idleMs after the source\'s last datagram');
 });
 
-test('stalest: the flow silent longest, only once it has been silent at least quietMs; nothing removed', (t) => {
+test('stalest: a one-shot source once silent oneShotMs, before anyone else; else the stalest once silent quietMs; nothing removed', (t) => {
   const table = new FlowTable<string>({ idleMs: 120_000, maxFlows: 3, aliveBy: 'inbound' });
-  const a = table.admit('a', 0, () => 'a');
-  const b = table.admit('b', 100, () => 'b');
-  if (!('flow' in a) || !('flow' in b)) return t.fail();
-  t.is(table.stalest(500, 1000), undefined, 'nobody silent a second yet');
-  t.is(table.stalest(1000, 1000)?.key, 'a');
-  table.inbound(a.flow, 1, 1000);
-  t.is(table.stalest(1100, 1000)?.key, 'b', 'a spoke again');
-  table.outbound(b.flow, 1, 1100); // an answer does not make a public flow fresh
-  t.is(table.stalest(1100, 1000)?.key, 'b');
-  t.is(table.size, 2);
-  t.is(new FlowTable<string>({ idleMs: 1000, maxFlows: 1 }).stalest(0, 0), undefined, 'empty');
+  const limits = { oneShotMs: 1000, quietMs: 10_000 };
+  const flow = (key: string, at: number, datagrams: number) => {
+    const admitted = table.admit(key, at, () => key);
+    if (!('flow' in admitted)) throw new Error('refused');
+    for (let i = 0; i < datagrams; i++) table.inbound(admitted.flow, 1, at);
+    return admitted.flow;
+  };
+  const talker = flow('talker', 0, 5);
+  flow('once', 500, 1);
+  t.is(table.stalest(1000, limits), undefined, 'the one-shot source is silent 0.5 s only; the talker 1 s');
+  t.is(table.stalest(1500, limits)?.key, 'once', 'a one-shot source silent a second goes first, though the talker is staler');
+  t.is(table.stalest(9_000, limits)?.key, 'once');
+  table.remove('once');
+  t.is(table.stalest(9_000, limits), undefined, 'a talker silent 9 s keeps its flow');
+  t.is(table.stalest(10_000, limits)?.key, 'talker', 'silent 10 s');
+  table.outbound(talker, 1, 10_000); // an answer does not make a public flow fresh
+  t.is(table.stalest(10_000, limits)?.key, 'talker');
+  t.is(table.size, 1);
+  t.is(new FlowTable<string>({ idleMs: 1000, maxFlows: 1 }).stalest(0, { oneShotMs: 0, quietMs: 0 }), undefined, 'empty');
 });
