@@ -128,7 +128,8 @@ async function startSshd(t: ExecutionContext, dir: string, userKeyPub: string): 
 /** The ssh config block of README.md's "ssh through burrow", as a user copies it. */
 async function readmeSshConfig(): Promise<string> {
   const readme = await readFile(README, 'utf8');
-  const block = /## ssh through burrow[\s\S]*?```\n([\s\S]*?)```/.exec(readme)?.[1];
+  const section = /## ssh through burrow\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
+  const block = [...section.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b?.includes('ProxyCommand'));
   if (!block?.includes('ProxyCommand burrow client stdio')) throw new Error('README.md: no ssh config block with a burrow ProxyCommand under "ssh through burrow"');
   return block;
 }
