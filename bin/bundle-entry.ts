@@ -8,14 +8,14 @@
 import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bundleFor, bundleScript, runBundle } from './code-cache.js';
+import { bundleFor, bundleScript, commandWords, runBundle } from './code-cache.js';
 
 /**
  * The long-running commands start without the cache: it holds every command's compiled code, which a
  * daemon would keep in memory for good (~4.5 MB per process) to start ~60 ms sooner, once.
  */
 function longRunning(args: string[]): boolean {
-  const [command, sub] = args.filter((a) => !a.startsWith('-'));
+  const [command, sub] = commandWords(args);
   return command === 'relay' || command === 'skeleton' || command === 'demo' || (command === 'client' && sub === 'connect');
 }
 

@@ -19,9 +19,14 @@ import { Script } from 'node:vm';
 export const BUNDLES = ['burrow.cjs', 'burrow-client.cjs'] as const;
 export type BundleFile = (typeof BUNDLES)[number];
 
-/** The bundle that runs `args` (process.argv without node and the script). */
+/** The words of `args` (process.argv without node and the script) that are not options: command, subcommand, ... */
+export function commandWords(args: readonly string[]): string[] {
+  return args.filter((arg) => !arg.startsWith('-'));
+}
+
+/** The bundle that runs `args`. */
 export function bundleFor(args: readonly string[]): BundleFile {
-  const command = args.find((arg) => !arg.startsWith('-'));
+  const [command] = commandWords(args);
   return command === undefined || command === 'client' ? 'burrow-client.cjs' : 'burrow.cjs';
 }
 

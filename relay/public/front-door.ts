@@ -44,7 +44,12 @@ export interface FrontDoorLimits {
    * other check, so a flood at one publication, or of refused sources, spends no one else's budget.
    */
   udpFlowRate: number;
-  /** Flows one udp publication holds at once (read by udp-front.ts): when full, the stalest gives way. */
+  /**
+   * Flows one udp publication holds at once whatever its max-conns (read by udp-front.ts; each is a leg
+   * to the skeleton): by default the share of one server's public flows at a skeleton with the default
+   * --max-udp-flows (4096 / 4), so the relay does not open legs the skeleton would refuse. When full, a
+   * silent flow gives way (udp-front.ts, EVICT_AFTER).
+   */
   udpMaxFlows: number;
 }
 

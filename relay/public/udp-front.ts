@@ -26,12 +26,6 @@ import type { PublicDoor } from './public-door.js';
 import type { PublicStats } from './public-stats.js';
 
 /**
- * Flows one udp publication may hold at once whatever its max-conns (each is a leg to the skeleton):
- * the share of one server's public flows at a skeleton with the default --max-udp-flows (4096 / 4), so
- * the relay does not open legs the skeleton would refuse.
- */
-export const DEFAULT_PUBLIC_UDP_FLOWS = 1024;
-/**
  * A full publication lets go of a flow for a new source: one whose source sent a single datagram and has
  * been silent a second, else one silent ten (shared/udp/flow-table.ts, stalest()).
  */
@@ -78,7 +72,7 @@ class PublicFlow extends DatagramFlow {
 export function createUdpFront(url: string, deps: UdpFrontDeps, opts: UdpFrontOptions): UdpFront {
   const now = opts.now ?? Date.now;
   // Only the public source keeps its flow alive (its address may be forged: shared/udp/flow-table.ts).
-  const maxFlows = opts.maxFlows ?? DEFAULT_PUBLIC_UDP_FLOWS;
+  const maxFlows = opts.maxFlows ?? DEFAULT_FRONT_DOOR_LIMITS.udpMaxFlows;
   const table = new FlowTable<PublicFlow>({ idleMs: opts.idleMs ?? DEFAULT_UDP_IDLE_MS, maxFlows, aliveBy: 'inbound' });
   const lines = new LogLimiter();
   const socket = createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4', recvBufferSize: SHARED_SOCKET_BUFFER, sendBufferSize: SHARED_SOCKET_BUFFER });
