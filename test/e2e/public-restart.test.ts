@@ -13,10 +13,12 @@ const USERS: Record<string, UserSpec> = { home: { roles: ['skeleton'], serve: ['
 
 test('the relay restarted on the same ports: the running skeleton publishes again and the public port serves again', async (t) => {
   // The relay's own ports on a loopback address of this test's own too: on 127.0.0.1 a parallel test's
-  // port-0 listener, or the skeleton's reconnect (a socket connected to itself), could take the port
-  // between the stop and the restart.
+  // port-0 listener could take the port between the stop and the restart. And the skeleton port below
+  // the ephemeral range (32768-60999 here): a port-0 one is in it, and the skeleton's reconnect while the
+  // relay is away can pick that very port as its source and connect to itself (TCP simultaneous open),
+  // holding it (CI: EADDRINUSE at the restart).
   const host = privateLoopback();
-  const world = await startWorld(t, { users: USERS, relay: { host, publicHost: host, publicPorts: '20000-20099' } });
+  const world = await startWorld(t, { users: USERS, relay: { host, skeletonPort: 21033, publicHost: host, publicPorts: '20000-20099' } });
   const echo = await echoServer(t);
   const skeleton = await startTestSkeleton(t, world, [{ id: 'home-echo', host: '127.0.0.1', port: echo.port, description: '', protocol: 'tcp', publications: [{ server: 'home-echo', url: 'tcp://:20033' }] }]);
   await world.relay.ingress.listening('tcp://:20033');

@@ -21,9 +21,11 @@ const USERS: Record<string, UserSpec> = {
 };
 
 test('the relay restarted on the same ports: forwarder flows and public flows start again', async (t) => {
-  // The relay's ports on a loopback address of this test's own, so nothing else takes them between the stop and the restart.
+  // The relay's ports on a loopback address of this test's own, so nothing else takes them between the
+  // stop and the restart, and below the ephemeral range, so a peer reconnecting meanwhile cannot pick one
+  // as its source port and connect to itself (see public-restart.test.ts).
   const host = privateLoopback();
-  const world = await startWorld(t, { users: USERS, relay: { host, publicHost: host, publicPorts: `${PORT}` } });
+  const world = await startWorld(t, { users: USERS, relay: { host, clientPort: 21034, skeletonPort: 21035, publicHost: host, publicPorts: `${PORT}` } });
   const echo = await udpEcho(t);
   const secret = newSecret();
   const url = `udp://:${PORT}`;
